@@ -1,0 +1,60 @@
+/**
+ * The only reader of process.env. Parsed once, frozen; a bad value stops the process with a
+ * message that names the variable, instead of surfacing later as a confusing runtime error.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly adminToken: string | undefined;
+  readonly tokenSecret: string | undefined;
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowSeconds: number;
+  readonly authFailureLimit: number;
+  readonly redisUrl: string | undefined;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+  readonly sqliteSynchronous: 'NORMAL' | 'FULL';
+  readonly publicUrl: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function text(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const synchronous = (text(env, 'SQLITE_SYNCHRONOUS') ?? 'NORMAL').toUpperCase();
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new ConfigError(`SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${synchronous}"`);
+  }
+  return Object.freeze({
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: text(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: text(env, 'DATABASE_URL') ?? 'sqlite:./data/ticketing.db',
+    adminToken: text(env, 'ADMIN_TOKEN'),
+    tokenSecret: text(env, 'TOKEN_SECRET'),
+    rateLimitMax: integer(env, 'RATE_LIMIT_MAX', 100, 1, 1_000_000_000),
+    rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 30, 1, 1_000_000_000),
+    redisUrl: text(env, 'REDIS_URL'),
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+    sqliteSynchronous: synchronous,
+    publicUrl: text(env, 'PUBLIC_URL'),
+  });
+}

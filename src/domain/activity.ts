@@ -1,0 +1,33 @@
+import type { IUser, Resolution, Status } from './ticket.js';
+
+interface ActivityBase {
+  id: string;
+  /** The ticket's number, as `ticketId` is on ITicket. */
+  ticketId: number;
+  user: IUser;
+  createdOn: string;
+  comment?: string | null;
+  isPrivate?: boolean;
+}
+
+export interface CommentActivity extends ActivityBase {
+  type: 'comment';
+  comment: string;
+  isPrivate: boolean;
+}
+
+export interface StatusChangeActivity extends ActivityBase {
+  type: 'statusChange';
+  from: Status;
+  to: Status;
+  resolution: Resolution | null;
+}
+
+export interface FieldChangeActivity extends ActivityBase {
+  type: 'fieldChange';
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export type Activity = CommentActivity | StatusChangeActivity | FieldChangeActivity;

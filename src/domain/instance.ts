@@ -1,0 +1,108 @@
+import type { CustomFieldDefinition } from './custom-fields.js';
+import type { IUser } from './ticket.js';
+
+export type KeyName = 'primary' | 'secondary';
+export type KeyAccessLevel = 'readWrite' | 'readOnly';
+
+/** An assignee rule; its conditions are evaluated by the help-desk engine. */
+export type Rule = Record<string, unknown>;
+
+/** Every setting of IInstance that is stored as one document with the instance. */
+export interface InstanceSettings {
+  groupId: string | null;
+  enabled: boolean;
+  tenantId: string | null;
+  teamId: string | null;
+  channelId: string | null;
+  subscriptionId: string | null;
+  mailAddress: string | null;
+  /** Layout lists hold field ids; IInstance shows them as the fields themselves. */
+  customFieldsLeft: string[];
+  customFieldsRight: string[];
+  optionalFieldsLeft: string[];
+  optionalFieldsRight: string[];
+  assignees: { type: 'teamsOwner' | 'customAssignee'; peoples: IUser[] } | null;
+  assigneeRules: Rule[];
+  defaultRuleAssignee: Rule[];
+  isAutomaticAssignTickets: boolean;
+  alertNotification: Record<string, unknown> | null;
+  isAutoAssignIdleTickets: boolean;
+  dayBeforeTicketsIdle: number | null;
+  idleTicketAssignedTo: IUser[];
+  isNotifyIdleTicket: boolean;
+  keyAccess: Record<KeyName, KeyAccessLevel>;
+  /** Per-instance override of the server's default rate limit. */
+  rateLimit: { max: number; windowSeconds: number } | null;
+}
+
+export function defaultSettings(): InstanceSettings {
+  return {
+    groupId: null,
+    enabled: true,
+    tenantId: null,
+    teamId: null,
+    channelId: null,
+    subscriptionId: null,
+    mailAddress: null,
+    customFieldsLeft: [],
+    customFieldsRight: [],
+    optionalFieldsLeft: [],
+    optionalFieldsRight: [],
+    assignees: null,
+    assigneeRules: [],
+    defaultRuleAssignee: [],
+    isAutomaticAssignTickets: false,
+    alertNotification: null,
+    isAutoAssignIdleTickets: false,
+    dayBeforeTicketsIdle: null,
+    idleTicketAssignedTo: [],
+    isNotifyIdleTicket: false,
+    keyAccess: { primary: 'readWrite', secondary: 'readWrite' },
+    rateLimit: null,
+  };
+}
+
+export interface Instance {
+  id: string;
+  name: string;
+  settings: InstanceSettings;
+}
+
+export type ICustomField = Omit<CustomFieldDefinition, 'options'> & { options?: CustomFieldDefinition['options'] };
+
+/** The wire shape of GET /instance: every field present, layout lists expanded to fields. */
+export function presentInstance(
+  instance: Instance,
+  fields: readonly CustomFieldDefinition[],
+  defaults: { rateLimitMax: number; rateLimitWindowSeconds: number },
+) {
+  const { settings } = instance;
+  const expand = (ids: string[]) => ids.flatMap((id) => fields.filter((f) => f.id === id));
+  return {
+    id: instance.id,
+    name: instance.name,
+    groupId: settings.groupId,
+    enabled: settings.enabled,
+    tenantId: settings.tenantId,
+    teamId: settings.teamId,
+    channelId: settings.channelId,
+    subscriptionId: settings.subscriptionId,
+    mailAddress: settings.mailAddress,
+    customFields: [...fields],
+    customFieldsLeft: expand(settings.customFieldsLeft),
+    customFieldsRight: expand(settings.customFieldsRight),
+    optionalFieldsLeft: expand(settings.optionalFieldsLeft),
+    optionalFieldsRight: expand(settings.optionalFieldsRight),
+    assignees: settings.assignees,
+    assigneeRules: settings.assigneeRules,
+    defaultRuleAssignee: settings.defaultRuleAssignee,
+    isAutomaticAssignTickets: settings.isAutomaticAssignTickets,
+    alertNotification: settings.alertNotification,
+    isAutoAssignIdleTickets: settings.isAutoAssignIdleTickets,
+    dayBeforeTicketsIdle: settings.dayBeforeTicketsIdle,
+    idleTicketAssignedTo: settings.idleTicketAssignedTo,
+    isNotifyIdleTicket: settings.isNotifyIdleTicket,
+    keyAccess: settings.keyAccess,
+    rateLimit: settings.rateLimit ?? { max: defaults.rateLimitMax, windowSeconds: defaults.rateLimitWindowSeconds },
+  };
+}

@@ -1,0 +1,220 @@
+import { parseInstant, parseTimezone } from './dates.js';
+import { FieldErrors } from './errors.js';
+import { parsePriority, parseStatus, type ITicket, type Priority, type Status } from './ticket.js';
+
+/** orderBy names: the reference's list, plus createdOn/lastUpdatedOn as the ticket's own field names. */
+export const ORDER_NAMES = [
+  'status',
+  'ticketId',
+  'title',
+  'requestorName',
+  'requestorEmail',
+  'assigneeName',
+  'assigneeEmail',
+  'expectedDate',
+  'priority',
+  'createdDateTime',
+  'lastInteraction',
+  'createdOn',
+  'lastUpdatedOn',
+] as const;
+export type OrderName = (typeof ORDER_NAMES)[number];
+
+export const SELECTABLE_FIELDS = [
+  'id',
+  'ticketId',
+  'title',
+  'description',
+  'status',
+  'priority',
+  'requestor',
+  'assignee',
+  'customFields',
+  'tags',
+  'expectedDate',
+  'resolution',
+  'lastResolutionComment',
+  'firstResponseOn',
+  'firstResolutionOn',
+  'lastResolutionOn',
+  'createdOn',
+  'lastUpdatedOn',
+  'lastInteraction',
+  'isFrtEscalated',
+  'isRtEscalated',
+  'createdBy',
+  'lastUpdatedBy',
+  'requestorName',
+  'requestorEmail',
+  'assigneeName',
+  'assigneeEmail',
+] as const;
+export type SelectableField = (typeof SELECTABLE_FIELDS)[number];
+
+export interface ListFilters {
+  search?: { terms: string[]; number?: number };
+  title?: string;
+  status?: Status[];
+  priority?: Priority[];
+  tags?: string[];
+  assignee?: string;
+  requestor?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  lastUpdateAfter?: string;
+  lastUpdateBefore?: string;
+  expectedDateAfter?: string;
+  expectedDateBefore?: string;
+  isFrtEscalated?: boolean;
+  isRtEscalated?: boolean;
+}
+
+export interface ListQuery {
+  filters: ListFilters;
+  order: { by: OrderName; direction: 'ASC' | 'DESC' };
+  select: SelectableField[] | undefined;
+  limit: number;
+  offset: number;
+}
+
+export type RawListQuery = Record<string, string | undefined>;
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+
+const MAX_SEARCH_TERMS = 16;
+
+/** Words of a search text, lowercased; the same split the full-text indexes use. */
+export function searchTerms(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((t) => t !== '')
+    .slice(0, MAX_SEARCH_TERMS);
+}
+
+/** Turns GET /tickets query parameters into a ListQuery, reporting every invalid one. */
+export function parseListQuery(raw: RawListQuery): ListQuery {
+  const errors = new FieldErrors();
+  const at = (name: string) => `/query/${name}`;
+  const timezone = parseTimezone(raw.timezone);
+  if (timezone === undefined) errors.add(at('timezone'), 'timezone is an offset in hours from -12 to 14, in steps of 0.25');
+  const tz = timezone ?? 0;
+  const filters: ListFilters = {};
+
+  const search = raw.search?.trim();
+  if (search) {
+    const number = /^#?\d{1,9}$/.test(search) ? Number(search.replace('#', '')) : undefined;
+    filters.search = { terms: searchTerms(search), ...(number !== undefined ? { number } : {}) };
+  }
+  if (raw.title?.trim()) filters.title = raw.title.trim();
+
+  if (raw.status !== undefined && raw.status.trim() !== '') {
+    const values = list(raw.status).map((v) => [v, parseStatus(v)] as const);
+    for (const [v, s] of values) if (!s) errors.add(at('status'), `unknown status "${v}"`);
+    filters.status = [...new Set(values.flatMap(([, s]) => (s ? [s] : [])))];
+  }
+  if (raw.priority !== undefined && raw.priority.trim() !== '') {
+    const values = list(raw.priority).map((v) => [v, parsePriority(v)] as const);
+    for (const [v, p] of values) if (!p) errors.add(at('priority'), `unknown priority "${v}"`);
+    filters.priority = [...new Set(values.flatMap(([, p]) => (p ? [p] : [])))];
+  }
+  if (raw.tags !== undefined && raw.tags.trim() !== '') {
+    filters.tags = list(raw.tags).map((tag) => {
+      const cut = tag.indexOf('_');
+      if (cut <= 0 || cut === tag.length - 1) errors.add(at('tags'), `"${tag}" is not tagCategoryId_tagText`);
+      return `${tag.slice(0, cut).trim()}_${tag.slice(cut + 1).trim().toLowerCase()}`;
+    });
+  }
+  if (raw.assignee?.trim()) filters.assignee = raw.assignee.trim();
+  if (raw.requestor?.trim()) filters.requestor = raw.requestor.trim();
+
+  for (const name of [
+    'createdAfter',
+    'createdBefore',
+    'lastUpdateAfter',
+    'lastUpdateBefore',
+    'expectedDateAfter',
+    'expectedDateBefore',
+  ] as const) {
+    const value = raw[name]?.trim();
+    if (!value) continue;
+    const instant = parseInstant(value, tz);
+    if (!instant) errors.add(at(name), `"${value}" is not an ISO 8601 date or date-time`);
+    else filters[name] = instant;
+  }
+  for (const name of ['isFrtEscalated', 'isRtEscalated'] as const) {
+    const value = raw[name]?.trim().toLowerCase();
+    if (!value) continue;
+    if (value !== 'true' && value !== 'false') errors.add(at(name), `${name} is true or false`);
+    else filters[name] = value === 'true';
+  }
+
+  let by: OrderName = 'createdDateTime';
+  let direction: 'ASC' | 'DESC' = 'DESC';
+  const orderBy = raw.orderBy?.trim();
+  if (orderBy) {
+    const found = ORDER_NAMES.find((n) => n.toLowerCase() === orderBy.toLowerCase());
+    if (!found) errors.add(at('orderBy'), `unknown orderBy "${orderBy}"; one of ${ORDER_NAMES.join(', ')}`);
+    else by = found;
+    direction = 'ASC';
+  }
+  const order = raw.order?.trim().toUpperCase();
+  if (order) {
+    if (order !== 'ASC' && order !== 'DESC') errors.add(at('order'), 'order is ASC or DESC');
+    else direction = order;
+  }
+
+  let select: SelectableField[] | undefined;
+  if (raw.select !== undefined && raw.select.trim() !== '') {
+    select = [];
+    for (const name of list(raw.select)) {
+      const found = SELECTABLE_FIELDS.find((f) => f === name);
+      if (!found) errors.add(at('select'), `unknown field "${name}" in select`);
+      else if (!select.includes(found)) select.push(found);
+    }
+  }
+
+  const limit = integerParam(raw.limit, 10, 1, 1000, at('limit'), errors);
+  const offset = integerParam(raw.offset, 0, 0, 1_000_000_000, at('offset'), errors);
+  errors.throwIfAny('Some query parameters are invalid');
+  return { filters, order: { by, direction }, select, limit, offset };
+}
+
+function integerParam(raw: string | undefined, fallback: number, min: number, max: number, path: string, errors: FieldErrors): number {
+  const value = raw?.trim();
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) {
+    errors.add(path, `${path.split('/').pop()} is an integer from ${min} to ${max}`);
+    return fallback;
+  }
+  return n;
+}
+
+/** Projects a ticket onto the selected fields (always with id), flattening requestor/assignee names. */
+export function selectFields(ticket: ITicket, select: readonly SelectableField[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: ticket.id };
+  for (const name of select) {
+    switch (name) {
+      case 'requestorName':
+        out[name] = ticket.requestor.name;
+        break;
+      case 'requestorEmail':
+        out[name] = ticket.requestor.email;
+        break;
+      case 'assigneeName':
+        out[name] = ticket.assignee?.name ?? null;
+        break;
+      case 'assigneeEmail':
+        out[name] = ticket.assignee?.email ?? null;
+        break;
+      default:
+        out[name] = ticket[name];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,22 @@
+import { DomainError } from './errors.js';
+import type { Status } from './ticket.js';
+
+/** The status machine of contract section 7. `Open` is only ever the initial status. */
+const TRANSITIONS: Record<Status, readonly Status[]> = {
+  Open: ['Started', 'Resolved', 'Closed'],
+  Started: ['Resolved', 'Closed'],
+  Reopened: ['Started', 'Resolved', 'Closed'],
+  Resolved: ['Closed', 'Reopened'],
+  Closed: ['Reopened'],
+};
+
+export function allowedTransitions(from: Status): readonly Status[] {
+  return TRANSITIONS[from];
+}
+
+export function assertTransition(from: Status, to: Status): void {
+  if (!TRANSITIONS[from].includes(to)) {
+    const allowed = TRANSITIONS[from].join(', ');
+    throw new DomainError('invalid_transition', `A ${from} ticket can't become ${to}; it can become: ${allowed}`);
+  }
+}

@@ -1,0 +1,137 @@
+import { parse as parseQueryString } from 'node:querystring';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import FindMyWay from 'find-my-way';
+import type { InstancesService } from '../services/instances.service.js';
+import type { TicketsService } from '../services/tickets.service.js';
+import type { Store } from '../store/db.js';
+import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
+import { installErrorHandlers, sendProblem } from './errors.js';
+import { redactUrl } from './redact.js';
+import { adminRoutes } from './routes/admin.routes.js';
+import { instanceRoutes } from './routes/instance.routes.js';
+import { ticketsRoutes } from './routes/tickets.routes.js';
+import { REQUEST_SCHEMAS, SHARED_SCHEMAS } from './schemas.js';
+import { webRoutes } from './routes/web.routes.js';
+
+export interface AppDeps {
+  store: Store;
+  tickets: TicketsService;
+  instances: InstancesService;
+  adminTokenHash: string;
+  bodyLimitBytes: number;
+  logger?: FastifyServerOptions['logger'];
+  /** Rate limiting (contract section 3); absent means unlimited. */
+  rateLimit?: RateLimitHooks;
+}
+
+/**
+ * Query strings are trimmed: the reference's own example has `& orderBy=status`, so names and
+ * values lose surrounding spaces (comma-separated lists are trimmed where they are parsed).
+ */
+function parseTrimmedQuery(text: string): Record<string, string | string[]> {
+  const parsed = parseQueryString(text);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (value === undefined) continue;
+    const key = name.trim();
+    if (key === '' || key === '__proto__') continue;
+    out[key] = Array.isArray(value) ? value.map((v) => v.trim()) : value.trim();
+  }
+  return out;
+}
+
+/** Builds the HTTP application without listening, so tests can inject requests. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.bodyLimitBytes,
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseTrimmedQuery, maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false, useDefaults: true } },
+    trustProxy: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies: anything else on a write is a 415, not silently read as text.
+  app.removeContentTypeParser(['text/plain']);
+
+  // Every route path and its methods, to tell "no such route" (404) from "wrong method" (405).
+  const paths = FindMyWay();
+  const methodsByPath = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const key = route.url;
+    if (!methodsByPath.has(key)) {
+      methodsByPath.set(key, new Set());
+      paths.on('GET', key, () => undefined, { key });
+    }
+    for (const m of methods) methodsByPath.get(key)!.add(m);
+  });
+  installErrorHandlers(app, (_method, url) => {
+    const found = paths.find('GET', url.split('?')[0] ?? url);
+    const key = (found?.store as { key?: string } | undefined)?.key;
+    return key ? [...(methodsByPath.get(key) ?? [])].filter((m) => m !== 'HEAD') : [];
+  });
+
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of REQUEST_SCHEMAS) app.addSchema(schema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Ticketing as a Service API',
+        version: '1.0.0',
+        description:
+          'Create, route, track and resolve tickets. Authenticate with an instance key: `?key=` (as the reference does), `X-API-Key` or `Authorization: Bearer`. Errors are RFC 9457 problem details with a stable `code`.',
+      },
+      servers: [{ url: '/api/v1' }],
+      components: {
+        securitySchemes: {
+          keyQuery: { type: 'apiKey', in: 'query', name: 'key' },
+          keyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          keyBearer: { type: 'http', scheme: 'bearer' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for /admin routes' },
+        },
+      },
+      security: [{ keyQuery: [] }, { keyHeader: [] }, { keyBearer: [] }],
+    },
+    transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/api\/v1/, '') }),
+    hideUntagged: true,
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await deps.store.dialect.ping(deps.store.db);
+      return { status: 'ready' };
+    } catch {
+      return sendProblem(reply, 'internal', 'The store is unreachable').code(503);
+    }
+  });
+
+  const keys = new KeyResolver(deps.instances);
+  await app.register(
+    async (api) => {
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      await api.register(async (admin) => {
+        admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash));
+        await admin.register(adminRoutes(deps.instances));
+      });
+      await api.register(async (scoped) => {
+        scoped.addHook('onRequest', instanceAuthHook(keys, deps.rateLimit));
+        await scoped.register(ticketsRoutes(deps.tickets));
+        await scoped.register(instanceRoutes({ instances: deps.instances, store: deps.store, keys }));
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  await app.register(webRoutes());
+  return app;
+}
+
+export { redactUrl };

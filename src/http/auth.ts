@@ -1,0 +1,103 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KeyAccessLevel, KeyName } from '../domain/instance.js';
+import { digestsEqual, hashSecret } from '../domain/keys.js';
+import type { InstancesService } from '../services/instances.service.js';
+import { sendProblem } from './errors.js';
+
+export interface AuthContext {
+  instanceId: string;
+  which: KeyName;
+  access: KeyAccessLevel;
+  /** The instance's own rate limit, when it overrides the server default. */
+  rateLimit: { max: number; windowSeconds: number } | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+/** The key of a request: `key` query parameter (the reference's way), X-API-Key or Bearer. */
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const query = request.query as Record<string, unknown> | undefined;
+  const fromQuery = typeof query?.key === 'string' ? query.key : undefined;
+  const header = request.headers['x-api-key'];
+  const fromHeader = typeof header === 'string' ? header : undefined;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+  return (fromQuery ?? fromHeader ?? bearer)?.trim() || undefined;
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Resolves keys to instances. Lookups are cached for a short time (a regenerated key is
+ * dropped at once in this process, within `ttlMs` in others): on PostgreSQL this saves a
+ * round trip per request. See docs/decisions/003-keys.md.
+ */
+export class KeyResolver {
+  private readonly cache = new Map<string, { context: AuthContext; expires: number }>();
+  constructor(
+    private readonly instances: InstancesService,
+    private readonly ttlMs = 2000,
+  ) {}
+
+  async resolve(key: string): Promise<AuthContext | undefined> {
+    const hash = hashSecret(key);
+    const cached = this.cache.get(hash);
+    if (cached && cached.expires > Date.now()) return cached.context;
+    const found = await this.instances.findByKeyHash(hash);
+    if (!found || !digestsEqual(found.keyHash, hash)) {
+      this.cache.delete(hash);
+      return undefined;
+    }
+    const instance = await this.instances.get(found.instanceId);
+    const context: AuthContext = {
+      instanceId: found.instanceId,
+      which: found.which,
+      access: instance.settings.keyAccess[found.which],
+      rateLimit: instance.settings.rateLimit,
+    };
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { context, expires: Date.now() + this.ttlMs });
+    return context;
+  }
+
+  /** Forgets every cached key of an instance (after a key or its access level changed). */
+  forgetInstance(instanceId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.context.instanceId === instanceId) this.cache.delete(hash);
+  }
+}
+
+export interface RateLimitHooks {
+  /** Counts an authenticated request and sets RateLimit-* headers; true when it answered 429. */
+  countRequest(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
+  /** Counts a failed authentication of the client address; true when it answered 429. */
+  countAuthFailure(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
+  close?(): Promise<void>;
+}
+
+export function instanceAuthHook(resolver: KeyResolver, limits?: RateLimitHooks) {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
+    const key = presentedKey(request);
+    const context = key ? await resolver.resolve(key) : undefined;
+    if (!context) {
+      if (limits && (await limits.countAuthFailure(request, reply))) return reply;
+      return sendProblem(reply, 'unauthorized', key ? 'The API key is not valid' : 'An API key is required: ?key=, X-API-Key or Authorization: Bearer');
+    }
+    request.auth = context;
+    if (limits && (await limits.countRequest(request, reply))) return reply;
+    if (!READS.has(request.method) && context.access === 'readOnly') {
+      return sendProblem(reply, 'forbidden', `The ${context.which} key is read-only`);
+    }
+  };
+}
+
+export function adminAuthHook(adminTokenHash: string) {
+  return async function authenticateAdmin(request: FastifyRequest, reply: FastifyReply) {
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!token || !digestsEqual(hashSecret(token), adminTokenHash)) {
+      return sendProblem(reply, 'unauthorized', 'The operator API needs Authorization: Bearer <ADMIN_TOKEN>');
+    }
+  };
+}

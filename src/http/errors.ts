@@ -1,0 +1,146 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type ErrorCode, type FieldError } from '../domain/errors.js';
+
+/** The one place that turns errors into RFC 9457 problem responses (contract section 4). */
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  invalid_transition: 409,
+  conflict: 409,
+  precondition_failed: 412,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+};
+
+const TITLES: Record<ErrorCode, string> = {
+  invalid_request: 'Invalid request',
+  validation_failed: 'Validation failed',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
+  invalid_transition: 'Invalid status transition',
+  conflict: 'Conflict',
+  precondition_failed: 'Precondition failed',
+  payload_too_large: 'Payload too large',
+  unsupported_media_type: 'Unsupported media type',
+  rate_limited: 'Too many requests',
+  internal: 'Internal server error',
+};
+
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
+export const statusOf = (code: ErrorCode): number => STATUS[code];
+
+export function problemBody(code: ErrorCode, detail: string, errors?: FieldError[]) {
+  const status = STATUS[code];
+  return {
+    type: `urn:ticketing:problem:${code}`,
+    title: TITLES[code],
+    status,
+    detail,
+    code,
+    ...(errors && errors.length > 0 ? { errors } : {}),
+    error: true as const,
+    message: detail,
+    statusCode: status,
+  };
+}
+
+export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors?: FieldError[]) {
+  return reply.code(STATUS[code]).type('application/problem+json; charset=utf-8').send(problemBody(code, detail, errors));
+}
+
+const SERVER_OWNED = new Set([
+  'id',
+  'ticketId',
+  'createdOn',
+  'lastUpdatedOn',
+  'lastInteraction',
+  'firstResponseOn',
+  'firstResolutionOn',
+  'lastResolutionOn',
+  'isFrtEscalated',
+  'isRtEscalated',
+  'createdBy',
+  'lastUpdatedBy',
+  'resolution',
+  'lastResolutionComment',
+]);
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Ajv's errors as { path, message }, with paths like /body/ticket/title. */
+function validationErrors(context: string, errors: AjvError[]): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const e of errors) {
+    // Unions report one error per branch; the `anyOf` summary is enough.
+    if (errors.some((o) => o.keyword === 'anyOf' && e.keyword !== 'anyOf' && e.instancePath === o.instancePath)) continue;
+    let path = `/${context}${e.instancePath}`;
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'required') {
+      path += `/${String(e.params.missingProperty)}`;
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      const name = String(e.params.additionalProperty);
+      path += `/${name}`;
+      message = SERVER_OWNED.has(name) ? 'is set by the server and cannot be given' : 'is not a known field';
+    } else if (e.keyword === 'anyOf') {
+      message = 'has the wrong type or value';
+    } else if (e.keyword === 'pattern') {
+      message = 'must not be blank';
+    }
+    if (!seen.has(path + message)) {
+      seen.add(path + message);
+      out.push({ path, message });
+    }
+  }
+  return out;
+}
+
+export function installErrorHandlers(app: FastifyInstance, isKnownPath: (method: string, url: string) => string[]) {
+  app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof DomainError) {
+      if (STATUS[error.code] >= 500) request.log.error({ err: error }, 'domain error');
+      return sendProblem(reply, error.code, error.message, error.errors);
+    }
+    if (error.validation) {
+      const errors = validationErrors(error.validationContext ?? 'body', error.validation);
+      const first = errors[0];
+      const detail = errors.length === 1 && first ? `${first.path} ${first.message}` : 'The request has invalid fields';
+      return sendProblem(reply, 'validation_failed', detail, errors);
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 413) return sendProblem(reply, 'payload_too_large', 'The request body is larger than allowed');
+    if (status === 415) return sendProblem(reply, 'unsupported_media_type', 'Send the request body as application/json');
+    if (status === 429) return sendProblem(reply, 'rate_limited', error.message);
+    if (status >= 400 && status < 500) {
+      const detail = error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty' : error instanceof SyntaxError || /JSON/i.test(error.message) ? 'The body is not valid JSON' : error.message;
+      return sendProblem(reply, status === 404 ? 'not_found' : 'invalid_request', detail);
+    }
+    // Log the whole error with the request id; answer without internals (no stack, no SQL).
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, 'internal', 'Something went wrong on our side; the error was logged with the request id ' + request.id);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = isKnownPath(request.method, request.url);
+    if (allowed.length > 0) {
+      reply.header('Allow', allowed.join(', '));
+      return sendProblem(reply, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`);
+    }
+    return sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
+  });
+}

@@ -1,0 +1,104 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config.js';
+import type { Store } from '../store/db.js';
+import type { RateLimitHooks } from './auth.js';
+import { sendProblem } from './errors.js';
+
+type Backend = (points: number, durationSeconds: number, keyPrefix: string) => RateLimiterAbstract;
+
+/*
+ * Counters live where every server process sees them: Redis when REDIS_URL is set, else the
+ * PostgreSQL store, else (SQLite: one process) memory. A store outage fails open to a
+ * per-process memory limiter rather than refusing all traffic.
+ */
+async function openBackend(config: Config, store: Store): Promise<{ make: Backend; close: () => Promise<void>; name: string }> {
+  const insured = (points: number, duration: number) => new RateLimiterMemory({ points, duration });
+  if (config.redisUrl) {
+    const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    await redis.connect();
+    return {
+      name: 'redis',
+      make: (points, duration, keyPrefix) =>
+        new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: insured(points, duration) }),
+      close: async () => void redis.disconnect(),
+    };
+  }
+  if (store.dialect.supportsMultipleProcesses) {
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+    pool.on('error', () => undefined);
+    await pool.query('CREATE TABLE IF NOT EXISTS rate_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)').catch((error: { code?: string }) => {
+      if (error.code !== '23505') throw error; // another process created it at the same moment
+    });
+    return {
+      name: 'postgres',
+      make: (points, duration, keyPrefix) =>
+        new RateLimiterPostgres({
+          storeClient: pool,
+          tableName: 'rate_limits',
+          tableCreated: true,
+          clearExpiredByTimeout: false,
+          points,
+          duration,
+          keyPrefix,
+          insuranceLimiter: insured(points, duration),
+        }),
+      close: () => pool.end(),
+    };
+  }
+  return { name: 'memory', make: (points, duration, keyPrefix) => new RateLimiterMemory({ points, duration, keyPrefix }), close: async () => undefined };
+}
+
+function setHeaders(reply: FastifyReply, limit: number, result: RateLimiterRes): void {
+  reply.header('RateLimit-Limit', String(limit));
+  reply.header('RateLimit-Remaining', String(Math.max(0, result.remainingPoints)));
+  reply.header('RateLimit-Reset', String(Math.max(1, Math.ceil(result.msBeforeNext / 1000))));
+}
+
+export async function createRateLimiter(deps: { config: Config; store: Store }): Promise<RateLimitHooks> {
+  const { config } = deps;
+  const backend = await openBackend(config, deps.store);
+  const limiters = new Map<string, RateLimiterAbstract>();
+  const limiterFor = (max: number, windowSeconds: number) => {
+    const id = `${max}:${windowSeconds}`;
+    let limiter = limiters.get(id);
+    if (!limiter) {
+      limiter = backend.make(max, windowSeconds, `rl:instance:${id}`);
+      limiters.set(id, limiter);
+    }
+    return limiter;
+  };
+  const authFailures = backend.make(config.authFailureLimit, 60, 'rl:authfail');
+
+  const tooMany = (reply: FastifyReply, result: RateLimiterRes, what: string) => {
+    reply.header('Retry-After', String(Math.max(1, Math.ceil(result.msBeforeNext / 1000))));
+    sendProblem(reply, 'rate_limited', what);
+    return true;
+  };
+
+  return {
+    async countRequest(request: FastifyRequest, reply: FastifyReply) {
+      const { max, windowSeconds } = request.auth.rateLimit ?? { max: config.rateLimitMax, windowSeconds: config.rateLimitWindowSeconds };
+      try {
+        setHeaders(reply, max, await limiterFor(max, windowSeconds).consume(request.auth.instanceId));
+        return false;
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        setHeaders(reply, max, rejection);
+        return tooMany(reply, rejection, `This instance may make ${max} requests per ${windowSeconds} seconds; try again later`);
+      }
+    },
+    async countAuthFailure(request: FastifyRequest, reply: FastifyReply) {
+      try {
+        await authFailures.consume(request.ip);
+        return false;
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        return tooMany(reply, rejection, 'Too many failed authentication attempts from this address; try again later');
+      }
+    },
+    close: backend.close,
+  };
+}

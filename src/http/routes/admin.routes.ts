@@ -1,0 +1,76 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { InstanceSettings } from '../../domain/instance.js';
+import type { InstancesService } from '../../services/instances.service.js';
+import { SettingsUpdate } from '../settings.schema.js';
+
+const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
+const Created = Type.Object({ item: Type.Ref('IInstance'), primaryKey: Type.String(), secondaryKey: Type.String() });
+const CreateInstance = Type.Object(
+  {
+    ...SettingsUpdate.properties,
+    id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })),
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  },
+  { additionalProperties: false },
+);
+
+/** The operator API: instances across the server, behind ADMIN_TOKEN. */
+export const adminRoutes =
+  (instances: InstancesService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.post(
+      '/admin/instances',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Create an instance; its keys are shown only in this answer',
+          security: [{ adminToken: [] }],
+          body: CreateInstance,
+          response: { 201: Created, ...errorResponses(400, 401, 409) },
+        },
+      },
+      async (request, reply) => {
+        const { id, name, keyAccess, user: _user, customFieldsLeft: _l, customFieldsRight: _r, optionalFieldsLeft: _ol, optionalFieldsRight: _or, ...settings } = request.body;
+        const created = await instances.create({
+          ...(id ? { id: id.toLowerCase() } : {}),
+          name: name.trim(),
+          settings: { ...(settings as Partial<InstanceSettings>), ...(keyAccess ? { keyAccess: { primary: 'readWrite', secondary: 'readWrite', ...keyAccess } } : {}) },
+        });
+        reply.code(201);
+        return { item: await instances.present(created.instance.id), primaryKey: created.primaryKey, secondaryKey: created.secondaryKey };
+      },
+    );
+
+    app.get(
+      '/admin/instances',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'List every instance',
+          security: [{ adminToken: [] }],
+          response: { 200: Type.Object({ items: Type.Array(Type.Ref('IInstance')) }), ...errorResponses(401) },
+        },
+      },
+      async () => ({ items: await instances.list() }),
+    );
+
+    app.post(
+      '/admin/instances/:id/sandbox',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Copy an instance (settings, custom fields, tags; no tickets) into a new one with its own keys',
+          security: [{ adminToken: [] }],
+          params: Type.Object({ id: Type.String() }),
+          body: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false })),
+          response: { 201: Created, ...errorResponses(401, 404) },
+        },
+      },
+      async (request, reply) => {
+        const created = await instances.sandbox(request.params.id, request.body?.name);
+        reply.code(201);
+        return { item: await instances.present(created.instance.id), primaryKey: created.primaryKey, secondaryKey: created.secondaryKey };
+      },
+    );
+  };

@@ -1,0 +1,213 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { CUSTOM_FIELD_TYPES } from '../../domain/custom-fields.js';
+import type { KeyName } from '../../domain/instance.js';
+import { updateSettings, type InstancesService, type SettingsPatch } from '../../services/instances.service.js';
+import type { Store } from '../../store/db.js';
+import type { KeyResolver } from '../auth.js';
+import { SettingsUpdate } from '../settings.schema.js';
+
+const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
+const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+const Option = Type.Object({ id: Type.Optional(Uuid), text: Type.String({ minLength: 1, maxLength: 200 }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const CustomFieldCreate = Type.Object(
+  {
+    id: Type.Optional(Uuid),
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    type: oneOf(CUSTOM_FIELD_TYPES),
+    required: Type.Optional(Type.Boolean()),
+    options: Type.Optional(Type.Array(Option, { maxItems: 500 })),
+    deleted: Type.Optional(Type.Boolean()),
+    user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
+  },
+  { additionalProperties: false },
+);
+const CustomFieldUpdate = Type.Object(
+  {
+    id: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })),
+    type: Type.Optional(oneOf(CUSTOM_FIELD_TYPES)),
+    required: Type.Optional(Type.Boolean()),
+    options: Type.Optional(Type.Array(Option, { maxItems: 500 })),
+    deleted: Type.Optional(Type.Boolean()),
+    user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
+  },
+  { additionalProperties: false },
+);
+const TagText = Type.Object({ text: Type.String({ minLength: 1, maxLength: 200 }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const Color = Type.String({ pattern: '^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$', description: 'CSS hex colour' });
+const TagCategoryCreate = Type.Object(
+  {
+    id: Type.Optional(Uuid),
+    instanceId: Type.Optional(Type.String()),
+    text: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    color: Type.Optional(Color),
+    tags: Type.Optional(Type.Array(TagText, { maxItems: 1000 })),
+    deleted: Type.Optional(Type.Boolean()),
+    user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
+  },
+  { additionalProperties: false },
+);
+const TagCategoryUpdate = Type.Partial(TagCategoryCreate, { additionalProperties: false });
+const IdParams = Type.Object({ id: Type.String() });
+
+export const instanceRoutes =
+  (deps: { instances: InstancesService; store: Store; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const { instances } = deps;
+    app.get(
+      '/instance',
+      {
+        schema: {
+          tags: ['instance'],
+          summary: 'The instance: settings, custom fields, assignees',
+          response: { 200: Type.Object({ item: Type.Ref('IInstance') }), ...errorResponses(401) },
+        },
+      },
+      async (request) => ({ item: await instances.present(request.auth.instanceId) }),
+    );
+
+    app.put(
+      '/instance',
+      {
+        schema: {
+          tags: ['instance'],
+          summary: 'Change instance settings (partial; keyAccess merges field by field)',
+          body: SettingsUpdate,
+          response: { 200: Type.Object({ item: Type.Ref('IInstance') }), ...errorResponses(400, 401, 403) },
+        },
+      },
+      async (request) => {
+        const item = await updateSettings(instances, deps.store, request.auth.instanceId, request.body as SettingsPatch, new Date().toISOString());
+        deps.keys.forgetInstance(request.auth.instanceId);
+        return { item };
+      },
+    );
+
+    app.post(
+      '/instance/customFields',
+      {
+        schema: {
+          tags: ['instance'],
+          summary: 'Create a custom field (an id may be given, to keep ids from another system)',
+          body: CustomFieldCreate,
+          response: { 201: Type.Object({ item: Type.Ref('ICustomField') }), ...errorResponses(400, 401, 403, 409) },
+        },
+      },
+      async (request, reply) => {
+        const { user: _user, ...input } = request.body;
+        const item = await instances.createCustomField(request.auth.instanceId, input);
+        reply.code(201);
+        return { item };
+      },
+    );
+
+    app.put(
+      '/instance/customFields/:id',
+      {
+        schema: {
+          tags: ['instance'],
+          summary: 'Change a custom field (options left out are kept as deleted)',
+          params: IdParams,
+          body: CustomFieldUpdate,
+          response: { 200: Type.Object({ item: Type.Ref('ICustomField') }), ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const { user: _user, ...input } = request.body;
+        return { item: await instances.updateCustomField(request.auth.instanceId, request.params.id, input) };
+      },
+    );
+
+    app.delete(
+      '/instance/customFields/:id',
+      {
+        schema: {
+          tags: ['instance'],
+          summary: 'Delete a custom field (soft: tickets keep their values)',
+          params: IdParams,
+          response: { 200: Type.Object({ item: Type.Ref('ICustomField') }), ...errorResponses(401, 403, 404) },
+        },
+      },
+      async (request) => ({ item: await instances.deleteCustomField(request.auth.instanceId, request.params.id) }),
+    );
+
+    app.post(
+      '/instance/keys/:which/regenerate',
+      {
+        schema: {
+          tags: ['instance'],
+          summary: 'Regenerate the primary or secondary key; the new key is shown only in this answer',
+          params: Type.Object({ which: oneOf(['primary', 'secondary'] as const) }),
+          response: { 200: Type.Object({ key: Type.String(), which: Type.String() }), ...errorResponses(401, 403) },
+        },
+      },
+      async (request) => {
+        const which = request.params.which as KeyName;
+        const key = await instances.regenerateKey(request.auth.instanceId, which);
+        deps.keys.forgetInstance(request.auth.instanceId);
+        return { key, which };
+      },
+    );
+
+    app.get(
+      '/tags',
+      {
+        schema: {
+          tags: ['tags'],
+          summary: 'Tag categories and their tags',
+          response: { 200: Type.Object({ items: Type.Array(Type.Ref('ITagCategory')) }), ...errorResponses(401) },
+        },
+      },
+      async (request) => ({ items: await instances.tagCategories(request.auth.instanceId) }),
+    );
+
+    app.post(
+      '/tags',
+      {
+        schema: {
+          tags: ['tags'],
+          summary: 'Create a tag category',
+          body: TagCategoryCreate,
+          response: { 201: Type.Object({ item: Type.Ref('ITagCategory') }), ...errorResponses(400, 401, 403, 409) },
+        },
+      },
+      async (request, reply) => {
+        const { instanceId: _ignored, user: _user, ...input } = request.body;
+        const item = await instances.createTagCategory(request.auth.instanceId, input);
+        reply.code(201);
+        return { item };
+      },
+    );
+
+    app.put(
+      '/tags/:id',
+      {
+        schema: {
+          tags: ['tags'],
+          summary: 'Change a tag category (tags replace the list)',
+          params: IdParams,
+          body: TagCategoryUpdate,
+          response: { 200: Type.Object({ item: Type.Ref('ITagCategory') }), ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const { instanceId: _ignored, id: _id, user: _user, ...input } = request.body;
+        return { item: await instances.updateTagCategory(request.auth.instanceId, request.params.id, input) };
+      },
+    );
+
+    app.delete(
+      '/tags/:id',
+      {
+        schema: {
+          tags: ['tags'],
+          summary: 'Delete a tag category (soft: tickets keep their tags)',
+          params: IdParams,
+          response: { 200: Type.Object({ item: Type.Ref('ITagCategory') }), ...errorResponses(401, 403, 404) },
+        },
+      },
+      async (request) => ({ item: await instances.deleteTagCategory(request.auth.instanceId, request.params.id) }),
+    );
+  };

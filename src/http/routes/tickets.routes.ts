@@ -1,0 +1,230 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { parseTimezone } from '../../domain/dates.js';
+import { DomainError } from '../../domain/errors.js';
+import { ORDER_NAMES, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
+import { parseStatus } from '../../domain/ticket.js';
+import type { TicketsService } from '../../services/tickets.service.js';
+import {
+  Activity,
+  Comment,
+  InsertCommentRequest,
+  InsertTicketRequest,
+  ListedTicket,
+  TicketItem,
+  Timezone,
+  UpdateTicketRequest,
+  UpdateTicketStatusRequest,
+} from '../schemas.js';
+
+/** The caller's timezone from the query, or a 400 that says what is allowed. */
+export function timezoneOf(query: unknown): number {
+  const raw = (query as { timezone?: string } | undefined)?.timezone;
+  const timezone = parseTimezone(raw);
+  if (timezone === undefined) {
+    throw new DomainError('invalid_request', 'timezone is an offset in hours from -12 to 14, in steps of 0.25', [
+      { path: '/query/timezone', message: `"${raw}" is not a valid offset` },
+    ]);
+  }
+  return timezone;
+}
+
+const TicketParams = Type.Object({ ticketId: Type.String({ description: 'The ticket UUID `id` or its number `ticketId`' }) });
+const TimezoneQuery = Type.Object({ timezone: Timezone }, { additionalProperties: true });
+const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
+
+const listQuerySchema = Type.Object(
+  {
+    timezone: Timezone,
+    search: Type.Optional(Type.String({ description: 'Full text over title, description and comments; a number also matches ticketId' })),
+    title: Type.Optional(Type.String({ description: 'Case-insensitive substring of the title' })),
+    status: Type.Optional(Type.String({ description: 'One status or a comma-separated list' })),
+    priority: Type.Optional(Type.String({ description: 'One priority or a comma-separated list' })),
+    tags: Type.Optional(Type.String({ description: 'Comma-separated tagCategoryId_tagText; any of them matches' })),
+    assignee: Type.Optional(Type.String({ description: 'User id or email' })),
+    requestor: Type.Optional(Type.String({ description: 'User id or email' })),
+    createdAfter: Type.Optional(Type.String({ description: 'Inclusive; ISO date or date-time, local to timezone without offset' })),
+    createdBefore: Type.Optional(Type.String({ description: 'Exclusive' })),
+    lastUpdateAfter: Type.Optional(Type.String()),
+    lastUpdateBefore: Type.Optional(Type.String()),
+    expectedDateAfter: Type.Optional(Type.String()),
+    expectedDateBefore: Type.Optional(Type.String()),
+    isFrtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
+    isRtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
+    orderBy: Type.Optional(Type.String({ description: `One of ${ORDER_NAMES.join(', ')}. Default: createdDateTime DESC` })),
+    order: Type.Optional(Type.String({ description: 'ASC (default with orderBy) or DESC' })),
+    select: Type.Optional(Type.String({ description: `Comma-separated: ${SELECTABLE_FIELDS.join(', ')}` })),
+    offset: Type.Optional(Type.String({ description: 'Default 0; ignored when a continuationToken is given' })),
+    limit: Type.Optional(Type.String({ description: '1..1000, default 10' })),
+    continuationToken: Type.Optional(Type.String({ description: 'Also accepted as a request header' })),
+  },
+  { additionalProperties: true },
+);
+
+export const ticketsRoutes =
+  (tickets: TicketsService): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    app.get(
+      '/tickets',
+      {
+        schema: {
+          tags: ['tickets'],
+          summary: 'List tickets',
+          description:
+            'Newest first by default. Follow `continuationToken` (send it back in the `continuationToken` header) for the next page: keyset pagination that neither skips nor repeats tickets while others write.',
+          querystring: listQuerySchema,
+          headers: Type.Object({ continuationToken: Type.Optional(Type.String()) }),
+          response: {
+            200: Type.Object({
+              items: Type.Array(ListedTicket),
+              continuationToken: Type.Union([Type.String(), Type.Null()]),
+              itemCount: Type.Integer(),
+            }),
+            ...errorResponses(400, 401),
+          },
+        },
+      },
+      async (request) => {
+        const raw = request.query as RawListQuery;
+        const query = parseListQuery(raw);
+        const header = request.headers['continuationtoken'];
+        const token = (typeof header === 'string' ? header : undefined) ?? raw.continuationToken;
+        return tickets.list(request.auth.instanceId, query, token?.trim() || undefined);
+      },
+    );
+
+    app.post(
+      '/tickets',
+      {
+        schema: {
+          tags: ['tickets'],
+          summary: 'Create a ticket',
+          querystring: TimezoneQuery,
+          body: InsertTicketRequest,
+          response: { 201: TicketItem, ...errorResponses(400, 401, 403, 413, 415) },
+        },
+      },
+      async (request, reply) => {
+        const { ticket, user } = request.body;
+        const created = await tickets.create(request.auth.instanceId, ticket, user, timezoneOf(request.query));
+        reply.code(201).header('Location', `/api/v1/tickets/${created.id}`);
+        return { item: created };
+      },
+    );
+
+    app.get(
+      '/tickets/:ticketId',
+      {
+        schema: {
+          tags: ['tickets'],
+          summary: 'Get a ticket by id or number',
+          params: TicketParams,
+          querystring: TimezoneQuery,
+          response: { 200: TicketItem, ...errorResponses(401, 404) },
+        },
+      },
+      async (request) => {
+        timezoneOf(request.query);
+        return { item: await tickets.get(request.auth.instanceId, request.params.ticketId) };
+      },
+    );
+
+    app.put(
+      '/tickets/:ticketId',
+      {
+        schema: {
+          tags: ['tickets'],
+          summary: 'Update a ticket (partial)',
+          description:
+            'Only the given fields change. customFields merge key by key (null clears one); tags replace the list. The status has its own route.',
+          params: TicketParams,
+          querystring: TimezoneQuery,
+          body: UpdateTicketRequest,
+          response: { 200: TicketItem, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const { updates, ticket, user } = request.body;
+        const changes = updates ?? ticket;
+        if (!changes) {
+          throw new DomainError('validation_failed', 'Send the changes as { updates: { … }, user }', [{ path: '/body/updates', message: 'is required' }]);
+        }
+        const item = await tickets.update(request.auth.instanceId, request.params.ticketId, changes, user, timezoneOf(request.query));
+        return { item };
+      },
+    );
+
+    const statusRoute = {
+      schema: {
+        tags: ['tickets'],
+        summary: 'Change the status of a ticket',
+        description:
+          'Open → Started, Resolved, Closed; Started → Resolved, Closed; Reopened → Started, Resolved, Closed; Resolved → Closed, Reopened; Closed → Reopened. Resolved needs a resolution.',
+        params: TicketParams,
+        querystring: TimezoneQuery,
+        body: UpdateTicketStatusRequest,
+        response: { 200: TicketItem, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    };
+    const changeStatus = async (request: {
+      auth: { instanceId: string };
+      params: { ticketId: string };
+      query: unknown;
+      body: { status: string; resolution?: 'fixed' | 'cannotResolve' | 'cancelled' | null; comment?: string | null; user: { id: string; name: string; email: string } };
+    }) => {
+      timezoneOf(request.query);
+      const status = parseStatus(request.body.status);
+      if (!status) {
+        throw new DomainError('validation_failed', `unknown status "${request.body.status}"`, [
+          { path: '/body/status', message: 'one of Open, Reopened, Started, Resolved, Closed' },
+        ]);
+      }
+      const { resolution, comment, user } = request.body;
+      const item = await tickets.changeStatus(
+        request.auth.instanceId,
+        request.params.ticketId,
+        { status, ...(resolution ? { resolution } : {}), ...(comment ? { comment } : {}) },
+        user,
+      );
+      return { item };
+    };
+    app.put('/tickets/:ticketId/status', statusRoute, changeStatus);
+    app.post('/tickets/:ticketId/status', statusRoute, changeStatus);
+
+    app.get(
+      '/tickets/:ticketId/activities',
+      {
+        schema: {
+          tags: ['activities'],
+          summary: 'List the activities of a ticket, oldest first',
+          params: TicketParams,
+          response: { 200: Type.Object({ items: Type.Array(Type.Ref('IActivity')) }), ...errorResponses(401, 404) },
+        },
+      },
+      async (request) => ({ items: await tickets.activities(request.auth.instanceId, request.params.ticketId) }),
+    );
+
+    const commentRoute = {
+      schema: {
+        tags: ['activities'],
+        summary: 'Add a comment (isPrivate: an internal note)',
+        params: TicketParams,
+        body: InsertCommentRequest,
+        response: { 201: Type.Object({ item: Type.Ref('IComment') }), ...errorResponses(400, 401, 403, 404) },
+      },
+    };
+    const addComment = async (
+      request: { auth: { instanceId: string }; params: { ticketId: string }; body: { comment: string; isPrivate?: boolean; user: { id: string; name: string; email: string } } },
+      reply: { code(n: number): unknown },
+    ) => {
+      const { comment, isPrivate, user } = request.body;
+      const activity = await tickets.addComment(request.auth.instanceId, request.params.ticketId, { comment, isPrivate: isPrivate ?? false }, user);
+      reply.code(201);
+      const { type: _type, ...item } = activity;
+      return { item };
+    };
+    app.post('/tickets/:ticketId/activities', commentRoute, addComment);
+    app.post('/tickets/:ticketId/comments', commentRoute, addComment);
+  };
+
+export { Activity, Comment };

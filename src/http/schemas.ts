@@ -1,0 +1,262 @@
+import { Type, type Static } from 'typebox';
+import { CUSTOM_FIELD_TYPES } from '../domain/custom-fields.js';
+import { PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
+
+/*
+ * Wire schemas. The same objects validate requests, serialise responses and make the OpenAPI
+ * document, so the three cannot drift apart.
+ */
+
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const User = Type.Object(
+  {
+    id: Type.String({ minLength: 1, description: 'Any non-empty string (e.g. an Entra ID object id).' }),
+    name: Type.String(),
+    email: Type.String(),
+  },
+  { $id: 'IUser', description: 'A person. Consistency of id, name and email is not verified.' },
+);
+const UserRef = Type.Unsafe<Static<typeof User>>(Type.Ref('IUser'));
+
+export const Tag = Type.Object({ tagCategoryId: Type.String({ minLength: 1 }), text: Type.String({ minLength: 1 }) }, { $id: 'ITag' });
+const TagRef = Type.Unsafe<Static<typeof Tag>>(Type.Ref('ITag'));
+
+const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
+const Status = oneOf(STATUSES);
+const Priority = oneOf(PRIORITIES);
+const Resolution = oneOf(RESOLUTIONS);
+const DateTime = Type.String({ description: 'ISO 8601 UTC date-time' });
+
+export const Ticket = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    ticketId: Type.Integer({ description: 'Per-instance ticket number: 1, 2, 3…' }),
+    title: Type.String(),
+    description: Type.String(),
+    status: Status,
+    priority: Priority,
+    requestor: UserRef,
+    assignee: nullable(UserRef),
+    customFields: Type.Record(Type.String(), Type.Unknown(), { description: 'Values keyed by custom field id' }),
+    tags: Type.Array(TagRef),
+    expectedDate: nullable(DateTime),
+    resolution: nullable(Resolution),
+    lastResolutionComment: nullable(Type.String()),
+    firstResponseOn: nullable(DateTime),
+    firstResolutionOn: nullable(DateTime),
+    lastResolutionOn: nullable(DateTime),
+    createdOn: DateTime,
+    lastUpdatedOn: DateTime,
+    lastInteraction: DateTime,
+    isFrtEscalated: Type.Boolean(),
+    isRtEscalated: Type.Boolean(),
+    createdBy: UserRef,
+    lastUpdatedBy: UserRef,
+  },
+  { $id: 'ITicket' },
+);
+const TicketRef = Type.Unsafe<Static<typeof Ticket>>(Type.Ref('ITicket'));
+
+/** A listed ticket: the selected fields only (all of them without `select`). */
+export const ListedTicket = Type.Partial(
+  Type.Object({
+    ...Ticket.properties,
+    requestorName: Type.String(),
+    requestorEmail: Type.String(),
+    assigneeName: nullable(Type.String()),
+    assigneeEmail: nullable(Type.String()),
+  }),
+);
+
+const ticketWritable = {
+  title: Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' }),
+  description: Type.String({ maxLength: 200_000 }),
+  priority: Priority,
+  requestor: UserRef,
+  assignee: nullable(UserRef),
+  customFields: Type.Record(Type.String(), Type.Unknown()),
+  tags: Type.Array(TagRef, { maxItems: 100 }),
+  expectedDate: nullable(Type.String({ description: 'ISO 8601 date-time, or a date (local midnight in `timezone`)' })),
+};
+
+export const InsertTicketRequest = Type.Object(
+  {
+    ticket: Type.Object(
+      {
+        ...ticketWritable,
+        title: ticketWritable.title,
+        requestor: UserRef,
+        description: Type.Optional(ticketWritable.description),
+        priority: Type.Optional(Priority),
+        assignee: Type.Optional(ticketWritable.assignee),
+        customFields: Type.Optional(ticketWritable.customFields),
+        tags: Type.Optional(ticketWritable.tags),
+        expectedDate: Type.Optional(ticketWritable.expectedDate),
+        status: Type.Optional(Type.String({ description: 'Only "Open" is accepted on create' })),
+      },
+      { additionalProperties: false },
+    ),
+    user: UserRef,
+  },
+  { additionalProperties: false, $id: 'insertTicketRequest' },
+);
+
+const TicketUpdates = Type.Object(
+  {
+    ...Object.fromEntries(Object.entries(ticketWritable).map(([k, v]) => [k, Type.Optional(v)])),
+    status: Type.Optional(Type.Unknown({ description: 'Not accepted here: use PUT /tickets/{ticketId}/status' })),
+  } as { [K in keyof typeof ticketWritable]: ReturnType<typeof Type.Optional<(typeof ticketWritable)[K]>> } & {
+    status: ReturnType<typeof Type.Optional<ReturnType<typeof Type.Unknown>>>;
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateTicketRequest = Type.Object(
+  {
+    updates: Type.Optional(TicketUpdates),
+    ticket: Type.Optional(TicketUpdates),
+    user: UserRef,
+  },
+  { additionalProperties: false, $id: 'updateTicketRequest', description: 'The fields to change, under `updates` (or `ticket`).' },
+);
+
+export const UpdateTicketStatusRequest = Type.Object(
+  {
+    status: Type.String({ description: 'Open, Reopened, Started (or "In Progress"), Resolved, Closed; trimmed' }),
+    resolution: Type.Optional(nullable(Resolution)),
+    comment: Type.Optional(nullable(Type.String({ maxLength: 100_000 }))),
+    user: UserRef,
+  },
+  { additionalProperties: false, $id: 'updateTicketStatusRequest' },
+);
+
+export const InsertCommentRequest = Type.Object(
+  {
+    comment: Type.String({ minLength: 1, maxLength: 100_000, pattern: '\\S' }),
+    isPrivate: Type.Optional(Type.Boolean({ description: 'An internal note, never sent to the requestor' })),
+    user: UserRef,
+  },
+  { additionalProperties: false, $id: 'insertCommentRequest' },
+);
+
+export const Comment = Type.Object(
+  {
+    id: Type.String(),
+    ticketId: Type.Integer(),
+    comment: Type.String(),
+    isPrivate: Type.Boolean(),
+    user: UserRef,
+    createdOn: DateTime,
+  },
+  { $id: 'IComment' },
+);
+
+export const Activity = Type.Object(
+  {
+    id: Type.String(),
+    ticketId: Type.Integer(),
+    type: Type.String({ description: 'comment | statusChange | fieldChange' }),
+    user: UserRef,
+    createdOn: DateTime,
+    comment: Type.Optional(nullable(Type.String())),
+    isPrivate: Type.Optional(Type.Boolean()),
+    from: Type.Optional(Type.Unknown()),
+    to: Type.Optional(Type.Unknown()),
+    resolution: Type.Optional(nullable(Type.String())),
+    field: Type.Optional(Type.String()),
+  },
+  { $id: 'IActivity' },
+);
+
+export const CustomFieldOption = Type.Object({ id: Type.String(), text: Type.String(), deleted: Type.Boolean() });
+export const CustomField = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    type: oneOf(CUSTOM_FIELD_TYPES),
+    required: Type.Boolean(),
+    options: Type.Optional(Type.Array(CustomFieldOption)),
+    deleted: Type.Boolean(),
+  },
+  { $id: 'ICustomField' },
+);
+const CustomFieldRef = Type.Unsafe<Static<typeof CustomField>>(Type.Ref('ICustomField'));
+
+const KeyAccess = oneOf(['readWrite', 'readOnly'] as const);
+const Json = Type.Unknown();
+
+export const Instance = Type.Object(
+  {
+    id: Type.String(),
+    groupId: nullable(Type.String()),
+    name: Type.String(),
+    enabled: Type.Boolean(),
+    tenantId: nullable(Type.String()),
+    teamId: nullable(Type.String()),
+    channelId: nullable(Type.String()),
+    subscriptionId: nullable(Type.String()),
+    mailAddress: nullable(Type.String()),
+    customFields: Type.Array(CustomFieldRef),
+    customFieldsLeft: Type.Array(CustomFieldRef),
+    customFieldsRight: Type.Array(CustomFieldRef),
+    optionalFieldsLeft: Type.Array(CustomFieldRef),
+    optionalFieldsRight: Type.Array(CustomFieldRef),
+    assignees: nullable(Type.Object({ type: Type.String(), peoples: Type.Array(UserRef) })),
+    assigneeRules: Type.Array(Json),
+    defaultRuleAssignee: Type.Array(Json),
+    isAutomaticAssignTickets: Type.Boolean(),
+    alertNotification: Json,
+    isAutoAssignIdleTickets: Type.Boolean(),
+    dayBeforeTicketsIdle: nullable(Type.Number()),
+    idleTicketAssignedTo: Type.Array(UserRef),
+    isNotifyIdleTicket: Type.Boolean(),
+    keyAccess: Type.Object({ primary: KeyAccess, secondary: KeyAccess }),
+    rateLimit: Type.Object({ max: Type.Integer(), windowSeconds: Type.Integer() }),
+  },
+  { $id: 'IInstance' },
+);
+
+export const TagCategory = Type.Object(
+  {
+    id: Type.String(),
+    instanceId: Type.String(),
+    text: Type.String(),
+    color: Type.String(),
+    tags: Type.Array(Type.Object({ text: Type.String(), deleted: Type.Boolean() })),
+    deleted: Type.Boolean(),
+  },
+  { $id: 'ITagCategory' },
+);
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    error: Type.Literal(true),
+    message: Type.String(),
+    statusCode: Type.Integer(),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' },
+);
+
+export const Timezone = Type.Optional(
+  Type.String({ description: "The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0." }),
+);
+
+/** Schemas with an $id, registered once with Fastify (refs) and named in the OpenAPI document. */
+export const SHARED_SCHEMAS = [User, Tag, Ticket, Comment, Activity, CustomField, Instance, TagCategory, Problem];
+export const REQUEST_SCHEMAS = [InsertTicketRequest, UpdateTicketRequest, UpdateTicketStatusRequest, InsertCommentRequest];
+
+export const item = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) => Type.Object({ item: schema });
+export const items = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) => Type.Object({ items: Type.Array(schema) });
+export const TicketItem = item(TicketRef);
+
+export type InsertTicketBody = Static<typeof InsertTicketRequest>;
+export type UpdateTicketBody = Static<typeof UpdateTicketRequest>;
+export type UpdateTicketStatusBody = Static<typeof UpdateTicketStatusRequest>;
+export type InsertCommentBody = Static<typeof InsertCommentRequest>;

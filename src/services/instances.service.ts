@@ -1,0 +1,282 @@
+import { v4 as uuidv4 } from 'uuid';
+import { CUSTOM_FIELD_TYPES, hasOptions, type CustomFieldDefinition, type CustomFieldOption, type CustomFieldType } from '../domain/custom-fields.js';
+import { DomainError, notFound } from '../domain/errors.js';
+import { presentInstance, type Instance, type InstanceSettings, type KeyName } from '../domain/instance.js';
+import { ADMIN_TOKEN_PREFIX, generateSecret, hashSecret, INSTANCE_KEY_PREFIX } from '../domain/keys.js';
+import type { TagCategory } from '../domain/tags.js';
+import type { Store } from '../store/db.js';
+import { isUniqueViolation } from '../store/dialect.js';
+import * as repo from '../store/instances.repo.js';
+import type { Tx } from '../store/schema.js';
+
+export interface InstancesDeps {
+  store: Store;
+  defaults: { rateLimitMax: number; rateLimitWindowSeconds: number };
+  now?: () => string;
+}
+
+export interface CreatedInstance {
+  instance: Instance;
+  primaryKey: string;
+  secondaryKey: string;
+}
+
+export interface CustomFieldInput {
+  id?: string;
+  name: string;
+  type: CustomFieldType;
+  required?: boolean;
+  options?: { id?: string; text: string; deleted?: boolean }[];
+  deleted?: boolean;
+}
+
+export interface TagCategoryInput {
+  id?: string;
+  text: string;
+  color?: string;
+  tags?: { text: string; deleted?: boolean }[];
+  deleted?: boolean;
+}
+
+const KEY_NAMES: readonly KeyName[] = ['primary', 'secondary'];
+
+export class InstancesService {
+  private readonly now: () => string;
+  constructor(private readonly deps: InstancesDeps) {
+    this.now = deps.now ?? (() => new Date().toISOString());
+  }
+
+  private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.deps.store.dialect.transaction(this.deps.store.db, fn);
+  }
+
+  /** Creates an instance with fresh primary and secondary keys, shown here only. */
+  async create(input: { id?: string; name: string; settings?: Partial<InstanceSettings> }, tx?: Tx): Promise<CreatedInstance> {
+    const work = async (t: Tx) => {
+      const now = this.now();
+      const instance = await repo.insertInstance(t, input, now);
+      const keys = { primary: generateSecret(INSTANCE_KEY_PREFIX), secondary: generateSecret(INSTANCE_KEY_PREFIX) };
+      for (const which of KEY_NAMES) await repo.replaceKey(t, instance.id, which, hashSecret(keys[which]), now);
+      return { instance, primaryKey: keys.primary, secondaryKey: keys.secondary };
+    };
+    try {
+      return tx ? await work(tx) : await this.tx(work);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DomainError('conflict', `an instance with id "${input.id}" exists already`);
+      throw error;
+    }
+  }
+
+  /**
+   * First start: creates the "Default" instance when the store has none. Returns its keys, or
+   * undefined when instances exist already (keys are only ever shown when generated).
+   */
+  async ensureDefaultInstance(): Promise<CreatedInstance | undefined> {
+    return this.tx(async (tx) => {
+      if ((await repo.countInstances(tx)) > 0) return undefined;
+      return this.create({ name: 'Default' }, tx);
+    });
+  }
+
+  /** The admin token's hash; generates a token when none is configured or stored yet. */
+  async ensureAdminToken(configured: string | undefined): Promise<{ hash: string; generated?: string }> {
+    if (configured) return { hash: hashSecret(configured) };
+    const generated = generateSecret(ADMIN_TOKEN_PREFIX);
+    const hash = await repo.putMetaIfAbsent(this.deps.store.db, 'admin_token_hash', hashSecret(generated));
+    return hash === hashSecret(generated) ? { hash, generated } : { hash };
+  }
+
+  /** The secret that signs continuation tokens, shared by every process on the store. */
+  async ensureTokenSecret(configured: string | undefined): Promise<string> {
+    if (configured) return configured;
+    return repo.putMetaIfAbsent(this.deps.store.db, 'token_secret', generateSecret(''));
+  }
+
+  async findByKeyHash(keyHash: string) {
+    return repo.findKey(this.deps.store.db, keyHash);
+  }
+
+  async get(instanceId: string): Promise<Instance> {
+    const instance = await repo.findInstance(this.deps.store.db, instanceId);
+    if (!instance) throw notFound('Instance');
+    return instance;
+  }
+
+  async present(instanceId: string) {
+    const db = this.deps.store.db;
+    const [instance, fields] = await Promise.all([this.get(instanceId), repo.listCustomFields(db, instanceId)]);
+    return presentInstance(instance, fields, this.deps.defaults);
+  }
+
+  async list() {
+    const instances = await repo.listInstances(this.deps.store.db);
+    return Promise.all(instances.map((i) => this.present(i.id)));
+  }
+
+  async regenerateKey(instanceId: string, which: KeyName): Promise<string> {
+    const key = generateSecret(INSTANCE_KEY_PREFIX);
+    await this.tx(async (tx) => {
+      if (!(await repo.findInstance(tx, instanceId))) throw notFound('Instance');
+      await repo.replaceKey(tx, instanceId, which, hashSecret(key), this.now());
+    });
+    return key;
+  }
+
+  /** A new instance with the same settings, custom fields and tag categories, no tickets, own keys. */
+  async sandbox(sourceId: string, name?: string): Promise<CreatedInstance> {
+    return this.tx(async (tx) => {
+      const source = await repo.findInstance(tx, sourceId);
+      if (!source) throw notFound('Instance');
+      const created = await this.create({ name: name ?? `${source.name} (sandbox)`, settings: source.settings }, tx);
+      const now = this.now();
+      for (const field of await repo.listCustomFields(tx, sourceId)) await repo.insertCustomField(tx, created.instance.id, field, now);
+      for (const category of await repo.listTagCategories(tx, sourceId)) await repo.insertTagCategory(tx, created.instance.id, category, now);
+      return created;
+    });
+  }
+
+  async tagCategories(instanceId: string): Promise<(TagCategory & { instanceId: string })[]> {
+    const categories = await repo.listTagCategories(this.deps.store.db, instanceId);
+    return categories.map((c) => ({ id: c.id, instanceId, text: c.text, color: c.color, tags: c.tags, deleted: c.deleted }));
+  }
+
+  async createCustomField(instanceId: string, input: CustomFieldInput): Promise<CustomFieldDefinition> {
+    if (!CUSTOM_FIELD_TYPES.includes(input.type)) throw new DomainError('validation_failed', `unknown custom field type "${input.type}"`);
+    const field: CustomFieldDefinition = {
+      id: (input.id ?? uuidv4()).toLowerCase(),
+      name: input.name.trim(),
+      type: input.type,
+      required: input.required ?? false,
+      options: hasOptions(input.type) ? normalizeOptions(input.options ?? [], []) : [],
+      deleted: input.deleted ?? false,
+    };
+    return this.tx(async (tx) => {
+      const existing = await repo.listCustomFields(tx, instanceId);
+      if (existing.some((f) => f.id === field.id)) throw new DomainError('conflict', `custom field "${field.id}" exists already`);
+      await repo.insertCustomField(tx, instanceId, field, this.now());
+      return field;
+    });
+  }
+
+  async updateCustomField(instanceId: string, id: string, input: Partial<CustomFieldInput>): Promise<CustomFieldDefinition> {
+    return this.tx(async (tx) => {
+      const fields = await repo.listCustomFields(tx, instanceId);
+      const current = fields.find((f) => f.id === id.toLowerCase());
+      if (!current) throw notFound('Custom field');
+      if (input.type !== undefined && input.type !== current.type) {
+        throw new DomainError('validation_failed', 'the type of a custom field cannot change; create a new field', [
+          { path: '/type', message: 'cannot change' },
+        ]);
+      }
+      const next: CustomFieldDefinition = {
+        ...current,
+        name: input.name?.trim() ?? current.name,
+        required: input.required ?? current.required,
+        deleted: input.deleted ?? current.deleted,
+        options: input.options && hasOptions(current.type) ? normalizeOptions(input.options, current.options) : current.options,
+      };
+      await repo.updateCustomField(tx, instanceId, next);
+      return next;
+    });
+  }
+
+  async deleteCustomField(instanceId: string, id: string): Promise<CustomFieldDefinition> {
+    return this.updateCustomField(instanceId, id, { deleted: true });
+  }
+
+  async createTagCategory(instanceId: string, input: TagCategoryInput) {
+    const category: TagCategory = {
+      id: (input.id ?? uuidv4()).toLowerCase(),
+      text: input.text.trim(),
+      color: input.color ?? '#6b7280',
+      tags: uniqueTags(input.tags ?? []),
+      deleted: input.deleted ?? false,
+    };
+    return this.tx(async (tx) => {
+      const existing = await repo.listTagCategories(tx, instanceId);
+      if (existing.some((c) => c.id === category.id)) throw new DomainError('conflict', `tag category "${category.id}" exists already`);
+      await repo.insertTagCategory(tx, instanceId, category, this.now());
+      return { ...category, instanceId };
+    });
+  }
+
+  async updateTagCategory(instanceId: string, id: string, input: Partial<TagCategoryInput>) {
+    return this.tx(async (tx) => {
+      const categories = await repo.listTagCategories(tx, instanceId, { forUpdate: this.deps.store.dialect.supportsRowLocks });
+      const current = categories.find((c) => c.id === id.toLowerCase());
+      if (!current) throw notFound('Tag category');
+      const next: TagCategory = {
+        ...current,
+        text: input.text?.trim() ?? current.text,
+        color: input.color ?? current.color,
+        tags: input.tags ? uniqueTags(input.tags) : current.tags,
+        deleted: input.deleted ?? current.deleted,
+      };
+      await repo.updateTagCategory(tx, instanceId, next);
+      return { ...next, instanceId };
+    });
+  }
+
+  async deleteTagCategory(instanceId: string, id: string) {
+    return this.updateTagCategory(instanceId, id, { deleted: true });
+  }
+}
+
+/** Options keep their ids (given or generated); options left out of an update are kept, deleted. */
+function normalizeOptions(input: { id?: string; text: string; deleted?: boolean }[], current: CustomFieldOption[]): CustomFieldOption[] {
+  const given = input.map((o) => ({ id: (o.id ?? uuidv4()).toLowerCase(), text: o.text.trim(), deleted: o.deleted ?? false }));
+  const ids = new Set<string>();
+  for (const option of given) {
+    if (ids.has(option.id)) throw new DomainError('validation_failed', `option id "${option.id}" is used twice`);
+    ids.add(option.id);
+  }
+  const dropped = current.filter((o) => !ids.has(o.id)).map((o) => ({ ...o, deleted: true }));
+  return [...given, ...dropped];
+}
+
+function uniqueTags(tags: { text: string; deleted?: boolean }[]) {
+  const seen = new Set<string>();
+  return tags
+    .map((t) => ({ text: t.text.trim(), deleted: t.deleted ?? false }))
+    .filter((t) => t.text !== '' && !seen.has(t.text.toLowerCase()) && seen.add(t.text.toLowerCase()));
+}
+
+export type SettingsPatch = Partial<Omit<InstanceSettings, 'keyAccess' | 'customFieldsLeft' | 'customFieldsRight' | 'optionalFieldsLeft' | 'optionalFieldsRight'>> & {
+  name?: string;
+  keyAccess?: Partial<InstanceSettings['keyAccess']>;
+  customFieldsLeft?: (string | { id: string })[];
+  customFieldsRight?: (string | { id: string })[];
+  optionalFieldsLeft?: (string | { id: string })[];
+  optionalFieldsRight?: (string | { id: string })[];
+};
+
+const LAYOUT_LISTS = ['customFieldsLeft', 'customFieldsRight', 'optionalFieldsLeft', 'optionalFieldsRight'] as const;
+
+/** Applies a partial settings update; nested keyAccess merges field by field. */
+export async function updateSettings(service: InstancesService, store: Store, instanceId: string, patch: SettingsPatch, now: string) {
+  return store.dialect.transaction(store.db, async (tx) => {
+    const instance = await repo.findInstance(tx, instanceId);
+    if (!instance) throw notFound('Instance');
+    const fields = await repo.listCustomFields(tx, instanceId);
+    const { name, keyAccess, user: _actor, ...rest } = patch as SettingsPatch & { user?: unknown };
+    const settings: InstanceSettings = { ...instance.settings };
+    for (const [key, value] of Object.entries(rest)) {
+      if (LAYOUT_LISTS.includes(key as (typeof LAYOUT_LISTS)[number])) continue;
+      (settings as unknown as Record<string, unknown>)[key] = value === null && Array.isArray(instance.settings[key as keyof InstanceSettings]) ? [] : value;
+    }
+    for (const list of LAYOUT_LISTS) {
+      const given = patch[list];
+      if (!given) continue;
+      const ids = given.map((entry) => (typeof entry === 'string' ? entry : entry.id).toLowerCase());
+      const unknown = ids.filter((id) => !fields.some((f) => f.id === id));
+      if (unknown.length > 0) {
+        throw new DomainError('validation_failed', `${list} names unknown custom fields`, unknown.map((id) => ({ path: `/body/${list}`, message: `unknown custom field "${id}"` })));
+      }
+      settings[list] = [...new Set(ids)];
+    }
+    if (keyAccess) settings.keyAccess = { ...settings.keyAccess, ...keyAccess };
+    const next: Instance = { ...instance, name: name?.trim() || instance.name, settings };
+    await repo.updateInstance(tx, next, now);
+    return next;
+  }).then(() => service.present(instanceId));
+}

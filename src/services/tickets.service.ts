@@ -1,0 +1,281 @@
+import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
+import type { Activity, CommentActivity, FieldChangeActivity } from '../domain/activity.js';
+import { applyCustomFieldValues } from '../domain/custom-fields.js';
+import { formatUserInstant, parseInstant } from '../domain/dates.js';
+import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../domain/cursor.js';
+import { selectFields, type ListQuery } from '../domain/listing.js';
+import { assertTransition } from '../domain/status.js';
+import { resolveTicketTags } from '../domain/tags.js';
+import { isSameUser, type ITag, type ITicket, type IUser, type Priority, type Resolution, type Status } from '../domain/ticket.js';
+import type { Store } from '../store/db.js';
+import { allocateTicketNumber, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
+import type { Tx } from '../store/schema.js';
+import * as repo from '../store/tickets.repo.js';
+
+export interface TicketInput {
+  title?: string;
+  description?: string;
+  priority?: Priority;
+  requestor?: IUser;
+  assignee?: IUser | null;
+  customFields?: Record<string, unknown>;
+  tags?: ITag[];
+  expectedDate?: string | null;
+  status?: unknown;
+}
+
+export interface TicketsDeps {
+  store: Store;
+  tokenSecret: string;
+  now?: () => string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `/tickets/{ticketId}` takes the UUID `id` or the number `ticketId`. */
+export function parseTicketRef(value: string): repo.TicketRef {
+  const trimmed = value.trim();
+  if (/^\d{1,9}$/.test(trimmed)) return { number: Number(trimmed) };
+  if (UUID.test(trimmed)) return { id: trimmed.toLowerCase() };
+  return { number: -1 }; // matches nothing: "not found", like any other unknown id
+}
+
+const pickUser = (u: IUser): IUser => ({ id: u.id, name: u.name, email: u.email });
+
+export class TicketsService {
+  private readonly now: () => string;
+  constructor(private readonly deps: TicketsDeps) {
+    this.now = deps.now ?? (() => new Date().toISOString());
+  }
+
+  private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.deps.store.dialect.transaction(this.deps.store.db, fn);
+  }
+
+  private async load(tx: Tx, instanceId: string, ref: string, forUpdate = false) {
+    const found = await repo.findTicket(tx, this.deps.store.dialect, instanceId, parseTicketRef(ref), { forUpdate });
+    if (!found) throw notFound('Ticket');
+    return found;
+  }
+
+  /** Validates tags against the categories and records texts new to a category. */
+  private async resolveTags(tx: Tx, instanceId: string, tags: ITag[], path: string, errors: FieldErrors): Promise<ITag[]> {
+    const categories = await listTagCategories(tx, instanceId, { forUpdate: this.deps.store.dialect.supportsRowLocks });
+    const { tags: resolved, additions } = resolveTicketTags(categories, tags, path, errors);
+    if (errors.list.length === 0) {
+      for (const [categoryId, texts] of additions) {
+        const category = categories.find((c) => c.id === categoryId)!;
+        const kept = category.tags.filter((t) => !texts.some((x) => x.toLowerCase() === t.text.toLowerCase()));
+        await updateTagCategory(tx, instanceId, { ...category, tags: [...kept, ...texts.map((text) => ({ text, deleted: false }))] });
+      }
+    }
+    return resolved;
+  }
+
+  private expectedDate(value: string | null | undefined, timezone: number, path: string, errors: FieldErrors): string | null {
+    if (value === null || value === undefined || value === '') return null;
+    const instant = parseInstant(value, timezone);
+    if (!instant) errors.add(path, 'expectedDate is an ISO 8601 date or date-time');
+    return instant ?? null;
+  }
+
+  async create(instanceId: string, input: TicketInput, user: IUser, timezone: number): Promise<ITicket> {
+    return this.tx(async (tx) => {
+      const errors = new FieldErrors();
+      if (input.status !== undefined && (typeof input.status !== 'string' || input.status.trim() !== 'Open')) {
+        errors.add('/ticket/status', 'a new ticket is always Open; change the status with PUT /tickets/{ticketId}/status');
+      }
+      const fields = await listCustomFields(tx, instanceId);
+      const customFields = applyCustomFieldValues(fields, input.customFields, undefined, { path: '/ticket/customFields', timezone, errors });
+      const tags = await this.resolveTags(tx, instanceId, input.tags ?? [], '/ticket/tags', errors);
+      const expectedDate = this.expectedDate(input.expectedDate, timezone, '/ticket/expectedDate', errors);
+      errors.throwIfAny();
+      const now = this.now();
+      const actor = pickUser(user);
+      const ticket: ITicket = {
+        id: uuidv4(),
+        ticketId: await allocateTicketNumber(tx, instanceId),
+        title: input.title!,
+        description: input.description ?? '',
+        status: 'Open',
+        priority: input.priority ?? 'Medium',
+        requestor: pickUser(input.requestor!),
+        assignee: input.assignee ? pickUser(input.assignee) : null,
+        customFields,
+        tags,
+        expectedDate,
+        resolution: null,
+        lastResolutionComment: null,
+        firstResponseOn: null,
+        firstResolutionOn: null,
+        lastResolutionOn: null,
+        createdOn: now,
+        lastUpdatedOn: now,
+        lastInteraction: now,
+        isFrtEscalated: false,
+        isRtEscalated: false,
+        createdBy: actor,
+        lastUpdatedBy: actor,
+      };
+      await repo.insertTicket(tx, instanceId, ticket);
+      return present(ticket);
+    });
+  }
+
+  async get(instanceId: string, ref: string): Promise<ITicket> {
+    return present((await this.load(this.deps.store.db, instanceId, ref)).ticket);
+  }
+
+  async update(instanceId: string, ref: string, input: TicketInput, user: IUser, timezone: number): Promise<ITicket> {
+    if (input.status !== undefined) {
+      throw new DomainError('validation_failed', 'status is changed with PUT /tickets/{ticketId}/status', [
+        { path: '/updates/status', message: 'use PUT /tickets/{ticketId}/status to change the status' },
+      ]);
+    }
+    return this.tx(async (tx) => {
+      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      const errors = new FieldErrors();
+      const after: ITicket = { ...before };
+      if (input.title !== undefined) after.title = input.title;
+      if (input.description !== undefined) after.description = input.description;
+      if (input.priority !== undefined) after.priority = input.priority;
+      if (input.requestor !== undefined) after.requestor = pickUser(input.requestor);
+      if (input.assignee !== undefined) after.assignee = input.assignee ? pickUser(input.assignee) : null;
+      if (input.expectedDate !== undefined) {
+        after.expectedDate = this.expectedDate(input.expectedDate, timezone, '/updates/expectedDate', errors);
+      }
+      if (input.customFields !== undefined) {
+        const fields = await listCustomFields(tx, instanceId);
+        after.customFields = applyCustomFieldValues(fields, input.customFields, before.customFields, { path: '/updates/customFields', timezone, errors });
+      }
+      if (input.tags !== undefined) after.tags = await this.resolveTags(tx, instanceId, input.tags, '/updates/tags', errors);
+      errors.throwIfAny();
+
+      const now = this.now();
+      const actor = pickUser(user);
+      const changes = fieldChanges(before, after, { instanceId, ticketId: before.ticketId, user: actor, createdOn: now });
+      if (changes.length > 0) {
+        after.lastUpdatedOn = now;
+        after.lastUpdatedBy = actor;
+        after.lastInteraction = now;
+      }
+      await repo.updateTicket(tx, instanceId, seq, before, after);
+      for (const change of changes) await repo.insertActivity(tx, instanceId, seq, change);
+      return present(after);
+    });
+  }
+
+  async changeStatus(
+    instanceId: string,
+    ref: string,
+    input: { status: Status; resolution?: Resolution; comment?: string },
+    user: IUser,
+  ): Promise<ITicket> {
+    return this.tx(async (tx) => {
+      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      if (input.status === 'Open') throw new DomainError('invalid_transition', 'Open is only the status of a new ticket; reopen with Reopened');
+      assertTransition(before.status, input.status);
+      if (input.status === 'Resolved' && !input.resolution) {
+        throw new DomainError('validation_failed', 'resolving a ticket needs a resolution', [
+          { path: '/resolution', message: 'resolution is required when status is Resolved (fixed, cannotResolve or cancelled)' },
+        ]);
+      }
+      const now = this.now();
+      const actor = pickUser(user);
+      const comment = input.comment?.trim() ? input.comment : null;
+      const after: ITicket = { ...before, status: input.status, lastUpdatedOn: now, lastUpdatedBy: actor, lastInteraction: now };
+      if (input.status === 'Resolved') {
+        after.resolution = input.resolution!;
+        after.firstResolutionOn = before.firstResolutionOn ?? now;
+        after.lastResolutionOn = now;
+        after.lastResolutionComment = comment;
+      } else if (input.status === 'Reopened') {
+        after.resolution = null;
+      }
+      if (!after.firstResponseOn && !isSameUser(actor, before.requestor)) after.firstResponseOn = now;
+      await repo.updateTicket(tx, instanceId, seq, before, after);
+      await repo.insertActivity(tx, instanceId, seq, {
+        id: uuidv7(),
+        ticketId: before.ticketId,
+        type: 'statusChange',
+        user: actor,
+        createdOn: now,
+        from: before.status,
+        to: input.status,
+        resolution: input.status === 'Resolved' ? input.resolution! : null,
+        comment,
+      });
+      return present(after);
+    });
+  }
+
+  async addComment(instanceId: string, ref: string, input: { comment: string; isPrivate?: boolean }, user: IUser): Promise<CommentActivity> {
+    return this.tx(async (tx) => {
+      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      const now = this.now();
+      const actor = pickUser(user);
+      const activity: CommentActivity = {
+        id: uuidv7(),
+        ticketId: before.ticketId,
+        type: 'comment',
+        comment: input.comment,
+        isPrivate: input.isPrivate ?? false,
+        user: actor,
+        createdOn: now,
+      };
+      const after: ITicket = { ...before, lastInteraction: now };
+      if (!after.firstResponseOn && !isSameUser(actor, before.requestor)) after.firstResponseOn = now;
+      await repo.updateTicket(tx, instanceId, seq, before, after);
+      await repo.insertActivity(tx, instanceId, seq, activity);
+      return activity;
+    });
+  }
+
+  async activities(instanceId: string, ref: string): Promise<Activity[]> {
+    const { seq } = await this.load(this.deps.store.db, instanceId, ref);
+    return repo.listActivities(this.deps.store.db, instanceId, seq);
+  }
+
+  async list(instanceId: string, query: ListQuery, continuationToken: string | undefined) {
+    const fingerprint = queryFingerprint(instanceId, query);
+    const after = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
+    const page = await repo.listTickets(this.deps.store.db, this.deps.store.dialect, instanceId, query, after);
+    const last = page.positions[page.positions.length - 1];
+    const items = page.items.map((t) => (query.select ? selectFields(present(t), query.select) : present(t)));
+    return {
+      items,
+      continuationToken: page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, last) : null,
+      itemCount: items.length,
+    };
+  }
+}
+
+/** Tickets are stored with canonical instants; they leave with user-given dates in short form. */
+function present(ticket: ITicket): ITicket {
+  return ticket.expectedDate ? { ...ticket, expectedDate: formatUserInstant(ticket.expectedDate) } : ticket;
+}
+
+const TRACKED_FIELDS = ['title', 'description', 'priority', 'requestor', 'assignee', 'expectedDate', 'tags'] as const;
+
+/** One fieldChange activity per field whose value changed (custom fields: one per key). */
+function fieldChanges(
+  before: ITicket,
+  after: ITicket,
+  base: { instanceId: string; ticketId: number; user: IUser; createdOn: string },
+): FieldChangeActivity[] {
+  const changes: FieldChangeActivity[] = [];
+  const add = (field: string, from: unknown, to: unknown) => {
+    if (JSON.stringify(from ?? null) === JSON.stringify(to ?? null)) return;
+    changes.push({ id: uuidv7(), ticketId: base.ticketId, type: 'fieldChange', user: base.user, createdOn: base.createdOn, field, from: from ?? null, to: to ?? null });
+  };
+  for (const field of TRACKED_FIELDS) {
+    if (field === 'expectedDate') {
+      const norm = (v: string | null) => (v ? formatUserInstant(v) : null);
+      add(field, norm(before.expectedDate), norm(after.expectedDate));
+    } else add(field, before[field], after[field]);
+  }
+  const keys = new Set([...Object.keys(before.customFields), ...Object.keys(after.customFields)]);
+  for (const key of keys) add(`customFields.${key}`, before.customFields[key], after.customFields[key]);
+  return changes;
+}

@@ -1,0 +1,34 @@
+import type { RawBuilder } from 'kysely';
+import type { Db, Tx } from './schema.js';
+
+/**
+ * Everything that differs between SQLite and PostgreSQL, asked as capabilities rather than
+ * `if (sqlite)` checks spread around the repositories.
+ */
+export interface StoreDialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Several server processes may share this store (SQLite: one process writes at a time). */
+  readonly supportsMultipleProcesses: boolean;
+  /** Whether `SELECT … FOR UPDATE` exists; SQLite's writer lock already serialises writes. */
+  readonly supportsRowLocks: boolean;
+  /** Runs fn in one write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up front). */
+  transaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** DDL of an auto-numbered 64-bit surrogate key `seq`, and the table's primary key. */
+  readonly serialKey: { readonly column: string; readonly constraint: string };
+  /** Text compared byte by byte (code point order), the same on both stores. */
+  readonly binaryText: string;
+  /** Statements that create the full-text index over tickets and comments. */
+  readonly fullTextDdl: readonly string[];
+  /**
+   * A boolean SQL condition on tickets aliased `t`: the ticket's title or description, or one
+   * of its comments, contains every term (as a word prefix). Terms are letters and digits only.
+   */
+  fullTextMatch(instanceId: string, terms: readonly string[]): RawBuilder<boolean>;
+  /** Whether the store answers at all (for /readyz). */
+  ping(db: Db): Promise<void>;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '23505' || (typeof e?.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT'));
+}

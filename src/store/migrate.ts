@@ -1,0 +1,24 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { StoreDialect } from './dialect.js';
+import type { Db } from './schema.js';
+import { initialSchema, runStatements } from './migrations/001-initial.js';
+
+function migrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '001-initial': { up: (db) => runStatements(db as Db, initialSchema(dialect)) },
+  };
+}
+
+/**
+ * Brings the schema up to date. Safe to run twice and from several processes at once:
+ * Kysely records applied migrations and, on PostgreSQL, holds an advisory lock while migrating.
+ */
+export async function migrateToLatest(db: Db, dialect: StoreDialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`migration ${failed ?? ''} failed: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,48 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { StoreDialect } from './dialect.js';
+import type { Database as Schema, Db } from './schema.js';
+
+// bigint (int8) surrogate keys and counts fit easily in a double; without this pg returns strings.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export function openPostgres(connectionString: string, poolSize = 10): { db: Db; dialect: StoreDialect; close(): Promise<void> } {
+  const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: postgresDialect, close: () => db.destroy() };
+}
+
+// Tokens are letters and digits on both stores (SQLite's unicode61 tokenizer does the same), so
+// 'john.doe@example.com' is searchable by 'doe' here too.
+const searchable = (column: string) =>
+  `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
+
+export const postgresDialect: StoreDialect = {
+  name: 'postgres',
+  supportsMultipleProcesses: true,
+  supportsRowLocks: true,
+  transaction(db, fn) {
+    return db.transaction().execute(fn);
+  },
+  // instance_id leads every key so a sharded PostgreSQL (Citus) can distribute by instance.
+  serialKey: { column: 'seq BIGINT GENERATED ALWAYS AS IDENTITY', constraint: ', PRIMARY KEY (instance_id, seq)' },
+  binaryText: 'TEXT COLLATE "C"',
+  fullTextDdl: [
+    `ALTER TABLE tickets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (${searchable("title || ' ' || description")}) STORED`,
+    `CREATE INDEX tickets_search_idx ON tickets USING GIN (search_vector)`,
+    `ALTER TABLE activities ADD COLUMN comment_vector tsvector GENERATED ALWAYS AS (${searchable('comment')}) STORED`,
+    `CREATE INDEX activities_search_idx ON activities USING GIN (comment_vector)`,
+  ],
+  fullTextMatch(instanceId, terms) {
+    const query = terms.map((term) => `${term}:*`).join(' & ');
+    return sql<boolean>`t.seq IN (
+      SELECT seq FROM tickets WHERE instance_id = ${instanceId} AND search_vector @@ to_tsquery('simple', ${query})
+      UNION
+      SELECT ticket_seq FROM activities WHERE instance_id = ${instanceId} AND comment_vector @@ to_tsquery('simple', ${query}))`;
+  },
+  async ping(db) {
+    await sql`SELECT 1`.execute(db);
+  },
+};

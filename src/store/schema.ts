@@ -1,0 +1,137 @@
+import type { Generated, Kysely, Transaction } from 'kysely';
+
+/*
+ * One Database type for both dialects. Column types are deliberately portable (see
+ * docs/decisions/002-portable-column-types.md): timestamps are fixed-width ISO-8601 UTC text,
+ * booleans are 0/1 integers and JSON is text, so that comparisons, keyset cursors and sorting
+ * behave byte-for-byte the same on SQLite and PostgreSQL.
+ */
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface InstancesTable {
+  id: string;
+  name: string;
+  /** JSON of InstanceSettings (everything of IInstance that is not a custom field or key). */
+  settings: string;
+  last_ticket_number: number;
+  created_on: string;
+  updated_on: string;
+}
+
+export interface InstanceKeysTable {
+  /** SHA-256 of the key, hex. The key itself is never stored. */
+  key_hash: string;
+  instance_id: string;
+  which: 'primary' | 'secondary';
+  created_on: string;
+}
+
+export interface CustomFieldsTable {
+  instance_id: string;
+  id: string;
+  name: string;
+  type: string;
+  required: number;
+  /** JSON array of { id, text, deleted }. */
+  options: string;
+  deleted: number;
+  position: number;
+  created_on: string;
+}
+
+export interface TagCategoriesTable {
+  instance_id: string;
+  id: string;
+  text: string;
+  color: string;
+  /** JSON array of { text, deleted }. */
+  tags: string;
+  deleted: number;
+  position: number;
+  created_on: string;
+}
+
+export interface TicketsTable {
+  seq: Generated<number>;
+  instance_id: string;
+  id: string;
+  ticket_number: number;
+  title: string;
+  description: string;
+  status: string;
+  status_rank: number;
+  priority: string;
+  priority_rank: number;
+  requestor_id: string;
+  requestor_name: string;
+  requestor_email: string;
+  assignee_id: string | null;
+  assignee_name: string | null;
+  assignee_email: string | null;
+  custom_fields: string;
+  tags: string;
+  expected_date: string | null;
+  resolution: string | null;
+  last_resolution_comment: string | null;
+  first_response_on: string | null;
+  first_resolution_on: string | null;
+  last_resolution_on: string | null;
+  created_on: string;
+  last_updated_on: string;
+  last_interaction: string;
+  is_frt_escalated: number;
+  is_rt_escalated: number;
+  created_by: string;
+  last_updated_by: string;
+  /*
+   * Sort keys for orderBy on text and optional values: '1' + lowercased value, or '2' when
+   * empty. One non-null column per order keeps keyset comparisons a plain row-value
+   * comparison and puts empty values last in ASC and first in DESC on both dialects.
+   */
+  title_sort: string;
+  requestor_name_sort: string;
+  requestor_email_sort: string;
+  assignee_name_sort: string;
+  assignee_email_sort: string;
+  expected_date_sort: string;
+}
+
+export interface TicketTagsTable {
+  instance_id: string;
+  ticket_seq: number;
+  /** tagCategoryId + '_' + lowercased text, the same form the `tags` filter uses. */
+  tag_key: string;
+}
+
+export interface ActivitiesTable {
+  seq: Generated<number>;
+  instance_id: string;
+  id: string;
+  ticket_seq: number;
+  ticket_number: number;
+  type: string;
+  user: string;
+  created_on: string;
+  comment: string | null;
+  is_private: number;
+  /** JSON with the type-specific fields (from, to, resolution, field). */
+  data: string | null;
+}
+
+export interface Database {
+  meta: MetaTable;
+  instances: InstancesTable;
+  instance_keys: InstanceKeysTable;
+  custom_fields: CustomFieldsTable;
+  tag_categories: TagCategoriesTable;
+  tickets: TicketsTable;
+  ticket_tags: TicketTagsTable;
+  activities: ActivitiesTable;
+}
+
+export type Db = Kysely<Database>;
+export type Tx = Kysely<Database> | Transaction<Database>;
