@@ -1,0 +1,50 @@
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { openMigratedStore } from '../src/store/db.js';
+
+/*
+ * Prepares the PostgreSQL half of the suite: a fresh database, migrated once. Without a
+ * reachable PostgreSQL the SQLite half still runs and this says loudly that PostgreSQL was
+ * skipped, unless REQUIRE_POSTGRES=1 (as in CI), where that is a failure.
+ */
+const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/ticketing_test';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresUrl: string | null;
+  }
+}
+
+async function recreateDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = target.pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const url = process.env.TEST_DATABASE_URL ?? DEFAULT_URL;
+  const required = process.env.REQUIRE_POSTGRES === '1';
+  try {
+    await recreateDatabase(url);
+    const store = await openMigratedStore(url);
+    await store.close();
+    project.provide('postgresUrl', url);
+    process.stdout.write(`\n[test] PostgreSQL: running against ${new URL(url).host}${new URL(url).pathname}\n`);
+  } catch (error) {
+    if (required) throw new Error(`REQUIRE_POSTGRES=1 but PostgreSQL at ${url} is not usable: ${(error as Error).message}`);
+    project.provide('postgresUrl', null);
+    process.stdout.write(
+      `\n[test] *** PostgreSQL SKIPPED: ${url} is not reachable (${(error as Error).message}). Only the SQLite suite runs. ***\n` +
+        '[test] Set TEST_DATABASE_URL to a PostgreSQL database, or REQUIRE_POSTGRES=1 to make this a failure.\n',
+    );
+  }
+}

@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { buildApp } from '../src/http/app.js';
+import type { RateLimitHooks } from '../src/http/auth.js';
+import { createRateLimiter } from '../src/http/rate-limit.js';
+import { hashSecret } from '../src/domain/keys.js';
+import { InstancesService } from '../src/services/instances.service.js';
+import { TicketsService } from '../src/services/tickets.service.js';
+import { openMigratedStore, type Store } from '../src/store/db.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** The stores every HTTP test runs against; PostgreSQL when the global setup found one. */
+export const postgresUrl = inject('postgresUrl');
+export const DIALECTS: { name: DialectName; skip: boolean }[] = [
+  { name: 'sqlite', skip: false },
+  { name: 'postgres', skip: !postgresUrl },
+];
+
+export const ADMIN_TOKEN = 'tka_test-admin-token';
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: Store;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fully wired app (not listening) on a fresh SQLite file, or on the shared PostgreSQL test
+ * database, where tests isolate themselves by creating their own instance.
+ */
+export async function createTestApp(
+  dialect: DialectName,
+  options: { env?: Record<string, string>; rateLimit?: boolean } = {},
+): Promise<TestApp> {
+  let dir: string | undefined;
+  let databaseUrl: string;
+  if (dialect === 'sqlite') {
+    dir = mkdtempSync(join(tmpdir(), 'ticketing-test-'));
+    databaseUrl = `sqlite:${join(dir, 'test.db')}`;
+  } else {
+    if (!postgresUrl) throw new Error('PostgreSQL is not available');
+    databaseUrl = postgresUrl;
+  }
+  const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_TOKEN, ...options.env });
+  const store = await openMigratedStore(config.databaseUrl, { synchronous: 'NORMAL', poolSize: 5 });
+  const instances = new InstancesService({
+    store,
+    defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds },
+  });
+  const tokenSecret = await instances.ensureTokenSecret(config.tokenSecret);
+  const tickets = new TicketsService({ store, tokenSecret });
+  let rateLimit: RateLimitHooks | undefined;
+  if (options.rateLimit) rateLimit = await createRateLimiter({ config, store });
+  const app = await buildApp({
+    store,
+    tickets,
+    instances,
+    adminTokenHash: hashSecret(ADMIN_TOKEN),
+    bodyLimitBytes: config.bodyLimitBytes,
+    ...(rateLimit ? { rateLimit } : {}),
+  });
+  await app.ready();
+  return {
+    app,
+    store,
+    databaseUrl,
+    async close() {
+      await app.close();
+      await rateLimit?.close?.();
+      await store.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A tiny client for one instance key: JSON in, JSON out. */
+export function client(app: FastifyInstance, key: string) {
+  const call = async <T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> => {
+    const separator = url.includes('?') ? '&' : '?';
+    const response = await app.inject({
+      method: method as 'GET',
+      url: `/api/v1${url}${separator}key=${encodeURIComponent(key)}`,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+    const text = response.body;
+    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+  };
+  return {
+    key,
+    get: <T = any>(url: string, headers?: Record<string, string>) => call<T>('GET', url, undefined, headers),
+    post: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', url, body, headers),
+    put: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>('PUT', url, body, headers),
+    delete: <T = any>(url: string, headers?: Record<string, string>) => call<T>('DELETE', url, undefined, headers),
+  };
+}
+export type Client = ReturnType<typeof client>;
+
+/** Creates a fresh instance (a tenant of its own) through the operator API. */
+export async function createInstance(app: FastifyInstance, name = 'Test instance', settings: Record<string, unknown> = {}) {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/admin/instances',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    payload: JSON.stringify({ name, ...settings }),
+  });
+  if (response.statusCode !== 201) throw new Error(`creating an instance failed: ${response.statusCode} ${response.body}`);
+  const body = JSON.parse(response.body) as { item: { id: string }; primaryKey: string; secondaryKey: string };
+  return { id: body.item.id, primaryKey: body.primaryKey, secondaryKey: body.secondaryKey, api: client(app, body.primaryKey) };
+}
+
+export const agent = { id: 'agent-1', name: 'Alex Wilber', email: 'alexw@example.com' };
+export const requestor = { id: 'req-1', name: 'Jason Doe', email: 'john.doe@example.com' };
+
+/** Creates a ticket and returns it; fails the test on anything but 201. */
+export async function createTicket(api: Client, ticket: Record<string, unknown> = {}, user = requestor) {
+  const response = await api.post('/tickets', { ticket: { title: 'A ticket', requestor, ...ticket }, user });
+  if (response.status !== 201) throw new Error(`create failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.item;
+}
