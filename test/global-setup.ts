@@ -3,7 +3,8 @@ import type { TestProject } from 'vitest/node';
 import { openMigratedStore } from '../src/store/db.js';
 
 /*
- * Prepares the PostgreSQL half of the suite: a fresh database, migrated once. Without a
+ * Prepares the PostgreSQL half of the suite: a fresh database of its own for this run (so runs
+ * in parallel don't disturb each other), migrated once and dropped at the end. Without a
  * reachable PostgreSQL the SQLite half still runs and this says loudly that PostgreSQL was
  * skipped, unless REQUIRE_POSTGRES=1 (as in CI), where that is a failure.
  */
@@ -30,15 +31,32 @@ async function recreateDatabase(url: string): Promise<void> {
   }
 }
 
+async function dropDatabase(url: string): Promise<void> {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 export default async function setup(project: TestProject) {
-  const url = process.env.TEST_DATABASE_URL ?? DEFAULT_URL;
+  const base = new URL(process.env.TEST_DATABASE_URL ?? DEFAULT_URL);
+  base.pathname = `${base.pathname}_${process.pid}`;
+  const url = base.toString();
   const required = process.env.REQUIRE_POSTGRES === '1';
   try {
     await recreateDatabase(url);
     const store = await openMigratedStore(url);
     await store.close();
     project.provide('postgresUrl', url);
-    process.stdout.write(`\n[test] PostgreSQL: running against ${new URL(url).host}${new URL(url).pathname}\n`);
+    process.stdout.write(`\n[test] PostgreSQL: running against ${base.host}${base.pathname}\n`);
+    return async () => {
+      await dropDatabase(url).catch(() => undefined);
+    };
   } catch (error) {
     if (required) throw new Error(`REQUIRE_POSTGRES=1 but PostgreSQL at ${url} is not usable: ${(error as Error).message}`);
     project.provide('postgresUrl', null);

@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+import type { KeyName } from './domain/instance.js';
+import { DomainError } from './domain/errors.js';
+import { InstancesService } from './services/instances.service.js';
+import { openMigratedStore } from './store/db.js';
+
+const USAGE = `Usage: ticketing <command> [options]   (npm run -s cli -- <command> [options])
+
+Commands:
+  instance create --name NAME [--json]     create an instance; prints its two keys once
+  instance list [--json]                   list instances
+  instance keys regenerate --instance ID --which primary|secondary [--json]
+                                           replace one key; the other keeps working
+
+Uses DATABASE_URL like the server (default sqlite:./data/ticketing.db) and works while the
+server runs.`;
+
+class UsageError extends Error {}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      instance: { type: 'string' },
+      which: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals.join(' ');
+  if (values.help || command === '' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const config = loadConfig();
+  const store = await openMigratedStore(config.databaseUrl, { synchronous: config.sqliteSynchronous, poolSize: 2 });
+  const instances = new InstancesService({
+    store,
+    defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds },
+  });
+  const print = (json: unknown, text: string) => process.stdout.write(`${values.json ? JSON.stringify(json) : text}\n`);
+  try {
+    switch (command) {
+      case 'instance create': {
+        const name = values.name?.trim();
+        if (!name) throw new UsageError('instance create needs --name NAME');
+        const { instance, primaryKey, secondaryKey } = await instances.create({ name });
+        print(
+          { id: instance.id, name: instance.name, primaryKey, secondaryKey },
+          `Created instance "${instance.name}" (${instance.id}). Its keys are shown only now:\n  primary key:   ${primaryKey}\n  secondary key: ${secondaryKey}`,
+        );
+        break;
+      }
+      case 'instance list': {
+        const list = await instances.list();
+        const rows = list.map((i) => ({ id: i.id, name: i.name, enabled: i.enabled }));
+        print(rows, rows.length === 0 ? 'No instances.' : rows.map((r) => `${r.id}  ${r.name}${r.enabled ? '' : '  (disabled)'}`).join('\n'));
+        break;
+      }
+      case 'instance keys regenerate': {
+        const which = values.which;
+        if (!values.instance) throw new UsageError('instance keys regenerate needs --instance ID');
+        if (which !== 'primary' && which !== 'secondary') throw new UsageError('--which must be primary or secondary');
+        const key = await instances.regenerateKey(values.instance, which as KeyName);
+        print({ id: values.instance, which, key }, `New ${which} key of ${values.instance} (shown only now):\n  ${key}`);
+        break;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (error instanceof ConfigError || error instanceof DomainError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
