@@ -96,7 +96,7 @@ export function client(app: FastifyInstance, key: string) {
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
     });
     const text = response.body;
-    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined, headers: response.headers as Reply["headers"] };
   };
   return {
     key,

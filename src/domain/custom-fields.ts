@@ -116,7 +116,7 @@ export function applyCustomFieldValues(
       continue;
     }
     if (isEmpty(value)) {
-      if (field.required) errors.add(at, `"${field.name}" is required`);
+      if (field.required && !field.deleted) errors.add(at, `"${field.name}" is required`);
       delete result[id];
       continue;
     }

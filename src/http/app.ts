@@ -8,7 +8,8 @@ import type { InstancesService } from '../services/instances.service.js';
 import type { TicketsService } from '../services/tickets.service.js';
 import type { Store } from '../store/db.js';
 import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
-import { installErrorHandlers, sendProblem } from './errors.js';
+import { DomainError } from '../domain/errors.js';
+import { installErrorHandlers, problemBody, sendProblem } from './errors.js';
 import { redactUrl } from './redact.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { instanceRoutes } from './routes/instance.routes.js';
@@ -43,6 +44,19 @@ function parseTrimmedQuery(text: string): Record<string, string | string[]> {
   return out;
 }
 
+/** The path of the first string (or key) holding a NUL character, if any. */
+function nulPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  for (const [name, inner] of Object.entries(value)) {
+    const at = `${path}/${name.replaceAll('\u0000', '\\u0000')}`;
+    if (name.includes('\u0000')) return at;
+    const found = nulPath(inner, at, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Builds the HTTP application without listening, so tests can inject requests. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -51,6 +65,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseTrimmedQuery, maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false, useDefaults: true } },
     trustProxy: true,
+    // Bad percent-encoding and over-long path parameters: problem+json too, never echoing the URL (it may hold ?key=).
+    frameworkErrors: (error, _request, reply) =>
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? sendProblem(reply, 'not_found', 'Not found: a path parameter is longer than any id')
+        : sendProblem(reply, 'invalid_request', 'The URL is not valid (bad percent-encoding)'),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Only JSON bodies: anything else on a write is a 415, not silently read as text.
@@ -72,6 +91,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const found = paths.find('GET', url.split('?')[0] ?? url);
     const key = (found?.store as { key?: string } | undefined)?.key;
     return key ? [...(methodsByPath.get(key) ?? [])].filter((m) => m !== 'HEAD') : [];
+  });
+
+  // PostgreSQL text cannot hold NUL characters: refuse them in any input (400, not 500), on both stores alike.
+  app.addHook('preValidation', async (request) => {
+    const path = nulPath(request.params, '/params') ?? nulPath(request.query, '/query') ?? nulPath(request.body, '/body');
+    if (path) throw new DomainError('validation_failed', `${path} must not contain NUL characters`, [{ path, message: 'must not contain NUL (\\u0000) characters' }]);
   });
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
@@ -109,7 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await deps.store.dialect.ping(deps.store.db);
       return { status: 'ready' };
     } catch {
-      return sendProblem(reply, 'internal', 'The store is unreachable').code(503);
+      return reply.code(503).type('application/problem+json; charset=utf-8').send({ ...problemBody('internal', 'The store is unreachable'), status: 503, statusCode: 503 });
     }
   });
 

@@ -73,6 +73,9 @@ export class InstancesService {
    */
   async ensureDefaultInstance(): Promise<CreatedInstance | undefined> {
     return this.tx(async (tx) => {
+      // Claiming the bootstrap marker serialises processes starting together on one
+      // PostgreSQL: the second waits on the unique key, then finds it taken.
+      if (!(await repo.claimMeta(tx, 'bootstrapped', this.now()))) return undefined;
       if ((await repo.countInstances(tx)) > 0) return undefined;
       return this.create({ name: 'Default' }, tx);
     });
@@ -143,7 +146,7 @@ export class InstancesService {
   async createCustomField(instanceId: string, input: CustomFieldInput): Promise<CustomFieldDefinition> {
     if (!CUSTOM_FIELD_TYPES.includes(input.type)) throw new DomainError('validation_failed', `unknown custom field type "${input.type}"`);
     const field: CustomFieldDefinition = {
-      id: (input.id ?? uuidv4()).toLowerCase(),
+      id: input.id ?? uuidv4(),
       name: input.name.trim(),
       type: input.type,
       required: input.required ?? false,
@@ -161,7 +164,7 @@ export class InstancesService {
   async updateCustomField(instanceId: string, id: string, input: Partial<CustomFieldInput>): Promise<CustomFieldDefinition> {
     return this.tx(async (tx) => {
       const fields = await repo.listCustomFields(tx, instanceId);
-      const current = fields.find((f) => f.id === id.toLowerCase());
+      const current = fields.find((f) => f.id === id);
       if (!current) throw notFound('Custom field');
       if (input.type !== undefined && input.type !== current.type) {
         throw new DomainError('validation_failed', 'the type of a custom field cannot change; create a new field', [
@@ -186,7 +189,7 @@ export class InstancesService {
 
   async createTagCategory(instanceId: string, input: TagCategoryInput) {
     const category: TagCategory = {
-      id: (input.id ?? uuidv4()).toLowerCase(),
+      id: input.id ?? uuidv4(),
       text: input.text.trim(),
       color: input.color ?? '#6b7280',
       tags: uniqueTags(input.tags ?? []),
@@ -203,7 +206,7 @@ export class InstancesService {
   async updateTagCategory(instanceId: string, id: string, input: Partial<TagCategoryInput>) {
     return this.tx(async (tx) => {
       const categories = await repo.listTagCategories(tx, instanceId, { forUpdate: this.deps.store.dialect.supportsRowLocks });
-      const current = categories.find((c) => c.id === id.toLowerCase());
+      const current = categories.find((c) => c.id === id);
       if (!current) throw notFound('Tag category');
       const next: TagCategory = {
         ...current,
@@ -224,7 +227,7 @@ export class InstancesService {
 
 /** Options keep their ids (given or generated); options left out of an update are kept, deleted. */
 function normalizeOptions(input: { id?: string; text: string; deleted?: boolean }[], current: CustomFieldOption[]): CustomFieldOption[] {
-  const given = input.map((o) => ({ id: (o.id ?? uuidv4()).toLowerCase(), text: o.text.trim(), deleted: o.deleted ?? false }));
+  const given = input.map((o) => ({ id: o.id ?? uuidv4(), text: o.text.trim(), deleted: o.deleted ?? false }));
   const ids = new Set<string>();
   for (const option of given) {
     if (ids.has(option.id)) throw new DomainError('validation_failed', `option id "${option.id}" is used twice`);
@@ -267,7 +270,7 @@ export async function updateSettings(service: InstancesService, store: Store, in
     for (const list of LAYOUT_LISTS) {
       const given = patch[list];
       if (!given) continue;
-      const ids = given.map((entry) => (typeof entry === 'string' ? entry : entry.id).toLowerCase());
+      const ids = given.map((entry) => typeof entry === "string" ? entry : entry.id);
       const unknown = ids.filter((id) => !fields.some((f) => f.id === id));
       if (unknown.length > 0) {
         throw new DomainError('validation_failed', `${list} names unknown custom fields`, unknown.map((id) => ({ path: `/body/${list}`, message: `unknown custom field "${id}"` })));

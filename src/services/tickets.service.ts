@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor, queryFingerprint } from '../domain/cursor.j
 import { selectFields, type ListQuery } from '../domain/listing.js';
 import { assertTransition } from '../domain/status.js';
 import { resolveTicketTags } from '../domain/tags.js';
-import { isSameUser, type ITag, type ITicket, type IUser, type Priority, type Resolution, type Status } from '../domain/ticket.js';
+import { isSameUser, parseStatus, type ITag, type ITicket, type IUser, type Priority, type Resolution, type Status } from '../domain/ticket.js';
 import type { Store } from '../store/db.js';
 import { allocateTicketNumber, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
@@ -83,7 +83,7 @@ export class TicketsService {
   async create(instanceId: string, input: TicketInput, user: IUser, timezone: number): Promise<ITicket> {
     return this.tx(async (tx) => {
       const errors = new FieldErrors();
-      if (input.status !== undefined && (typeof input.status !== 'string' || input.status.trim() !== 'Open')) {
+      if (input.status !== undefined && (typeof input.status !== 'string' || parseStatus(input.status) !== 'Open')) {
         errors.add('/ticket/status', 'a new ticket is always Open; change the status with PUT /tickets/{ticketId}/status');
       }
       const fields = await listCustomFields(tx, instanceId);

@@ -24,6 +24,12 @@ export interface StoreDialect {
    * of its comments, contains every term (as a word prefix). Terms are letters and digits only.
    */
   fullTextMatch(instanceId: string, terms: readonly string[]): RawBuilder<boolean>;
+  /**
+   * Runs fn while holding a store-wide lock, on one connection: processes starting together
+   * migrate one after the other (Kysely's own lock comes after it creates its tables, which
+   * itself races on PostgreSQL).
+   */
+  withExclusiveLock<T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T>;
   /** Whether the store answers at all (for /readyz). */
   ping(db: Db): Promise<void>;
 }

@@ -164,3 +164,9 @@ export async function putMetaIfAbsent(db: Tx, key: string, value: string): Promi
   await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
   return (await getMeta(db, key))!;
 }
+
+/** Inserts key unless present; true when this call inserted it. */
+export async function claimMeta(db: Tx, key: string, value: string): Promise<boolean> {
+  const result = await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}

@@ -11,12 +11,11 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
 
 /**
  * Brings the schema up to date. Safe to run twice and from several processes at once:
- * Kysely records applied migrations and, on PostgreSQL, holds an advisory lock while migrating.
+ * Kysely records applied migrations, and on PostgreSQL an advisory lock makes processes queue.
  */
 export async function migrateToLatest(db: Db, dialect: StoreDialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await dialect.withExclusiveLock(db, (locked) => new Migrator({ db: locked, provider }).migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`migration ${failed ?? ''} failed: ${(error as Error).message}`, { cause: error });

@@ -19,6 +19,9 @@ export function openPostgres(connectionString: string, poolSize = 10): { db: Db;
 const searchable = (column: string) =>
   `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
 
+/** An arbitrary constant naming this application's migration lock. */
+const MIGRATION_LOCK = 7_364_201_119;
+
 export const postgresDialect: StoreDialect = {
   name: 'postgres',
   supportsMultipleProcesses: true,
@@ -41,6 +44,16 @@ export const postgresDialect: StoreDialect = {
       SELECT seq FROM tickets WHERE instance_id = ${instanceId} AND search_vector @@ to_tsquery('simple', ${query})
       UNION
       SELECT ticket_seq FROM activities WHERE instance_id = ${instanceId} AND comment_vector @@ to_tsquery('simple', ${query}))`;
+  },
+  withExclusiveLock(db, fn) {
+    return db.connection().execute(async (conn) => {
+      await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+      try {
+        return await fn(conn);
+      } finally {
+        await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+      }
+    });
   },
   async ping(db) {
     await sql`SELECT 1`.execute(db);

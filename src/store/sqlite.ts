@@ -70,6 +70,8 @@ export const sqliteDialect: StoreDialect = {
       SELECT a.ticket_seq FROM activities_fts JOIN activities a ON a.seq = activities_fts.rowid
       WHERE activities_fts MATCH ${query} AND a.instance_id = ${instanceId})`;
   },
+  // SQLite takes its write lock per transaction, and one process migrates at a time anyway.
+  withExclusiveLock: (db, fn) => fn(db),
   async ping(db) {
     await sql`SELECT 1`.execute(db);
   },

@@ -155,7 +155,7 @@ export async function listActivities(db: Tx, instanceId: string, ticketSeq: numb
     const data = row.data ? JSON.parse(row.data) : {};
     return (row.type === 'comment'
       ? { ...base, comment: row.comment, isPrivate: row.is_private === 1 }
-      : { ...base, ...data, ...(row.comment !== null ? { comment: row.comment } : {}) }) as Activity;
+      : { ...base, ...data, ...(row.comment !== null || row.type === 'statusChange' ? { comment: row.comment } : {}) }) as Activity;
   });
 }
 
@@ -228,7 +228,9 @@ export async function listTickets(
     if (filters.isRtEscalated !== undefined) and.push(eb('t.is_rt_escalated', '=', filters.isRtEscalated ? 1 : 0));
     if (filters.search) {
       const { terms, number } = filters.search;
-      const text = terms.length > 0 ? dialect.fullTextMatch(instanceId, terms) : sql<SqlBool>`1 = 0`;
+      // Each word may be anywhere on the ticket (title, description or any comment), so one
+      // full-text condition per word: "coffee capacitor" finds a title word plus a comment word.
+      const text = terms.length > 0 ? eb.and(terms.map((term) => dialect.fullTextMatch(instanceId, [term]) as Expression<SqlBool>)) : sql<SqlBool>`1 = 0`;
       and.push(number !== undefined ? eb.or([text as Expression<SqlBool>, eb('t.ticket_number', '=', number)]) : (text as Expression<SqlBool>));
     }
     if (after) {

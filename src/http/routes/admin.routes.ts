@@ -33,7 +33,7 @@ export const adminRoutes =
       async (request, reply) => {
         const { id, name, keyAccess, user: _user, customFieldsLeft: _l, customFieldsRight: _r, optionalFieldsLeft: _ol, optionalFieldsRight: _or, ...settings } = request.body;
         const created = await instances.create({
-          ...(id ? { id: id.toLowerCase() } : {}),
+          ...(id ? { id } : {}),
           name: name.trim(),
           settings: { ...(settings as Partial<InstanceSettings>), ...(keyAccess ? { keyAccess: { primary: 'readWrite', secondary: 'readWrite', ...keyAccess } } : {}) },
         });
@@ -65,6 +65,10 @@ export const adminRoutes =
           params: Type.Object({ id: Type.String() }),
           body: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false })),
           response: { 201: Created, ...errorResponses(401, 404) },
+        },
+        // The body is optional: `POST …/sandbox` without one copies under the default name.
+        preValidation: async (request) => {
+          if (request.body === undefined || request.body === null) (request as { body: unknown }).body = {};
         },
       },
       async (request, reply) => {

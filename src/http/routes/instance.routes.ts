@@ -9,7 +9,12 @@ import { SettingsUpdate } from '../settings.schema.js';
 
 const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
 const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
-const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+/*
+ * Ids given on create keep data moved from another system. UUIDs are the norm, but any
+ * letters, digits and dashes are taken: the reference's own PUT example names the field
+ * `dcd58c80-xxxx-xxxx-xxxx-xxxxxxxxxxxxxxx`. No `_`: the tags filter splits on it.
+ */
+const Uuid = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,63}$', description: 'A UUID (or another id of letters, digits and dashes)' });
 const Option = Type.Object({ id: Type.Optional(Uuid), text: Type.String({ minLength: 1, maxLength: 200 }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 const CustomFieldCreate = Type.Object(
   {

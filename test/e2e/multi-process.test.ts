@@ -1,0 +1,103 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { postgresUrl, requestor } from '../helpers.js';
+import { dropPostgresDatabase, freshPostgresDatabase, json, startServer, type ServerProcess } from './server-process.js';
+
+/*
+ * Two real server processes on one PostgreSQL database, as behind a load balancer: the rate
+ * limit is global (counters in PostgreSQL, or Redis with REDIS_URL) and ticket numbers stay
+ * unique and gapless under concurrent creates through both.
+ */
+const ADMIN_TOKEN = 'tka_multi-process-test';
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function redisReachable(): Promise<boolean> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+// With TEST_REDIS_URL set (as in CI) Redis is required; otherwise its variant runs when Redis is there.
+const withRedis = process.env.TEST_REDIS_URL ? true : await redisReachable();
+
+describe.skipIf(!postgresUrl)('two server processes on one PostgreSQL database', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  });
+
+  async function twoServers(extraEnv: Record<string, string> = {}): Promise<[ServerProcess, ServerProcess]> {
+    const databaseUrl = await freshPostgresDatabase(postgresUrl!, 'ticketing_mp');
+    cleanups.push(() => dropPostgresDatabase(databaseUrl));
+    const env = { DATABASE_URL: databaseUrl, ADMIN_TOKEN, RATE_LIMIT_MAX: '100', RATE_LIMIT_WINDOW_SECONDS: '60', LOG_LEVEL: 'warn', ...extraEnv };
+    // Started together: migrations and first-start bootstrap must cope with a race.
+    const servers = await Promise.all([startServer(env), startServer(env)]);
+    for (const server of servers) cleanups.push(() => server.stop('SIGKILL'));
+    return servers;
+  }
+
+  async function newInstance(server: ServerProcess): Promise<string> {
+    const response = await fetch(`${server.url}/api/v1/admin/instances`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Shared' }),
+    });
+    expect(response.status).toBe(201);
+    return (await json(response)).primaryKey;
+  }
+
+  async function splitRequests(servers: ServerProcess[], key: string, count: number): Promise<Record<number, number>> {
+    const statuses: Record<number, number> = {};
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const response = await fetch(`${servers[i % 2]!.url}/api/v1/tickets?key=${key}&limit=1`);
+        await response.arrayBuffer();
+        statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+      }),
+    );
+    return statuses;
+  }
+
+  it('creates exactly one Default instance when both start at once', async () => {
+    const servers = await twoServers();
+    const created = servers.filter((s) => /Created the instance "Default"/.test(s.output()));
+    expect(created).toHaveLength(1);
+    const list = await json(await fetch(`${servers[1].url}/api/v1/admin/instances`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
+    expect(list.items.filter((i: { name: string }) => i.name === 'Default')).toHaveLength(1);
+  });
+
+  it('allows 100 of 150 requests split across both processes (counters in PostgreSQL)', async () => {
+    const servers = await twoServers();
+    const key = await newInstance(servers[0]);
+    expect(await splitRequests(servers, key, 150)).toEqual({ 200: 100, 429: 50 });
+  });
+
+  it.skipIf(!withRedis)('allows 100 of 150 requests split across both processes (counters in Redis)', async () => {
+    const servers = await twoServers({ REDIS_URL: redisUrl });
+    const key = await newInstance(servers[0]);
+    expect(await splitRequests(servers, key, 150)).toEqual({ 200: 100, 429: 50 });
+  });
+
+  it('numbers tickets without duplicates or gaps under concurrent creates through both', async () => {
+    const servers = await twoServers({ RATE_LIMIT_MAX: '100000' });
+    const key = await newInstance(servers[0]);
+    const created = await Promise.all(
+      Array.from({ length: 120 }, async (_, i) => {
+        const response = await fetch(`${servers[i % 2]!.url}/api/v1/tickets?key=${key}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ticket: { title: `concurrent ${i}`, requestor }, user: requestor }),
+        });
+        expect(response.status).toBe(201);
+        return (await json(response)).item.ticketId as number;
+      }),
+    );
+    expect(created.sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+  });
+});

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInstance, createTestApp, DIALECTS, type TestApp } from './helpers.js';
+
+/** Contract section 3, in one process: the counters' backend is the store's (memory / PostgreSQL). */
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect.skip)(`rate limiting (${dialect.name})`, () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp(dialect.name, { rateLimit: true, env: { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '60', AUTH_FAILURE_LIMIT: '3' } });
+    });
+    afterAll(async () => t?.close());
+
+    it('counts every authenticated request per instance and answers 429 with Retry-After past the limit', async () => {
+      const { api } = await createInstance(t.app);
+      const remaining: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await api.get('/tickets');
+        expect(res.status).toBe(200);
+        expect(res.headers['ratelimit-limit']).toBe('5');
+        expect(Number(res.headers['ratelimit-reset'])).toBeGreaterThan(0);
+        expect(Number(res.headers['ratelimit-reset'])).toBeLessThanOrEqual(60);
+        remaining.push(String(res.headers['ratelimit-remaining']));
+      }
+      expect(remaining).toEqual(['4', '3', '2', '1', '0']);
+      const limited = await api.get('/tickets');
+      expect(limited.status).toBe(429);
+      expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(limited.body).toMatchObject({ status: 429, code: 'rate_limited', error: true, statusCode: 429 });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(limited.headers['ratelimit-remaining']).toBe('0');
+    });
+
+    it('keeps instances apart: one instance at its limit does not limit another', async () => {
+      const a = await createInstance(t.app);
+      const b = await createInstance(t.app);
+      for (let i = 0; i < 5; i++) await a.api.get('/instance');
+      expect((await a.api.get('/instance')).status).toBe(429);
+      expect((await b.api.get('/instance')).status).toBe(200);
+    });
+
+    it('shares one budget between the primary and the secondary key', async () => {
+      const { primaryKey, secondaryKey, api } = await createInstance(t.app);
+      for (let i = 0; i < 3; i++) await api.get('/tags');
+      const bySecondary = await t.app.inject({ method: 'GET', url: `/api/v1/tags?key=${secondaryKey}` });
+      expect(bySecondary.headers['ratelimit-remaining']).toBe('1');
+      expect(primaryKey).not.toBe(secondaryKey);
+    });
+
+    it("applies an instance's own rateLimit setting over the server default", async () => {
+      const { api } = await createInstance(t.app, 'Generous', { rateLimit: { max: 8, windowSeconds: 30 } });
+      const first = await api.get('/instance');
+      expect(first.headers['ratelimit-limit']).toBe('8');
+      expect(first.body.item.rateLimit).toEqual({ max: 8, windowSeconds: 30 });
+      for (let i = 0; i < 7; i++) expect((await api.get('/tags')).status).toBe(200);
+      expect((await api.get('/tags')).status).toBe(429);
+    });
+
+    it('limits failed authentication attempts per client address', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await t.app.inject({ method: 'GET', url: '/api/v1/tickets?key=tkt_wrong', remoteAddress: '203.0.113.9' });
+        statuses.push(res.statusCode);
+        if (res.statusCode === 429) {
+          expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+          expect(JSON.parse(res.body).code).toBe('rate_limited');
+        }
+      }
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+      // Another address is not affected.
+      const other = await t.app.inject({ method: 'GET', url: '/api/v1/tickets?key=tkt_wrong', remoteAddress: '203.0.113.10' });
+      expect(other.statusCode).toBe(401);
+    });
+  });
+}
