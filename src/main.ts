@@ -25,6 +25,8 @@ async function main(): Promise<void> {
     tickets,
     instances,
     adminTokenHash: admin.hash,
+    sessionSecret: tokenSecret,
+    secureCookies: config.publicUrl?.startsWith('https:') ?? false,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit,
     logger: {

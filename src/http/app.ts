@@ -1,5 +1,6 @@
 import { parse as parseQueryString } from 'node:querystring';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -16,12 +17,17 @@ import { instanceRoutes } from './routes/instance.routes.js';
 import { ticketsRoutes } from './routes/tickets.routes.js';
 import { REQUEST_SCHEMAS, SHARED_SCHEMAS } from './schemas.js';
 import { webRoutes } from './routes/web.routes.js';
+import { sessionRoutes } from './routes/session.routes.js';
 
 export interface AppDeps {
   store: Store;
   tickets: TicketsService;
   instances: InstancesService;
   adminTokenHash: string;
+  /** Signs the web app's session cookies. */
+  sessionSecret: string;
+  /** Mark session cookies Secure (when served over HTTPS). */
+  secureCookies?: boolean;
   bodyLimitBytes: number;
   logger?: FastifyServerOptions['logger'];
   /** Rate limiting (contract section 3); absent means unlimited. */
@@ -32,14 +38,15 @@ export interface AppDeps {
  * Query strings are trimmed: the reference's own example has `& orderBy=status`, so names and
  * values lose surrounding spaces (comma-separated lists are trimmed where they are parsed).
  */
-function parseTrimmedQuery(text: string): Record<string, string | string[]> {
+function parseTrimmedQuery(text: string): Record<string, string> {
   const parsed = parseQueryString(text);
-  const out: Record<string, string | string[]> = {};
+  const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(parsed)) {
     if (value === undefined) continue;
     const key = name.trim();
     if (key === '' || key === '__proto__') continue;
-    out[key] = Array.isArray(value) ? value.map((v) => v.trim()) : value.trim();
+    // A repeated parameter (status=Open&status=Closed) reads as the comma-separated list.
+    out[key] = Array.isArray(value) ? value.map((v) => v.trim()).join(',') : value.trim();
   }
   return out;
 }
@@ -99,6 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (path) throw new DomainError('validation_failed', `${path} must not contain NUL characters`, [{ path, message: 'must not contain NUL (\\u0000) characters' }]);
   });
 
+  await app.register(cookie, { secret: deps.sessionSecret });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   for (const schema of REQUEST_SCHEMAS) app.addSchema(schema);
 
@@ -146,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash));
         await admin.register(adminRoutes(deps.instances));
       });
+      await api.register(sessionRoutes({ keys, instances: deps.instances, secureCookies: deps.secureCookies ?? false }));
       await api.register(async (scoped) => {
         scoped.addHook('onRequest', instanceAuthHook(keys, deps.rateLimit));
         await scoped.register(ticketsRoutes(deps.tickets));

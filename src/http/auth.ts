@@ -43,7 +43,11 @@ export class KeyResolver {
   ) {}
 
   async resolve(key: string): Promise<AuthContext | undefined> {
-    const hash = hashSecret(key);
+    return this.resolveHash(hashSecret(key));
+  }
+
+  /** Resolves a key by its hash (what a web session holds instead of the key). */
+  async resolveHash(hash: string): Promise<AuthContext | undefined> {
     const cached = this.cache.get(hash);
     if (cached && cached.expires > Date.now()) return cached.context;
     const found = await this.instances.findByKeyHash(hash);
@@ -77,10 +81,42 @@ export interface RateLimitHooks {
   close?(): Promise<void>;
 }
 
+export const SESSION_COOKIE = 'ticketing_session';
+
+/** What the web app's session cookie holds (signed): the key's hash, never the key. */
+export interface SessionData {
+  keyHash: string;
+  user: { id: string; name: string; email: string };
+}
+
+export function readSession(request: FastifyRequest): SessionData | undefined {
+  const raw = request.cookies?.[SESSION_COOKIE];
+  if (!raw) return undefined;
+  const unsigned = request.unsignCookie(raw);
+  if (!unsigned.valid || !unsigned.value) return undefined;
+  try {
+    const data = JSON.parse(unsigned.value) as SessionData;
+    return typeof data.keyHash === 'string' && data.user ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function instanceAuthHook(resolver: KeyResolver, limits?: RateLimitHooks) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const key = presentedKey(request);
-    const context = key ? await resolver.resolve(key) : undefined;
+    let context = key ? await resolver.resolve(key) : undefined;
+    if (!key) {
+      const session = readSession(request);
+      if (session) {
+        // A cookie rides along on cross-site requests too; SameSite=Strict stops most of
+        // them, and a custom header (which a cross-site form cannot set) stops the rest.
+        if (!READS.has(request.method) && request.headers['x-requested-with'] !== 'ticketing-web') {
+          return sendProblem(reply, 'forbidden', 'Writes with a session cookie need the header X-Requested-With: ticketing-web');
+        }
+        context = await resolver.resolveHash(session.keyHash);
+      }
+    }
     if (!context) {
       if (limits && (await limits.countAuthFailure(request, reply))) return reply;
       return sendProblem(reply, 'unauthorized', key ? 'The API key is not valid' : 'An API key is required: ?key=, X-API-Key or Authorization: Bearer');
