@@ -5,7 +5,6 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
-  | 'method_not_allowed'
   | 'invalid_transition'
   | 'conflict'
   | 'precondition_failed'

@@ -152,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (admin) => {
         admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash));
-        await admin.register(adminRoutes(deps.instances));
+        await admin.register(adminRoutes({ instances: deps.instances, store: deps.store, keys }));
       });
       await api.register(sessionRoutes({ keys, instances: deps.instances, secureCookies: deps.secureCookies ?? false }));
       await api.register(async (scoped) => {

@@ -9,7 +9,6 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
-  method_not_allowed: 405,
   invalid_transition: 409,
   conflict: 409,
   precondition_failed: 412,
@@ -25,7 +24,6 @@ const TITLES: Record<ErrorCode, string> = {
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   not_found: 'Not found',
-  method_not_allowed: 'Method not allowed',
   invalid_transition: 'Invalid status transition',
   conflict: 'Conflict',
   precondition_failed: 'Precondition failed',
@@ -38,11 +36,11 @@ const TITLES: Record<ErrorCode, string> = {
 export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
 export const statusOf = (code: ErrorCode): number => STATUS[code];
 
-export function problemBody(code: ErrorCode, detail: string, errors?: FieldError[]) {
-  const status = STATUS[code];
+export function problemBody(code: ErrorCode, detail: string, errors?: FieldError[], statusOverride?: number) {
+  const status = statusOverride ?? STATUS[code];
   return {
     type: `urn:ticketing:problem:${code}`,
-    title: TITLES[code],
+    title: statusOverride === 405 ? 'Method not allowed' : TITLES[code],
     status,
     detail,
     code,
@@ -53,8 +51,9 @@ export function problemBody(code: ErrorCode, detail: string, errors?: FieldError
   };
 }
 
-export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors?: FieldError[]) {
-  return reply.code(STATUS[code]).type('application/problem+json; charset=utf-8').send(problemBody(code, detail, errors));
+export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors?: FieldError[], statusOverride?: number) {
+  const body = problemBody(code, detail, errors, statusOverride);
+  return reply.code(body.status).type('application/problem+json; charset=utf-8').send(body);
 }
 
 const SERVER_OWNED = new Set([
@@ -139,7 +138,8 @@ export function installErrorHandlers(app: FastifyInstance, isKnownPath: (method:
     const allowed = isKnownPath(request.method, request.url);
     if (allowed.length > 0) {
       reply.header('Allow', allowed.join(', '));
-      return sendProblem(reply, 'method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`);
+      // 405 keeps the contract's closed list of codes: a wrong method is an invalid request.
+      return sendProblem(reply, 'invalid_request', `${request.method} is not allowed here; use ${allowed.join(', ')}`, undefined, 405);
     }
     return sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}`);
   });

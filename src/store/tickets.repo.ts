@@ -11,7 +11,7 @@ type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 /** '1' + lowercased value, or '2' when empty: empty sorts last in ASC and first in DESC. */
 const sortKey = (value: string | null | undefined): string => (value ? `1${value.toLowerCase()}` : '2');
 
-function toColumns(instanceId: string, t: ITicket): Omit<TicketsTable, 'seq'> {
+export function toColumns(instanceId: string, t: ITicket): Omit<TicketsTable, 'seq'> {
   return {
     instance_id: instanceId,
     id: t.id,

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { InstanceSettings } from '../../domain/instance.js';
-import type { InstancesService } from '../../services/instances.service.js';
+import { updateSettings, type InstancesService, type SettingsPatch } from '../../services/instances.service.js';
+import type { Store } from '../../store/db.js';
+import type { KeyResolver } from '../auth.js';
 import { SettingsUpdate } from '../settings.schema.js';
 
 const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
@@ -17,8 +19,9 @@ const CreateInstance = Type.Object(
 
 /** The operator API: instances across the server, behind ADMIN_TOKEN. */
 export const adminRoutes =
-  (instances: InstancesService): FastifyPluginAsyncTypebox =>
+  (deps: { instances: InstancesService; store: Store; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
   async (app) => {
+    const { instances } = deps;
     app.post(
       '/admin/instances',
       {
@@ -53,6 +56,25 @@ export const adminRoutes =
         },
       },
       async () => ({ items: await instances.list() }),
+    );
+
+    app.put(
+      '/admin/instances/:id',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: "Change an instance's settings as the operator (e.g. make a read-only key writable again)",
+          security: [{ adminToken: [] }],
+          params: Type.Object({ id: Type.String() }),
+          body: SettingsUpdate,
+          response: { 200: Type.Object({ item: Type.Ref('IInstance') }), ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        const item = await updateSettings(instances, deps.store, request.params.id, request.body as SettingsPatch, new Date().toISOString());
+        deps.keys.forgetInstance(request.params.id);
+        return { item };
+      },
     );
 
     app.post(
