@@ -62,6 +62,7 @@ export async function createTestApp(
     tickets,
     instances,
     adminTokenHash: hashSecret(ADMIN_TOKEN),
+    sessionSecret: tokenSecret,
     bodyLimitBytes: config.bodyLimitBytes,
     ...(rateLimit ? { rateLimit } : {}),
   });
