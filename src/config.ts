@@ -16,6 +16,8 @@ export interface Config {
   readonly logLevel: string;
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   readonly publicUrl: string | undefined;
+  /** How often the scheduler looks for due jobs (SLA escalation, idle tickets, alerts). */
+  readonly jobsPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -56,5 +58,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     sqliteSynchronous: synchronous,
     publicUrl: text(env, 'PUBLIC_URL'),
+    jobsPollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 3_600_000),
   });
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { redactUrl } from './http/redact.js';
 import { createRateLimiter } from './http/rate-limit.js';
+import { Scheduler } from './jobs/scheduler.js';
 import { InstancesService } from './services/instances.service.js';
 import { TicketsService } from './services/tickets.service.js';
 import { openMigratedStore } from './store/db.js';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
 
   const created = await instances.ensureDefaultInstance();
   await app.listen({ port: config.port, host: config.host });
+  const scheduler = new Scheduler({ store, log: app.log, pollMs: config.jobsPollMs });
+  scheduler.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    await scheduler.stop();
     await app.close();
     await rateLimit?.close?.();
     await store.close();

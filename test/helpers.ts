@@ -11,6 +11,7 @@ import { hashSecret } from '../src/domain/keys.js';
 import { InstancesService } from '../src/services/instances.service.js';
 import { TicketsService } from '../src/services/tickets.service.js';
 import { openMigratedStore, type Store } from '../src/store/db.js';
+import { Scheduler } from '../src/jobs/scheduler.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -27,7 +28,21 @@ export interface TestApp {
   app: FastifyInstance;
   store: Store;
   databaseUrl: string;
-  close(): Promise<void>;
+  /** Runs the jobs due at the app's clock (the engine's scheduler, without its timer). */
+  scheduler: Scheduler;
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/** A clock tests move by hand: services and scheduler read it instead of the real time. */
+export class FakeClock {
+  constructor(private ms = Date.parse('2026-11-23T08:00:00.000Z')) {}
+  now = (): string => new Date(this.ms).toISOString();
+  set(iso: string): void {
+    this.ms = Date.parse(iso);
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
 }
 
 /**
@@ -36,11 +51,13 @@ export interface TestApp {
  */
 export async function createTestApp(
   dialect: DialectName,
-  options: { env?: Record<string, string>; rateLimit?: boolean } = {},
+  options: { env?: Record<string, string>; rateLimit?: boolean; clock?: FakeClock; databaseUrl?: string } = {},
 ): Promise<TestApp> {
   let dir: string | undefined;
   let databaseUrl: string;
-  if (dialect === 'sqlite') {
+  if (options.databaseUrl) {
+    databaseUrl = options.databaseUrl; // reopening a store: a restart
+  } else if (dialect === 'sqlite') {
     dir = mkdtempSync(join(tmpdir(), 'ticketing-test-'));
     databaseUrl = `sqlite:${join(dir, 'test.db')}`;
   } else {
@@ -52,9 +69,12 @@ export async function createTestApp(
   const instances = new InstancesService({
     store,
     defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds },
+    ...(options.clock ? { now: options.clock.now } : {}),
   });
   const tokenSecret = await instances.ensureTokenSecret(config.tokenSecret);
-  const tickets = new TicketsService({ store, tokenSecret });
+  const now = options.clock?.now;
+  const tickets = new TicketsService({ store, tokenSecret, ...(now ? { now } : {}) });
+  const scheduler = new Scheduler({ store, ...(now ? { now } : {}) });
   let rateLimit: RateLimitHooks | undefined;
   if (options.rateLimit) rateLimit = await createRateLimiter({ config, store });
   const app = await buildApp({
@@ -71,11 +91,12 @@ export async function createTestApp(
     app,
     store,
     databaseUrl,
-    async close() {
+    scheduler,
+    async close(options: { keepData?: boolean } = {}) {
       await app.close();
       await rateLimit?.close?.();
       await store.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (dir && !options.keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -28,6 +28,21 @@ export interface FieldChangeActivity extends ActivityBase {
   field: string;
   from: unknown;
   to: unknown;
+  /** For automatic assignments: the name of the rule that matched. */
+  rule?: string;
 }
 
-export type Activity = CommentActivity | StatusChangeActivity | FieldChangeActivity;
+/** An SLA target passed unmet. */
+export interface EscalationActivity extends ActivityBase {
+  type: 'escalation';
+  escalation: 'firstResponse' | 'resolution';
+  dueOn: string;
+}
+
+/** A ticket went idle and nobody was there to reassign it to (the notice itself). */
+export interface IdleActivity extends ActivityBase {
+  type: 'idle';
+  idleDays: number;
+}
+
+export type Activity = CommentActivity | StatusChangeActivity | FieldChangeActivity | EscalationActivity | IdleActivity;

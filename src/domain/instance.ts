@@ -1,11 +1,19 @@
+import type { AssignmentRule } from './assignment.js';
 import type { CustomFieldDefinition } from './custom-fields.js';
+import type { SlaPolicy } from './sla.js';
 import type { IUser } from './ticket.js';
 
 export type KeyName = 'primary' | 'secondary';
 export type KeyAccessLevel = 'readWrite' | 'readOnly';
 
-/** An assignee rule; its conditions are evaluated by the help-desk engine. */
-export type Rule = Record<string, unknown>;
+/** Alerts about expected dates (the reference's IAlertNotification). */
+export interface AlertNotification {
+  enabled: boolean;
+  /** Alert this many days before a ticket's expectedDate (null: no early alert). */
+  daysBeforeExpectedDate: number | null;
+  /** Alert when an unresolved ticket passes its expectedDate. */
+  whenOverdue: boolean;
+}
 
 /** Every setting of IInstance that is stored as one document with the instance. */
 export interface InstanceSettings {
@@ -22,10 +30,10 @@ export interface InstanceSettings {
   optionalFieldsLeft: string[];
   optionalFieldsRight: string[];
   assignees: { type: 'teamsOwner' | 'customAssignee'; peoples: IUser[] } | null;
-  assigneeRules: Rule[];
-  defaultRuleAssignee: Rule[];
+  assigneeRules: AssignmentRule[];
+  defaultRuleAssignee: AssignmentRule[];
   isAutomaticAssignTickets: boolean;
-  alertNotification: Record<string, unknown> | null;
+  alertNotification: AlertNotification | null;
   isAutoAssignIdleTickets: boolean;
   dayBeforeTicketsIdle: number | null;
   idleTicketAssignedTo: IUser[];
@@ -33,6 +41,8 @@ export interface InstanceSettings {
   keyAccess: Record<KeyName, KeyAccessLevel>;
   /** Per-instance override of the server's default rate limit. */
   rateLimit: { max: number; windowSeconds: number } | null;
+  /** SLA policy: targets per priority and the working schedule they count in. */
+  sla: SlaPolicy | null;
 }
 
 export function defaultSettings(): InstanceSettings {
@@ -59,6 +69,7 @@ export function defaultSettings(): InstanceSettings {
     isNotifyIdleTicket: false,
     keyAccess: { primary: 'readWrite', secondary: 'readWrite' },
     rateLimit: null,
+    sla: null,
   };
 }
 
@@ -104,5 +115,6 @@ export function presentInstance(
     isNotifyIdleTicket: settings.isNotifyIdleTicket,
     keyAccess: settings.keyAccess,
     rateLimit: settings.rateLimit ?? { max: defaults.rateLimitMax, windowSeconds: defaults.rateLimitWindowSeconds },
+    sla: settings.sla,
   };
 }

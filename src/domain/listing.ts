@@ -44,6 +44,8 @@ export const SELECTABLE_FIELDS = [
   'isRtEscalated',
   'createdBy',
   'lastUpdatedBy',
+  'frtDueOn',
+  'rtDueOn',
   'requestorName',
   'requestorEmail',
   'assigneeName',

@@ -46,7 +46,14 @@ export interface ITicket {
   isRtEscalated: boolean;
   createdBy: IUser;
   lastUpdatedBy: IUser;
+  /** When the first response is due under the instance's SLA policy (absent/null: nothing due). */
+  frtDueOn?: string | null;
+  /** When resolution is due under the SLA policy (absent/null: no target, or resolved). */
+  rtDueOn?: string | null;
 }
+
+/** A ticket as stored: plus when its resolution clock last (re)started. Not on the wire. */
+export type StoredTicket = ITicket & { rtStartedOn: string; frtDueOn: string | null; rtDueOn: string | null };
 
 /** Status rank = the reference's order; priority rank = severity. Both drive sorting. */
 export const statusRank = (status: Status): number => STATUSES.indexOf(status) + 1;

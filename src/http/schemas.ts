@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { CUSTOM_FIELD_TYPES } from '../domain/custom-fields.js';
 import { PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
+import { AlertNotificationSchema, Rule, SlaPolicySchema } from './settings.schema.js';
 
 /*
  * Wire schemas. The same objects validate requests, serialise responses and make the OpenAPI
@@ -53,6 +54,8 @@ export const Ticket = Type.Object(
     isRtEscalated: Type.Boolean(),
     createdBy: UserRef,
     lastUpdatedBy: UserRef,
+    frtDueOn: Type.Optional(nullable(Type.String({ description: 'When the first response is due under the SLA policy; absent when nothing is due' }))),
+    rtDueOn: Type.Optional(nullable(Type.String({ description: 'When resolution is due under the SLA policy; absent when nothing is due' }))),
   },
   { $id: 'ITicket' },
 );
@@ -156,7 +159,7 @@ export const Activity = Type.Object(
   {
     id: Type.String(),
     ticketId: Type.Integer(),
-    type: Type.String({ description: 'comment | statusChange | fieldChange' }),
+    type: Type.String({ description: 'comment | statusChange | fieldChange | escalation | idle' }),
     user: UserRef,
     createdOn: DateTime,
     comment: Type.Optional(nullable(Type.String())),
@@ -165,6 +168,10 @@ export const Activity = Type.Object(
     to: Type.Optional(Type.Unknown()),
     resolution: Type.Optional(nullable(Type.String())),
     field: Type.Optional(Type.String()),
+    rule: Type.Optional(Type.String({ description: 'fieldChange by automatic assignment: the rule that matched' })),
+    escalation: Type.Optional(Type.String({ description: 'escalation: firstResponse or resolution' })),
+    dueOn: Type.Optional(Type.String({ description: 'escalation: the target that passed' })),
+    idleDays: Type.Optional(Type.Integer({ description: 'idle: days without interaction' })),
   },
   { $id: 'IActivity' },
 );
@@ -203,16 +210,17 @@ export const Instance = Type.Object(
     optionalFieldsLeft: Type.Array(CustomFieldRef),
     optionalFieldsRight: Type.Array(CustomFieldRef),
     assignees: nullable(Type.Object({ type: Type.String(), peoples: Type.Array(UserRef) })),
-    assigneeRules: Type.Array(Json),
-    defaultRuleAssignee: Type.Array(Json),
+    assigneeRules: Type.Array(Type.Ref('IRule')),
+    defaultRuleAssignee: Type.Array(Type.Ref('IRule')),
     isAutomaticAssignTickets: Type.Boolean(),
-    alertNotification: Json,
+    alertNotification: Type.Union([Type.Ref('IAlertNotification'), Type.Null()]),
     isAutoAssignIdleTickets: Type.Boolean(),
     dayBeforeTicketsIdle: nullable(Type.Number()),
     idleTicketAssignedTo: Type.Array(UserRef),
     isNotifyIdleTicket: Type.Boolean(),
     keyAccess: Type.Object({ primary: KeyAccess, secondary: KeyAccess }),
     rateLimit: Type.Object({ max: Type.Integer(), windowSeconds: Type.Integer() }),
+    sla: Type.Union([Type.Ref('ISlaPolicy'), Type.Null()]),
   },
   { $id: 'IInstance' },
 );
@@ -249,7 +257,7 @@ export const Timezone = Type.Optional(
 );
 
 /** Schemas with an $id, registered once with Fastify (refs) and named in the OpenAPI document. */
-export const SHARED_SCHEMAS = [User, Tag, Ticket, Comment, Activity, CustomField, Instance, TagCategory, Problem];
+export const SHARED_SCHEMAS = [User, Tag, Rule, SlaPolicySchema, AlertNotificationSchema, Ticket, Comment, Activity, CustomField, Instance, TagCategory, Problem];
 export const REQUEST_SCHEMAS = [InsertTicketRequest, UpdateTicketRequest, UpdateTicketStatusRequest, InsertCommentRequest];
 
 export const item = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) => Type.Object({ item: schema });

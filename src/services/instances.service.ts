@@ -8,6 +8,8 @@ import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/dialect.js';
 import * as repo from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
+import { scheduleProblem } from '../domain/sla.js';
+import { Engine } from './engine.js';
 
 export interface InstancesDeps {
   store: Store;
@@ -41,7 +43,7 @@ export interface TagCategoryInput {
 const KEY_NAMES: readonly KeyName[] = ['primary', 'secondary'];
 
 export class InstancesService {
-  private readonly now: () => string;
+  readonly now: () => string;
   constructor(private readonly deps: InstancesDeps) {
     this.now = deps.now ?? (() => new Date().toISOString());
   }
@@ -278,8 +280,14 @@ export async function updateSettings(service: InstancesService, store: Store, in
       settings[list] = [...new Set(ids)];
     }
     if (keyAccess) settings.keyAccess = { ...settings.keyAccess, ...keyAccess };
+    const problem = settings.sla ? scheduleProblem(settings.sla) : undefined;
+    if (problem) throw new DomainError('validation_failed', `sla: ${problem}`, [{ path: '/body/sla', message: problem }]);
     const next: Instance = { ...instance, name: name?.trim() || instance.name, settings };
     await repo.updateInstance(tx, next, now);
+    // Due dates and timers of open tickets follow the new settings, in the background.
+    const timing = (s: InstanceSettings) =>
+      JSON.stringify([s.sla, s.isAutoAssignIdleTickets, s.isNotifyIdleTicket, s.dayBeforeTicketsIdle, s.alertNotification]);
+    if (timing(instance.settings) !== timing(settings)) await new Engine(store.dialect).scheduleReschedule(tx, instanceId, now);
     return next;
   }).then(() => service.present(instanceId));
 }

@@ -7,9 +7,11 @@ import { decodeCursor, encodeCursor, queryFingerprint } from '../domain/cursor.j
 import { selectFields, type ListQuery } from '../domain/listing.js';
 import { assertTransition } from '../domain/status.js';
 import { resolveTicketTags } from '../domain/tags.js';
-import { isSameUser, parseStatus, type ITag, type ITicket, type IUser, type Priority, type Resolution, type Status } from '../domain/ticket.js';
+import { isSameUser, parseStatus, type ITag, type ITicket, type IUser, type Priority, type Resolution, type Status, type StoredTicket } from '../domain/ticket.js';
+import type { InstanceSettings } from '../domain/instance.js';
+import { Engine } from './engine.js';
 import type { Store } from '../store/db.js';
-import { allocateTicketNumber, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
+import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
 
@@ -45,8 +47,24 @@ const pickUser = (u: IUser): IUser => ({ id: u.id, name: u.name, email: u.email 
 
 export class TicketsService {
   private readonly now: () => string;
+  private readonly engine: Engine;
   constructor(private readonly deps: TicketsDeps) {
     this.now = deps.now ?? (() => new Date().toISOString());
+    this.engine = new Engine(deps.store.dialect);
+  }
+
+  private async settingsOf(tx: Tx, instanceId: string): Promise<InstanceSettings> {
+    const instance = await findInstance(tx, instanceId);
+    if (!instance) throw notFound('Instance');
+    return instance.settings;
+  }
+
+  /** Writes a changed ticket with its activities, SLA due dates and pending jobs, in `tx`. */
+  private async save(tx: Tx, instanceId: string, seq: number, before: StoredTicket, after: StoredTicket, activities: Activity[], settings: InstanceSettings, now: string) {
+    this.engine.applyDueDates(settings, after);
+    await repo.updateTicket(tx, instanceId, seq, before, after);
+    for (const activity of activities) await repo.insertActivity(tx, instanceId, seq, activity);
+    await this.engine.syncJobs(tx, instanceId, seq, after, settings, now);
   }
 
   private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -91,9 +109,12 @@ export class TicketsService {
       const tags = await this.resolveTags(tx, instanceId, input.tags ?? [], '/ticket/tags', errors);
       const expectedDate = this.expectedDate(input.expectedDate, timezone, '/ticket/expectedDate', errors);
       errors.throwIfAny();
+      const settings = await this.settingsOf(tx, instanceId);
+      const assignee = input.assignee ? pickUser(input.assignee) : null;
+      this.engine.checkAssignee(settings, assignee, '/ticket/assignee');
       const now = this.now();
       const actor = pickUser(user);
-      const ticket: ITicket = {
+      const ticket: StoredTicket = {
         id: uuidv4(),
         ticketId: await allocateTicketNumber(tx, instanceId),
         title: input.title!,
@@ -101,7 +122,7 @@ export class TicketsService {
         status: 'Open',
         priority: input.priority ?? 'Medium',
         requestor: pickUser(input.requestor!),
-        assignee: input.assignee ? pickUser(input.assignee) : null,
+        assignee,
         customFields,
         tags,
         expectedDate,
@@ -117,8 +138,15 @@ export class TicketsService {
         isRtEscalated: false,
         createdBy: actor,
         lastUpdatedBy: actor,
+        frtDueOn: null,
+        rtDueOn: null,
+        rtStartedOn: now,
       };
-      await repo.insertTicket(tx, instanceId, ticket);
+      const assignment = await this.engine.autoAssign(tx, instanceId, settings, ticket, now);
+      this.engine.applyDueDates(settings, ticket);
+      const seq = await repo.insertTicket(tx, instanceId, ticket);
+      if (assignment) await repo.insertActivity(tx, instanceId, seq, assignment);
+      await this.engine.syncJobs(tx, instanceId, seq, ticket, settings, now);
       return present(ticket);
     });
   }
@@ -136,7 +164,7 @@ export class TicketsService {
     return this.tx(async (tx) => {
       const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
       const errors = new FieldErrors();
-      const after: ITicket = { ...before };
+      const after: StoredTicket = { ...before };
       if (input.title !== undefined) after.title = input.title;
       if (input.description !== undefined) after.description = input.description;
       if (input.priority !== undefined) after.priority = input.priority;
@@ -151,17 +179,19 @@ export class TicketsService {
       }
       if (input.tags !== undefined) after.tags = await this.resolveTags(tx, instanceId, input.tags, '/updates/tags', errors);
       errors.throwIfAny();
+      const settings = await this.settingsOf(tx, instanceId);
+      if (input.assignee !== undefined && after.assignee?.id !== before.assignee?.id) {
+        this.engine.checkAssignee(settings, after.assignee, '/updates/assignee');
+      }
 
       const now = this.now();
       const actor = pickUser(user);
       const changes = fieldChanges(before, after, { instanceId, ticketId: before.ticketId, user: actor, createdOn: now });
-      if (changes.length > 0) {
-        after.lastUpdatedOn = now;
-        after.lastUpdatedBy = actor;
-        after.lastInteraction = now;
-      }
-      await repo.updateTicket(tx, instanceId, seq, before, after);
-      for (const change of changes) await repo.insertActivity(tx, instanceId, seq, change);
+      if (changes.length === 0) return present(before);
+      after.lastUpdatedOn = now;
+      after.lastUpdatedBy = actor;
+      after.lastInteraction = now;
+      await this.save(tx, instanceId, seq, before, after, changes, settings, now);
       return present(after);
     });
   }
@@ -184,18 +214,22 @@ export class TicketsService {
       const now = this.now();
       const actor = pickUser(user);
       const comment = input.comment?.trim() ? input.comment : null;
-      const after: ITicket = { ...before, status: input.status, lastUpdatedOn: now, lastUpdatedBy: actor, lastInteraction: now };
+      const after: StoredTicket = { ...before, status: input.status, lastUpdatedOn: now, lastUpdatedBy: actor, lastInteraction: now };
       if (input.status === 'Resolved') {
         after.resolution = input.resolution!;
         after.firstResolutionOn = before.firstResolutionOn ?? now;
         after.lastResolutionOn = now;
         after.lastResolutionComment = comment;
       } else if (input.status === 'Reopened') {
+        // A reopened ticket starts a new resolution cycle: the clock restarts, and a breach of
+        // the new target escalates again.
         after.resolution = null;
+        after.rtStartedOn = now;
+        after.isRtEscalated = false;
       }
       if (!after.firstResponseOn && !isSameUser(actor, before.requestor)) after.firstResponseOn = now;
-      await repo.updateTicket(tx, instanceId, seq, before, after);
-      await repo.insertActivity(tx, instanceId, seq, {
+      const settings = await this.settingsOf(tx, instanceId);
+      await this.save(tx, instanceId, seq, before, after, [{
         id: uuidv7(),
         ticketId: before.ticketId,
         type: 'statusChange',
@@ -205,7 +239,7 @@ export class TicketsService {
         to: input.status,
         resolution: input.status === 'Resolved' ? input.resolution! : null,
         comment,
-      });
+      }], settings, now);
       return present(after);
     });
   }
@@ -224,10 +258,9 @@ export class TicketsService {
         user: actor,
         createdOn: now,
       };
-      const after: ITicket = { ...before, lastInteraction: now };
+      const after: StoredTicket = { ...before, lastInteraction: now };
       if (!after.firstResponseOn && !isSameUser(actor, before.requestor)) after.firstResponseOn = now;
-      await repo.updateTicket(tx, instanceId, seq, before, after);
-      await repo.insertActivity(tx, instanceId, seq, activity);
+      await this.save(tx, instanceId, seq, before, after, [activity], await this.settingsOf(tx, instanceId), now);
       return activity;
     });
   }
@@ -252,8 +285,12 @@ export class TicketsService {
 }
 
 /** Tickets are stored with canonical instants; they leave with user-given dates in short form. */
-function present(ticket: ITicket): ITicket {
-  return ticket.expectedDate ? { ...ticket, expectedDate: formatUserInstant(ticket.expectedDate) } : ticket;
+function present(ticket: StoredTicket): ITicket {
+  const { rtStartedOn: _internal, frtDueOn, rtDueOn, ...contract } = ticket;
+  // SLA due dates appear only while something is due, so instances without an SLA policy
+  // answer exactly the contract's ITicket.
+  const wire = { ...contract, ...(frtDueOn ? { frtDueOn } : {}), ...(rtDueOn ? { rtDueOn } : {}) } as ITicket;
+  return wire.expectedDate ? { ...wire, expectedDate: formatUserInstant(wire.expectedDate) } : wire;
 }
 
 const TRACKED_FIELDS = ['title', 'description', 'priority', 'requestor', 'assignee', 'expectedDate', 'tags'] as const;

@@ -2,10 +2,12 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import type { Db } from './schema.js';
 import { initialSchema, runStatements } from './migrations/001-initial.js';
+import { engineSchema } from './migrations/002-engine.js';
 
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001-initial': { up: (db) => runStatements(db as Db, initialSchema(dialect)) },
+    '002-engine': { up: (db) => runStatements(db as Db, engineSchema(dialect)) },
   };
 }
 

@@ -98,6 +98,35 @@ export interface TicketsTable {
   assignee_name_sort: string;
   assignee_email_sort: string;
   expected_date_sort: string;
+  frt_due_on: string | null;
+  rt_due_on: string | null;
+  rt_started_on: string | null;
+}
+
+export interface JobsTable {
+  instance_id: string;
+  ticket_seq: number;
+  kind: string;
+  run_at: string;
+  attempts: number;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  instance_id: string;
+  id: string;
+  type: string;
+  ticket_id: string | null;
+  ticket_number: number | null;
+  payload: string;
+  created_on: string;
+  delivered_on: string | null;
+}
+
+export interface AssignmentCursorsTable {
+  instance_id: string;
+  rule_key: string;
+  next_index: number;
 }
 
 export interface TicketTagsTable {
@@ -131,6 +160,9 @@ export interface Database {
   tickets: TicketsTable;
   ticket_tags: TicketTagsTable;
   activities: ActivitiesTable;
+  jobs: JobsTable;
+  events: EventsTable;
+  assignment_cursors: AssignmentCursorsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,7 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import type { Database, TicketsTable, Tx } from './schema.js';
-import { priorityRank, statusRank, type ITicket, type Priority, type Resolution, type Status } from '../domain/ticket.js';
+import { priorityRank, statusRank, type Priority, type Resolution, type Status, type StoredTicket } from '../domain/ticket.js';
 import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
@@ -11,7 +11,7 @@ type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 /** '1' + lowercased value, or '2' when empty: empty sorts last in ASC and first in DESC. */
 const sortKey = (value: string | null | undefined): string => (value ? `1${value.toLowerCase()}` : '2');
 
-export function toColumns(instanceId: string, t: ITicket): Omit<TicketsTable, 'seq'> {
+export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTable, 'seq'> {
   return {
     instance_id: instanceId,
     id: t.id,
@@ -49,10 +49,13 @@ export function toColumns(instanceId: string, t: ITicket): Omit<TicketsTable, 's
     assignee_name_sort: sortKey(t.assignee?.name),
     assignee_email_sort: sortKey(t.assignee?.email),
     expected_date_sort: t.expectedDate ? `1${t.expectedDate}` : '2',
+    frt_due_on: t.frtDueOn,
+    rt_due_on: t.rtDueOn,
+    rt_started_on: t.rtStartedOn,
   };
 }
 
-export function toTicket(row: TicketRow): ITicket {
+export function toTicket(row: TicketRow): StoredTicket {
   return {
     id: row.id,
     ticketId: row.ticket_number,
@@ -77,16 +80,19 @@ export function toTicket(row: TicketRow): ITicket {
     isRtEscalated: row.is_rt_escalated === 1,
     createdBy: JSON.parse(row.created_by),
     lastUpdatedBy: JSON.parse(row.last_updated_by),
+    frtDueOn: row.frt_due_on,
+    rtDueOn: row.rt_due_on,
+    rtStartedOn: row.rt_started_on ?? row.created_on,
   };
 }
 
-export async function insertTicket(db: Tx, instanceId: string, ticket: ITicket): Promise<number> {
+export async function insertTicket(db: Tx, instanceId: string, ticket: StoredTicket): Promise<number> {
   const { seq } = await db.insertInto('tickets').values(toColumns(instanceId, ticket)).returning('seq').executeTakeFirstOrThrow();
   await insertTicketTags(db, instanceId, seq, ticket);
   return seq;
 }
 
-async function insertTicketTags(db: Tx, instanceId: string, seq: number, ticket: ITicket): Promise<void> {
+async function insertTicketTags(db: Tx, instanceId: string, seq: number, ticket: StoredTicket): Promise<void> {
   if (ticket.tags.length === 0) return;
   await db
     .insertInto('ticket_tags')
@@ -106,7 +112,7 @@ export async function findTicket(
   instanceId: string,
   ref: TicketRef,
   options: { forUpdate?: boolean } = {},
-): Promise<{ seq: number; ticket: ITicket } | undefined> {
+): Promise<{ seq: number; ticket: StoredTicket } | undefined> {
   let query = db.selectFrom('tickets').selectAll().where('instance_id', '=', instanceId);
   query = ref.id !== undefined ? query.where('id', '=', ref.id) : query.where('ticket_number', '=', ref.number ?? -1);
   if (options.forUpdate && dialect.supportsRowLocks) query = query.forUpdate();
@@ -114,7 +120,14 @@ export async function findTicket(
   return row && { seq: row.seq, ticket: toTicket(row) };
 }
 
-export async function updateTicket(db: Tx, instanceId: string, seq: number, before: ITicket, after: ITicket): Promise<void> {
+export async function findTicketBySeq(db: Tx, dialect: StoreDialect, instanceId: string, seq: number): Promise<StoredTicket | undefined> {
+  let query = db.selectFrom('tickets').selectAll().where('instance_id', '=', instanceId).where('seq', '=', seq);
+  if (dialect.supportsRowLocks) query = query.forUpdate();
+  const row = (await query.executeTakeFirst()) as TicketRow | undefined;
+  return row && toTicket(row);
+}
+
+export async function updateTicket(db: Tx, instanceId: string, seq: number, before: StoredTicket, after: StoredTicket): Promise<void> {
   const { instance_id: _i, id: _id, ticket_number: _n, ...columns } = toColumns(instanceId, after);
   await db.updateTable('tickets').set(columns).where('instance_id', '=', instanceId).where('seq', '=', seq).execute();
   if (JSON.stringify(before.tags) !== JSON.stringify(after.tags)) {
@@ -191,7 +204,7 @@ export async function listTickets(
   instanceId: string,
   query: ListQuery,
   after: KeysetPosition | undefined,
-): Promise<{ items: ITicket[]; positions: KeysetPosition[]; hasMore: boolean }> {
+): Promise<{ items: StoredTicket[]; positions: KeysetPosition[]; hasMore: boolean }> {
   const { filters, order } = query;
   const column = ORDER_COLUMNS[order.by];
   const columns = column === 'ticket_number' ? ['ticket_number'] : [column, 'ticket_number'];

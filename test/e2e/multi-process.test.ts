@@ -84,6 +84,35 @@ describe.skipIf(!postgresUrl)('two server processes on one PostgreSQL database',
     expect(await splitRequests(servers, key, 150)).toEqual({ 200: 100, 429: 50 });
   });
 
+  it('escalates each SLA breach once, though both processes run the scheduler', async () => {
+    const servers = await twoServers({ RATE_LIMIT_MAX: '100000', JOBS_POLL_MS: '50' });
+    const key = await newInstance(servers[0]);
+    const always = { enabled: true, timeZone: 'UTC', workingDays: [1, 2, 3, 4, 5, 6, 7], workingHours: { start: '00:00', end: '24:00' }, holidays: [], breachAssignees: [] };
+    const policy = await fetch(`${servers[0].url}/api/v1/instance?key=${key}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sla: { ...always, targets: { Urgent: { firstResponseMinutes: 0.05 } } } }), // 3 seconds
+    });
+    expect(policy.status).toBe(200);
+    const ids = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const response = await fetch(`${servers[i % 2]!.url}/api/v1/tickets?key=${key}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ticket: { title: `sla ${i}`, requestor, priority: 'Urgent' }, user: requestor }),
+        });
+        return (await json(response)).item.id as string;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 5000));
+    for (const id of ids) {
+      const history = await json(await fetch(`${servers[1].url}/api/v1/tickets/${id}/activities?key=${key}`));
+      expect(history.items.filter((a: { type: string }) => a.type === 'escalation')).toHaveLength(1);
+    }
+    const events = await json(await fetch(`${servers[0].url}/api/v1/instance/events?key=${key}&limit=100`));
+    expect(events.items.filter((e: { type: string }) => e.type === 'sla.firstResponseBreached')).toHaveLength(10);
+  });
+
   it('numbers tickets without duplicates or gaps under concurrent creates through both', async () => {
     const servers = await twoServers({ RATE_LIMIT_MAX: '100000' });
     const key = await newInstance(servers[0]);

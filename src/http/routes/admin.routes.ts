@@ -71,7 +71,7 @@ export const adminRoutes =
         },
       },
       async (request) => {
-        const item = await updateSettings(instances, deps.store, request.params.id, request.body as SettingsPatch, new Date().toISOString());
+        const item = await updateSettings(instances, deps.store, request.params.id, request.body as SettingsPatch, instances.now());
         deps.keys.forgetInstance(request.params.id);
         return { item };
       },

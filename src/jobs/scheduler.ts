@@ -1,0 +1,82 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Engine } from '../services/engine.js';
+import type { Store } from '../store/db.js';
+import { claimDueJob, postponeJob, type Job } from '../store/engine.repo.js';
+import { findInstance } from '../store/instances.repo.js';
+
+export interface SchedulerDeps {
+  store: Store;
+  now?: () => string;
+  log?: Pick<FastifyBaseLogger, 'error' | 'info'>;
+  /** How often to look for due jobs. */
+  pollMs?: number;
+}
+
+const RETRY_MS = 60_000;
+
+/**
+ * The durable scheduler: jobs live in the store, so they survive restarts, and each is claimed,
+ * run and deleted in one transaction (on PostgreSQL with SKIP LOCKED, so several processes share
+ * the work and never run one job twice). Finding due work is one indexed lookup per poll.
+ */
+export class Scheduler {
+  private readonly engine: Engine;
+  private readonly now: () => string;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = true;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.engine = new Engine(deps.store.dialect);
+    this.now = deps.now ?? (() => new Date().toISOString());
+  }
+
+  /** Runs every job due now; returns how many ran. Tests call this with a fake clock. */
+  async runDue(limit = 1000): Promise<number> {
+    let ran = 0;
+    while (ran < limit) {
+      const now = this.now();
+      let claimed: Job | undefined;
+      try {
+        await this.deps.store.dialect.transaction(this.deps.store.db, async (tx) => {
+          claimed = await claimDueJob(tx, this.deps.store.dialect, now);
+          if (!claimed) return;
+          const instance = await findInstance(tx, claimed.instanceId);
+          await this.engine.runJob(tx, claimed, instance?.settings, now);
+        });
+      } catch (error) {
+        if (!claimed) throw error;
+        await this.postponeFailed(claimed, now, error);
+        ran++;
+        continue;
+      }
+      if (!claimed) break;
+      ran++;
+    }
+    return ran;
+  }
+
+  /** A job that throws is pushed back a minute (and logged) so it cannot block the queue. */
+  private async postponeFailed(job: Job, now: string, error: unknown): Promise<void> {
+    this.deps.log?.error({ err: error, job }, 'scheduled job failed');
+    const runAt = new Date(Date.parse(now) + RETRY_MS * (job.attempts + 1)).toISOString();
+    await this.deps.store.dialect.transaction(this.deps.store.db, (tx) => postponeJob(tx, job, runAt)).catch(() => undefined);
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = async () => {
+      if (this.stopped) return;
+      this.running = this.runDue().catch((error: unknown) => this.deps.log?.error({ err: error }, 'scheduler poll failed'));
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(tick, this.deps.pollMs ?? 1000);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,214 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Activity } from '../domain/activity.js';
+import { AUTO_ASSIGN_USER, chooseRule, IDLE_USER, pickAssignee, SLA_USER } from '../domain/assignment.js';
+import { DomainError } from '../domain/errors.js';
+import type { InstanceSettings } from '../domain/instance.js';
+import { firstResponseDue, resolutionDue } from '../domain/sla.js';
+import type { IUser, StoredTicket } from '../domain/ticket.js';
+import type { StoreDialect } from '../store/dialect.js';
+import * as jobs from '../store/engine.repo.js';
+import type { Tx } from '../store/schema.js';
+import * as tickets from '../store/tickets.repo.js';
+
+/*
+ * The help-desk engine: SLA due dates and escalation, automatic and idle assignment, due-date
+ * alerts. Everything it decides is written in the transaction of the change that caused it:
+ * the ticket, its activities, its pending jobs and its alert events commit or roll back together.
+ * See docs/decisions/007-help-desk-engine.md.
+ */
+
+const DAY = 86_400_000;
+export const JOB = {
+  firstResponse: 'sla.frt',
+  resolution: 'sla.rt',
+  idle: 'idle',
+  dueSoon: 'due.soon',
+  overdue: 'due.overdue',
+  reschedule: 'instance.reschedule',
+} as const;
+
+const isOpen = (t: Pick<StoredTicket, 'status'>) => t.status !== 'Resolved' && t.status !== 'Closed';
+
+export class Engine {
+  constructor(private readonly dialect: StoreDialect) {}
+
+  /** Sets frtDueOn and rtDueOn from the instance's SLA policy. */
+  applyDueDates(settings: InstanceSettings, ticket: StoredTicket): void {
+    ticket.frtDueOn = ticket.isFrtEscalated ? ticket.frtDueOn : firstResponseDue(settings.sla, ticket);
+    ticket.rtDueOn = ticket.isRtEscalated ? ticket.rtDueOn : resolutionDue(settings.sla, ticket, ticket.rtStartedOn);
+  }
+
+  /** With `assignees.type = customAssignee`, only the listed people may be assigned. */
+  checkAssignee(settings: InstanceSettings, assignee: IUser | null, path: string): void {
+    const allowed = settings.assignees?.type === 'customAssignee' ? settings.assignees.peoples : undefined;
+    if (!assignee || !allowed || allowed.length === 0) return;
+    if (!allowed.some((p) => p.id === assignee.id)) {
+      throw new DomainError('validation_failed', `${assignee.name || assignee.id} is not one of the instance's assignees`, [
+        { path, message: 'is not in the assignees list of the instance (assignees.type is customAssignee)' },
+      ]);
+    }
+  }
+
+  /**
+   * Assigns a new, unassigned ticket by the instance's rules when automatic assignment is on.
+   * Returns the activity that records it (written once the ticket has its row).
+   */
+  async autoAssign(tx: Tx, instanceId: string, settings: InstanceSettings, ticket: StoredTicket, now: string): Promise<Activity | undefined> {
+    if (!settings.isAutomaticAssignTickets || ticket.assignee) return undefined;
+    const choice = chooseRule(settings.assigneeRules, settings.defaultRuleAssignee, ticket);
+    if (!choice) return undefined;
+    const turn = await jobs.takeTurn(tx, instanceId, choice.key);
+    ticket.assignee = pickAssignee(choice.rule, turn);
+    return {
+      id: uuidv7(),
+      ticketId: ticket.ticketId,
+      type: 'fieldChange',
+      user: AUTO_ASSIGN_USER,
+      createdOn: now,
+      field: 'assignee',
+      from: null,
+      to: ticket.assignee,
+      ...(choice.rule.name ? { rule: choice.rule.name } : {}),
+    };
+  }
+
+  /**
+   * Makes the ticket's pending jobs match its state: due times are stored, so the scheduler
+   * never scans tickets. Alerts on past dates are not scheduled (they fired, or were set late).
+   */
+  async syncJobs(tx: Tx, instanceId: string, seq: number, ticket: StoredTicket, settings: InstanceSettings, now: string): Promise<void> {
+    const wanted = new Map<string, string>();
+    if (ticket.frtDueOn && !ticket.firstResponseOn && !ticket.isFrtEscalated) wanted.set(JOB.firstResponse, ticket.frtDueOn);
+    if (ticket.rtDueOn && isOpen(ticket) && !ticket.isRtEscalated) wanted.set(JOB.resolution, ticket.rtDueOn);
+    const idleDays = settings.dayBeforeTicketsIdle;
+    if (isOpen(ticket) && idleDays && (settings.isAutoAssignIdleTickets || settings.isNotifyIdleTicket)) {
+      wanted.set(JOB.idle, new Date(Date.parse(ticket.lastInteraction) + idleDays * DAY).toISOString());
+    }
+    const alerts = settings.alertNotification;
+    if (alerts?.enabled && ticket.expectedDate && isOpen(ticket)) {
+      const due = Date.parse(ticket.expectedDate);
+      const nowMs = Date.parse(now);
+      if (alerts.daysBeforeExpectedDate) {
+        const soon = due - alerts.daysBeforeExpectedDate * DAY;
+        if (soon > nowMs) wanted.set(JOB.dueSoon, new Date(soon).toISOString());
+      }
+      if (alerts.whenOverdue && due > nowMs) wanted.set(JOB.overdue, ticket.expectedDate);
+    }
+    const existing = await jobs.listTicketJobs(tx, instanceId, seq);
+    // An alert whose time has come stays until the scheduler runs it (which re-checks it).
+    const pendingAlert = (kind: string) => (kind === JOB.dueSoon || kind === JOB.overdue) && existing.get(kind)! <= now;
+    for (const kind of existing.keys()) {
+      if (!wanted.has(kind) && !pendingAlert(kind)) await jobs.deleteJob(tx, { instanceId, ticketSeq: seq, kind });
+    }
+    for (const [kind, runAt] of wanted) {
+      if (existing.get(kind) !== runAt) await jobs.upsertJob(tx, instanceId, seq, kind, runAt);
+    }
+  }
+
+  /** Asks the scheduler to re-apply the settings to every open ticket (after a settings change). */
+  async scheduleReschedule(tx: Tx, instanceId: string, now: string): Promise<void> {
+    await jobs.upsertJob(tx, instanceId, 0, JOB.reschedule, now);
+  }
+
+  /**
+   * Runs one claimed job inside its transaction. Handlers re-check the ticket's state, so a job
+   * that is stale (responded, resolved, already escalated) does nothing: each breach fires once.
+   */
+  async runJob(tx: Tx, job: jobs.Job, settings: InstanceSettings | undefined, now: string): Promise<void> {
+    await jobs.deleteJob(tx, job);
+    if (!settings) return; // the instance is gone
+    if (job.kind === JOB.reschedule) return this.reschedule(tx, job, settings, now);
+    const found = await tickets.findTicketBySeq(tx, this.dialect, job.instanceId, job.ticketSeq);
+    if (!found) return;
+    const before = found;
+    const after: StoredTicket = { ...before };
+    const activities: Activity[] = [];
+    const base = { ticketId: before.ticketId, createdOn: now };
+    const event = (type: string, extra: Record<string, unknown> = {}) =>
+      jobs.insertEvent(tx, job.instanceId, {
+        id: uuidv7(),
+        type,
+        ticketId: before.id,
+        ticketNumber: before.ticketId,
+        createdOn: now,
+        payload: { ticket: summary(after), ...extra },
+      });
+    const reassign = async (people: IUser[], key: string, user: IUser) => {
+      if (people.length === 0) return undefined;
+      const person = pickAssignee({ assignees: people, mode: 'roundRobin' }, await jobs.takeTurn(tx, job.instanceId, key));
+      if (after.assignee?.id === person.id) return person;
+      activities.push({ id: uuidv7(), ...base, type: 'fieldChange', user, field: 'assignee', from: after.assignee, to: person });
+      after.assignee = person;
+      return person;
+    };
+
+    switch (job.kind) {
+      case JOB.firstResponse:
+      case JOB.resolution: {
+        const firstResponse = job.kind === JOB.firstResponse;
+        const dueOn = firstResponse ? before.frtDueOn : before.rtDueOn;
+        const stale = firstResponse ? before.firstResponseOn || before.isFrtEscalated : !isOpen(before) || before.isRtEscalated;
+        if (stale || !dueOn) return;
+        if (dueOn > now) {
+          await jobs.upsertJob(tx, job.instanceId, job.ticketSeq, job.kind, dueOn); // moved later meanwhile
+          return;
+        }
+        if (firstResponse) after.isFrtEscalated = true;
+        else after.isRtEscalated = true;
+        const kind = firstResponse ? 'firstResponse' : 'resolution';
+        activities.push({ id: uuidv7(), ...base, type: 'escalation', user: SLA_USER, escalation: kind, dueOn });
+        const reassignedTo = await reassign(settings.sla?.breachAssignees ?? [], 'sla-breach', SLA_USER);
+        await event(firstResponse ? 'sla.firstResponseBreached' : 'sla.resolutionBreached', { dueOn, ...(reassignedTo ? { reassignedTo } : {}) });
+        break;
+      }
+      case JOB.idle: {
+        const days = settings.dayBeforeTicketsIdle;
+        if (!isOpen(before) || !days || !(settings.isAutoAssignIdleTickets || settings.isNotifyIdleTicket)) return;
+        const idleSince = Date.parse(before.lastInteraction);
+        if (idleSince + days * DAY > Date.parse(now)) {
+          await jobs.upsertJob(tx, job.instanceId, job.ticketSeq, job.kind, new Date(idleSince + days * DAY).toISOString());
+          return;
+        }
+        const reassignedTo = settings.isAutoAssignIdleTickets ? await reassign(settings.idleTicketAssignedTo, 'idle', IDLE_USER) : undefined;
+        if (!reassignedTo) activities.push({ id: uuidv7(), ...base, type: 'idle', user: IDLE_USER, idleDays: days });
+        if (settings.isNotifyIdleTicket) await event('ticket.idle', { idleSince: before.lastInteraction, ...(reassignedTo ? { reassignedTo } : {}) });
+        // The reassignment (or notice) counts as an interaction: checked again in `days` days.
+        after.lastInteraction = now;
+        break;
+      }
+      case JOB.dueSoon:
+      case JOB.overdue: {
+        if (!isOpen(before) || !before.expectedDate || !settings.alertNotification?.enabled) return;
+        await event(job.kind === JOB.dueSoon ? 'ticket.dueSoon' : 'ticket.overdue', { expectedDate: before.expectedDate });
+        return;
+      }
+      default:
+        return;
+    }
+    if (activities.length > 0) {
+      after.lastUpdatedOn = now;
+      after.lastUpdatedBy = activities[activities.length - 1]!.user;
+    }
+    await tickets.updateTicket(tx, job.instanceId, job.ticketSeq, before, after);
+    for (const activity of activities) await tickets.insertActivity(tx, job.instanceId, job.ticketSeq, activity);
+    await this.syncJobs(tx, job.instanceId, job.ticketSeq, after, settings, now);
+  }
+
+  /** Re-applies settings to a batch of open tickets; the job's ticket_seq is its cursor. */
+  private async reschedule(tx: Tx, job: jobs.Job, settings: InstanceSettings, now: string): Promise<void> {
+    const batch = await jobs.openTicketSeqs(tx, job.instanceId, job.ticketSeq, 500);
+    for (const seq of batch) {
+      const before = await tickets.findTicketBySeq(tx, this.dialect, job.instanceId, seq);
+      if (!before) continue;
+      const after: StoredTicket = { ...before };
+      this.applyDueDates(settings, after);
+      if (after.frtDueOn !== before.frtDueOn || after.rtDueOn !== before.rtDueOn) await tickets.updateTicket(tx, job.instanceId, seq, before, after);
+      await this.syncJobs(tx, job.instanceId, seq, after, settings, now);
+    }
+    if (batch.length === 500) await jobs.upsertJob(tx, job.instanceId, batch[batch.length - 1]!, JOB.reschedule, now);
+  }
+}
+
+function summary(t: StoredTicket) {
+  return { id: t.id, ticketId: t.ticketId, title: t.title, status: t.status, priority: t.priority, assignee: t.assignee, requestor: t.requestor, expectedDate: t.expectedDate };
+}
