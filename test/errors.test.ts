@@ -78,7 +78,8 @@ for (const dialect of DIALECTS) {
     it('answers malformed JSON with 400 invalid_request on every write', async () => {
       const { primaryKey, api } = await createInstance(t.app);
       const ticket = await createTicket(api);
-      const bad = ['{"ticket": {"title": "x", ', '{not json}', "{'single': 'quotes'}", '{"a":1}}'];
+      // (JSON5 is accepted for the reference's own examples, so single quotes are not "malformed".)
+      const bad = ['{"ticket": {"title": "x", ', '{not json}', '{"a": }', '{"a":1}}'];
       const urls: [string, string][] = [
         ['POST', '/api/v1/tickets'],
         ['PUT', `/api/v1/tickets/${ticket.id}`],

@@ -179,6 +179,27 @@ for (const dialect of DIALECTS) {
         expect(item.ticketId).toBe(1);
       });
 
+      it('accepts the reference examples as written: `// comments` and unquoted keys (JSON5)', async () => {
+        const { api, primaryKey } = await createInstance(t.app);
+        await setupExample2(api);
+        const raw = (url: string, payload: string) =>
+          t.app.inject({ method: 'POST', url: `/api/v1${url}${url.includes('?') ? '&' : '?'}key=${primaryKey}`, headers: { 'content-type': 'application/json' }, payload });
+        const created = await raw('/tickets', EXAMPLE_2);
+        expect(created.statusCode, created.body).toBe(201);
+        const ticket = JSON.parse(created.body).item;
+        expect(Object.keys(ticket.customFields)).toHaveLength(7);
+        // POST /tickets/{id}/status, the reference's example body exactly (unquoted keys).
+        const status = await raw(
+          `/tickets/${ticket.id}/status`,
+          '{ status : "Resolved", resolution: "fixed", comment: "Great job!" , "user": { "id": "23424-xxxx-xxxx-xxxx-xxxxxxxxxxx", "name": "Jason Doe", "email": "jason.doe@wwww.com" } }',
+        );
+        expect(status.statusCode, status.body).toBe(200);
+        expect(JSON.parse(status.body).item).toMatchObject({ status: 'Resolved', resolution: 'fixed', lastResolutionComment: 'Great job!' });
+        // Still not JSON at all: 400.
+        expect((await raw('/tickets', '{ "ticket": ')).statusCode).toBe(400);
+        expect((await raw('/tickets', '{ "__proto__": { "polluted": true }, "ticket": {} }')).statusCode).toBe(400);
+      });
+
       it('POST /tickets example 2 succeeds once the instance has its custom fields and tag category', async () => {
         const { api } = await createInstance(t.app);
         await setupExample2(api);

@@ -5,6 +5,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import FindMyWay from 'find-my-way';
+import JSON5 from 'json5';
+import secureJson from 'secure-json-parse';
 import type { InstancesService } from '../services/instances.service.js';
 import type { TicketsService } from '../services/tickets.service.js';
 import type { Store } from '../store/db.js';
@@ -64,6 +66,39 @@ function nulPath(value: unknown, path: string, depth = 0): string | undefined {
   return undefined;
 }
 
+class InvalidJsonError extends Error {
+  readonly statusCode = 400;
+  readonly code = 'FST_ERR_CTP_INVALID_JSON_BODY';
+}
+
+/**
+ * Strict JSON first; failing that, JSON5, because the reference's own examples are not strict
+ * JSON (`{ status : "Resolved", … }`, `// People picker` comments) and must work verbatim.
+ * Prototype keys are refused either way.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') {
+    throw Object.assign(new InvalidJsonError('The JSON body is empty'), { code: 'FST_ERR_CTP_EMPTY_JSON_BODY' });
+  }
+  const safety = { protoAction: 'error', constructorAction: 'error' } as const;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    try {
+      value = JSON5.parse(text);
+    } catch {
+      throw new InvalidJsonError('The body is not valid JSON');
+    }
+  }
+  try {
+    if (value !== null && typeof value === "object") secureJson.scan(value as Record<string, unknown>, safety); // prototype poisoning (`__proto__`, `constructor.prototype`)
+  } catch {
+    throw new InvalidJsonError('The body uses a reserved key (__proto__ or constructor.prototype)');
+  }
+  return value;
+}
+
 /** Builds the HTTP application without listening, so tests can inject requests. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -80,7 +115,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Only JSON bodies: anything else on a write is a 415, not silently read as text.
-  app.removeContentTypeParser(['text/plain']);
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   // Every route path and its methods, to tell "no such route" (404) from "wrong method" (405).
   const paths = FindMyWay();
