@@ -73,6 +73,12 @@ describe('real server process (SQLite)', () => {
     expect((await fetch(`${server.url}/api/v1/instance?key=${created.primaryKey}`)).status).toBe(200);
   });
 
+  it('exposes the same CLI as the package\'s `ticketing` bin', async () => {
+    const { stdout } = await run(process.execPath, ['bin/ticketing.js', 'instance', 'list', '--json'], { env: { ...process.env, DATABASE_URL: databaseUrl } });
+    const names = (JSON.parse(stdout) as { name: string }[]).map((i) => i.name);
+    expect(names).toContain('Default');
+  });
+
   it('answers CLI usage errors with exit code 2', async () => {
     await expect(cli('instance', 'create')).rejects.toMatchObject({ code: 2 });
     await expect(cli('instance', 'keys', 'regenerate', '--instance', 'x', '--which', 'tertiary')).rejects.toMatchObject({ code: 2 });
