@@ -2,13 +2,13 @@ import { Type, type Static } from 'typebox';
 import { CUSTOM_FIELD_TYPES } from '../domain/custom-fields.js';
 import { PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
 import { AlertNotificationSchema, Rule, SlaPolicySchema } from './settings.schema.js';
+import { nullable, oneOf } from './schema-helpers.js';
 
 /*
  * Wire schemas. The same objects validate requests, serialise responses and make the OpenAPI
  * document, so the three cannot drift apart.
  */
 
-const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const User = Type.Object(
   {
@@ -23,7 +23,6 @@ const UserRef = Type.Unsafe<Static<typeof User>>(Type.Ref('IUser'));
 export const Tag = Type.Object({ tagCategoryId: Type.String({ minLength: 1 }), text: Type.String({ minLength: 1 }) }, { $id: 'ITag' });
 const TagRef = Type.Unsafe<Static<typeof Tag>>(Type.Ref('ITag'));
 
-const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 const Status = oneOf(STATUSES);
 const Priority = oneOf(PRIORITIES);
 const Resolution = oneOf(RESOLUTIONS);

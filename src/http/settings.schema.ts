@@ -1,9 +1,8 @@
 import { Type } from 'typebox';
+import { nullable, oneOf } from './schema-helpers.js';
 
 /** The body of PUT /instance: any subset of the instance's settings. */
 const User = Type.Ref('IUser');
-const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 const FieldList = Type.Array(Type.Union([Type.String(), Type.Object({ id: Type.String() })]), {
   maxItems: 500,
   description: 'Custom field ids (or field objects with an id)',

@@ -5,8 +5,8 @@ import { updateSettings, type InstancesService, type SettingsPatch } from '../..
 import type { Store } from '../../store/db.js';
 import type { KeyResolver } from '../auth.js';
 import { SettingsUpdate } from '../settings.schema.js';
+import { errorResponses } from '../schema-helpers.js';
 
-const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
 const Created = Type.Object({ item: Type.Ref('IInstance'), primaryKey: Type.String(), secondaryKey: Type.String() });
 const CreateInstance = Type.Object(
   {

@@ -8,9 +8,8 @@ import type { KeyResolver } from '../auth.js';
 import { DomainError } from '../../domain/errors.js';
 import { listEvents } from '../../store/engine.repo.js';
 import { SettingsUpdate } from '../settings.schema.js';
+import { errorResponses, oneOf } from '../schema-helpers.js';
 
-const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
-const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 /*
  * Ids given on create keep data moved from another system. UUIDs are the norm, but any
  * letters, digits and dashes are taken: the reference's own PUT example names the field

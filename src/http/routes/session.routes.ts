@@ -4,8 +4,8 @@ import { hashSecret } from '../../domain/keys.js';
 import type { InstancesService } from '../../services/instances.service.js';
 import { readSession, SESSION_COOKIE, type KeyResolver, type SessionData } from '../auth.js';
 import { sendProblem } from '../errors.js';
+import { errorResponses } from '../schema-helpers.js';
 
-const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
 const SessionInfo = Type.Object({
   instance: Type.Object({ id: Type.String(), name: Type.String() }),
   user: Type.Ref('IUser'),

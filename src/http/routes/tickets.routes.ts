@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import { ORDER_NAMES, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
 import { parseStatus } from '../../domain/ticket.js';
 import type { TicketsService } from '../../services/tickets.service.js';
+import { errorResponses } from '../schema-helpers.js';
 import {
   Activity,
   Comment,
@@ -31,7 +32,6 @@ export function timezoneOf(query: unknown): number {
 
 const TicketParams = Type.Object({ ticketId: Type.String({ description: 'The ticket UUID `id` or its number `ticketId`' }) });
 const TimezoneQuery = Type.Object({ timezone: Timezone }, { additionalProperties: true });
-const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));
 
 const listQuerySchema = Type.Object(
   {
