@@ -19,7 +19,22 @@ export function openSqlite(file: string, options: SqliteOptions): { db: Db; dial
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
   database.pragma('cache_size = -65536');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+  // Kysely prepares every query anew; keeping the prepared statements by SQL text makes each
+  // repeated query (they all are: values are parameters) skip SQLite's parse and plan.
+  const statements = new Map<string, Database.Statement>();
+  const cached = {
+    close: () => database.close(),
+    prepare(source: string) {
+      let statement = statements.get(source);
+      if (!statement) {
+        statement = database.prepare(source);
+        if (statements.size > 2000) statements.clear();
+        statements.set(source, statement);
+      }
+      return statement;
+    },
+  };
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cached as unknown as Database.Database }) });
   return { db, dialect: sqliteDialect, close: () => db.destroy() };
 }
 
