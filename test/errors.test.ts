@@ -482,3 +482,19 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('body limit configuration (sqlite)', () => {
+  it('answers 413 past BODY_LIMIT_BYTES when it is set lower', async () => {
+    const t = await createTestApp('sqlite', { env: { BODY_LIMIT_BYTES: '2048' } });
+    try {
+      const { api } = await createInstance(t.app);
+      const big = await api.post('/tickets', { ticket: { title: 'x', description: 'y'.repeat(3000), requestor }, user: requestor });
+      expect(big.status).toBe(413);
+      expect(big.body.code).toBe('payload_too_large');
+      const small = await api.post('/tickets', { ticket: { title: 'x', description: 'y'.repeat(500), requestor }, user: requestor });
+      expect(small.status).toBe(201);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -72,3 +72,41 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('rate limit configuration (sqlite)', () => {
+  it('defaults to 100 requests per 60 seconds per instance', async () => {
+    const t = await createTestApp('sqlite', { rateLimit: true });
+    try {
+      const { api } = await createInstance(t.app);
+      const first = await api.get('/tickets');
+      expect(first.headers['ratelimit-limit']).toBe('100');
+      expect(first.headers['ratelimit-remaining']).toBe('99');
+      expect(Number(first.headers['ratelimit-reset'])).toBeGreaterThan(55);
+      expect(Number(first.headers['ratelimit-reset'])).toBeLessThanOrEqual(60);
+      for (let i = 0; i < 99; i++) expect((await api.get('/tags')).status).toBe(200);
+      expect((await api.get('/tags')).status).toBe(429);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('takes RATE_LIMIT_MAX and RATE_LIMIT_WINDOW_SECONDS, and counts errors and writes too', async () => {
+    const t = await createTestApp('sqlite', { rateLimit: true, env: { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_SECONDS: '20' } });
+    try {
+      const { api } = await createInstance(t.app);
+      const missing = await api.get('/tickets/999');
+      expect(missing.status).toBe(404);
+      expect(missing.headers['ratelimit-limit']).toBe('3');
+      expect(Number(missing.headers['ratelimit-reset'])).toBeLessThanOrEqual(20);
+      const invalid = await api.post('/tickets', { ticket: {} });
+      expect(invalid.status).toBe(400);
+      expect(invalid.headers['ratelimit-remaining']).toBe('1');
+      expect((await api.get('/instance')).status).toBe(200);
+      const limited = await api.get('/instance');
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(20);
+    } finally {
+      await t.close();
+    }
+  });
+});
