@@ -1,0 +1,292 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
+
+/*
+ * The web app in a real browser (Debian's Chromium driven by playwright-core) against a real
+ * server process on SQLite, as a person would use it: sign in, create a ticket with custom
+ * fields, find it, comment, resolve, reopen, regenerate a key, add a custom field.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+// In CI (.ci/run sets REQUIRE_BROWSER=1) a missing browser is a failure, not a skip.
+if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
+if (!hasChromium) console.warn(`web app browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const ME = { name: 'Megan Bowen', email: 'megan.bowen@example.com' };
+
+describe.skipIf(!hasChromium)('web app in Chromium', () => {
+  let server: ServerProcess;
+  let keys: { primary: string; secondary: string };
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let newKey = '';
+  const fields: Record<string, { id: string; options?: { id: string; text: string }[] }> = {};
+
+  const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+  const call = async (method: string, path: string, body?: unknown, key = keys.primary) => {
+    const response = await fetch(`${server.url}/api/v1${path}`, {
+      method,
+      headers: { 'X-API-Key': key, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  beforeAll(async () => {
+    const build = spawnSync(process.execPath, ['scripts/build-web.mjs'], { encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
+    server = await startServer({ DATABASE_URL: tempSqliteUrl(), RATE_LIMIT_MAX: '100000' });
+    keys = printedKeys(server.output());
+
+    // The instance the scenario works in: custom fields, a tag category, other tickets.
+    for (const field of [
+      { name: 'Department', type: 'singleItemPicker', required: true, options: [{ text: 'Finance' }, { text: 'Facilities' }] },
+      { name: 'Laptop serial', type: 'textField' },
+      { name: 'Urgent customer', type: 'toggle' },
+      { name: 'Watchers', type: 'peoplePicker' },
+    ]) {
+      const created = await call('POST', '/instance/customFields', field);
+      expect(created.status).toBe(201);
+      fields[field.name] = created.body.item;
+    }
+    await call('PUT', '/instance', { customFieldsLeft: [fields.Department!.id, fields['Laptop serial']!.id], customFieldsRight: [fields['Urgent customer']!.id], optionalFieldsLeft: [fields.Watchers!.id] });
+    expect((await call('POST', '/tags', { text: 'Area', color: '#2456c7', tags: [{ text: 'Network' }, { text: 'Hardware' }] })).status).toBe(201);
+    const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
+    const department = { [fields.Department!.id]: [fields.Department!.options![0]!.id] };
+    for (let i = 1; i <= 55; i++) {
+      const created = await call('POST', '/tickets', { ticket: { title: `Routine request ${i}`, requestor, customFields: department }, user: requestor });
+      expect(created.status).toBe(201);
+    }
+
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+  }, 180_000);
+
+  // A failed step leaves a picture of the page behind, to see what the person would have seen.
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail' || !page) return;
+    const path = join(tmpdir(), `e2e-web-${context.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
+    await page.screenshot({ path, fullPage: true }).catch(() => undefined);
+    console.error(`screenshot of the failed step: ${path} (at ${page.url()})`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('signs in with a key, which no script can read afterwards', async () => {
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Sign in to Ticketing' }).waitFor();
+    await page.getByLabel('Instance key').fill('tkt_not-a-key');
+    await page.getByLabel('Your name').fill(ME.name);
+    await page.getByLabel('Your email').fill(ME.email);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That key is not valid').waitFor();
+
+    await page.getByLabel('Instance key').fill(keys.primary);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Desk' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/tickets');
+
+    const readable = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
+    expect(readable).not.toContain(keys.primary);
+    expect(readable).not.toContain('ticketing_session');
+  });
+
+  it('lists tickets 50 at a time and loads more on scroll', async () => {
+    const rows = page.locator('table.tickets tbody tr');
+    await expect.poll(() => rows.count()).toBe(50);
+    await page.locator('.sentinel').scrollIntoViewIfNeeded();
+    await expect.poll(() => rows.count()).toBe(55);
+    await page.getByText('55 tickets shown — that is all of them').waitFor();
+  });
+
+  it('creates a ticket with custom fields, enforcing required ones', async () => {
+    await nav('New ticket').click();
+    await page.getByRole('heading', { name: 'New ticket' }).waitFor();
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+    await page.getByText('A title is required').waitFor();
+    await page.getByText('Department is required').waitFor();
+
+    await page.getByLabel('Title', { exact: true }).fill('Printer on fire in building 7');
+    await page.getByLabel('Description', { exact: true }).fill('Smoke coming out of the printer next to the kitchen.');
+    await page.getByLabel('Priority', { exact: true }).selectOption('Urgent');
+    await page.getByLabel('Department', { exact: true }).selectOption({ label: 'Facilities' });
+    await page.getByLabel('Laptop serial', { exact: true }).fill('SN-4242');
+    await page.getByRole('switch', { name: 'Urgent customer' }).check();
+    await page.getByLabel('Watchers', { exact: true }).fill('Lee Gu <lee.gu@example.com>');
+    await page.getByRole('button', { name: 'Add person to Watchers' }).click();
+    await page.getByLabel('Tag category').selectOption({ label: 'Area' });
+    await page.locator('#tf-tags').fill('Hardware');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+
+    await page.getByRole('heading', { name: /Printer on fire in building 7/ }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/tickets/56');
+    const details = page.locator('dl.details');
+    await details.getByText('Facilities').waitFor();
+    await details.getByText('SN-4242').waitFor();
+    await details.getByText('Lee Gu').waitFor();
+
+    const stored = await call('GET', '/tickets/56');
+    expect(stored.body.item).toMatchObject({
+      priority: 'Urgent',
+      requestor: { name: ME.name, email: ME.email },
+      createdBy: { name: ME.name, email: ME.email },
+      tags: [{ text: 'Hardware' }],
+      customFields: {
+        [fields.Department!.id]: [fields.Department!.options![1]!.id],
+        [fields['Laptop serial']!.id]: 'SN-4242',
+        [fields['Urgent customer']!.id]: true,
+        [fields.Watchers!.id]: [{ name: 'Lee Gu', email: 'lee.gu@example.com' }],
+      },
+    });
+  });
+
+  it('finds the ticket by full-text search and by filter, with the view in the URL', async () => {
+    await nav('Desk').click();
+    await page.getByLabel('Search tickets').fill('kitchen');
+    await page.waitForURL(/q=kitchen/);
+    const rows = page.locator('table.tickets tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(() => rows.first().textContent()).toContain('Printer on fire in building 7');
+
+    await page.getByLabel('Search tickets').fill('');
+    await page.waitForURL((url) => !url.search.includes('q='));
+    await expect.poll(() => rows.count()).toBe(50);
+    await page.getByRole('checkbox', { name: 'Urgent' }).check();
+    await page.waitForURL(/priority=Urgent/);
+    await expect.poll(() => rows.count()).toBe(1);
+
+    // A shared view: the same URL opened fresh shows the same filter, checked.
+    await page.reload();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await page.getByRole('checkbox', { name: 'Urgent' }).isChecked()).toBe(true);
+
+    // Sorting by a column is in the URL too.
+    await page.getByRole('checkbox', { name: 'Urgent' }).uncheck();
+    await page.getByRole('button', { name: /^Sort by Title/ }).click();
+    await page.waitForURL(/sort=title/);
+    await expect.poll(() => rows.first().textContent()).toContain('Printer on fire');
+    await page.getByRole('button', { name: /^Sort by Title/ }).click();
+    await page.waitForURL(/order=DESC/);
+    await expect.poll(() => rows.first().textContent()).toContain('Routine request 9');
+  });
+
+  it('comments, with private notes marked as such', async () => {
+    await page.goto(`${server.url}/tickets/56`);
+    await page.getByLabel('Comment', { exact: true }).fill('Facilities are on their way.');
+    await page.getByRole('button', { name: 'Add comment' }).click();
+    await page.locator('.timeline .event.comment').filter({ hasText: 'Facilities are on their way.' }).waitFor();
+
+    await page.getByLabel('Private note (never sent to the requestor)').check();
+    await page.getByLabel('Private note', { exact: true }).fill('Third printer fire this year.');
+    await page.getByRole('button', { name: 'Add private note' }).click();
+    const note = page.locator('.timeline .event.private').filter({ hasText: 'Third printer fire this year.' });
+    await note.waitFor();
+    expect(await note.getByText('Private', { exact: true }).count()).toBe(1);
+
+    const activities = await call('GET', '/tickets/56/activities');
+    const comments = activities.body.items.filter((a: { type: string }) => a.type === 'comment');
+    expect(comments.map((c: { comment: string; isPrivate: boolean }) => [c.comment, c.isPrivate])).toEqual([
+      ['Facilities are on their way.', false],
+      ['Third printer fire this year.', true],
+    ]);
+  });
+
+  it('resolves with a resolution and a comment, then reopens', async () => {
+    await page.getByRole('radio', { name: 'Resolve' }).check();
+    await page.getByRole('button', { name: 'Resolve ticket' }).click();
+    await page.getByText('A resolved ticket needs a resolution').waitFor();
+    await page.getByLabel('Resolution', { exact: true }).selectOption('fixed');
+    await page.getByLabel('Comment (optional)').fill('Printer replaced.');
+    await page.getByRole('button', { name: 'Resolve ticket' }).click();
+    await page.locator('.ticket-head .badge', { hasText: 'Resolved' }).waitFor();
+    await page.locator('.timeline .event.status').filter({ hasText: 'Printer replaced.' }).waitFor();
+    expect((await call('GET', '/tickets/56')).body.item).toMatchObject({ status: 'Resolved', resolution: 'fixed', lastResolutionComment: 'Printer replaced.' });
+
+    await page.getByRole('radio', { name: 'Reopen' }).check();
+    await page.getByRole('button', { name: 'Reopen ticket' }).click();
+    await page.locator('.ticket-head .badge', { hasText: 'Reopened' }).waitFor();
+    expect((await call('GET', '/tickets/56')).body.item).toMatchObject({ status: 'Reopened', resolution: null });
+  });
+
+  it('edits a ticket and assigns it', async () => {
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await page.locator('dl.details').getByText(ME.email).first().waitFor();
+    await page.getByRole('button', { name: 'Edit ticket' }).click();
+    await page.getByLabel('Title', { exact: true }).fill('Printer fire in building 7');
+    await page.getByLabel('Laptop serial', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: /Printer fire in building 7/ }).waitFor();
+    const item = (await call('GET', '/tickets/56')).body.item;
+    expect(item.title).toBe('Printer fire in building 7');
+    expect(item.assignee).toMatchObject({ email: ME.email });
+    expect(item.customFields[fields['Laptop serial']!.id] ?? null).toBeNull();
+    await page.locator('.timeline .event.field').filter({ hasText: 'the title' }).waitFor();
+  });
+
+  it('regenerates the key it signed in with: the old key is rejected, the app stays signed in', async () => {
+    await nav('Settings').click();
+    await page.getByRole('button', { name: 'Regenerate primary key' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Regenerate the primary key?' });
+    await confirm.getByRole('button', { name: 'Regenerate' }).click();
+    const shown = page.getByRole('dialog', { name: 'Your new primary key' });
+    await shown.waitFor();
+    newKey = await shown.getByLabel('New key').inputValue();
+    expect(newKey).toMatch(/^tkt_/);
+    expect(newKey).not.toBe(keys.primary);
+    await shown.getByRole('button', { name: 'Copy' }).click();
+    await shown.getByRole('button', { name: 'I have saved it' }).click();
+    await shown.waitFor({ state: 'hidden' });
+
+    expect((await call('GET', '/instance', undefined, keys.primary)).status).toBe(401);
+    expect((await call('GET', '/instance', undefined, newKey)).status).toBe(200);
+
+    // The key is gone from the page once the dialog closed, and the session moved to the new key.
+    expect(await page.content()).not.toContain(newKey);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
+  });
+
+  it('adds a custom field, which then shows on the new-ticket form', async () => {
+    await page.getByRole('button', { name: 'Add custom field' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New custom field' });
+    await dialog.getByLabel('Name', { exact: true }).fill('Building');
+    await dialog.getByLabel('Type', { exact: true }).selectOption('singleItemPicker');
+    await dialog.getByRole('button', { name: 'Add option' }).click();
+    await dialog.getByLabel('Option 1', { exact: true }).fill('B7');
+    await dialog.getByRole('button', { name: 'Add option' }).click();
+    await dialog.getByLabel('Option 2', { exact: true }).fill('B9');
+    await dialog.getByLabel('Place on the form').selectOption('customFieldsRight');
+    await dialog.getByRole('button', { name: 'Add field' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.locator('#fields').getByText('Building').waitFor();
+
+    await nav('New ticket').click();
+    const building = page.getByLabel('Building', { exact: true });
+    await building.waitFor();
+    expect(await building.locator('option').allTextContents()).toEqual(['—', 'B7', 'B9']);
+    const instance = (await call('GET', '/instance', undefined, newKey)).body.item;
+    expect(instance.customFieldsRight.map((f: { name: string }) => f.name)).toEqual(['Urgent customer', 'Building']);
+  });
+
+  it('signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Ticketing' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Ticketing' }).waitFor();
+  });
+});

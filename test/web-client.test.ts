@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { activeFilterCount, EMPTY_QUERY, formatDeskQuery, nextDay, parseDeskQuery, sortBy, toListParams } from '../web/src/lib/desk-query.js';
+import { parseUser, uniquePeople } from '../web/src/lib/format.js';
+import { changedCustomFields, errorsByField, fieldKeyOf, formLayout, missingRequired } from '../web/src/lib/forms.js';
+import { countPerDay, lastDays, niceCeiling, summarizeQueue } from '../web/src/lib/overview.js';
+import type { CustomField } from '../web/src/lib/types.js';
+
+/* The web app's client logic that needs no browser: URL state, forms, overview numbers. */
+
+describe('desk view in the URL', () => {
+  it('round-trips every filter, the search and the order', () => {
+    const query = {
+      ...EMPTY_QUERY,
+      search: 'printer fire',
+      status: ['Open' as const, 'Started' as const],
+      priority: ['Urgent' as const],
+      tags: ['cat-1_Network', 'cat-2_a_b'],
+      assignee: 'me@example.com',
+      requestor: 'u-1',
+      escalated: 'frt' as const,
+      createdFrom: '2026-01-01',
+      createdTo: '2026-01-31',
+      updatedFrom: '2026-02-01',
+      dueTo: '2026-03-01',
+      orderBy: 'priority' as const,
+      order: 'DESC' as const,
+    };
+    const search = formatDeskQuery(query);
+    expect(parseDeskQuery(search)).toEqual(query);
+    expect(search).toContain('q=printer+fire');
+  });
+
+  it('leaves defaults out of the URL and drops values it does not know', () => {
+    expect(formatDeskQuery(EMPTY_QUERY)).toBe('');
+    expect(parseDeskQuery('?status=Open,Nope&priority=urgent&sort=drop&createdFrom=yesterday&escalated=x&tags=notag')).toEqual({ ...EMPTY_QUERY, status: ['Open'] });
+  });
+
+  it('turns the view into GET /tickets parameters, with inclusive "to" days', () => {
+    const params = toListParams(
+      { ...EMPTY_QUERY, search: ' 42 ', status: ['Resolved'], createdFrom: '2026-01-01', createdTo: '2026-01-31', dueTo: '2026-12-31', escalated: 'none' },
+      7,
+    );
+    expect(params).toEqual({
+      timezone: '7',
+      search: '42',
+      status: 'Resolved',
+      createdAfter: '2026-01-01',
+      createdBefore: '2026-02-01',
+      expectedDateBefore: '2027-01-01',
+      isFrtEscalated: 'false',
+      isRtEscalated: 'false',
+    });
+    expect(nextDay('2024-02-28')).toBe('2024-02-29');
+    expect(toListParams({ ...EMPTY_QUERY, search: '#42' }, 0).search).toBe('42');
+    expect(toListParams({ ...EMPTY_QUERY, orderBy: 'title', order: 'ASC' }, 0)).toEqual({ timezone: '0', orderBy: 'title', order: 'ASC' });
+  });
+
+  it('sorts by a clicked column ascending, then flips it', () => {
+    const byTitle = sortBy(EMPTY_QUERY, 'title');
+    expect([byTitle.orderBy, byTitle.order]).toEqual(['title', 'ASC']);
+    const flipped = sortBy(byTitle, 'title');
+    expect([flipped.orderBy, flipped.order]).toEqual(['title', 'DESC']);
+    // The default order is createdDateTime DESC: clicking "Created" makes it ascending.
+    const created = sortBy(EMPTY_QUERY, 'createdDateTime');
+    expect([created.orderBy, created.order]).toEqual(['createdDateTime', 'ASC']);
+    expect(activeFilterCount({ ...EMPTY_QUERY, search: 'x', status: ['Open'], dueFrom: '2026-01-01' })).toBe(2);
+  });
+});
+
+describe('people typed in a picker', () => {
+  const known = [{ id: 'aad-1', name: 'Alex Wilber', email: 'AlexW@example.com' }];
+  it('reads "Name <email>", a bare email, and known names', () => {
+    expect(parseUser('Lee Gu <lee.gu@example.com>')).toEqual({ id: 'lee.gu@example.com', name: 'Lee Gu', email: 'lee.gu@example.com' });
+    expect(parseUser('Lee.Gu@Example.com')).toEqual({ id: 'lee.gu@example.com', name: 'Lee.Gu', email: 'Lee.Gu@Example.com' });
+    expect(parseUser('Lee Gu, lee@example.com')).toMatchObject({ name: 'Lee Gu', email: 'lee@example.com' });
+    expect(parseUser('alexw@example.com', known)).toEqual(known[0]);
+    expect(parseUser('alex wilber', known)).toEqual(known[0]);
+    expect(parseUser('nobody')).toBeUndefined();
+    expect(parseUser('Bad <not-an-email>')).toBeUndefined();
+  });
+
+  it('keeps one entry per email', () => {
+    expect(uniquePeople([known[0], null, { id: 'x', name: 'Other', email: 'alexw@EXAMPLE.com' }])).toEqual([known[0]]);
+  });
+});
+
+describe('forms', () => {
+  it('puts server errors at their field', () => {
+    expect(fieldKeyOf('/body/ticket/title')).toBe('title');
+    expect(fieldKeyOf('/ticket/customFields/abc-1')).toBe('customFields/abc-1');
+    expect(fieldKeyOf('/updates/tags/0/text')).toBe('tags');
+    expect(fieldKeyOf('/body/ticket/requestor/email')).toBe('requestor');
+    const byField = errorsByField(
+      [
+        { path: '/body/ticket/title', message: 'must not be blank' },
+        { path: '/ticket/customFields/f1', message: '"Dept" is required' },
+        { path: '/body/ticket/bogus', message: 'is not a known field' },
+      ],
+      ['title', 'customFields/f1'],
+    );
+    expect(byField).toEqual({ title: ['must not be blank'], 'customFields/f1': ['"Dept" is required'], '': ['bogus: is not a known field'] });
+  });
+
+  const field = (id: string, extra: Partial<CustomField> = {}): CustomField => ({ id, name: id.toUpperCase(), type: 'textField', required: false, deleted: false, ...extra });
+
+  it('lays fields out by the instance lists, without deleted fields, and places the unplaced', () => {
+    const a = field('a');
+    const b = field('b');
+    const c = field('c');
+    const d = field('d', { deleted: true });
+    const e = field('e');
+    const layout = formLayout({ customFields: [a, b, c, d, e], customFieldsLeft: [a, d], customFieldsRight: [], optionalFieldsLeft: [b], optionalFieldsRight: [] });
+    expect(layout.left.map((f) => f.id)).toEqual(['a', 'e']);
+    expect(layout.right.map((f) => f.id)).toEqual(['c']);
+    expect(layout.optionalLeft.map((f) => f.id)).toEqual(['b']);
+  });
+
+  it('finds required fields left empty (a toggle is never empty) and the values that changed', () => {
+    const fields = [field('a', { required: true }), field('b', { required: true, type: 'toggle' }), field('c', { required: true, deleted: true }), field('d')];
+    expect(missingRequired(fields, { a: [] })).toEqual({ 'customFields/a': ['A is required'] });
+    expect(changedCustomFields({ a: 'x', b: true, c: ['o1'] }, { a: 'x', b: false, c: [], d: '' })).toEqual({ b: false, c: null });
+  });
+});
+
+describe('overview numbers', () => {
+  it('counts instants per local day over the last days', () => {
+    const now = new Date(2026, 0, 10, 12);
+    const days = lastDays(3, now);
+    expect(days).toEqual(['2026-01-08', '2026-01-09', '2026-01-10']);
+    const at = (d: number, h: number) => new Date(2026, 0, d, h).toISOString();
+    expect(countPerDay([at(8, 0), at(9, 23), at(9, 1), at(10, 5), at(7, 23), null, 'garbage'], days)).toEqual([1, 2, 1]);
+  });
+
+  it('summarises the queue: statuses, active priorities, escalations, overdue', () => {
+    const now = Date.parse('2026-01-10T00:00:00Z');
+    const summary = summarizeQueue(
+      [
+        { id: '1', status: 'Open', priority: 'Urgent', isFrtEscalated: true, isRtEscalated: false, expectedDate: '2026-01-01T00:00:00Z' },
+        { id: '2', status: 'Started', priority: 'Low', isFrtEscalated: true, isRtEscalated: true, expectedDate: '2026-02-01T00:00:00Z' },
+        { id: '3', status: 'Resolved', priority: 'Urgent', isFrtEscalated: true, expectedDate: '2026-01-01T00:00:00Z' },
+      ],
+      now,
+    );
+    expect(summary.byStatus).toEqual({ Open: 1, Reopened: 0, Started: 1, Resolved: 1, Closed: 0 });
+    expect(summary.byPriority).toEqual({ Low: 1, Medium: 0, Important: 0, Urgent: 1 });
+    expect([summary.escalated, summary.escalatedFrt, summary.escalatedRt, summary.overdue]).toEqual([2, 2, 1, 1]);
+    expect([niceCeiling(0), niceCeiling(7), niceCeiling(13), niceCeiling(200), niceCeiling(201)]).toEqual([1, 10, 20, 200, 500]);
+  });
+});

@@ -1,0 +1,177 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Spinner } from './components/controls.js';
+import { api, errorMessage, setUnauthorizedHandler } from './lib/api.js';
+import { AppContext, useApp, type AppState } from './lib/app-context.js';
+import { uniquePeople } from './lib/format.js';
+import { Link, navigate, useLocation } from './lib/router.js';
+import type { Instance, Session, TagCategory } from './lib/types.js';
+import { DeskPage } from './pages/desk.js';
+import { NewTicketPage } from './pages/new-ticket.js';
+import { OverviewPage } from './pages/overview.js';
+import { SettingsPage } from './pages/settings.js';
+import { SignInPage } from './pages/sign-in.js';
+import { TicketPage } from './pages/ticket.js';
+
+interface Toast {
+  id: number;
+  message: string;
+  kind: 'ok' | 'error';
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [instance, setInstance] = useState<Instance | null>(null);
+  const [tagCategories, setTagCategories] = useState<TagCategory[]>([]);
+  const [loadError, setLoadError] = useState('');
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const toastId = useRef(0);
+
+  const notify = useCallback((message: string, kind: 'ok' | 'error' = 'ok') => {
+    const id = ++toastId.current;
+    setToasts((t) => [...t, { id, message, kind }]);
+    setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'error' ? 8000 : 4000);
+  }, []);
+
+  const reloadInstance = useCallback(async () => setInstance((await api<{ item: Instance }>('/instance')).item), []);
+  const reloadTags = useCallback(async () => setTagCategories((await api<{ items: TagCategory[] }>('/tags')).items), []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => setSession(null));
+    api<Session>('/session', { quiet401: true })
+      .then(setSession)
+      .catch(() => setSession(null));
+    return () => setUnauthorizedHandler(undefined);
+  }, []);
+
+  useEffect(() => {
+    if (!session) {
+      setInstance(null);
+      return;
+    }
+    setLoadError('');
+    Promise.all([reloadInstance(), reloadTags()]).catch((error) => setLoadError(errorMessage(error)));
+  }, [session, reloadInstance, reloadTags]);
+
+  const state = useMemo<AppState | null>(() => {
+    if (!session || !instance) return null;
+    const people = uniquePeople([session.user, ...(instance.assignees?.peoples ?? []), ...instance.idleTicketAssignedTo]);
+    return { session, instance, tagCategories, people, reloadInstance, reloadTags, setSession, notify };
+  }, [session, instance, tagCategories, reloadInstance, reloadTags, notify]);
+
+  const toastRegion = (
+    <div className="toasts" aria-live="polite">
+      {toasts.map((t) => (
+        <div key={t.id} className={`toast ${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'}>
+          {t.message}
+        </div>
+      ))}
+    </div>
+  );
+
+  if (session === undefined) return <Spinner />;
+  if (session === null) return <SignInPage onSignedIn={setSession} />;
+  if (!state) {
+    return loadError ? (
+      <main className="page narrow">
+        <div className="alert error" role="alert">
+          {loadError}
+        </div>
+        <button type="button" onClick={() => setSession({ ...session })}>
+          Try again
+        </button>
+      </main>
+    ) : (
+      <Spinner />
+    );
+  }
+  return (
+    <AppContext.Provider value={state}>
+      <Shell />
+      {toastRegion}
+    </AppContext.Provider>
+  );
+}
+
+const NAV = [
+  { href: '/tickets', label: 'Desk' },
+  { href: '/tickets/new', label: 'New ticket' },
+  { href: '/overview', label: 'Overview' },
+  { href: '/settings', label: 'Settings' },
+];
+
+function Shell() {
+  const { path } = useLocation();
+  const app = useApp();
+  useEffect(() => {
+    if (path === '/' || path === '/signin' || path === '/index.html') navigate('/tickets', { replace: true });
+  }, [path]);
+  const signOut = async () => {
+    try {
+      await api('/session', { method: 'DELETE' });
+    } finally {
+      app.setSession(null);
+    }
+  };
+  const current = (href: string) => (href === '/tickets' ? path === '/tickets' : path.startsWith(href));
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/tickets" className="brand" aria-label={`Ticketing: ${app.instance.name}`}>
+          <svg viewBox="0 0 32 32" width="24" height="24" aria-hidden="true">
+            <rect width="32" height="32" rx="7" fill="currentColor" />
+            <path d="M8 11h16v3a2 2 0 0 0 0 4v3H8v-3a2 2 0 0 0 0-4z" fill="#fff" />
+          </svg>
+          <span>{app.instance.name}</span>
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.href}>
+                <Link href={n.href} aria-current={current(n.href) ? 'page' : undefined}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="me">
+          <span className="me-name" title={`${app.session.user.email} · ${app.session.which} key${app.session.access === 'readOnly' ? ' (read-only)' : ''}`}>
+            {app.session.user.name}
+          </span>
+          <button type="button" className="link" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      {app.session.access === 'readOnly' && (
+        <div className="banner" role="note">
+          You signed in with the {app.session.which} key, which is read-only: you can look, but changes will be refused.
+        </div>
+      )}
+      <main id="main" tabIndex={-1}>
+        <Route path={path} />
+      </main>
+    </>
+  );
+}
+
+function Route({ path: raw }: { path: string }) {
+  const path = raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
+  if (path === '/tickets' || path === '/' || path === '/signin') return <DeskPage />;
+  if (path === '/tickets/new') return <NewTicketPage />;
+  const ticket = /^\/tickets\/([^/]+)$/.exec(path);
+  if (ticket) return <TicketPage key={ticket[1]} id={decodeURIComponent(ticket[1]!)} />;
+  if (path === '/overview') return <OverviewPage />;
+  if (path === '/settings') return <SettingsPage />;
+  return (
+    <div className="page narrow">
+      <h1>Not found</h1>
+      <p>
+        There is no page at <code>{path}</code>. <Link href="/tickets">Go to the desk</Link>.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,343 @@
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { formatUser, parseUser } from '../lib/format.js';
+import type { CustomFieldOption, TagCategory, TicketTag, User } from '../lib/types.js';
+
+/** A labelled form row; errors are announced and tied to the control with aria-describedby. */
+export function Field(props: { label: ReactNode; htmlFor?: string; errors?: string[]; hint?: ReactNode; required?: boolean; children: ReactNode; as?: 'fieldset' }) {
+  const errorId = useId();
+  const errors = props.errors ?? [];
+  const body = (
+    <>
+      {props.children}
+      {props.hint && <div className="hint">{props.hint}</div>}
+      {errors.length > 0 && (
+        <div className="field-error" id={errorId} role="alert">
+          {errors.join(' · ')}
+        </div>
+      )}
+    </>
+  );
+  const mark = props.required ? <span className="required" aria-hidden="true"> *</span> : null;
+  if (props.as === 'fieldset') {
+    return (
+      <fieldset className={`field${errors.length ? ' has-error' : ''}`} aria-describedby={errors.length ? errorId : undefined}>
+        <legend>
+          {props.label}
+          {mark}
+        </legend>
+        {body}
+      </fieldset>
+    );
+  }
+  return (
+    <div className={`field${errors.length ? ' has-error' : ''}`}>
+      {/* The mark sits outside the label, so the control's name is the label alone. */}
+      <div className="field-label">
+        <label htmlFor={props.htmlFor}>{props.label}</label>
+        {mark}
+      </div>
+      {body}
+    </div>
+  );
+}
+
+/** One person, typed as "Name <email>" or picked from the people the desk knows. */
+export function UserInput(props: {
+  id: string;
+  value: User | null;
+  onChange: (user: User | null) => void;
+  people: User[];
+  required?: boolean;
+  placeholder?: string;
+  invalid?: boolean;
+  label?: string;
+}) {
+  const listId = useId();
+  const [text, setText] = useState(formatUser(props.value));
+  const [problem, setProblem] = useState('');
+  const committed = useRef(formatUser(props.value));
+  useEffect(() => {
+    const next = formatUser(props.value);
+    if (next !== committed.current) {
+      committed.current = next;
+      setText(next);
+    }
+  }, [props.value]);
+  const commit = (raw: string) => {
+    if (!raw.trim()) {
+      setProblem('');
+      committed.current = '';
+      if (props.value) props.onChange(null);
+      return;
+    }
+    const user = parseUser(raw, props.people);
+    if (!user) {
+      setProblem('Type a name and email as Name <email@example.com>');
+      return;
+    }
+    setProblem('');
+    committed.current = formatUser(user);
+    setText(committed.current);
+    props.onChange(user);
+  };
+  return (
+    <>
+      <input
+        id={props.id}
+        type="text"
+        list={listId}
+        value={text}
+        autoComplete="off"
+        placeholder={props.placeholder ?? 'Name <email@example.com>'}
+        required={props.required}
+        aria-invalid={props.invalid || problem !== '' || undefined}
+        aria-label={props.label}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (props.people.some((p) => formatUser(p) === e.target.value)) commit(e.target.value);
+        }}
+        onBlur={(e) => commit(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            commit(e.currentTarget.value);
+          }
+        }}
+      />
+      <datalist id={listId}>
+        {props.people.map((p) => (
+          <option key={p.email} value={formatUser(p)} />
+        ))}
+      </datalist>
+      {problem && <div className="field-error">{problem}</div>}
+    </>
+  );
+}
+
+/** Several people: removable chips plus an input to add one more. */
+export function PeoplePicker(props: { id: string; value: User[]; onChange: (users: User[]) => void; people: User[]; label: string; invalid?: boolean }) {
+  const listId = useId();
+  const [text, setText] = useState('');
+  const [problem, setProblem] = useState('');
+  const add = () => {
+    if (!text.trim()) return;
+    const user = parseUser(text, props.people);
+    if (!user) return setProblem('Type a name and email as Name <email@example.com>');
+    setProblem('');
+    setText('');
+    if (!props.value.some((u) => u.email.toLowerCase() === user.email.toLowerCase())) props.onChange([...props.value, user]);
+  };
+  return (
+    <div className="picker">
+      {props.value.length > 0 && (
+        <ul className="chips" aria-label={`${props.label}: chosen people`}>
+          {props.value.map((u) => (
+            <li key={u.email} className="chip">
+              <span title={u.email}>{u.name || u.email}</span>
+              <button type="button" className="chip-remove" aria-label={`Remove ${u.name || u.email} from ${props.label}`} onClick={() => props.onChange(props.value.filter((x) => x !== u))}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="inline">
+        <input
+          id={props.id}
+          type="text"
+          list={listId}
+          value={text}
+          autoComplete="off"
+          placeholder="Add: Name <email@example.com>"
+          aria-invalid={props.invalid || problem !== '' || undefined}
+          onChange={(e) => {
+            setText(e.target.value);
+            setProblem('');
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              add();
+            }
+          }}
+        />
+        <button type="button" onClick={add} aria-label={`Add person to ${props.label}`}>
+          Add
+        </button>
+      </div>
+      <datalist id={listId}>
+        {props.people.map((p) => (
+          <option key={p.email} value={formatUser(p)} />
+        ))}
+      </datalist>
+      {problem && <div className="field-error">{problem}</div>}
+    </div>
+  );
+}
+
+/** Options of a picker field: live ones, plus deleted ones still chosen (shown as such). */
+export const visibleOptions = (options: CustomFieldOption[] | undefined, chosen: string[]) =>
+  (options ?? []).filter((o) => !o.deleted || chosen.includes(o.id));
+
+export function MultiOptionPicker(props: { name: string; options: CustomFieldOption[] | undefined; value: string[]; onChange: (ids: string[]) => void }) {
+  const options = visibleOptions(props.options, props.value);
+  if (options.length === 0) return <p className="muted">No options yet (add them in Settings).</p>;
+  return (
+    <div className="checks">
+      {options.map((o) => (
+        <label key={o.id} className="check">
+          <input
+            type="checkbox"
+            name={props.name}
+            checked={props.value.includes(o.id)}
+            onChange={(e) => props.onChange(e.target.checked ? [...props.value, o.id] : props.value.filter((id) => id !== o.id))}
+          />
+          {o.text}
+          {o.deleted && <span className="muted"> (deleted)</span>}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+export function SingleOptionPicker(props: { id: string; options: CustomFieldOption[] | undefined; value: string[]; onChange: (ids: string[]) => void; required?: boolean }) {
+  const options = visibleOptions(props.options, props.value);
+  return (
+    <select id={props.id} value={props.value[0] ?? ''} required={props.required} onChange={(e) => props.onChange(e.target.value ? [e.target.value] : [])}>
+      <option value="">—</option>
+      {options.map((o) => (
+        <option key={o.id} value={o.id}>
+          {o.text}
+          {o.deleted ? ' (deleted)' : ''}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/**
+ * An on/off switch. With `stateText`, the visible text only says Yes/No and the switch is named
+ * by its field's own <label for> (so the accessible name is the field's name, not "No").
+ */
+export function Toggle(props: { id: string; checked: boolean; onChange: (checked: boolean) => void; label?: string; stateText?: boolean }) {
+  return (
+    <label className="toggle">
+      <input id={props.id} type="checkbox" role="switch" checked={props.checked} onChange={(e) => props.onChange(e.target.checked)} />
+      {props.stateText ? <span aria-hidden="true">{props.checked ? 'Yes' : 'No'}</span> : <span>{props.label}</span>}
+    </label>
+  );
+}
+
+export function TagChip(props: { tag: TicketTag; categories: TagCategory[]; onRemove?: () => void }) {
+  const category = props.categories.find((c) => c.id === props.tag.tagCategoryId);
+  return (
+    <span className="tag" style={{ ['--tag' as string]: category?.color ?? '#6b7280' }} title={category ? `${category.text}: ${props.tag.text}` : props.tag.text}>
+      {props.tag.text}
+      {props.onRemove && (
+        <button type="button" className="chip-remove" aria-label={`Remove tag ${props.tag.text}`} onClick={props.onRemove}>
+          ×
+        </button>
+      )}
+    </span>
+  );
+}
+
+/** Tags of a ticket: chips, plus a category and a text (existing or new) to add one. */
+export function TagPicker(props: { id: string; value: TicketTag[]; onChange: (tags: TicketTag[]) => void; categories: TagCategory[] }) {
+  const live = props.categories.filter((c) => !c.deleted);
+  const [categoryId, setCategoryId] = useState(live[0]?.id ?? '');
+  const [text, setText] = useState('');
+  const listId = useId();
+  const category = live.find((c) => c.id === categoryId);
+  const add = () => {
+    const t = text.trim();
+    if (!t || !category) return;
+    setText('');
+    if (props.value.some((x) => x.tagCategoryId === category.id && x.text.toLowerCase() === t.toLowerCase())) return;
+    props.onChange([...props.value, { tagCategoryId: category.id, text: t }]);
+  };
+  return (
+    <div className="picker">
+      {props.value.length > 0 && (
+        <div className="chips">
+          {props.value.map((tag, i) => (
+            <TagChip key={`${tag.tagCategoryId}_${tag.text}`} tag={tag} categories={props.categories} onRemove={() => props.onChange(props.value.filter((_, j) => j !== i))} />
+          ))}
+        </div>
+      )}
+      {live.length === 0 ? (
+        <p className="muted">No tag categories yet (add them in Settings).</p>
+      ) : (
+        <div className="inline">
+          <select aria-label="Tag category" value={categoryId} onChange={(e) => setCategoryId(e.target.value)}>
+            {live.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.text}
+              </option>
+            ))}
+          </select>
+          <input
+            id={props.id}
+            type="text"
+            list={listId}
+            value={text}
+            placeholder="Tag"
+            autoComplete="off"
+            onChange={(e) => setText(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                add();
+              }
+            }}
+          />
+          <button type="button" onClick={add}>
+            Add tag
+          </button>
+          <datalist id={listId}>
+            {category?.tags.filter((t) => !t.deleted).map((t) => <option key={t.text} value={t.text} />)}
+          </datalist>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** A modal dialog (native <dialog>: focus trap and Escape come with it). */
+export function Dialog(props: { open: boolean; title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (props.open && !dialog.open) dialog.showModal();
+    if (!props.open && dialog.open) dialog.close();
+  }, [props.open]);
+  return (
+    <dialog ref={ref} className={props.wide ? 'wide' : undefined} aria-labelledby={titleId} onClose={props.onClose}>
+      {props.open && (
+        <>
+          <h2 id={titleId}>{props.title}</h2>
+          {props.children}
+        </>
+      )}
+    </dialog>
+  );
+}
+
+export function Spinner({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div className="spinner" role="status">
+      <span className="spinner-dot" aria-hidden="true" />
+      {label}
+    </div>
+  );
+}
+
+export function StatusBadge({ status }: { status?: string }) {
+  return status ? <span className={`badge status-${status.toLowerCase()}`}>{status}</span> : null;
+}
+
+export function PriorityBadge({ priority }: { priority?: string }) {
+  return priority ? <span className={`badge priority-${priority.toLowerCase()}`}>{priority}</span> : null;
+}

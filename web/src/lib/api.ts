@@ -1,0 +1,92 @@
+import type { FieldError } from './types.js';
+
+/** A failed API call, from its RFC 9457 problem body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors: FieldError[] = [],
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The browser's UTC offset in hours, as the API's `timezone` parameter wants it (multiples of 0.25). */
+export function browserTimezone(now = new Date()): number {
+  const hours = -now.getTimezoneOffset() / 60;
+  return Math.min(14, Math.max(-12, Math.round(hours * 4) / 4));
+}
+
+let onUnauthorized: (() => void) | undefined;
+/** Called when the API answers 401 (the session ended: key regenerated, signed out elsewhere). */
+export function setUnauthorizedHandler(handler: (() => void) | undefined): void {
+  onUnauthorized = handler;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Don't treat a 401 as the end of the session (the sign-in call itself). */
+  quiet401?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Calls /api/v1 with the session cookie. The key is never in script reach: the HttpOnly cookie
+ * carries the session, and writes add the header the server asks of cookie-authenticated writes.
+ */
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'ticketing-web', ...options.headers };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      credentials: 'same-origin',
+      signal: options.signal,
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  const text = await response.text();
+  const data = text ? safeJson(text) : undefined;
+  if (!response.ok) {
+    const problem = (data ?? {}) as { code?: string; detail?: string; message?: string; errors?: FieldError[] };
+    const retry = Number(response.headers.get('Retry-After'));
+    const message =
+      response.status === 429
+        ? `Too many requests for this instance; try again in ${Number.isFinite(retry) && retry > 0 ? `${retry} s` : 'a moment'}.`
+        : (problem.detail ?? problem.message ?? `${response.status} ${response.statusText}`);
+    if (response.status === 401 && !options.quiet401) onUnauthorized?.();
+    throw new ApiError(response.status, problem.code ?? 'http_' + response.status, message, problem.errors ?? [], Number.isFinite(retry) ? retry : undefined);
+  }
+  return data as T;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A query string from the defined, non-empty values. */
+export function query(params: Record<string, string | number | boolean | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    search.set(name, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** The message to show for any error. */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,750 @@
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { Dialog, Field, PeoplePicker, Toggle } from '../components/controls.js';
+import { api, ApiError, errorMessage } from '../lib/api.js';
+import { useApp } from '../lib/app-context.js';
+import { CUSTOM_FIELD_TYPE_LABELS, CUSTOM_FIELD_TYPES, hasOptions, type CustomField, type CustomFieldType, type Instance, type KeyName, type Session, type TagCategory, type User } from '../lib/types.js';
+
+const SECTIONS = [
+  ['keys', 'API keys'],
+  ['general', 'Instance and rate limit'],
+  ['fields', 'Custom fields'],
+  ['tags', 'Tag categories'],
+  ['assignees', 'Assignees and rules'],
+  ['idle', 'Idle tickets'],
+] as const;
+
+/** The settings area: keys, custom fields, tags, assignment, idle tickets, rate limit. */
+export function SettingsPage() {
+  return (
+    <div className="page settings">
+      <h1>Settings</h1>
+      <div className="settings-layout">
+        <nav className="settings-nav" aria-label="Settings sections">
+          <ul>
+            {SECTIONS.map(([id, label]) => (
+              <li key={id}>
+                <a href={`#${id}`}>{label}</a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="settings-body">
+          <KeysSection />
+          <GeneralSection />
+          <CustomFieldsSection />
+          <TagsSection />
+          <AssigneesSection />
+          <IdleSection />
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Section(props: { id: string; title: string; intro?: ReactNode; children: ReactNode }) {
+  return (
+    <section id={props.id} className="card" aria-labelledby={`${props.id}-title`}>
+      <h2 id={`${props.id}-title`}>{props.title}</h2>
+      {props.intro && <p className="muted">{props.intro}</p>}
+      {props.children}
+    </section>
+  );
+}
+
+/** PUT /instance, then a fresh instance for the whole app; errors come back by field. */
+function useSettingsSave() {
+  const { reloadInstance, notify } = useApp();
+  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [busy, setBusy] = useState(false);
+  const save = async (patch: Partial<Record<keyof Instance, unknown>>, message = 'Settings saved') => {
+    setBusy(true);
+    setErrors({});
+    try {
+      await api<{ item: Instance }>('/instance', { method: 'PUT', body: patch });
+      await reloadInstance();
+      notify(message);
+      return true;
+    } catch (e) {
+      const byField: Record<string, string[]> = {};
+      if (e instanceof ApiError && e.errors.length) for (const fe of e.errors) (byField[fe.path.replace(/^\/body\//, '').split('/')[0] ?? ''] ??= []).push(fe.message);
+      else byField[''] = [errorMessage(e)];
+      setErrors(byField);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { save, errors, busy, setErrors };
+}
+
+function FormError({ errors }: { errors: Record<string, string[]> }) {
+  const all = Object.entries(errors).flatMap(([k, v]) => v.map((m) => (k ? `${k}: ${m}` : m)));
+  return all.length ? (
+    <div className="alert error" role="alert">
+      {all.join(' · ')}
+    </div>
+  ) : null;
+}
+
+// ---------------------------------------------------------------- keys
+
+function KeysSection() {
+  const { instance, session, setSession, notify } = useApp();
+  const { save, errors } = useSettingsSave();
+  const [confirming, setConfirming] = useState<KeyName | null>(null);
+  const [shown, setShown] = useState<{ which: KeyName; key: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+
+  const regenerate = async (which: KeyName) => {
+    setBusy(true);
+    setError('');
+    try {
+      const r = await api<{ key: string; which: KeyName }>(`/instance/keys/${which}/regenerate`, { method: 'POST', body: {} });
+      setConfirming(null);
+      setShown({ which, key: r.key });
+      // This session was made with the old key, which just stopped working: sign in again with the new one.
+      if (which === session.which) {
+        const renewed = await api<Session>('/session', { method: 'POST', body: { key: r.key, user: session.user }, quiet401: true });
+        setSession(renewed);
+      }
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const setAccess = async (which: KeyName, readOnly: boolean) => {
+    if (readOnly && which === session.which && !window.confirm(`You are signed in with the ${which} key. Made read-only, it can't change anything, not even this switch: sign in with the other key to undo it. Continue?`)) return;
+    const ok = await save({ keyAccess: { [which]: readOnly ? 'readOnly' : 'readWrite' } }, `The ${which} key is now ${readOnly ? 'read-only' : 'read-write'}`);
+    if (ok && which === session.which) setSession(await api<Session>('/session'));
+  };
+
+  return (
+    <Section id="keys" title="API keys" intro="Either key works for the API and for signing in here. Rotate without downtime: move every client to one key, regenerate the other. A new key is shown once.">
+      <FormError errors={errors} />
+      {error && (
+        <div className="alert error" role="alert">
+          {error}
+        </div>
+      )}
+      <div className="keys">
+        {(['primary', 'secondary'] as const).map((which) => (
+          <div key={which} className="key-card">
+            <h3>
+              {which === 'primary' ? 'Primary key' : 'Secondary key'} {session.which === which && <span className="badge">You are signed in with it</span>}
+            </h3>
+            <p className="muted small">Only a hash is stored: the key itself cannot be shown again.</p>
+            <Toggle id={`key-${which}-readonly`} checked={instance.keyAccess[which] === 'readOnly'} onChange={(on) => void setAccess(which, on)} label="Read-only (writes answer 403)" />
+            <div className="actions">
+              <button type="button" onClick={() => setConfirming(which)}>
+                Regenerate {which} key
+              </button>
+            </div>
+          </div>
+        ))}
+      </div>
+      <Dialog open={confirming !== null} title={`Regenerate the ${confirming} key?`} onClose={() => setConfirming(null)}>
+        <p>The current {confirming} key stops working at once, for every client and every session that uses it.</p>
+        {confirming === session.which && <p>You are signed in with it: you will be signed in again with the new key.</p>}
+        <div className="actions">
+          <button type="button" className="danger" disabled={busy} onClick={() => confirming && void regenerate(confirming)}>
+            {busy ? 'Regenerating…' : 'Regenerate'}
+          </button>
+          <button type="button" onClick={() => setConfirming(null)}>
+            Cancel
+          </button>
+        </div>
+      </Dialog>
+      <Dialog
+        open={shown !== null}
+        title={`Your new ${shown?.which ?? ''} key`}
+        onClose={() => {
+          setShown(null);
+          notify('Key regenerated');
+        }}
+        wide
+      >
+        <p>
+          <strong>Copy it now.</strong> It is shown only this once; after you close this window, nobody can see it again.
+        </p>
+        <CopyField value={shown?.key ?? ''} label="New key" />
+        <div className="actions">
+          <button type="button" className="primary" onClick={() => setShown(null)}>
+            I have saved it
+          </button>
+        </div>
+      </Dialog>
+    </Section>
+  );
+}
+
+function CopyField({ value, label }: { value: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      const input = document.getElementById('copy-field') as HTMLInputElement | null;
+      input?.select();
+      document.execCommand('copy');
+    }
+    setCopied(true);
+  };
+  return (
+    <div className="field">
+      <label htmlFor="copy-field">{label}</label>
+      <div className="inline">
+        <input id="copy-field" type="text" readOnly value={value} className="mono" onFocus={(e) => e.target.select()} />
+        <button type="button" onClick={() => void copy()}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+      <span className="visually-hidden" aria-live="polite">
+        {copied ? 'Copied to the clipboard' : ''}
+      </span>
+    </div>
+  );
+}
+
+// ---------------------------------------------------------------- instance, rate limit
+
+function GeneralSection() {
+  const { instance } = useApp();
+  const { save, errors, busy } = useSettingsSave();
+  const [name, setName] = useState(instance.name);
+  const [max, setMax] = useState(String(instance.rateLimit.max));
+  const [windowSeconds, setWindowSeconds] = useState(String(instance.rateLimit.windowSeconds));
+  const [mail, setMail] = useState(instance.mailAddress ?? '');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void save({ name: name.trim(), mailAddress: mail.trim() || null, rateLimit: { max: Number(max), windowSeconds: Number(windowSeconds) } });
+  };
+  return (
+    <Section id="general" title="Instance and rate limit">
+      <form onSubmit={submit}>
+        <FormError errors={errors} />
+        <div className="form-columns">
+          <div>
+            <Field label="Instance name" htmlFor="s-name" errors={errors.name}>
+              <input id="s-name" type="text" value={name} onChange={(e) => setName(e.target.value)} required />
+            </Field>
+            <Field label="Mail address" htmlFor="s-mail" errors={errors.mailAddress}>
+              <input id="s-mail" type="email" value={mail} onChange={(e) => setMail(e.target.value)} />
+            </Field>
+          </div>
+          <div>
+            <Field label="Rate limit: requests per window" htmlFor="s-rate-max" errors={errors.rateLimit}>
+              <input id="s-rate-max" type="number" min={1} value={max} onChange={(e) => setMax(e.target.value)} />
+            </Field>
+            <Field label="Rate limit: window (seconds)" htmlFor="s-rate-window">
+              <input id="s-rate-window" type="number" min={1} max={86400} value={windowSeconds} onChange={(e) => setWindowSeconds(e.target.value)} />
+            </Field>
+          </div>
+        </div>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            Save
+          </button>
+          <button type="button" disabled={busy} onClick={() => void save({ rateLimit: null }, 'Rate limit reset to the server default')}>
+            Use the server's default rate limit
+          </button>
+        </div>
+      </form>
+    </Section>
+  );
+}
+
+// ---------------------------------------------------------------- custom fields
+
+const PLACEMENTS = [
+  ['customFieldsLeft', 'Main, left column'],
+  ['customFieldsRight', 'Main, right column'],
+  ['optionalFieldsLeft', 'Optional, left column'],
+  ['optionalFieldsRight', 'Optional, right column'],
+  ['', 'Not placed (shown in the shorter main column)'],
+] as const;
+type Placement = (typeof PLACEMENTS)[number][0];
+type LayoutList = Exclude<Placement, ''>;
+const LISTS: LayoutList[] = ['customFieldsLeft', 'customFieldsRight', 'optionalFieldsLeft', 'optionalFieldsRight'];
+
+const layoutIds = (instance: Instance) => Object.fromEntries(LISTS.map((l) => [l, instance[l].map((f) => f.id)])) as Record<LayoutList, string[]>;
+const placementOf = (instance: Instance, id: string): Placement => LISTS.find((l) => instance[l].some((f) => f.id === id)) ?? '';
+
+function CustomFieldsSection() {
+  const { instance, reloadInstance, notify } = useApp();
+  const [editing, setEditing] = useState<CustomField | 'new' | null>(null);
+  const [error, setError] = useState('');
+  const live = instance.customFields.filter((f) => !f.deleted);
+  const deleted = instance.customFields.filter((f) => f.deleted);
+
+  const run = async (work: () => Promise<unknown>, message: string) => {
+    setError('');
+    try {
+      await work();
+      await reloadInstance();
+      notify(message);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  const move = (field: CustomField, by: -1 | 1) => {
+    const list = placementOf(instance, field.id);
+    if (!list) return;
+    const ids = layoutIds(instance)[list];
+    const at = ids.indexOf(field.id);
+    const to = at + by;
+    if (to < 0 || to >= ids.length) return;
+    [ids[at], ids[to]] = [ids[to]!, ids[at]!];
+    void run(() => api('/instance', { method: 'PUT', body: { [list]: ids } }), `Moved “${field.name}”`);
+  };
+
+  const groups: [string, CustomField[], LayoutList | ''][] = [
+    ...PLACEMENTS.filter(([l]) => l !== '').map(([l, label]) => [label, instance[l as LayoutList].filter((f) => !f.deleted), l] as [string, CustomField[], LayoutList]),
+    ['Not placed', live.filter((f) => placementOf(instance, f.id) === ''), ''],
+  ];
+
+  return (
+    <Section id="fields" title="Custom fields" intro="Fields of every ticket, laid out on the new-ticket form in a main and an optional section, each with two columns. Deleting a field hides it from new tickets; old tickets keep their values.">
+      {error && (
+        <div className="alert error" role="alert">
+          {error}
+        </div>
+      )}
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => setEditing('new')}>
+          Add custom field
+        </button>
+      </div>
+      {groups
+        .filter(([, fields]) => fields.length > 0)
+        .map(([label, fields, list]) => (
+          <div key={label} className="field-group">
+            <h3>{label}</h3>
+            <ul className="rows">
+              {fields.map((f, i) => (
+                <li key={f.id} className="row">
+                  <div className="row-main">
+                    <strong>{f.name}</strong> <span className="muted">· {CUSTOM_FIELD_TYPE_LABELS[f.type]}</span>
+                    {f.required && <span className="badge">Required</span>}
+                    {hasOptions(f.type) && (
+                      <div className="muted small">
+                        {(f.options ?? [])
+                          .filter((o) => !o.deleted)
+                          .map((o) => o.text)
+                          .join(', ') || 'No options'}
+                      </div>
+                    )}
+                  </div>
+                  <div className="row-actions">
+                    {list && (
+                      <>
+                        <button type="button" aria-label={`Move ${f.name} up`} disabled={i === 0} onClick={() => move(f, -1)}>
+                          ↑
+                        </button>
+                        <button type="button" aria-label={`Move ${f.name} down`} disabled={i === fields.length - 1} onClick={() => move(f, 1)}>
+                          ↓
+                        </button>
+                      </>
+                    )}
+                    <button type="button" onClick={() => setEditing(f)} aria-label={`Edit ${f.name}`}>
+                      Edit
+                    </button>
+                    <button type="button" className="danger" aria-label={`Delete ${f.name}`} onClick={() => void run(() => api(`/instance/customFields/${f.id}`, { method: 'DELETE' }), `Deleted “${f.name}”`)}>
+                      Delete
+                    </button>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      {live.length === 0 && <p className="muted">No custom fields yet.</p>}
+      {deleted.length > 0 && (
+        <details className="field-group">
+          <summary>Deleted fields ({deleted.length})</summary>
+          <ul className="rows">
+            {deleted.map((f) => (
+              <li key={f.id} className="row">
+                <div className="row-main">
+                  <s>{f.name}</s> <span className="muted">· {CUSTOM_FIELD_TYPE_LABELS[f.type]}</span>
+                </div>
+                <div className="row-actions">
+                  <button type="button" aria-label={`Restore ${f.name}`} onClick={() => void run(() => api(`/instance/customFields/${f.id}`, { method: 'PUT', body: { deleted: false } }), `Restored “${f.name}”`)}>
+                    Restore
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      <Dialog open={editing !== null} title={editing === 'new' ? 'New custom field' : `Edit “${editing?.name ?? ''}”`} onClose={() => setEditing(null)} wide>
+        {editing !== null && <FieldEditor field={editing === 'new' ? undefined : editing} onDone={() => setEditing(null)} />}
+      </Dialog>
+    </Section>
+  );
+}
+
+interface OptionDraft {
+  id?: string;
+  text: string;
+}
+
+function FieldEditor({ field, onDone }: { field?: CustomField; onDone: () => void }) {
+  const { instance, reloadInstance, notify } = useApp();
+  const [name, setName] = useState(field?.name ?? '');
+  const [type, setType] = useState<CustomFieldType>(field?.type ?? 'textField');
+  const [required, setRequired] = useState(field?.required ?? false);
+  const [placement, setPlacement] = useState<Placement>(field ? placementOf(instance, field.id) : 'customFieldsLeft');
+  const [options, setOptions] = useState<OptionDraft[]>(() => (field?.options ?? []).filter((o) => !o.deleted).map((o) => ({ id: o.id, text: o.text })));
+  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const found: Record<string, string[]> = {};
+    if (!name.trim()) found.name = ['A field needs a name'];
+    const cleanOptions = options.map((o) => ({ ...o, text: o.text.trim() })).filter((o) => o.text !== '');
+    if (hasOptions(type) && cleanOptions.length === 0) found.options = ['Give at least one option'];
+    setErrors(found);
+    if (Object.keys(found).length) return;
+    setBusy(true);
+    try {
+      const body = { name: name.trim(), required, ...(hasOptions(type) ? { options: cleanOptions } : {}) };
+      const saved = field
+        ? (await api<{ item: CustomField }>(`/instance/customFields/${field.id}`, { method: 'PUT', body })).item
+        : (await api<{ item: CustomField }>('/instance/customFields', { method: 'POST', body: { ...body, type } })).item;
+      const current = placementOf(instance, saved.id);
+      if (current !== placement) {
+        const ids = layoutIds(instance);
+        const patch: Record<string, string[]> = {};
+        if (current) patch[current] = ids[current].filter((id) => id !== saved.id);
+        if (placement) patch[placement] = [...ids[placement], saved.id];
+        await api('/instance', { method: 'PUT', body: patch });
+      }
+      await reloadInstance();
+      notify(field ? `Saved “${saved.name}”` : `Added “${saved.name}”`);
+      onDone();
+    } catch (e) {
+      const byField: Record<string, string[]> = {};
+      if (e instanceof ApiError && e.errors.length) for (const fe of e.errors) (byField[fe.path.replace(/^\/body\//, '').split('/')[0] ?? ''] ??= []).push(fe.message);
+      else byField[''] = [errorMessage(e)];
+      setErrors(byField);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      {errors['']?.length ? (
+        <div className="alert error" role="alert">
+          {errors[''].join(' · ')}
+        </div>
+      ) : null}
+      <Field label="Name" htmlFor="cf-name" errors={errors.name} required>
+        <input id="cf-name" type="text" value={name} onChange={(e) => setName(e.target.value)} autoFocus />
+      </Field>
+      <Field label="Type" htmlFor="cf-type" errors={errors.type} hint={field ? 'The type of a field cannot change.' : undefined}>
+        <select id="cf-type" value={type} onChange={(e) => setType(e.target.value as CustomFieldType)} disabled={field !== undefined}>
+          {CUSTOM_FIELD_TYPES.map((t) => (
+            <option key={t} value={t}>
+              {CUSTOM_FIELD_TYPE_LABELS[t]}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Required" as="fieldset" errors={errors.required}>
+        <Toggle id="cf-required" checked={required} onChange={setRequired} label="Every new ticket must have a value" />
+      </Field>
+      <Field label="Place on the form" htmlFor="cf-placement">
+        <select id="cf-placement" value={placement} onChange={(e) => setPlacement(e.target.value as Placement)}>
+          {PLACEMENTS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      {hasOptions(type) && (
+        <Field label="Options" as="fieldset" errors={errors.options}>
+          <ol className="options">
+            {options.map((o, i) => (
+              <li key={o.id ?? `new-${i}`} className="inline">
+                <input
+                  type="text"
+                  aria-label={`Option ${i + 1}`}
+                  value={o.text}
+                  onChange={(e) => setOptions(options.map((x, j) => (j === i ? { ...x, text: e.target.value } : x)))}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter') {
+                      e.preventDefault();
+                      setOptions([...options, { text: '' }]);
+                    }
+                  }}
+                />
+                <button type="button" aria-label={`Remove option ${o.text || i + 1}`} onClick={() => setOptions(options.filter((_, j) => j !== i))}>
+                  Remove
+                </button>
+              </li>
+            ))}
+          </ol>
+          <button type="button" onClick={() => setOptions([...options, { text: '' }])}>
+            Add option
+          </button>
+          <div className="hint">A removed option stays on the tickets that have it, marked deleted.</div>
+        </Field>
+      )}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Saving…' : field ? 'Save field' : 'Add field'}
+        </button>
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+// ---------------------------------------------------------------- tags
+
+function TagsSection() {
+  const { tagCategories, reloadTags, notify } = useApp();
+  const [error, setError] = useState('');
+  const live = tagCategories.filter((c) => !c.deleted);
+  const deleted = tagCategories.filter((c) => c.deleted);
+  const run = async (work: () => Promise<unknown>, message: string) => {
+    setError('');
+    try {
+      await work();
+      await reloadTags();
+      notify(message);
+      return true;
+    } catch (e) {
+      setError(errorMessage(e));
+      return false;
+    }
+  };
+  return (
+    <Section id="tags" title="Tag categories" intro="Each tag belongs to a category with a colour. Agents can add new tags to a category from a ticket.">
+      {error && (
+        <div className="alert error" role="alert">
+          {error}
+        </div>
+      )}
+      <ul className="rows">
+        {live.map((c) => (
+          <TagCategoryRow key={c.id} category={c} run={run} />
+        ))}
+      </ul>
+      <NewTagCategory run={run} />
+      {deleted.length > 0 && (
+        <details className="field-group">
+          <summary>Deleted categories ({deleted.length})</summary>
+          <ul className="rows">
+            {deleted.map((c) => (
+              <li key={c.id} className="row">
+                <div className="row-main">
+                  <span className="swatch" style={{ background: c.color }} aria-hidden="true" /> <s>{c.text}</s>
+                </div>
+                <div className="row-actions">
+                  <button type="button" aria-label={`Restore ${c.text}`} onClick={() => void run(() => api(`/tags/${c.id}`, { method: 'PUT', body: { deleted: false } }), `Restored “${c.text}”`)}>
+                    Restore
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </Section>
+  );
+}
+
+const splitTags = (text: string) => [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
+
+function TagCategoryRow({ category, run }: { category: TagCategory; run: (work: () => Promise<unknown>, message: string) => Promise<boolean> }) {
+  const [text, setText] = useState(category.text);
+  const [color, setColor] = useState(category.color.length === 4 ? `#${[...category.color.slice(1)].map((c) => c + c).join('')}` : category.color);
+  const [tags, setTags] = useState(category.tags.filter((t) => !t.deleted).map((t) => t.text).join(', '));
+  useEffect(() => setTags(category.tags.filter((t) => !t.deleted).map((t) => t.text).join(', ')), [category.tags]);
+  const id = `tc-${category.id}`;
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    const kept = splitTags(tags);
+    const lower = kept.map((t) => t.toLowerCase());
+    const removed = category.tags.filter((t) => !lower.includes(t.text.toLowerCase())).map((t) => ({ text: t.text, deleted: true }));
+    void run(() => api(`/tags/${category.id}`, { method: 'PUT', body: { text: text.trim(), color, tags: [...kept.map((t) => ({ text: t })), ...removed] } }), `Saved “${text.trim()}”`);
+  };
+  return (
+    <li className="row">
+      <form className="tag-row" onSubmit={save} aria-label={`Tag category ${category.text}`}>
+        <div className="field">
+          <label htmlFor={`${id}-color`}>Colour</label>
+          <input id={`${id}-color`} type="color" value={color} onChange={(e) => setColor(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-text`}>Name</label>
+          <input id={`${id}-text`} type="text" value={text} onChange={(e) => setText(e.target.value)} />
+        </div>
+        <div className="field grow">
+          <label htmlFor={`${id}-tags`}>Tags (comma separated)</label>
+          <input id={`${id}-tags`} type="text" value={tags} onChange={(e) => setTags(e.target.value)} />
+        </div>
+        <div className="row-actions">
+          <button type="submit">Save</button>
+          <button type="button" className="danger" aria-label={`Delete ${category.text}`} onClick={() => void run(() => api(`/tags/${category.id}`, { method: 'DELETE' }), `Deleted “${category.text}”`)}>
+            Delete
+          </button>
+        </div>
+      </form>
+    </li>
+  );
+}
+
+function NewTagCategory({ run }: { run: (work: () => Promise<unknown>, message: string) => Promise<boolean> }) {
+  const [text, setText] = useState('');
+  const [color, setColor] = useState('#2456c7');
+  const [tags, setTags] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!text.trim()) return;
+    const ok = await run(() => api('/tags', { method: 'POST', body: { text: text.trim(), color, tags: splitTags(tags).map((t) => ({ text: t })) } }), `Added “${text.trim()}”`);
+    if (ok) {
+      setText('');
+      setTags('');
+    }
+  };
+  return (
+    <form className="tag-row new" onSubmit={submit} aria-label="New tag category">
+      <div className="field">
+        <label htmlFor="ntc-color">Colour</label>
+        <input id="ntc-color" type="color" value={color} onChange={(e) => setColor(e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="ntc-text">New category</label>
+        <input id="ntc-text" type="text" value={text} onChange={(e) => setText(e.target.value)} placeholder="e.g. Product" />
+      </div>
+      <div className="field grow">
+        <label htmlFor="ntc-tags">Tags (comma separated)</label>
+        <input id="ntc-tags" type="text" value={tags} onChange={(e) => setTags(e.target.value)} placeholder="e.g. Billing, Mobile app" />
+      </div>
+      <div className="row-actions">
+        <button type="submit" className="primary">
+          Add category
+        </button>
+      </div>
+    </form>
+  );
+}
+
+// ---------------------------------------------------------------- assignees, rules
+
+function JsonList(props: { id: string; label: string; value: string; onChange: (v: string) => void; errors?: string[]; hint?: string }) {
+  return (
+    <Field label={props.label} htmlFor={props.id} errors={props.errors} hint={props.hint}>
+      <textarea id={props.id} rows={6} className="mono" spellCheck={false} value={props.value} onChange={(e) => props.onChange(e.target.value)} />
+    </Field>
+  );
+}
+
+const parseJsonList = (text: string): unknown[] | string => {
+  if (!text.trim()) return [];
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) return 'must be a JSON array of objects: [ { … }, { … } ]';
+    return value;
+  } catch (e) {
+    return `is not valid JSON (${errorMessage(e)})`;
+  }
+};
+
+function AssigneesSection() {
+  const { instance, people } = useApp();
+  const { save, errors, busy, setErrors } = useSettingsSave();
+  const [type, setType] = useState(instance.assignees?.type ?? 'customAssignee');
+  const [peoples, setPeoples] = useState<User[]>(instance.assignees?.peoples ?? []);
+  const [auto, setAuto] = useState(instance.isAutomaticAssignTickets);
+  const [rules, setRules] = useState(JSON.stringify(instance.assigneeRules, null, 2));
+  const [defaults, setDefaults] = useState(JSON.stringify(instance.defaultRuleAssignee, null, 2));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const parsedRules = parseJsonList(rules);
+    const parsedDefaults = parseJsonList(defaults);
+    const found: Record<string, string[]> = {};
+    if (typeof parsedRules === 'string') found.assigneeRules = [`Assignment rules ${parsedRules}`];
+    if (typeof parsedDefaults === 'string') found.defaultRuleAssignee = [`Default rule ${parsedDefaults}`];
+    if (Object.keys(found).length) return setErrors(found);
+    void save({ assignees: { type, peoples }, isAutomaticAssignTickets: auto, assigneeRules: parsedRules, defaultRuleAssignee: parsedDefaults });
+  };
+  return (
+    <Section id="assignees" title="Assignees and rules" intro="The people tickets are assigned to, and the rules the help-desk engine will apply (kept as JSON until the rules editor comes).">
+      <form onSubmit={submit} noValidate>
+        <FormError errors={errors[''] ? { '': errors[''] } : {}} />
+        <Field label="Who can be assigned" htmlFor="s-assignee-type" errors={errors.assignees}>
+          <select id="s-assignee-type" value={type} onChange={(e) => setType(e.target.value)}>
+            <option value="customAssignee">A list of people (below)</option>
+            <option value="teamsOwner">The team's owners</option>
+          </select>
+        </Field>
+        <Field label="Assignees" htmlFor="s-assignees">
+          <PeoplePicker id="s-assignees" label="Assignees" value={peoples} onChange={setPeoples} people={people} />
+        </Field>
+        <Field label="Automatic assignment" as="fieldset">
+          <Toggle id="s-auto-assign" checked={auto} onChange={setAuto} label="Assign new tickets automatically by the rules" />
+        </Field>
+        <div className="form-columns">
+          <JsonList id="s-rules" label="Assignment rules (JSON)" value={rules} onChange={setRules} errors={errors.assigneeRules} hint="An array of rule objects." />
+          <JsonList id="s-default-rule" label="Default rule (JSON)" value={defaults} onChange={setDefaults} errors={errors.defaultRuleAssignee} hint="Applied when no rule matches." />
+        </div>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            Save assignment settings
+          </button>
+        </div>
+      </form>
+    </Section>
+  );
+}
+
+// ---------------------------------------------------------------- idle tickets
+
+function IdleSection() {
+  const { instance, people } = useApp();
+  const { save, errors, busy } = useSettingsSave();
+  const [autoAssign, setAutoAssign] = useState(instance.isAutoAssignIdleTickets);
+  const [days, setDays] = useState(instance.dayBeforeTicketsIdle === null ? '' : String(instance.dayBeforeTicketsIdle));
+  const [assignTo, setAssignTo] = useState<User[]>(instance.idleTicketAssignedTo);
+  const [notifyIdle, setNotifyIdle] = useState(instance.isNotifyIdleTicket);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void save({ isAutoAssignIdleTickets: autoAssign, dayBeforeTicketsIdle: days.trim() ? Number(days) : null, idleTicketAssignedTo: assignTo, isNotifyIdleTicket: notifyIdle });
+  };
+  return (
+    <Section id="idle" title="Idle tickets" intro="A ticket with no interaction for a number of days is idle.">
+      <form onSubmit={submit} noValidate>
+        <FormError errors={errors[''] ? { '': errors[''] } : {}} />
+        <Field label="Days without interaction before a ticket is idle" htmlFor="s-idle-days" errors={errors.dayBeforeTicketsIdle}>
+          <input id="s-idle-days" type="number" min={1} max={365} value={days} onChange={(e) => setDays(e.target.value)} />
+        </Field>
+        <Field label="Notify" as="fieldset">
+          <Toggle id="s-idle-notify" checked={notifyIdle} onChange={setNotifyIdle} label="Notify about idle tickets" />
+        </Field>
+        <Field label="Reassign" as="fieldset">
+          <Toggle id="s-idle-assign" checked={autoAssign} onChange={setAutoAssign} label="Assign idle tickets automatically" />
+        </Field>
+        <Field label="Assign idle tickets to" htmlFor="s-idle-to" errors={errors.idleTicketAssignedTo}>
+          <PeoplePicker id="s-idle-to" label="Assign idle tickets to" value={assignTo} onChange={setAssignTo} people={people} />
+        </Field>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            Save idle-ticket settings
+          </button>
+        </div>
+      </form>
+    </Section>
+  );
+}

@@ -1,0 +1,437 @@
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { Field, PriorityBadge, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
+import { customFieldText } from '../components/custom-field.js';
+import { TicketForm } from '../components/ticket-form.js';
+import { api, ApiError, browserTimezone, errorMessage, query } from '../lib/api.js';
+import { useApp } from '../lib/app-context.js';
+import { formatDate, formatDateTime, formatUser } from '../lib/format.js';
+import { Link } from '../lib/router.js';
+import { NEXT_STATUSES, RESOLUTION_LABELS, RESOLUTIONS, type Activity, type CustomField, type Resolution, type Status, type TagCategory, type Ticket, type User } from '../lib/types.js';
+
+/** One ticket: every field, its history, and everything an agent does to it. */
+export function TicketPage({ id }: { id: string }) {
+  const { instance, session, notify } = useApp();
+  const [ticket, setTicket] = useState<Ticket | null>(null);
+  const [activities, setActivities] = useState<Activity[] | null>(null);
+  const [error, setError] = useState('');
+  const [editing, setEditing] = useState(false);
+  const path = `/tickets/${encodeURIComponent(id)}`;
+
+  const loadActivities = useCallback(async () => setActivities((await api<{ items: Activity[] }>(`${path}/activities`)).items), [path]);
+  useEffect(() => {
+    api<{ item: Ticket }>(`${path}${query({ timezone: browserTimezone() })}`)
+      .then((r) => setTicket(r.item))
+      .catch((e) => setError(e instanceof ApiError && e.status === 404 ? `There is no ticket ${id}.` : errorMessage(e)));
+    loadActivities().catch((e) => setError(errorMessage(e)));
+  }, [path, id, loadActivities]);
+  useEffect(() => {
+    if (ticket) document.title = `#${ticket.ticketId} ${ticket.title} · Ticketing`;
+    return () => {
+      document.title = 'Ticketing';
+    };
+  }, [ticket]);
+
+  const changed = (item: Ticket, message?: string) => {
+    setTicket(item);
+    if (message) notify(message);
+    loadActivities().catch(() => undefined);
+  };
+
+  if (error)
+    return (
+      <div className="page narrow">
+        <div className="alert error" role="alert">
+          {error}
+        </div>
+        <Link href="/tickets">Back to the desk</Link>
+      </div>
+    );
+  if (!ticket) return <Spinner label="Loading the ticket…" />;
+
+  const ticketPath = `/tickets/${ticket.id}`;
+  return (
+    <div className="page ticket-page">
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link href="/tickets">Desk</Link> <span aria-hidden="true">›</span> <span aria-current="page">#{ticket.ticketId}</span>
+      </nav>
+      <header className="ticket-head">
+        <h1>
+          <span className="muted">#{ticket.ticketId}</span> {ticket.title}
+        </h1>
+        <div className="badges">
+          <StatusBadge status={ticket.status} />
+          <PriorityBadge priority={ticket.priority} />
+          {ticket.resolution && <span className="badge">{RESOLUTION_LABELS[ticket.resolution]}</span>}
+          {ticket.isFrtEscalated && <span className="badge escalated">First response escalated</span>}
+          {ticket.isRtEscalated && <span className="badge escalated">Resolution escalated</span>}
+        </div>
+        {!editing && (
+          <button type="button" onClick={() => setEditing(true)}>
+            Edit ticket
+          </button>
+        )}
+      </header>
+
+      {editing ? (
+        <section className="card" aria-label="Edit ticket">
+          <h2>Edit ticket</h2>
+          <TicketForm
+            ticket={ticket}
+            submitLabel="Save changes"
+            onCancel={() => setEditing(false)}
+            onSubmit={async (updates) => {
+              if (Object.keys(updates).length === 0) return setEditing(false);
+              const r = await api<{ item: Ticket }>(`${ticketPath}${query({ timezone: browserTimezone() })}`, { method: 'PUT', body: { updates, user: session.user } });
+              setEditing(false);
+              changed(r.item, 'Ticket saved');
+            }}
+          />
+        </section>
+      ) : (
+        <div className="ticket-layout">
+          <div className="ticket-main">
+            <section className="card" aria-labelledby="t-description">
+              <h2 id="t-description">Description</h2>
+              {ticket.description ? <div className="prose">{ticket.description}</div> : <p className="muted">No description.</p>}
+            </section>
+            <section className="card" aria-labelledby="t-activity">
+              <h2 id="t-activity">Activity</h2>
+              {activities === null ? <Spinner /> : <Timeline activities={activities} fields={instance.customFields} />}
+              <CommentForm ticketPath={ticketPath} onAdded={() => changed(ticket, 'Comment added')} />
+            </section>
+          </div>
+          <div className="ticket-side">
+            <StatusPanel ticket={ticket} onChanged={(t) => changed(t, `Status changed to ${t.status}`)} />
+            <AssignPanel ticket={ticket} onChanged={(t) => changed(t, t.assignee ? `Assigned to ${t.assignee.name}` : 'Unassigned')} />
+            <Details ticket={ticket} />
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Details({ ticket }: { ticket: Ticket }) {
+  const { instance, tagCategories } = useApp();
+  const fields = instance.customFields.filter((f) => !f.deleted || ticket.customFields[f.id] !== undefined);
+  const row = (label: string, value: ReactNode) => (
+    <>
+      <dt>{label}</dt>
+      <dd>{value === '' || value === null || value === undefined ? <span className="muted">—</span> : value}</dd>
+    </>
+  );
+  return (
+    <section className="card" aria-labelledby="t-details">
+      <h2 id="t-details">Details</h2>
+      <dl className="details">
+        {row('Requestor', <Person user={ticket.requestor} />)}
+        {row('Assignee', ticket.assignee ? <Person user={ticket.assignee} /> : '')}
+        {row('Priority', ticket.priority)}
+        {row('Expected date', formatDate(ticket.expectedDate))}
+        {row(
+          'Tags',
+          ticket.tags.length ? (
+            <span className="chips">
+              {ticket.tags.map((t) => (
+                <TagChip key={`${t.tagCategoryId}_${t.text}`} tag={t} categories={tagCategories} />
+              ))}
+            </span>
+          ) : (
+            ''
+          ),
+        )}
+        {fields.map((f) => (
+          <CustomFieldRow key={f.id} field={f} value={ticket.customFields[f.id]} />
+        ))}
+        {row('Resolution', ticket.resolution ? RESOLUTION_LABELS[ticket.resolution] : '')}
+        {row('Resolution comment', ticket.lastResolutionComment ?? '')}
+        {row('Created', `${formatDateTime(ticket.createdOn)} by ${ticket.createdBy.name}`)}
+        {row('Last updated', `${formatDateTime(ticket.lastUpdatedOn)} by ${ticket.lastUpdatedBy.name}`)}
+        {row('Last interaction', formatDateTime(ticket.lastInteraction))}
+        {row('First response', formatDateTime(ticket.firstResponseOn))}
+        {row('First resolved', formatDateTime(ticket.firstResolutionOn))}
+        {row('Last resolved', formatDateTime(ticket.lastResolutionOn))}
+        {row('Id', <code className="small">{ticket.id}</code>)}
+      </dl>
+    </section>
+  );
+}
+
+function Person({ user }: { user: User }) {
+  return (
+    <>
+      <div>{user.name}</div>
+      <div className="muted small">{user.email}</div>
+    </>
+  );
+}
+
+function CustomFieldRow({ field, value }: { field: CustomField; value: unknown }) {
+  const text = customFieldText(field, value);
+  return (
+    <>
+      <dt>
+        {field.name}
+        {field.deleted && <span className="muted"> (deleted)</span>}
+      </dt>
+      <dd className={field.type === 'textArea' ? 'prose' : undefined}>{text || <span className="muted">—</span>}</dd>
+    </>
+  );
+}
+
+function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Ticket) => void }) {
+  const { session } = useApp();
+  const next = NEXT_STATUSES[ticket.status];
+  const [status, setStatus] = useState<Status | ''>('');
+  const [resolution, setResolution] = useState<Resolution | ''>('');
+  const [comment, setComment] = useState('');
+  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    setStatus('');
+    setResolution('');
+    setComment('');
+    setErrors({});
+  }, [ticket.status]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!status) return setErrors({ status: ['Choose the new status'] });
+    if (status === 'Resolved' && !resolution) return setErrors({ resolution: ['A resolved ticket needs a resolution'] });
+    setBusy(true);
+    setErrors({});
+    try {
+      const r = await api<{ item: Ticket }>(`/tickets/${ticket.id}/status`, {
+        method: 'PUT',
+        body: { status, ...(status === 'Resolved' ? { resolution } : {}), ...(comment.trim() ? { comment } : {}), user: session.user },
+      });
+      onChanged(r.item);
+    } catch (e) {
+      const byField: Record<string, string[]> = {};
+      if (e instanceof ApiError && e.errors.length) for (const fe of e.errors) (byField[fe.path.includes('resolution') ? 'resolution' : fe.path.includes('comment') ? 'comment' : 'status'] ??= []).push(fe.message);
+      else byField.status = [errorMessage(e)];
+      setErrors(byField);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const verb: Record<Status, string> = { Open: 'Open', Started: 'Start', Resolved: 'Resolve', Closed: 'Close', Reopened: 'Reopen' };
+  return (
+    <section className="card" aria-labelledby="t-status">
+      <h2 id="t-status">Status</h2>
+      <form onSubmit={submit} noValidate>
+        <Field label="New status" errors={errors.status} as="fieldset">
+          <div className="segmented">
+            {next.map((s) => (
+              <label key={s} className={status === s ? 'on' : undefined}>
+                <input type="radio" name="new-status" value={s} checked={status === s} onChange={() => setStatus(s)} />
+                {verb[s]}
+              </label>
+            ))}
+          </div>
+        </Field>
+        {status === 'Resolved' && (
+          <Field label="Resolution" htmlFor="t-resolution" errors={errors.resolution} required>
+            <select id="t-resolution" value={resolution} onChange={(e) => setResolution(e.target.value as Resolution)} aria-invalid={!!errors.resolution || undefined}>
+              <option value="">Choose…</option>
+              {RESOLUTIONS.map((r) => (
+                <option key={r} value={r}>
+                  {RESOLUTION_LABELS[r]}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
+        {status && (
+          <>
+            <Field label="Comment (optional)" htmlFor="t-status-comment" errors={errors.comment}>
+              <textarea id="t-status-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
+            </Field>
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? 'Saving…' : `${verb[status]} ticket`}
+            </button>
+          </>
+        )}
+      </form>
+    </section>
+  );
+}
+
+function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Ticket) => void }) {
+  const { session, people } = useApp();
+  const [who, setWho] = useState<User | null>(ticket.assignee);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setWho(ticket.assignee), [ticket.assignee]);
+  const assign = async (assignee: User | null) => {
+    setBusy(true);
+    setError('');
+    try {
+      const r = await api<{ item: Ticket }>(`/tickets/${ticket.id}`, { method: 'PUT', body: { updates: { assignee }, user: session.user } });
+      onChanged(r.item);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const isMe = ticket.assignee?.email.toLowerCase() === session.user.email.toLowerCase();
+  return (
+    <section className="card" aria-labelledby="t-assign">
+      <h2 id="t-assign">Assignment</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (JSON.stringify(who) !== JSON.stringify(ticket.assignee)) void assign(who);
+        }}
+      >
+        <Field label="Assignee" htmlFor="t-assignee" errors={error ? [error] : undefined}>
+          <UserInput id="t-assignee" value={who} onChange={setWho} people={people} />
+        </Field>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            Assign
+          </button>
+          {!isMe && (
+            <button type="button" disabled={busy} onClick={() => void assign(session.user)}>
+              Assign to me
+            </button>
+          )}
+          {ticket.assignee && (
+            <button type="button" disabled={busy} onClick={() => void assign(null)}>
+              Unassign
+            </button>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function CommentForm({ ticketPath, onAdded }: { ticketPath: string; onAdded: () => void }) {
+  const { session } = useApp();
+  const [comment, setComment] = useState('');
+  const [isPrivate, setPrivate] = useState(false);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!comment.trim()) return setError('Write something first');
+    setBusy(true);
+    setError('');
+    try {
+      await api(`${ticketPath}/comments`, { method: 'POST', body: { comment, isPrivate, user: session.user } });
+      setComment('');
+      setPrivate(false);
+      onAdded();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className={`comment-form${isPrivate ? ' private' : ''}`} onSubmit={submit} noValidate>
+      <Field label={isPrivate ? 'Private note' : 'Comment'} htmlFor="t-comment" errors={error ? [error] : undefined}>
+        <textarea
+          id="t-comment"
+          rows={3}
+          value={comment}
+          onChange={(e) => setComment(e.target.value)}
+          placeholder={isPrivate ? 'Only agents see private notes' : 'Reply or add information'}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
+          }}
+        />
+      </Field>
+      <div className="actions">
+        <label className="check">
+          <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} />
+          Private note (never sent to the requestor)
+        </label>
+        <button type="submit" className="primary" disabled={busy}>
+          {isPrivate ? 'Add private note' : 'Add comment'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const FIELD_LABELS: Record<string, string> = {
+  title: 'the title',
+  description: 'the description',
+  priority: 'the priority',
+  requestor: 'the requestor',
+  assignee: 'the assignee',
+  expectedDate: 'the expected date',
+  tags: 'the tags',
+};
+
+function describeValue(field: string, value: unknown, fields: CustomField[], categories: TagCategory[]): string {
+  if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return 'nothing';
+  const custom = fields.find((f) => f.id === field || `customFields.${f.id}` === field || `customFields/${f.id}` === field);
+  if (custom) return customFieldText(custom, value) || 'nothing';
+  if (field === 'expectedDate' && typeof value === 'string') return formatDate(value);
+  if (field === 'tags' && Array.isArray(value))
+    return value.map((t: { tagCategoryId?: string; text?: string }) => `${categories.find((c) => c.id === t.tagCategoryId)?.text ?? '?'}: ${t.text}`).join(', ');
+  if (typeof value === 'object' && value !== null && 'email' in value) return formatUser(value as User);
+  if (typeof value === 'string') return value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  return JSON.stringify(value);
+}
+
+function Timeline({ activities, fields }: { activities: Activity[]; fields: CustomField[] }) {
+  const { tagCategories } = useApp();
+  if (activities.length === 0) return <p className="muted">Nothing has happened yet.</p>;
+  return (
+    <ol className="timeline">
+      {activities.map((a) => {
+        const when = (
+          <time dateTime={a.createdOn} className="muted small">
+            {formatDateTime(a.createdOn)}
+          </time>
+        );
+        const who = <strong>{a.user.name || a.user.email}</strong>;
+        if (a.type === 'comment') {
+          return (
+            <li key={a.id} className={`event comment${a.isPrivate ? ' private' : ''}`}>
+              <div className="event-head">
+                {who} {a.isPrivate ? 'added a private note' : 'commented'} {a.isPrivate && <span className="badge private">Private</span>} {when}
+              </div>
+              <div className="prose">{a.comment}</div>
+            </li>
+          );
+        }
+        if (a.type === 'statusChange') {
+          return (
+            <li key={a.id} className="event status">
+              <div className="event-head">
+                {who} changed the status from <StatusBadge status={String(a.from)} /> to <StatusBadge status={String(a.to)} />
+                {a.resolution ? ` (${RESOLUTION_LABELS[a.resolution as Resolution] ?? a.resolution})` : ''} {when}
+              </div>
+              {a.comment && <div className="prose">{a.comment}</div>}
+            </li>
+          );
+        }
+        if (a.type === 'fieldChange' && a.field) {
+          const custom = fields.find((f) => a.field === f.id || a.field === `customFields.${f.id}` || a.field === `customFields/${f.id}`);
+          const label = custom ? `“${custom.name}”` : (FIELD_LABELS[a.field] ?? a.field);
+          return (
+            <li key={a.id} className="event field">
+              <div className="event-head">
+                {who} changed {label} from <em>{describeValue(a.field, a.from, fields, tagCategories)}</em> to <em>{describeValue(a.field, a.to, fields, tagCategories)}</em> {when}
+              </div>
+            </li>
+          );
+        }
+        return (
+          <li key={a.id} className={`event other${/escalat/i.test(a.type) ? ' escalation' : ''}`}>
+            <div className="event-head">
+              {who} · {a.type.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} {when}
+            </div>
+            {a.comment && <div className="prose">{a.comment}</div>}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
