@@ -18,6 +18,8 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** How often the scheduler looks for due jobs (SLA escalation, idle tickets, alerts). */
   readonly jobsPollMs: number;
+  /** Server processes to run (PostgreSQL only); 1 runs in this process. */
+  readonly workers: number;
 }
 
 export class ConfigError extends Error {}
@@ -59,5 +61,6 @@ export function loadConfig(env: Env = process.env): Config {
     sqliteSynchronous: synchronous,
     publicUrl: text(env, 'PUBLIC_URL'),
     jobsPollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 3_600_000),
+    workers: integer(env, 'WORKERS', 1, 1, 64),
   });
 }

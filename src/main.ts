@@ -1,16 +1,26 @@
+import cluster from 'node:cluster';
 import type { FastifyRequest } from 'fastify';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { redactUrl } from './http/redact.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { Scheduler } from './jobs/scheduler.js';
-import { InstancesService } from './services/instances.service.js';
+import { InstancesService, type CreatedInstance } from './services/instances.service.js';
 import { TicketsService } from './services/tickets.service.js';
-import { openMigratedStore } from './store/db.js';
+import { openMigratedStore, type Store } from './store/db.js';
 
-/** Wiring only: config -> store -> services -> http. */
-async function main(): Promise<void> {
-  const config = loadConfig();
+/** Wiring only: config -> store -> services -> http (+ the scheduler), or a supervisor of workers. */
+
+interface Bootstrapped {
+  store: Store;
+  instances: InstancesService;
+  tokenSecret: string;
+  admin: { hash: string; generated?: string };
+  created: CreatedInstance | undefined;
+}
+
+/** Migrations, shared secrets and the first-start "Default" instance: safe from any process. */
+async function bootstrap(config: Config): Promise<Bootstrapped> {
   const store = await openMigratedStore(config.databaseUrl, { synchronous: config.sqliteSynchronous });
   const instances = new InstancesService({
     store,
@@ -18,9 +28,36 @@ async function main(): Promise<void> {
   });
   const tokenSecret = await instances.ensureTokenSecret(config.tokenSecret);
   const admin = await instances.ensureAdminToken(config.adminToken);
+  const created = await instances.ensureDefaultInstance();
+  return { store, instances, tokenSecret, admin, created };
+}
+
+function publicUrl(config: Config, port: number): string {
+  return config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+}
+
+/** Secrets are printed once, to the terminal, never through the logger. */
+function printBanner(url: string, where: string, boot: Pick<Bootstrapped, 'admin' | 'created'>, workers: number): void {
+  const lines = [`Ticketing is listening on ${url} (${where}${workers > 1 ? `, ${workers} workers` : ''})`, `  Web app:  ${url}/`, `  API docs: ${url}/api/docs`];
+  if (boot.admin.generated) lines.push('', 'ADMIN_TOKEN was not set; generated one (shown only now, keep it safe):', `  ADMIN_TOKEN=${boot.admin.generated}`);
+  if (boot.created) {
+    lines.push(
+      '',
+      `Created the instance "Default" (${boot.created.instance.id}). Its keys are shown only now:`,
+      `  primary key:   ${boot.created.primaryKey}`,
+      `  secondary key: ${boot.created.secondaryKey}`,
+      '',
+      `Try: curl "${url}/api/v1/instance?key=${boot.created.primaryKey}"`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** One server process: HTTP and the scheduler. Returns the port it listens on. */
+async function serve(config: Config, boot: Bootstrapped): Promise<number> {
+  const { store, instances, tokenSecret, admin } = boot;
   const tickets = new TicketsService({ store, tokenSecret });
   const rateLimit = await createRateLimiter({ config, store });
-
   const app = await buildApp({
     store,
     tickets,
@@ -37,29 +74,9 @@ async function main(): Promise<void> {
       },
     },
   });
-
-  const created = await instances.ensureDefaultInstance();
   await app.listen({ port: config.port, host: config.host });
   const scheduler = new Scheduler({ store, log: app.log, pollMs: config.jobsPollMs });
   scheduler.start();
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
-
-  // Secrets are printed once, to the terminal, never through the logger.
-  const lines = [`Ticketing is listening on ${url} (${store.description})`, `  Web app:  ${url}/`, `  API docs: ${url}/api/docs`];
-  if (admin.generated) lines.push('', 'ADMIN_TOKEN was not set; generated one (shown only now, keep it safe):', `  ADMIN_TOKEN=${admin.generated}`);
-  if (created) {
-    lines.push(
-      '',
-      `Created the instance "Default" (${created.instance.id}). Its keys are shown only now:`,
-      `  primary key:   ${created.primaryKey}`,
-      `  secondary key: ${created.secondaryKey}`,
-      '',
-      `Try: curl "${url}/api/v1/instance?key=${created.primaryKey}"`,
-    );
-  }
-  process.stdout.write(`${lines.join('\n')}\n`);
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -68,12 +85,60 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     await scheduler.stop();
     await app.close();
-    await rateLimit?.close?.();
+    await rateLimit.close?.();
     await store.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : config.port;
+}
+
+/**
+ * WORKERS=N: the primary migrates and bootstraps once, then forks N server processes that share
+ * the port (node:cluster) and the PostgreSQL store, and replaces any that dies.
+ */
+async function supervise(config: Config): Promise<void> {
+  if (config.databaseUrl.startsWith('sqlite') || !/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
+    throw new ConfigError('WORKERS > 1 needs PostgreSQL (DATABASE_URL=postgres://…): SQLite has a single writer process');
+  }
+  if (config.port === 0) throw new ConfigError('WORKERS > 1 needs a fixed PORT (the workers share it)');
+  const boot = await bootstrap(config);
+  const where = boot.store.description;
+  await boot.store.close();
+  let stopping = false;
+  let announced = false;
+  const fork = () => cluster.fork();
+  cluster.on('listening', () => {
+    if (announced) return;
+    announced = true;
+    printBanner(publicUrl(config, config.port), where, boot, config.workers);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    fork();
+  });
+  for (let i = 0; i < config.workers; i++) fork();
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 10_000).unref();
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) return supervise(config);
+  const boot = await bootstrap(config);
+  const port = await serve(config, boot);
+  if (cluster.isPrimary) printBanner(publicUrl(config, port), boot.store.description, boot, 1);
 }
 
 main().catch((error: unknown) => {

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresUrl, requestor } from '../helpers.js';
@@ -111,6 +113,64 @@ describe.skipIf(!postgresUrl)('two server processes on one PostgreSQL database',
     }
     const events = await json(await fetch(`${servers[0].url}/api/v1/instance/events?key=${key}&limit=100`));
     expect(events.items.filter((e: { type: string }) => e.type === 'sla.firstResponseBreached')).toHaveLength(10);
+  });
+
+  it('WORKERS=2 serves one port from two processes and loses no acknowledged write when one is killed', { timeout: 180_000 }, async () => {
+    const databaseUrl = await freshPostgresDatabase(postgresUrl!, 'ticketing_workers');
+    cleanups.push(() => dropPostgresDatabase(databaseUrl));
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const server = await startServer({ DATABASE_URL: databaseUrl, WORKERS: '2', PORT: String(port), RATE_LIMIT_MAX: '100000', LOG_LEVEL: 'warn' });
+    cleanups.push(() => server.stop('SIGTERM'));
+    const key = /primary key:\s+(\S+)/.exec(server.output())![1]!;
+    const workers = () =>
+      execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((pid) => pid > 0);
+    await expect.poll(() => workers().length, { timeout: 60_000 }).toBe(2);
+
+    const acknowledged: { id: string; ticketId: number }[] = [];
+    let stop = false;
+    let n = 0;
+    const writers = Array.from({ length: 8 }, async () => {
+      while (!stop) {
+        try {
+          const response = await fetch(`${server.url}/api/v1/tickets?key=${key}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', connection: 'close' },
+            body: JSON.stringify({ ticket: { title: `worker ticket ${n++}`, requestor }, user: requestor }),
+            // A connection handed to the worker as it died never answers: give up on it.
+            signal: AbortSignal.timeout(5000),
+          });
+          if (response.status === 201) acknowledged.push((await json(response)).item);
+        } catch {
+          // a connection to the killed worker: not acknowledged
+        }
+      }
+    });
+    while (acknowledged.length < 60) await new Promise((r) => setTimeout(r, 10));
+
+    process.kill(workers()[0]!, 'SIGKILL');
+    const killedAt = acknowledged.length;
+    while (acknowledged.length < killedAt + 60) await new Promise((r) => setTimeout(r, 10));
+    stop = true;
+    await Promise.all(writers);
+
+    for (const ticket of acknowledged) {
+      const response = await fetch(`${server.url}/api/v1/tickets/${ticket.id}?key=${key}`);
+      expect(response.status).toBe(200);
+    }
+    const numbers = acknowledged.map((t) => t.ticketId).sort((a, b) => a - b);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    const all = await json(await fetch(`${server.url}/api/v1/tickets?key=${key}&orderBy=ticketId&limit=1000&select=ticketId`));
+    expect(all.items.map((t: { ticketId: number }) => t.ticketId)).toEqual(Array.from({ length: all.items.length }, (_, i) => i + 1));
+    // The supervisor replaced the killed worker.
+    await expect.poll(() => workers().length, { timeout: 30_000 }).toBe(2);
   });
 
   it('numbers tickets without duplicates or gaps under concurrent creates through both', async () => {
