@@ -127,9 +127,17 @@ export async function findTicketBySeq(db: Tx, dialect: StoreDialect, instanceId:
   return row && toTicket(row);
 }
 
+/**
+ * Writes only the columns that changed: the store then touches only the indexes (and, on
+ * SQLite, the full-text triggers) of those columns. A comment moves lastInteraction only.
+ */
 export async function updateTicket(db: Tx, instanceId: string, seq: number, before: StoredTicket, after: StoredTicket): Promise<void> {
-  const { instance_id: _i, id: _id, ticket_number: _n, ...columns } = toColumns(instanceId, after);
-  await db.updateTable('tickets').set(columns).where('instance_id', '=', instanceId).where('seq', '=', seq).execute();
+  const old = toColumns(instanceId, before);
+  const next = toColumns(instanceId, after);
+  const changed = Object.fromEntries(Object.entries(next).filter(([column, value]) => old[column as keyof typeof old] !== value));
+  if (Object.keys(changed).length > 0) {
+    await db.updateTable('tickets').set(changed).where('instance_id', '=', instanceId).where('seq', '=', seq).execute();
+  }
   if (JSON.stringify(before.tags) !== JSON.stringify(after.tags)) {
     await db.deleteFrom('ticket_tags').where('instance_id', '=', instanceId).where('ticket_seq', '=', seq).execute();
     await insertTicketTags(db, instanceId, seq, after);
