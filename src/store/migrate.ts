@@ -3,11 +3,13 @@ import type { StoreDialect } from './dialect.js';
 import type { Db } from './schema.js';
 import { initialSchema, runStatements } from './migrations/001-initial.js';
 import { engineSchema } from './migrations/002-engine.js';
+import { filteredListSchema } from './migrations/003-filtered-lists.js';
 
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001-initial': { up: (db) => runStatements(db as Db, initialSchema(dialect)) },
     '002-engine': { up: (db) => runStatements(db as Db, engineSchema(dialect)) },
+    '003-filtered-lists': { up: (db) => runStatements(db as Db, filteredListSchema()) },
   };
 }
 

@@ -219,8 +219,9 @@ export async function listTickets(
   const desc = order.direction === 'DESC';
   const where = (eb: ExpressionBuilder<Database & { t: TicketsTable }, 't'>) => {
     const and: Expression<SqlBool>[] = [eb('t.instance_id', '=', instanceId)];
-    if (filters.status) and.push(eb('t.status', 'in', filters.status));
-    if (filters.priority) and.push(eb('t.priority', 'in', filters.priority));
+    // Ranks, not names: the (status_rank, priority_rank, last_interaction) index serves them.
+    if (filters.status) and.push(eb('t.status_rank', 'in', filters.status.map(statusRank)));
+    if (filters.priority) and.push(eb('t.priority_rank', 'in', filters.priority.map(priorityRank)));
     if (filters.title) and.push(sql<SqlBool>`t.title_sort LIKE ${`1%${escapeLike(filters.title.toLowerCase())}%`} ESCAPE '\\'`);
     if (filters.tags) {
       const keys = filters.tags;
