@@ -3,7 +3,8 @@
  * Takes the README's screenshots of the web app (docs/screenshots/*.png): starts a server on a
  * throw-away SQLite file, fills it with a small help desk through the API, signs in with
  * Debian's Chromium (playwright-core) and photographs the desk, a ticket, the new-ticket form,
- * settings and the overview, on a laptop and on a phone.
+ * settings (with the SLA policy and the assignment rules), the overview and its alerts, on a
+ * laptop and on a phone.
  *
  *   node scripts/screenshots.mjs            (needs /usr/bin/chromium: apt-get install chromium)
  */
@@ -25,7 +26,7 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 const dir = mkdtempSync(join(tmpdir(), 'ticketing-shots-'));
 const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
   cwd: root,
-  env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'shots.db')}`, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_MAX: '100000', LOG_LEVEL: 'warn' },
+  env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'shots.db')}`, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_MAX: '100000', LOG_LEVEL: 'warn', JOBS_POLL_MS: '100' },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 let output = '';
@@ -96,6 +97,16 @@ await call('PUT', '/instance', {
 const area = (await call('POST', '/tags', { text: 'Area', color: '#2456c7', tags: [{ text: 'Network' }, { text: 'Email' }, { text: 'Hardware' }, { text: 'Accounts' }] })).item;
 const kind = (await call('POST', '/tags', { text: 'Kind', color: '#b54708', tags: [{ text: 'Incident' }, { text: 'Request' }, { text: 'Question' }] })).item;
 await call('POST', '/tags', { text: 'Site', color: '#067647', tags: [{ text: 'Paris' }, { text: 'Seattle' }] });
+// Assignment rules: unassigned tickets about hardware go to Nestor, network ones to Alex and Lee in turn.
+await call('PUT', '/instance', {
+  isAutomaticAssignTickets: true,
+  assigneeRules: [
+    { id: 'rule-network', name: 'Network', conditions: { tags: [`${area.id}_Network`], priority: ['Urgent', 'Important'] }, assignees: [people.alex, people.lee], mode: 'roundRobin' },
+    { id: 'rule-hardware', name: 'Hardware and printers', conditions: { tags: [`${area.id}_Hardware`], titleContains: ['printer', 'monitor', 'badge'] }, assignees: [people.nestor], mode: 'single' },
+  ],
+  defaultRuleAssignee: [{ assignees: [people.megan] }],
+  alertNotification: { enabled: true, daysBeforeExpectedDate: 1, whenOverdue: true },
+});
 
 const opt = (field, text) => field.options.find((o) => o.text === text).id;
 const seeds = [
@@ -149,6 +160,33 @@ await call('PUT', `/tickets/${featured.id}`, {
 await call('POST', `/tickets/${featured.id}/comments`, { comment: 'Seen on two other laptops with the same driver version. Escalating to the network team.', isPrivate: true, user: people.alex });
 await call('POST', `/tickets/${featured.id}/comments`, { comment: 'It happens again right now, if you want to look.', user: people.adele });
 
+// SLA: first a policy whose Urgent resolution target has already passed, so the two open Urgent
+// tickets escalate (and go to the breach assignee), then the real policy the screenshots show.
+const slaPolicy = {
+  enabled: true,
+  timeZone: 'Europe/Paris',
+  workingDays: [1, 2, 3, 4, 5],
+  workingHours: { start: '09:00', end: '18:00' },
+  holidays: ['2026-12-25', '2027-01-01', '2027-05-01'],
+  targets: {
+    Low: { firstResponseMinutes: 960, resolutionMinutes: 4320 },
+    Medium: { firstResponseMinutes: 480, resolutionMinutes: 2160 },
+    Important: { firstResponseMinutes: 240, resolutionMinutes: 1080 },
+    Urgent: { firstResponseMinutes: 60, resolutionMinutes: 480 },
+  },
+  breachAssignees: [people.lee],
+};
+await call('PUT', '/instance', {
+  sla: { ...slaPolicy, timeZone: 'UTC', workingDays: [1, 2, 3, 4, 5, 6, 7], workingHours: { start: '00:00', end: '24:00' }, targets: { Urgent: { firstResponseMinutes: 0, resolutionMinutes: 0 } } },
+});
+for (let i = 0; ; i++) {
+  const { items } = await call('GET', '/tickets?priority=Urgent&isRtEscalated=true&select=id');
+  if (items.length >= 2) break;
+  if (i > 100) throw new Error('the Urgent tickets did not escalate');
+  await new Promise((r) => setTimeout(r, 100));
+}
+await call('PUT', '/instance', { sla: slaPolicy });
+
 // ---------------------------------------------------------------- photographs
 mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -177,13 +215,25 @@ try {
 
   await page.goto(`${base}/settings`);
   await page.getByRole('heading', { name: 'Custom fields' }).waitFor();
-  await page.screenshot({ path: join(out, 'settings.png'), fullPage: true });
+  await page.screenshot({ path: join(out, 'settings.png') });
   console.log('docs/screenshots/settings.png');
+  // Sections on their own: the sticky top bar would cover their top edge.
+  await page.evaluate(() => (document.querySelector('.topbar').style.position = 'static'));
+  await page.locator('#sla').screenshot({ path: join(out, 'settings-sla.png') });
+  console.log('docs/screenshots/settings-sla.png');
+  await page.locator('#assignees').screenshot({ path: join(out, 'settings-rules.png') });
+  console.log('docs/screenshots/settings-rules.png');
+  await page.evaluate(() => (document.querySelector('.topbar').style.position = ''));
 
   await page.goto(`${base}/overview`);
   await page.getByRole('heading', { name: /Created and resolved/ }).waitFor();
   await page.screenshot({ path: join(out, 'overview.png'), fullPage: true });
   console.log('docs/screenshots/overview.png');
+
+  await page.goto(`${base}/overview/alerts`);
+  await page.locator('table.alerts tbody tr').first().waitFor();
+  await page.screenshot({ path: join(out, 'alerts.png') });
+  console.log('docs/screenshots/alerts.png');
 
   const cookies = await laptop.cookies();
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
@@ -197,6 +247,11 @@ try {
   await small.getByRole('heading', { name: 'Activity' }).waitFor();
   await small.screenshot({ path: join(out, 'ticket-phone.png') });
   console.log('docs/screenshots/ticket-phone.png');
+  await small.goto(`${base}/settings#sla`);
+  await small.getByRole('heading', { name: 'SLA policy' }).waitFor();
+  await small.evaluate(() => document.getElementById('sla').scrollIntoView({ block: 'start' }));
+  await small.screenshot({ path: join(out, 'settings-sla-phone.png') });
+  console.log('docs/screenshots/settings-sla-phone.png');
 } finally {
   await browser.close();
 }

@@ -2,10 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { activeFilterCount, EMPTY_QUERY, formatDeskQuery, nextDay, parseDeskQuery, sortBy, toListParams } from '../web/src/lib/desk-query.js';
 import { parseUser, uniquePeople } from '../web/src/lib/format.js';
 import { changedCustomFields, errorsByField, fieldKeyOf, formLayout, missingRequired } from '../web/src/lib/forms.js';
+import {
+  alertLabel,
+  describeConditions,
+  dueHint,
+  formatSpan,
+  joinMinutes,
+  moveItem,
+  ruleDraft,
+  ruleFromDraft,
+  ruleProblems,
+  rulesErrors,
+  searchZones,
+  slaDraft,
+  slaErrors,
+  slaFromDraft,
+  splitMinutes,
+  workingDaysHint,
+} from '../web/src/lib/engine.js';
 import { countPerDay, lastDays, niceCeiling, summarizeQueue } from '../web/src/lib/overview.js';
 import type { CustomField } from '../web/src/lib/types.js';
 
-/* The web app's client logic that needs no browser: URL state, forms, overview numbers. */
+/* The web app's client logic that needs no browser: URL state, forms, overview numbers, engine settings. */
 
 describe('desk view in the URL', () => {
   it('round-trips every filter, the search and the order', () => {
@@ -145,5 +163,121 @@ describe('overview numbers', () => {
     expect(summary.byPriority).toEqual({ Low: 1, Medium: 0, Important: 0, Urgent: 1 });
     expect([summary.escalated, summary.escalatedFrt, summary.escalatedRt, summary.overdue]).toEqual([2, 2, 1, 1]);
     expect([niceCeiling(0), niceCeiling(7), niceCeiling(13), niceCeiling(200), niceCeiling(201)]).toEqual([1, 10, 20, 200, 500]);
+  });
+});
+
+describe('help-desk engine settings', () => {
+  it('edits SLA targets in hours and minutes and stores minutes', () => {
+    expect(splitMinutes(90)).toEqual({ hours: '1', minutes: '30' });
+    expect(splitMinutes(null)).toEqual({ hours: '', minutes: '' });
+    expect([joinMinutes('1', '30'), joinMinutes('', '45'), joinMinutes('0', ''), joinMinutes('', ''), joinMinutes('1.5', '')]).toEqual([90, 45, 0, null, 'Hours and minutes are whole numbers']);
+    expect(joinMinutes('9000', '')).toBe('At most 8760 hours (a year)');
+    expect(workingDaysHint(960, 480)).toBe('≈ 2 working days');
+    expect(workingDaysHint(240, 480)).toBe('');
+  });
+
+  it('round-trips a policy through the form, 24:00 included', () => {
+    const sla = {
+      enabled: true,
+      timeZone: 'Europe/Paris',
+      workingDays: [5, 1, 2],
+      workingHours: { start: '08:30', end: '24:00' },
+      holidays: ['2026-12-25', '2026-01-01'],
+      targets: { Urgent: { firstResponseMinutes: 60, resolutionMinutes: 240 }, Low: { firstResponseMinutes: null, resolutionMinutes: 2400 } },
+      breachAssignees: [{ id: 'lead-1', name: 'Lea', email: 'lea@example.com' }],
+    };
+    const draft = slaDraft(sla);
+    expect(draft).toMatchObject({ untilMidnight: true, end: '', workingDays: [1, 2, 5], holidays: ['2026-01-01', '2026-12-25'] });
+    expect(draft.targets.Urgent).toEqual({ firstResponseHours: '1', firstResponseMinutes: '0', resolutionHours: '4', resolutionMinutes: '0' });
+    const back = slaFromDraft(draft);
+    expect(back.errors).toEqual({});
+    expect(back.sla).toEqual({ ...sla, workingDays: [1, 2, 5], holidays: ['2026-01-01', '2026-12-25'] });
+    // New policies start from working hours of the given zone; numbers that are not are refused.
+    const fresh = slaDraft(null, 'Asia/Tokyo');
+    expect(fresh).toMatchObject({ enabled: false, timeZone: 'Asia/Tokyo', workingDays: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' });
+    fresh.targets.Medium = { firstResponseHours: 'x', firstResponseMinutes: '', resolutionHours: '1', resolutionMinutes: '' };
+    fresh.targets.Urgent = { firstResponseHours: '2', firstResponseMinutes: '', resolutionHours: '1', resolutionMinutes: '' };
+    expect(slaFromDraft(fresh).errors).toEqual({
+      'targets/Medium/firstResponseMinutes': ['Hours and minutes are whole numbers'],
+      'targets/Urgent/resolutionMinutes': ['Resolution cannot come before the first response'],
+    });
+  });
+
+  it('puts the server\'s SLA errors at their fields', () => {
+    expect(slaErrors([{ path: '/body/sla', message: 'unknown time zone "Mars/Base"' }])).toEqual({ timeZone: ['Unknown time zone "Mars/Base"'] });
+    expect(slaErrors([{ path: '/body/sla', message: 'working hours must end after they start' }])).toEqual({ workingHours: ['Working hours must end after they start'] });
+    expect(
+      slaErrors([
+        { path: '/body/sla/workingDays/0', message: 'must be <= 7' },
+        { path: '/body/sla/targets/Low/firstResponseMinutes', message: 'has the wrong type or value' },
+        { path: '/body/sla', message: 'has the wrong type or value' },
+      ]),
+    ).toEqual({ workingDays: ['Must be <= 7'], 'targets/Low/firstResponseMinutes': ['Has the wrong type or value'] });
+    expect(slaErrors([{ path: '/body/sla', message: 'something else' }])).toEqual({ '': ['Something else'] });
+  });
+
+  it('round-trips rules through their drafts, keeping ids and dropping empty conditions', () => {
+    const rule = {
+      id: 'r1',
+      name: 'Network',
+      conditions: { priority: ['Urgent' as const, 'Low' as const], tags: ['c1_Network'], titleContains: ['vpn', 'wifi'], requestor: ['ceo@example.com'], customFields: { f1: ['o1'] } },
+      assignees: [{ id: 'a', name: 'Ann', email: 'ann@example.com' }, { id: 'b', name: 'Ben', email: 'ben@example.com' }],
+      mode: 'roundRobin' as const,
+    };
+    const draft = ruleDraft(rule);
+    expect(draft).toMatchObject({ titleContains: 'vpn, wifi', priority: ['Low', 'Urgent'], customFields: [{ fieldId: 'f1', value: ['o1'] }] });
+    expect(ruleFromDraft(draft)).toEqual({ ...rule, conditions: { ...rule.conditions, priority: ['Low', 'Urgent'] } });
+
+    const fresh = { ...ruleDraft(), titleContains: ' printer ,, Printer, toner ', customFields: [{ fieldId: 'f2', value: [] }], assignees: [{ id: 'c', name: 'Cat', email: 'cat@example.com' }] };
+    const saved = ruleFromDraft(fresh);
+    expect(saved.id).toMatch(/^rule-/);
+    expect(saved).toMatchObject({ conditions: { titleContains: ['printer', 'toner'] }, mode: 'roundRobin' });
+    expect(saved.conditions).not.toHaveProperty('customFields');
+    expect(saved).not.toHaveProperty('name');
+    expect(ruleFromDraft({ ...fresh, titleContains: '' })).not.toHaveProperty('conditions');
+    expect(describeConditions(draft, (t) => t.split('_')[1]!, (c) => `${c.fieldId} set`)).toBe('priority Low or Urgent · tagged Network · title contains “vpn” or “wifi” · requested by ceo@example.com · f1 set');
+    expect(describeConditions(ruleDraft(), String, String)).toBe('every new ticket');
+  });
+
+  it('checks rules before saving and places the server\'s errors by rule', () => {
+    expect(ruleProblems({ ...ruleDraft(), customFields: [{ fieldId: 'f1', value: '' }, { fieldId: '', value: 'x' }] })).toEqual({
+      assignees: ['Add at least one person to assign to'],
+      customFields: ['Choose the value the field must have', 'Choose a field, or remove the condition'],
+    });
+    expect(
+      rulesErrors([
+        { path: '/body/assigneeRules/2/assignees', message: 'must NOT have fewer than 1 items' },
+        { path: '/body/assigneeRules/0/conditions/titleContains/1', message: 'must NOT have fewer than 1 characters' },
+        { path: '/body/defaultRuleAssignee/0/assignees', message: 'bad' },
+        { path: '/body/isAutomaticAssignTickets', message: 'must be boolean' },
+      ]),
+    ).toEqual({
+      rules: { 2: { assignees: ['Must NOT have fewer than 1 items'] }, 0: { titleContains: ['Must NOT have fewer than 1 characters'] } },
+      default: ['Bad'],
+      other: ['isAutomaticAssignTickets: must be boolean'],
+    });
+    expect(moveItem(['a', 'b', 'c'], 2, -1)).toEqual(['a', 'c', 'b']);
+    expect(moveItem(['a', 'b'], 0, -1)).toEqual(['a', 'b']);
+  });
+
+  it('says when an SLA target is due, overdue or missed', () => {
+    const now = Date.parse('2026-03-02T10:00:00Z');
+    expect(dueHint('2026-03-02T13:20:00Z', false, now)).toEqual({ text: 'due in 3 h 20 min', tone: 'ok', overdue: false });
+    expect(dueHint('2026-03-02T10:40:00Z', false, now)).toEqual({ text: 'due in 40 min', tone: 'warn', overdue: false });
+    expect(dueHint('2026-03-02T09:55:00Z', false, now)).toEqual({ text: 'overdue by 5 min', tone: 'danger', overdue: true });
+    expect(dueHint('2026-02-28T06:00:00Z', true, now)).toEqual({ text: 'missed by 2 d 4 h, escalated', tone: 'danger', overdue: true });
+    expect([formatSpan(20_000), formatSpan(86_400_000), formatSpan(-3_600_000)]).toEqual(['less than a minute', '1 d', '1 h']);
+    expect([alertLabel('sla.firstResponseBreached'), alertLabel('custom.kind')]).toEqual(['First response target missed', 'custom.kind']);
+  });
+
+  it('finds time zones by any part of their name', () => {
+    const zones = ['America/New_York', 'Europe/Paris', 'America/Paramaribo', 'Asia/Kolkata', 'UTC'];
+    expect(searchZones(zones, 'new york')).toEqual(['America/New_York']);
+    expect(searchZones(zones, 'par')).toEqual(['America/Paramaribo', 'Europe/Paris']);
+    expect(searchZones(zones, 'paris')).toEqual(['Europe/Paris']);
+    // A city that starts with the text comes before a region that does.
+    expect(searchZones(['America/Argentina/Buenos_Aires', 'Europe/Amsterdam'], 'am')).toEqual(['Europe/Amsterdam', 'America/Argentina/Buenos_Aires']);
+    expect(searchZones(zones, 'utc+05:30')).toEqual(['Asia/Kolkata']);
+    expect(searchZones(zones, '')).toEqual(zones);
   });
 });

@@ -9,7 +9,8 @@ import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../
 /*
  * The web app in a real browser (Debian's Chromium driven by playwright-core) against a real
  * server process on SQLite, as a person would use it: sign in, create a ticket with custom
- * fields, find it, comment, resolve, reopen, regenerate a key, add a custom field.
+ * fields, find it, comment, resolve, reopen, regenerate a key, add a custom field, set an SLA
+ * policy and an assignment rule and see the help-desk engine apply them.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -27,6 +28,7 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let newKey = '';
+  let areaId = '';
   const fields: Record<string, { id: string; options?: { id: string; text: string }[] }> = {};
 
   const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
@@ -43,7 +45,8 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
   beforeAll(async () => {
     const build = spawnSync(process.execPath, ['scripts/build-web.mjs'], { encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
-    server = await startServer({ DATABASE_URL: tempSqliteUrl(), RATE_LIMIT_MAX: '100000' });
+    // A fast scheduler poll, so an SLA breach is escalated within the test's patience.
+    server = await startServer({ DATABASE_URL: tempSqliteUrl(), RATE_LIMIT_MAX: '100000', JOBS_POLL_MS: '150' });
     keys = printedKeys(server.output());
 
     // The instance the scenario works in: custom fields, a tag category, other tickets.
@@ -58,7 +61,9 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       fields[field.name] = created.body.item;
     }
     await call('PUT', '/instance', { customFieldsLeft: [fields.Department!.id, fields['Laptop serial']!.id], customFieldsRight: [fields['Urgent customer']!.id], optionalFieldsLeft: [fields.Watchers!.id] });
-    expect((await call('POST', '/tags', { text: 'Area', color: '#2456c7', tags: [{ text: 'Network' }, { text: 'Hardware' }] })).status).toBe(201);
+    const area = await call('POST', '/tags', { text: 'Area', color: '#2456c7', tags: [{ text: 'Network' }, { text: 'Hardware' }] });
+    expect(area.status).toBe(201);
+    areaId = area.body.item.id;
     const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
     const department = { [fields.Department!.id]: [fields.Department!.options![0]!.id] };
     for (let i = 1; i <= 55; i++) {
@@ -281,6 +286,130 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     expect(await building.locator('option').allTextContents()).toEqual(['—', 'B7', 'B9']);
     const instance = (await call('GET', '/instance', undefined, newKey)).body.item;
     expect(instance.customFieldsRight.map((f: { name: string }) => f.name)).toEqual(['Urgent customer', 'Building']);
+  });
+
+  it('sets an SLA policy and due-date alerts in settings, with the server\'s errors at the field', async () => {
+    await nav('Settings').click();
+    const sla = page.locator('#sla');
+    await sla.getByRole('switch', { name: 'Apply the SLA policy' }).check();
+    // The time zone is searched by typing part of its name, and picked with the keyboard.
+    const zone = sla.getByRole('combobox', { name: 'Time zone' });
+    await zone.fill('paris');
+    await sla.getByRole('option', { name: /Europe\/Paris/ }).waitFor();
+    await zone.press('ArrowDown');
+    await zone.press('Enter');
+    expect(await zone.inputValue()).toBe('Europe/Paris');
+    await sla.getByRole('checkbox', { name: 'Saturday' }).check();
+    await sla.getByRole('checkbox', { name: 'Sunday' }).check();
+
+    // Working hours that end before they start: the server says so, at the working hours.
+    await sla.getByLabel('From', { exact: true }).fill('18:00');
+    await sla.getByRole('button', { name: 'Save SLA policy' }).click();
+    const hours = sla.getByRole('group', { name: 'Working hours' });
+    await hours.getByText('Working hours must end after they start').waitFor();
+
+    await sla.getByLabel('From', { exact: true }).fill('00:00');
+    await sla.getByRole('checkbox', { name: 'Until midnight (24:00)' }).check();
+    await sla.getByLabel('Holiday date').fill('2031-01-01');
+    await sla.getByRole('button', { name: 'Add holiday' }).click();
+    await sla.getByLabel('Urgent: first response, hours').fill('1');
+    await sla.getByLabel('Urgent: first response, minutes').fill('30');
+    await sla.getByLabel('Urgent: resolution, hours').fill('8');
+    // Low tickets must be answered at once: the breach test below needs one that is already late.
+    await sla.getByLabel('Low: first response, hours').fill('0');
+    await sla.getByLabel('Reassign escalated tickets to', { exact: true }).fill('Lea Lead <lea@example.com>');
+    await sla.getByRole('button', { name: 'Add person to Reassign escalated tickets to' }).click();
+    await sla.getByRole('button', { name: 'Save SLA policy' }).click();
+    await page.getByRole('status').filter({ hasText: 'SLA policy saved' }).waitFor();
+
+    const saved = await page.evaluate(async () => (await (await fetch('/api/v1/instance')).json()).item.sla);
+    expect(saved).toEqual({
+      enabled: true,
+      timeZone: 'Europe/Paris',
+      workingDays: [1, 2, 3, 4, 5, 6, 7],
+      workingHours: { start: '00:00', end: '24:00' },
+      holidays: ['2031-01-01'],
+      targets: { Low: { firstResponseMinutes: 0, resolutionMinutes: null }, Urgent: { firstResponseMinutes: 90, resolutionMinutes: 480 } },
+      breachAssignees: [{ id: 'lea@example.com', name: 'Lea Lead', email: 'lea@example.com' }],
+    });
+
+    const due = page.locator('#due-alerts');
+    await due.getByRole('switch', { name: 'Alert about expected dates' }).check();
+    await due.getByLabel('Days before the expected date').fill('2');
+    await due.getByRole('button', { name: 'Save due-date alerts' }).click();
+    await page.getByRole('status').filter({ hasText: 'Due-date alerts saved' }).waitFor();
+    expect((await call('GET', '/instance', undefined, newKey)).body.item.alertNotification).toEqual({ enabled: true, daysBeforeExpectedDate: 2, whenOverdue: true });
+
+    // What was saved is what the form shows after a reload.
+    await page.reload();
+    await expect.poll(() => page.getByRole('combobox', { name: 'Time zone' }).inputValue()).toBe('Europe/Paris');
+    expect(await page.getByLabel('Urgent: first response, minutes').inputValue()).toBe('30');
+    expect(await page.getByRole('checkbox', { name: 'Until midnight (24:00)' }).isChecked()).toBe(true);
+  });
+
+  it('creates an assignment rule, which then assigns new tickets in turn', async () => {
+    const section = page.locator('#assignees');
+    await section.getByRole('switch', { name: 'Assign new tickets automatically by the rules' }).check();
+    await section.getByRole('button', { name: 'Add rule' }).click();
+    const rule = section.getByRole('group', { name: /^Rule 1/ });
+    await rule.getByLabel('Name', { exact: true }).fill('Network desk');
+    await rule.getByLabel('Title contains any of').fill('wifi, vpn');
+    await rule.getByLabel('Tagged with any of').selectOption({ label: 'Area: Network' });
+    await rule.getByRole('button', { name: 'Add the tag to Rule 1' }).click();
+    // A rule with nobody to assign to is refused before it is sent.
+    await section.getByRole('button', { name: 'Save assignment settings' }).click();
+    await rule.getByText('Add at least one person to assign to').waitFor();
+    for (const person of ['Nina Network <nina@example.com>', 'Omar Ops <omar@example.com>']) {
+      await rule.getByLabel('Assign to', { exact: true }).fill(person);
+      await rule.getByLabel('Assign to', { exact: true }).press('Enter');
+    }
+    expect(await rule.getByRole('radio', { name: 'Take turns (round-robin)' }).isChecked()).toBe(true);
+    await section.getByRole('button', { name: 'Save assignment settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Assignment settings saved' }).waitFor();
+
+    const instance = (await call('GET', '/instance', undefined, newKey)).body.item;
+    expect(instance.isAutomaticAssignTickets).toBe(true);
+    expect(instance.assigneeRules).toMatchObject([
+      { name: 'Network desk', conditions: { titleContains: ['wifi', 'vpn'], tags: [`${areaId}_Network`] }, mode: 'roundRobin', assignees: [{ email: 'nina@example.com' }, { email: 'omar@example.com' }] },
+    ]);
+
+    const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
+    const create = async (title: string, tags: { tagCategoryId: string; text: string }[], priority = 'Medium') =>
+      (await call('POST', '/tickets', { ticket: { title, priority, requestor, tags, customFields: { [fields.Department!.id]: [fields.Department!.options![0]!.id] } }, user: requestor }, newKey)).body.item;
+    const first = await create('Wifi drops in meeting room 3', [{ tagCategoryId: areaId, text: 'Network' }]);
+    const second = await create('VPN refuses my password', [{ tagCategoryId: areaId, text: 'Network' }]);
+    const other = await create('Wifi password for a guest', []);
+    expect([first.assignee?.email, second.assignee?.email, other.assignee]).toEqual(['nina@example.com', 'omar@example.com', null]);
+
+    await page.goto(`${server.url}/tickets/${first.ticketId}`);
+    await page.locator('.timeline .event.auto').filter({ hasText: 'by the rule “Network desk”' }).waitFor();
+    await page.locator('dl.details').getByText('Nina Network').waitFor();
+  });
+
+  it('shows an SLA breach on the ticket, in the desk and among the alerts', async () => {
+    // Low tickets must be answered at once (target 0): this one is late as soon as it exists.
+    const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
+    const late = (await call('POST', '/tickets', { ticket: { title: 'Monitor cable missing', priority: 'Low', requestor, customFields: { [fields.Department!.id]: [fields.Department!.options![0]!.id] } }, user: requestor }, newKey)).body.item;
+    await expect.poll(async () => (await call('GET', `/tickets/${late.ticketId}`, undefined, newKey)).body.item.isFrtEscalated, { timeout: 10_000 }).toBe(true);
+
+    await page.goto(`${server.url}/tickets/${late.ticketId}`);
+    await page.locator('.ticket-head .badge', { hasText: 'First response escalated' }).waitFor();
+    await page.locator('.due-hints').getByText(/First response\s+missed/).waitFor();
+    await page.locator('.timeline .event.escalation').filter({ hasText: 'the first response target was missed' }).waitFor();
+    await page.locator('.timeline .event.auto').filter({ hasText: 'after a missed SLA target' }).waitFor();
+    await page.locator('dl.details').getByText('Lea Lead').waitFor();
+
+    await nav('Desk').click();
+    await page.getByLabel('Escalated').selectOption('frt');
+    const rows = page.locator('table.tickets tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    await rows.first().getByText('First response escalated').waitFor();
+
+    await nav('Overview').click();
+    await page.getByRole('navigation', { name: 'Overview views' }).getByRole('link', { name: 'Alerts' }).click();
+    const alert = page.locator('table.alerts tbody tr').filter({ hasText: 'First response target missed' });
+    await alert.getByRole('link', { name: `#${late.ticketId} Monitor cable missing` }).waitFor();
+    await alert.getByText('reassigned to Lea Lead').waitFor();
   });
 
   it('signs out', async () => {

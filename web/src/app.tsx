@@ -5,6 +5,7 @@ import { AppContext, useApp, type AppState } from './lib/app-context.js';
 import { uniquePeople } from './lib/format.js';
 import { Link, navigate, useLocation } from './lib/router.js';
 import type { Instance, Session, TagCategory } from './lib/types.js';
+import { AlertsPage } from './pages/alerts.js';
 import { DeskPage } from './pages/desk.js';
 import { NewTicketPage } from './pages/new-ticket.js';
 import { OverviewPage } from './pages/overview.js';
@@ -165,6 +166,7 @@ function Route({ path: raw }: { path: string }) {
   const ticket = /^\/tickets\/([^/]+)$/.exec(path);
   if (ticket) return <TicketPage key={ticket[1]} id={decodeURIComponent(ticket[1]!)} />;
   if (path === '/overview') return <OverviewPage />;
+  if (path === '/overview/alerts') return <AlertsPage />;
   if (path === '/settings') return <SettingsPage />;
   return (
     <div className="page narrow">

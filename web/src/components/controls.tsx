@@ -341,3 +341,33 @@ export function StatusBadge({ status }: { status?: string }) {
 export function PriorityBadge({ priority }: { priority?: string }) {
   return priority ? <span className={`badge priority-${priority.toLowerCase()}`}>{priority}</span> : null;
 }
+
+/**
+ * The SLA escalation flags of a ticket, one badge each. `compact` (the desk) shows a flag and
+ * one word; the accessible name always says which target was missed.
+ */
+export function EscalationBadges(props: { frt?: boolean; rt?: boolean; compact?: boolean }) {
+  const badge = (kind: 'frt' | 'rt') => {
+    const full = kind === 'frt' ? 'First response escalated' : 'Resolution escalated';
+    const short = kind === 'frt' ? 'Response' : 'Resolution';
+    return (
+      <span key={kind} className={`badge escalated ${kind}`} title={`${full}: the SLA target was missed`}>
+        <span aria-hidden="true">⚑ </span>
+        {props.compact ? (
+          <>
+            <span aria-hidden="true">{short}</span>
+            <span className="visually-hidden">{full}</span>
+          </>
+        ) : (
+          full
+        )}
+      </span>
+    );
+  };
+  return (
+    <>
+      {props.frt && badge('frt')}
+      {props.rt && badge('rt')}
+    </>
+  );
+}

@@ -51,6 +51,10 @@ export interface Ticket {
   lastInteraction: string;
   isFrtEscalated: boolean;
   isRtEscalated: boolean;
+  /** When the first response is due under the SLA policy; absent while nothing is due. */
+  frtDueOn?: string | null;
+  /** When resolution is due under the SLA policy; absent while nothing is due. */
+  rtDueOn?: string | null;
   createdBy: User;
   lastUpdatedBy: User;
 }
@@ -82,7 +86,17 @@ export interface Activity {
   to?: unknown;
   resolution?: string | null;
   field?: string;
+  /** fieldChange by the rules: the name of the rule that matched. */
+  rule?: string;
+  /** escalation: which target was missed, and when it was due. */
+  escalation?: 'firstResponse' | 'resolution';
+  dueOn?: string;
+  /** idle: how many days without interaction. */
+  idleDays?: number;
 }
+
+/** Activities written by the help-desk engine carry a user whose id starts with `system:`. */
+export const isSystemUser = (user: User | null | undefined): boolean => !!user && user.id.startsWith('system:');
 
 export const CUSTOM_FIELD_TYPES = ['peoplePicker', 'multipleItemsPicker', 'singleItemPicker', 'textField', 'textArea', 'toggle', 'datePicker'] as const;
 export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
@@ -131,16 +145,76 @@ export interface Instance {
   optionalFieldsLeft: CustomField[];
   optionalFieldsRight: CustomField[];
   assignees: { type: string; peoples: User[] } | null;
-  assigneeRules: unknown[];
-  defaultRuleAssignee: unknown[];
+  assigneeRules: Rule[];
+  defaultRuleAssignee: Rule[];
   isAutomaticAssignTickets: boolean;
-  alertNotification: unknown;
+  alertNotification: AlertNotification | null;
   isAutoAssignIdleTickets: boolean;
   dayBeforeTicketsIdle: number | null;
   idleTicketAssignedTo: User[];
   isNotifyIdleTicket: boolean;
   keyAccess: Record<KeyName, KeyAccess>;
   rateLimit: { max: number; windowSeconds: number };
+  sla: SlaPolicy | null;
+}
+
+export interface SlaTarget {
+  firstResponseMinutes?: number | null;
+  resolutionMinutes?: number | null;
+}
+
+/** ISlaPolicy: targets per priority, counted in working time. */
+export interface SlaPolicy {
+  enabled: boolean;
+  /** IANA time zone name. */
+  timeZone: string;
+  /** ISO weekdays: 1 = Monday … 7 = Sunday. */
+  workingDays: number[];
+  /** HH:mm; end may be 24:00. */
+  workingHours: { start: string; end: string };
+  /** YYYY-MM-DD. */
+  holidays: string[];
+  targets: Partial<Record<Priority, SlaTarget>>;
+  breachAssignees: User[];
+}
+
+/** IRule: every given condition must hold; within one condition, any value matches. */
+export interface RuleConditions {
+  priority?: Priority[];
+  /** `tagCategoryId_text`. */
+  tags?: string[];
+  /** Field id -> value (or values, any of which). */
+  customFields?: Record<string, unknown>;
+  /** Requestor ids or emails. */
+  requestor?: string[];
+  titleContains?: string[];
+}
+
+export interface Rule {
+  id?: string;
+  name?: string;
+  conditions?: RuleConditions;
+  assignees: User[];
+  mode?: 'single' | 'roundRobin';
+}
+
+export interface AlertNotification {
+  enabled: boolean;
+  daysBeforeExpectedDate: number | null;
+  whenOverdue: boolean;
+}
+
+/** An entry of GET /instance/events (the alert outbox). */
+export interface AlertEvent {
+  id: string;
+  type: string;
+  /** The ticket number. */
+  ticketId: number | null;
+  /** The ticket UUID. */
+  ticket: string | null;
+  payload: unknown;
+  createdOn: string;
+  deliveredOn: string | null;
 }
 
 export interface TagCategory {

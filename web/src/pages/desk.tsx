@@ -1,5 +1,5 @@
 import { memo, useCallback, useEffect, useRef, useState } from 'react';
-import { PriorityBadge, Spinner, StatusBadge, TagChip } from '../components/controls.js';
+import { EscalationBadges, PriorityBadge, Spinner, StatusBadge, TagChip } from '../components/controls.js';
 import { api, browserTimezone, errorMessage, query as qs } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { activeFilterCount, effectiveOrder, EMPTY_QUERY, formatDeskQuery, parseDeskQuery, sortBy, toListParams, type DeskQuery, type OrderName } from '../lib/desk-query.js';
@@ -281,11 +281,7 @@ const TicketRow = memo(function TicketRow({ ticket: t, categories, now }: { tick
       </td>
       <td data-label="Status" className="no-label">
         <StatusBadge status={t.status} />
-        {(t.isFrtEscalated || t.isRtEscalated) && (
-          <span className="badge escalated" title={[t.isFrtEscalated && 'first response', t.isRtEscalated && 'resolution'].filter(Boolean).join(' and ') + ' escalated'}>
-            Escalated
-          </span>
-        )}
+        <EscalationBadges frt={t.isFrtEscalated} rt={t.isRtEscalated} compact />
       </td>
       <td data-label="Priority" className="no-label">
         <PriorityBadge priority={t.priority} />

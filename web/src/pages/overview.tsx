@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Spinner } from '../components/controls.js';
+import { OverviewTabs } from './alerts.js';
 import { api, browserTimezone, errorMessage, query } from '../lib/api.js';
 import { formatDeskQuery, EMPTY_QUERY, type DeskQuery } from '../lib/desk-query.js';
 import { countPerDay, lastDays, niceCeiling, summarizeQueue, type QueueSummary } from '../lib/overview.js';
@@ -77,6 +78,7 @@ export function OverviewPage() {
     return (
       <div className="page">
         <h1>Overview</h1>
+        <OverviewTabs />
         <div className="alert error" role="alert">
           {error}
         </div>
@@ -86,6 +88,7 @@ export function OverviewPage() {
     return (
       <div className="page">
         <h1>Overview</h1>
+        <OverviewTabs />
         <Spinner label="Counting tickets…" />
       </div>
     );
@@ -95,6 +98,7 @@ export function OverviewPage() {
   return (
     <div className="page overview">
       <h1>Overview</h1>
+      <OverviewTabs />
       <section aria-labelledby="ov-status">
         <h2 id="ov-status">Tickets by status</h2>
         <ul className="stats">

@@ -1,5 +1,7 @@
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Dialog, Field, PeoplePicker, Toggle } from '../components/controls.js';
+import { FormError, Section, useSettingsSave } from '../components/settings-kit.js';
+import { AssigneesSection, DueAlertsSection, SlaSection } from './settings-engine.js';
 import { api, ApiError, errorMessage } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { CUSTOM_FIELD_TYPE_LABELS, CUSTOM_FIELD_TYPES, hasOptions, type CustomField, type CustomFieldType, type Instance, type KeyName, type Session, type TagCategory, type User } from '../lib/types.js';
@@ -10,11 +12,21 @@ const SECTIONS = [
   ['fields', 'Custom fields'],
   ['tags', 'Tag categories'],
   ['assignees', 'Assignees and rules'],
+  ['sla', 'SLA policy'],
   ['idle', 'Idle tickets'],
+  ['due-alerts', 'Due-date alerts'],
 ] as const;
 
-/** The settings area: keys, custom fields, tags, assignment, idle tickets, rate limit. */
+/** The settings area: keys, custom fields, tags, assignment rules, SLA policy, idle tickets, due-date alerts, rate limit. */
 export function SettingsPage() {
+  // A link to a section (/settings#sla) lands on it once the page is drawn.
+  useEffect(() => {
+    const id = decodeURIComponent(window.location.hash.slice(1));
+    const section = id ? document.getElementById(id) : null;
+    if (!section) return;
+    section.scrollIntoView({ block: 'start' });
+    section.querySelector<HTMLElement>('h2')?.focus({ preventScroll: true });
+  }, []);
   return (
     <div className="page settings">
       <h1>Settings</h1>
@@ -34,56 +46,13 @@ export function SettingsPage() {
           <CustomFieldsSection />
           <TagsSection />
           <AssigneesSection />
+          <SlaSection />
           <IdleSection />
+          <DueAlertsSection />
         </div>
       </div>
     </div>
   );
-}
-
-function Section(props: { id: string; title: string; intro?: ReactNode; children: ReactNode }) {
-  return (
-    <section id={props.id} className="card" aria-labelledby={`${props.id}-title`}>
-      <h2 id={`${props.id}-title`}>{props.title}</h2>
-      {props.intro && <p className="muted">{props.intro}</p>}
-      {props.children}
-    </section>
-  );
-}
-
-/** PUT /instance, then a fresh instance for the whole app; errors come back by field. */
-function useSettingsSave() {
-  const { reloadInstance, notify } = useApp();
-  const [errors, setErrors] = useState<Record<string, string[]>>({});
-  const [busy, setBusy] = useState(false);
-  const save = async (patch: Partial<Record<keyof Instance, unknown>>, message = 'Settings saved') => {
-    setBusy(true);
-    setErrors({});
-    try {
-      await api<{ item: Instance }>('/instance', { method: 'PUT', body: patch });
-      await reloadInstance();
-      notify(message);
-      return true;
-    } catch (e) {
-      const byField: Record<string, string[]> = {};
-      if (e instanceof ApiError && e.errors.length) for (const fe of e.errors) (byField[fe.path.replace(/^\/body\//, '').split('/')[0] ?? ''] ??= []).push(fe.message);
-      else byField[''] = [errorMessage(e)];
-      setErrors(byField);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { save, errors, busy, setErrors };
-}
-
-function FormError({ errors }: { errors: Record<string, string[]> }) {
-  const all = Object.entries(errors).flatMap(([k, v]) => v.map((m) => (k ? `${k}: ${m}` : m)));
-  return all.length ? (
-    <div className="alert error" role="alert">
-      {all.join(' · ')}
-    </div>
-  ) : null;
 }
 
 // ---------------------------------------------------------------- keys
@@ -638,75 +607,6 @@ function NewTagCategory({ run }: { run: (work: () => Promise<unknown>, message: 
         </button>
       </div>
     </form>
-  );
-}
-
-// ---------------------------------------------------------------- assignees, rules
-
-function JsonList(props: { id: string; label: string; value: string; onChange: (v: string) => void; errors?: string[]; hint?: string }) {
-  return (
-    <Field label={props.label} htmlFor={props.id} errors={props.errors} hint={props.hint}>
-      <textarea id={props.id} rows={6} className="mono" spellCheck={false} value={props.value} onChange={(e) => props.onChange(e.target.value)} />
-    </Field>
-  );
-}
-
-const parseJsonList = (text: string): unknown[] | string => {
-  if (!text.trim()) return [];
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) return 'must be a JSON array of objects: [ { … }, { … } ]';
-    return value;
-  } catch (e) {
-    return `is not valid JSON (${errorMessage(e)})`;
-  }
-};
-
-function AssigneesSection() {
-  const { instance, people } = useApp();
-  const { save, errors, busy, setErrors } = useSettingsSave();
-  const [type, setType] = useState(instance.assignees?.type ?? 'customAssignee');
-  const [peoples, setPeoples] = useState<User[]>(instance.assignees?.peoples ?? []);
-  const [auto, setAuto] = useState(instance.isAutomaticAssignTickets);
-  const [rules, setRules] = useState(JSON.stringify(instance.assigneeRules, null, 2));
-  const [defaults, setDefaults] = useState(JSON.stringify(instance.defaultRuleAssignee, null, 2));
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const parsedRules = parseJsonList(rules);
-    const parsedDefaults = parseJsonList(defaults);
-    const found: Record<string, string[]> = {};
-    if (typeof parsedRules === 'string') found.assigneeRules = [`Assignment rules ${parsedRules}`];
-    if (typeof parsedDefaults === 'string') found.defaultRuleAssignee = [`Default rule ${parsedDefaults}`];
-    if (Object.keys(found).length) return setErrors(found);
-    void save({ assignees: { type, peoples }, isAutomaticAssignTickets: auto, assigneeRules: parsedRules, defaultRuleAssignee: parsedDefaults });
-  };
-  return (
-    <Section id="assignees" title="Assignees and rules" intro="The people tickets are assigned to, and the rules the help-desk engine will apply (kept as JSON until the rules editor comes).">
-      <form onSubmit={submit} noValidate>
-        <FormError errors={errors[''] ? { '': errors[''] } : {}} />
-        <Field label="Who can be assigned" htmlFor="s-assignee-type" errors={errors.assignees}>
-          <select id="s-assignee-type" value={type} onChange={(e) => setType(e.target.value)}>
-            <option value="customAssignee">A list of people (below)</option>
-            <option value="teamsOwner">The team's owners</option>
-          </select>
-        </Field>
-        <Field label="Assignees" htmlFor="s-assignees">
-          <PeoplePicker id="s-assignees" label="Assignees" value={peoples} onChange={setPeoples} people={people} />
-        </Field>
-        <Field label="Automatic assignment" as="fieldset">
-          <Toggle id="s-auto-assign" checked={auto} onChange={setAuto} label="Assign new tickets automatically by the rules" />
-        </Field>
-        <div className="form-columns">
-          <JsonList id="s-rules" label="Assignment rules (JSON)" value={rules} onChange={setRules} errors={errors.assigneeRules} hint="An array of rule objects." />
-          <JsonList id="s-default-rule" label="Default rule (JSON)" value={defaults} onChange={setDefaults} errors={errors.defaultRuleAssignee} hint="Applied when no rule matches." />
-        </div>
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            Save assignment settings
-          </button>
-        </div>
-      </form>
-    </Section>
   );
 }
 

@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { Field, PriorityBadge, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
+import { EscalationBadges, Field, PriorityBadge, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
 import { customFieldText } from '../components/custom-field.js';
 import { TicketForm } from '../components/ticket-form.js';
 import { api, ApiError, browserTimezone, errorMessage, query } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
+import { dueHint, type Tone } from '../lib/engine.js';
 import { formatDate, formatDateTime, formatUser } from '../lib/format.js';
 import { Link } from '../lib/router.js';
-import { NEXT_STATUSES, RESOLUTION_LABELS, RESOLUTIONS, type Activity, type CustomField, type Resolution, type Status, type TagCategory, type Ticket, type User } from '../lib/types.js';
+import { isSystemUser, NEXT_STATUSES, RESOLUTION_LABELS, RESOLUTIONS, type Activity, type CustomField, type Resolution, type Status, type TagCategory, type Ticket, type User } from '../lib/types.js';
 
 /** One ticket: every field, its history, and everything an agent does to it. */
 export function TicketPage({ id }: { id: string }) {
@@ -62,9 +63,9 @@ export function TicketPage({ id }: { id: string }) {
           <StatusBadge status={ticket.status} />
           <PriorityBadge priority={ticket.priority} />
           {ticket.resolution && <span className="badge">{RESOLUTION_LABELS[ticket.resolution]}</span>}
-          {ticket.isFrtEscalated && <span className="badge escalated">First response escalated</span>}
-          {ticket.isRtEscalated && <span className="badge escalated">Resolution escalated</span>}
+          <EscalationBadges frt={ticket.isFrtEscalated} rt={ticket.isRtEscalated} />
         </div>
+        <DueHints ticket={ticket} />
         {!editing && (
           <button type="button" onClick={() => setEditing(true)}>
             Edit ticket
@@ -111,6 +112,52 @@ export function TicketPage({ id }: { id: string }) {
   );
 }
 
+/** Re-renders every `ms`, for texts relative to now ("due in 5 min"). */
+function useNow(ms = 30_000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
+
+/** The SLA due times of the ticket, while something is due: "First response due in 3 h 20 min". */
+function DueHints({ ticket }: { ticket: Ticket }) {
+  const now = useNow();
+  const items: { key: string; label: string; dueOn: string; escalated: boolean }[] = [];
+  if (ticket.frtDueOn) items.push({ key: 'frt', label: 'First response', dueOn: ticket.frtDueOn, escalated: ticket.isFrtEscalated });
+  if (ticket.rtDueOn) items.push({ key: 'rt', label: 'Resolution', dueOn: ticket.rtDueOn, escalated: ticket.isRtEscalated });
+  if (items.length === 0) return null;
+  return (
+    <ul className="due-hints" aria-label="Service level">
+      {items.map((item) => {
+        const hint = dueHint(item.dueOn, item.escalated, now);
+        return (
+          <li key={item.key} className={`due tone-${hint.tone}`}>
+            <DueIcon tone={hint.tone} />
+            <span>
+              <strong>{item.label}</strong> {hint.text}{' '}
+              <time dateTime={item.dueOn} className="muted">
+                ({hint.overdue ? 'was due' : 'by'} {formatDateTime(item.dueOn)})
+              </time>
+            </span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function DueIcon({ tone }: { tone: Tone }) {
+  return (
+    <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" className="due-icon">
+      <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      {tone === 'danger' ? <path d="M8 4.2v4.6M8 10.8v.9" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" /> : <path d="M8 4.5V8l2.4 1.6" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />}
+    </svg>
+  );
+}
+
 function Details({ ticket }: { ticket: Ticket }) {
   const { instance, tagCategories } = useApp();
   const fields = instance.customFields.filter((f) => !f.deleted || ticket.customFields[f.id] !== undefined);
@@ -128,6 +175,8 @@ function Details({ ticket }: { ticket: Ticket }) {
         {row('Assignee', ticket.assignee ? <Person user={ticket.assignee} /> : '')}
         {row('Priority', ticket.priority)}
         {row('Expected date', formatDate(ticket.expectedDate))}
+        {ticket.frtDueOn && row('First response due', formatDateTime(ticket.frtDueOn))}
+        {ticket.rtDueOn && row('Resolution due', formatDateTime(ticket.rtDueOn))}
         {row(
           'Tags',
           ticket.tags.length ? (
@@ -390,7 +439,61 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
             {formatDateTime(a.createdOn)}
           </time>
         );
-        const who = <strong>{a.user.name || a.user.email}</strong>;
+        const system = isSystemUser(a.user);
+        const who = system ? (
+          <>
+            <strong>{a.user.name || a.user.id.slice('system:'.length)}</strong> <span className="badge auto">Automatic</span>
+          </>
+        ) : (
+          <strong>{a.user.name || a.user.email}</strong>
+        );
+        if (a.type === 'escalation') {
+          const target = a.escalation === 'resolution' ? 'resolution' : 'first response';
+          return (
+            <li key={a.id} className="event escalation">
+              <div className="event-head">
+                {who} — the {target} target was missed{a.dueOn ? <> (due {formatDateTime(a.dueOn)})</> : null}: the ticket is escalated. {when}
+              </div>
+              {a.comment && <div className="prose">{a.comment}</div>}
+            </li>
+          );
+        }
+        if (a.type === 'idle') {
+          return (
+            <li key={a.id} className="event idle">
+              <div className="event-head">
+                {who} — no interaction for {a.idleDays ?? '?'} day{a.idleDays === 1 ? '' : 's'}: the ticket is idle. {when}
+              </div>
+              {a.comment && <div className="prose">{a.comment}</div>}
+            </li>
+          );
+        }
+        if (a.type === 'fieldChange' && a.field === 'assignee' && system) {
+          const to = describeValue('assignee', a.to, fields, tagCategories);
+          const from = a.from ? <> (was {describeValue('assignee', a.from, fields, tagCategories)})</> : null;
+          const why =
+            a.user.id === 'system:auto-assign' ? (
+              a.rule ? (
+                <>
+                  by the rule <em>“{a.rule}”</em>
+                </>
+              ) : (
+                'by the default rule'
+              )
+            ) : a.user.id === 'system:sla' ? (
+              'after a missed SLA target'
+            ) : a.user.id === 'system:idle' ? (
+              'because the ticket was idle'
+            ) : null;
+          return (
+            <li key={a.id} className="event field auto">
+              <div className="event-head">
+                {who} — assigned to <em>{to}</em> {why}
+                {from} {when}
+              </div>
+            </li>
+          );
+        }
         if (a.type === 'comment') {
           return (
             <li key={a.id} className={`event comment${a.isPrivate ? ' private' : ''}`}>
@@ -424,7 +527,7 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
           );
         }
         return (
-          <li key={a.id} className={`event other${/escalat/i.test(a.type) ? ' escalation' : ''}`}>
+          <li key={a.id} className="event other">
             <div className="event-head">
               {who} · {a.type.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} {when}
             </div>
