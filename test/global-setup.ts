@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { databaseName, onMaintenanceDatabase } from './pg-admin.js';
 import type { TestProject } from 'vitest/node';
 import { openMigratedStore } from '../src/store/db.js';
 
@@ -16,32 +16,9 @@ declare module 'vitest' {
   }
 }
 
-async function recreateDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await client.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await client.end();
-  }
-}
-
-async function dropDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
+const recreateDatabase = (url: string) =>
+  onMaintenanceDatabase(url, `DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`, `CREATE DATABASE "${databaseName(url)}"`);
+const dropDatabase = (url: string) => onMaintenanceDatabase(url, `DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
 
 export default async function setup(project: TestProject) {
   const base = new URL(process.env.TEST_DATABASE_URL ?? DEFAULT_URL);

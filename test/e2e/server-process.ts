@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { databaseName, onMaintenanceDatabase } from '../pg-admin.js';
 
 /** A real server process, started as the README says (`tsx src/main.ts`), on a random port. */
 export interface ServerProcess {
@@ -63,33 +63,14 @@ export function tempSqliteUrl(): string {
 
 /** A fresh, empty PostgreSQL database next to the shared test database. */
 export async function freshPostgresDatabase(baseUrl: string, prefix: string): Promise<string> {
-  const name = `${prefix}_${process.pid}_${Date.now()}`;
-  const admin = new URL(baseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await client.end();
-  }
   const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
+  url.pathname = `/${prefix}_${process.pid}_${Date.now()}`;
+  await onMaintenanceDatabase(baseUrl, `CREATE DATABASE "${databaseName(url.toString())}"`);
   return url.toString();
 }
 
-export async function dropPostgresDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1);
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
+export const dropPostgresDatabase = (url: string): Promise<void> =>
+  onMaintenanceDatabase(url, `DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
 
 export async function json(response: Response): Promise<any> {
   const text = await response.text();
