@@ -1,0 +1,23 @@
+import http from 'node:http';
+
+/*
+ * The ceiling: a bare node:http server answering every request with the same 1 KB JSON body.
+ * Nothing the ticket server does can be faster than this on the same machine, so each
+ * scenario is also reported as a fraction of it.
+ */
+const items = Array.from({ length: 9 }, (_, i) => ({ id: `0193a4c2-7d1e-7000-8000-00000000000${i}`, title: `Ticket number ${i}`, status: 'Open' }));
+let body = JSON.stringify({ items, continuationToken: null, itemCount: items.length, pad: '' });
+body = JSON.stringify({ items, continuationToken: null, itemCount: items.length, pad: 'x'.repeat(Math.max(0, 1024 - body.length)) });
+const payload = Buffer.from(body);
+
+const server = http.createServer((_request, response) => {
+  response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length });
+  response.end(payload);
+});
+server.keepAliveTimeout = 72_000;
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.stdout.write(`raw server listening on http://127.0.0.1:${port} (${payload.length} byte body)\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
