@@ -6,8 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Activity } from '../domain/activity.js';
 import { tagKey } from '../domain/tags.js';
 import type { StoredTicket } from '../domain/ticket.js';
-import type { ActivitiesTable } from './schema.js';
-import { toColumns } from './tickets.repo.js';
+import { activityColumns, toColumns } from './tickets.repo.js';
 
 /*
  * Bulk loading of tickets with their activities: what the benchmark suite (or an importer) uses
@@ -50,25 +49,6 @@ export interface BulkLoader {
   finish(): Promise<BulkLoadResult>;
   /** Rolls everything back. */
   abort(): Promise<void>;
-}
-
-type ActivityColumns = Omit<ActivitiesTable, 'seq'>;
-
-/** The row tickets.repo.ts's insertActivity writes for an activity (same mapping). */
-export function activityColumns(instanceId: string, ticketSeq: number, activity: Activity): ActivityColumns {
-  const { id, ticketId, type, user, createdOn, comment, isPrivate, ...data } = activity;
-  return {
-    instance_id: instanceId,
-    id,
-    ticket_seq: ticketSeq,
-    ticket_number: ticketId,
-    type,
-    user: JSON.stringify(user),
-    created_on: createdOn,
-    comment: comment ?? null,
-    is_private: isPrivate ? 1 : 0,
-    data: Object.keys(data).length > 0 ? JSON.stringify(data) : null,
-  };
 }
 
 const BULK_TABLES = ['tickets', 'ticket_tags', 'activities'];

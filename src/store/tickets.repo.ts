@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { StoreDialect } from './dialect.js';
-import type { Database, TicketsTable, Tx } from './schema.js';
+import type { ActivitiesTable, Database, TicketsTable, Tx } from './schema.js';
 import { priorityRank, statusRank, type Priority, type Resolution, type Status, type StoredTicket } from '../domain/ticket.js';
 import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
@@ -144,23 +144,25 @@ export async function updateTicket(db: Tx, instanceId: string, seq: number, befo
   }
 }
 
-export async function insertActivity(db: Tx, instanceId: string, ticketSeq: number, activity: Activity): Promise<void> {
+/** The activities row of an activity: the type-specific fields go to `data` as JSON. */
+export function activityColumns(instanceId: string, ticketSeq: number, activity: Activity): Omit<ActivitiesTable, 'seq'> {
   const { id, ticketId, type, user, createdOn, comment, isPrivate, ...data } = activity;
-  await db
-    .insertInto('activities')
-    .values({
-      instance_id: instanceId,
-      id,
-      ticket_seq: ticketSeq,
-      ticket_number: ticketId,
-      type,
-      user: JSON.stringify(user),
-      created_on: createdOn,
-      comment: comment ?? null,
-      is_private: isPrivate ? 1 : 0,
-      data: Object.keys(data).length > 0 ? JSON.stringify(data) : null,
-    })
-    .execute();
+  return {
+    instance_id: instanceId,
+    id,
+    ticket_seq: ticketSeq,
+    ticket_number: ticketId,
+    type,
+    user: JSON.stringify(user),
+    created_on: createdOn,
+    comment: comment ?? null,
+    is_private: isPrivate ? 1 : 0,
+    data: Object.keys(data).length > 0 ? JSON.stringify(data) : null,
+  };
+}
+
+export async function insertActivity(db: Tx, instanceId: string, ticketSeq: number, activity: Activity): Promise<void> {
+  await db.insertInto('activities').values(activityColumns(instanceId, ticketSeq, activity)).execute();
 }
 
 export async function listActivities(db: Tx, instanceId: string, ticketSeq: number): Promise<Activity[]> {
