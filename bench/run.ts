@@ -65,7 +65,7 @@ function parseOptions(argv: string[]): Options {
     warmup: argv.includes('--warmup') ? Number(value('warmup')) : smoke ? 0 : 2,
     connections: Math.floor(number('connections', 32)),
     walkers: Math.floor(number('walkers', 1)),
-    walkMaxSeconds: number('walk-max', smoke ? 15 : 90),
+    walkMaxSeconds: number('walk-max', smoke ? 15 : 120),
     only: value('only')?.split(','),
     keep: argv.includes('--keep') || argv.includes('--seed-only'),
     seedOnly: argv.includes('--seed-only'),

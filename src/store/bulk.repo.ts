@@ -10,7 +10,7 @@ import { activityColumns, toColumns } from './tickets.repo.js';
 
 /*
  * Bulk loading of tickets with their activities: what the benchmark suite (or an importer) uses
- * to write a million tickets in about a minute rather than hours. Rows have exactly the shape
+ * to write a million tickets in minutes rather than hours. Rows have exactly the shape
  * tickets.repo.ts writes (tickets through its toColumns, ticket_tags, activities as
  * insertActivity writes them); the full-text indexes stay complete (SQLite: the FTS5 triggers
  * fire as usual; PostgreSQL: the tsvector columns are generated columns).
