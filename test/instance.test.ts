@@ -109,6 +109,16 @@ for (const dialect of DIALECTS) {
       expect((await other.api.post('/instance/customFields', { id, name: 'A', type: 'textField' })).status).toBe(201);
     });
 
+    it('keeps every new tag text when concurrent tickets add texts to one category', async () => {
+      const { api } = await createInstance(t.app);
+      const category = (await api.post('/tags', { text: 'Topics' })).body.item;
+      const texts = Array.from({ length: 12 }, (_, i) => `topic-${i}`);
+      const created = await Promise.all(texts.map((text) => api.post('/tickets', { ticket: { title: text, requestor, tags: [{ tagCategoryId: category.id, text }] }, user: requestor })));
+      expect(created.map((r) => r.status)).toEqual(texts.map(() => 201));
+      const listed = (await api.get('/tags')).body.items[0].tags.map((tag: { text: string }) => tag.text);
+      expect([...listed].sort()).toEqual([...texts].sort());
+    });
+
     it('creates, changes and soft-deletes tag categories, answering ITagCategory exactly', async () => {
       const { api, id: instanceId } = await createInstance(t.app);
       const created = await api.post('/tags', { text: 'Hardware', color: '#ff0000', tags: [{ text: 'printer' }, { text: 'Printer' }, { text: 'screen' }] });

@@ -78,15 +78,24 @@ export class TicketsService {
   }
 
   /** Validates tags against the categories and records texts new to a category. */
+  /**
+   * Validates tags against the categories and records texts new to a category. Categories are
+   * read without a lock; only when a text must be added are they locked (PostgreSQL) and read
+   * again, so creates without new tags don't queue behind each other.
+   */
   private async resolveTags(tx: Tx, instanceId: string, tags: ITag[], path: string, errors: FieldErrors): Promise<ITag[]> {
-    const categories = await listTagCategories(tx, instanceId, { forUpdate: this.deps.store.dialect.supportsRowLocks });
-    const { tags: resolved, additions } = resolveTicketTags(categories, tags, path, errors);
-    if (errors.list.length === 0) {
-      for (const [categoryId, texts] of additions) {
-        const category = categories.find((c) => c.id === categoryId)!;
-        const kept = category.tags.filter((t) => !texts.some((x) => x.toLowerCase() === t.text.toLowerCase()));
-        await updateTagCategory(tx, instanceId, { ...category, tags: [...kept, ...texts.map((text) => ({ text, deleted: false }))] });
-      }
+    if (tags.length === 0) return [];
+    let categories = await listTagCategories(tx, instanceId);
+    let { tags: resolved, additions } = resolveTicketTags(categories, tags, path, errors);
+    if (errors.list.length > 0 || additions.size === 0) return resolved;
+    if (this.deps.store.dialect.supportsRowLocks) {
+      categories = await listTagCategories(tx, instanceId, { forUpdate: true });
+      ({ tags: resolved, additions } = resolveTicketTags(categories, tags, path, new FieldErrors()));
+    }
+    for (const [categoryId, texts] of additions) {
+      const category = categories.find((c) => c.id === categoryId)!;
+      const kept = category.tags.filter((t) => !texts.some((x) => x.toLowerCase() === t.text.toLowerCase()));
+      await updateTagCategory(tx, instanceId, { ...category, tags: [...kept, ...texts.map((text) => ({ text, deleted: false }))] });
     }
     return resolved;
   }
