@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type Client, type TestApp } from './helpers.js';
+import { agent, createInstance, createTestApp, createTicket, DIALECTS, type Client, type TestApp } from './helpers.js';
 
 /*
  * Continuation tokens of GET /tickets (contract section 8): present exactly when more items

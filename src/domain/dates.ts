@@ -54,5 +54,3 @@ export function parseInstant(value: string, timezoneHours: number): string | und
 export function formatUserInstant(instant: string): string {
   return instant.endsWith('.000Z') ? `${instant.slice(0, -5)}Z` : instant;
 }
-
-export const nowIso = (): string => new Date().toISOString();

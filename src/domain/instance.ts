@@ -79,8 +79,6 @@ export interface Instance {
   settings: InstanceSettings;
 }
 
-export type ICustomField = Omit<CustomFieldDefinition, 'options'> & { options?: CustomFieldDefinition['options'] };
-
 /** The wire shape of GET /instance: every field present, layout lists expanded to fields. */
 export function presentInstance(
   instance: Instance,

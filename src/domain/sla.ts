@@ -32,13 +32,6 @@ export interface SlaPolicy extends WorkingSchedule {
   breachAssignees: IUser[];
 }
 
-export const ALWAYS_OPEN: WorkingSchedule = {
-  timeZone: 'UTC',
-  workingDays: [1, 2, 3, 4, 5, 6, 7],
-  workingHours: { start: '00:00', end: '24:00' },
-  holidays: [],
-};
-
 const MAX_DAYS = 3700; // ten years of calendar: a schedule with no working time ends the search
 
 function minutesOf(hhmm: string): number {

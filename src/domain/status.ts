@@ -10,10 +10,6 @@ const TRANSITIONS: Record<Status, readonly Status[]> = {
   Closed: ['Reopened'],
 };
 
-export function allowedTransitions(from: Status): readonly Status[] {
-  return TRANSITIONS[from];
-}
-
 export function assertTransition(from: Status, to: Status): void {
   if (!TRANSITIONS[from].includes(to)) {
     const allowed = TRANSITIONS[from].join(', ');

@@ -13,7 +13,6 @@ import type { Store } from '../store/db.js';
 import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
 import { DomainError } from '../domain/errors.js';
 import { installErrorHandlers, problemBody, sendProblem } from './errors.js';
-import { redactUrl } from './redact.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { instanceRoutes } from './routes/instance.routes.js';
 import { ticketsRoutes } from './routes/tickets.routes.js';
@@ -209,5 +208,3 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(webRoutes());
   return app;
 }
-
-export { redactUrl };

@@ -33,9 +33,6 @@ const TITLES: Record<ErrorCode, string> = {
   internal: 'Internal server error',
 };
 
-export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
-export const statusOf = (code: ErrorCode): number => STATUS[code];
-
 export function problemBody(code: ErrorCode, detail: string, errors?: FieldError[], statusOverride?: number) {
   const status = statusOverride ?? STATUS[code];
   return {

@@ -190,7 +190,6 @@ export const CustomField = Type.Object(
 const CustomFieldRef = Type.Unsafe<Static<typeof CustomField>>(Type.Ref('ICustomField'));
 
 const KeyAccess = oneOf(['readWrite', 'readOnly'] as const);
-const Json = Type.Unknown();
 
 export const Instance = Type.Object(
   {

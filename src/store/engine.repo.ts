@@ -49,11 +49,6 @@ export async function claimDueJob(db: Tx, dialect: StoreDialect, now: string): P
   return row && { instanceId: row.instance_id, ticketSeq: row.ticket_seq, kind: row.kind, runAt: row.run_at, attempts: row.attempts };
 }
 
-export async function nextDueAt(db: Tx): Promise<string | undefined> {
-  const row = await db.selectFrom('jobs').select('run_at').orderBy('run_at').limit(1).executeTakeFirst();
-  return row?.run_at;
-}
-
 export interface AlertEvent {
   id: string;
   type: string;

@@ -7,8 +7,6 @@ import { parseStatus } from '../../domain/ticket.js';
 import type { TicketsService } from '../../services/tickets.service.js';
 import { errorResponses } from '../schema-helpers.js';
 import {
-  Activity,
-  Comment,
   InsertCommentRequest,
   InsertTicketRequest,
   ListedTicket,
@@ -226,5 +224,3 @@ export const ticketsRoutes =
     app.post('/tickets/:ticketId/activities', commentRoute, addComment);
     app.post('/tickets/:ticketId/comments', commentRoute, addComment);
   };
-
-export { Activity, Comment };
