@@ -28,6 +28,16 @@ for (const dialect of DIALECTS) {
       expect((await api.post('/tickets', { ticket: { title: 'x', requestor }, user: requestor })).status).toBe(201);
     });
 
+    it('lists every instance with its own custom fields', async () => {
+      const a = await createInstance(t.app, 'With fields');
+      const b = await createInstance(t.app, 'Without fields');
+      await a.api.post('/instance/customFields', { name: 'Site', type: 'textField' });
+      const response = await t.app.inject({ method: 'GET', url: '/api/v1/admin/instances', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const items = JSON.parse(response.body).items as { id: string; customFields: { name: string }[] }[];
+      expect(items.find((i) => i.id === a.id)!.customFields.map((f) => f.name)).toEqual(['Site']);
+      expect(items.find((i) => i.id === b.id)!.customFields).toEqual([]);
+    });
+
     it('answers 404 for settings of an unknown instance', async () => {
       const response = await t.app.inject({
         method: 'PUT',

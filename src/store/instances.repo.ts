@@ -82,6 +82,19 @@ export async function listCustomFields(db: Tx, instanceId: string): Promise<Cust
   return rows.map(toField);
 }
 
+/** Every instance's custom fields in one query, by instance id (for operator listings). */
+export async function listAllCustomFields(db: Tx): Promise<Map<string, CustomFieldDefinition[]>> {
+  const rows = await db
+    .selectFrom('custom_fields')
+    .select(['instance_id', 'id', 'name', 'type', 'required', 'options', 'deleted'])
+    .orderBy('instance_id')
+    .orderBy('position')
+    .execute();
+  const byInstance = new Map<string, CustomFieldDefinition[]>();
+  for (const row of rows) byInstance.set(row.instance_id, [...(byInstance.get(row.instance_id) ?? []), toField(row)]);
+  return byInstance;
+}
+
 export async function insertCustomField(db: Tx, instanceId: string, field: CustomFieldDefinition, now: string): Promise<void> {
   const position = await db
     .selectFrom('custom_fields')
