@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Store } from '../src/store/db.js';
 import { parseListQuery } from '../src/domain/listing.js';
 import { sqliteDialect } from '../src/store/sqlite.js';
 import { postgresDialect } from '../src/store/postgres.js';
@@ -27,13 +28,21 @@ if (isPg) {
   db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }), log: (e) => { if (e.level === 'query') captured.push(e.query); } });
 }
 const dialect = isPg ? postgresDialect : sqliteDialect;
+// The repositories read through Store.readRows; here it runs on the logged Kysely connection.
+const store: Store = {
+  db,
+  dialect,
+  description: state.databaseUrl,
+  close: async () => undefined,
+  readRows: async (query) => (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(query.sql, [...query.parameters]))).rows.map((row) => Object.values(row)),
+};
 const I = state.instanceId;
 const cases: [string, () => Promise<unknown>][] = [
   ['get by number', () => repo.findTicket(db, dialect, I, { number: 123456 })],
-  ['list default', () => repo.listTickets(db, dialect, I, parseListQuery({}), undefined)],
-  ['list filtered', () => repo.listTickets(db, dialect, I, parseListQuery({ limit: '50', status: 'Open', priority: 'Urgent', orderBy: 'lastInteraction' }), undefined)],
-  [`search ${word}`, () => repo.listTickets(db, dialect, I, parseListQuery({ search: word }), undefined)],
-  ['walk page 500', () => repo.listTickets(db, dialect, I, parseListQuery({ limit: '1000' }), ['2024-06-01T00:00:00.000Z', 500000])],
+  ['list default', () => repo.listTickets(store, I, parseListQuery({}), undefined)],
+  ['list filtered', () => repo.listTickets(store, I, parseListQuery({ limit: '50', status: 'Open', priority: 'Urgent', orderBy: 'lastInteraction' }), undefined)],
+  [`search ${word}`, () => repo.listTickets(store, I, parseListQuery({ search: word }), undefined)],
+  ['walk page 500', () => repo.listTickets(store, I, parseListQuery({ limit: '1000' }), ['2024-06-01T00:00:00.000Z', 500000])],
 ];
 for (const [name, run] of cases) {
   captured.length = 0;

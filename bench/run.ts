@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
 import pg from 'pg';
 import { openStore } from '../src/store/db.js';
 import type { HttpJob, LoadResult, RequestTemplate, WalkJob } from './load.js';
@@ -288,8 +287,11 @@ async function pickSearchWords(databaseUrl: string, instanceId: string, tickets:
   const store = openStore(databaseUrl, { synchronous: 'NORMAL', poolSize: 2 });
   try {
     const count = async (word: string) => {
-      const row = await sql<{ n: number }>`SELECT count(*) AS n FROM tickets t WHERE t.instance_id = ${instanceId} AND ${store.dialect.fullTextMatch(instanceId, [word])}`.execute(store.db);
-      return Number(row.rows[0]?.n ?? 0);
+      const parameters: unknown[] = [];
+      const param = (value: unknown) => store.dialect.placeholder(parameters.push(value));
+      const text = `SELECT count(*) FROM tickets t WHERE t.instance_id = ${param(instanceId)} AND ${store.dialect.fullTextCondition(param, instanceId, [word])}`;
+      const rows = await store.readRows({ sql: text, parameters });
+      return Number(rows[0]?.[0] ?? 0);
     };
     const vocab = vocabulary();
     const low = Math.max(1, tickets * 0.001);

@@ -14,6 +14,7 @@ import type { Store } from '../store/db.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
+import { ticketJson, wireRowToTicket } from '../store/ticket-json.js';
 
 export interface TicketInput {
   title?: string;
@@ -160,8 +161,11 @@ export class TicketsService {
     });
   }
 
-  async get(instanceId: string, ref: string): Promise<ITicket> {
-    return present((await this.load(this.deps.store.db, instanceId, ref)).ticket);
+  /** The `{ item }` response of a ticket, as JSON text (see src/store/ticket-json.ts). */
+  async getJson(instanceId: string, ref: string): Promise<string> {
+    const row = await repo.readTicketRow(this.deps.store, instanceId, parseTicketRef(ref));
+    if (!row) throw notFound('Ticket');
+    return `{"item":${ticketJson(row)}}`;
   }
 
   async update(instanceId: string, ref: string, input: TicketInput, user: IUser, timezone: number): Promise<ITicket> {
@@ -279,22 +283,23 @@ export class TicketsService {
     return repo.listActivities(this.deps.store.db, instanceId, seq);
   }
 
-  async list(instanceId: string, query: ListQuery, continuationToken: string | undefined) {
+  /** One page of tickets as the JSON text of `{ items, continuationToken, itemCount }`. */
+  async listJson(instanceId: string, query: ListQuery, continuationToken: string | undefined): Promise<string> {
     const fingerprint = queryFingerprint(instanceId, query);
     const after = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
-    const page = await repo.listTickets(this.deps.store.db, this.deps.store.dialect, instanceId, query, after);
+    const page = await repo.listTickets(this.deps.store, instanceId, query, after);
     const last = page.positions[page.positions.length - 1];
-    const items = page.items.map((t) => (query.select ? selectFields(present(t), query.select) : present(t)));
-    return {
-      items,
-      continuationToken: page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, last) : null,
-      itemCount: items.length,
-    };
+    const select = query.select;
+    const items = select
+      ? page.rows.map((row) => JSON.stringify(selectFields(present(wireRowToTicket(row)), select)))
+      : page.rows.map(ticketJson);
+    const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, last) : null;
+    return `{"items":[${items.join(',')}],"continuationToken":${JSON.stringify(token)},"itemCount":${items.length}}`;
   }
 }
 
 /** Tickets are stored with canonical instants; they leave with user-given dates in short form. */
-function present(ticket: StoredTicket): ITicket {
+export function present(ticket: StoredTicket): ITicket {
   const { rtStartedOn: _internal, frtDueOn, rtDueOn, ...contract } = ticket;
   // SLA due dates appear only while something is due, so instances without an SLA policy
   // answer exactly the contract's ITicket.

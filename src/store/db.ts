@@ -4,11 +4,22 @@ import { openPostgres } from './postgres.js';
 import { openSqlite, type SqliteOptions } from './sqlite.js';
 import { migrateToLatest } from './migrate.js';
 
+/** SQL in the store's placeholder style ($1 or ?) with its parameters: what Kysely's compile() gives. */
+export interface ReadQuery {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
 export interface Store {
   readonly db: Db;
   readonly dialect: StoreDialect;
   /** Where the data lives, without credentials, for start-up messages. */
   readonly description: string;
+  /**
+   * Runs a read-only query outside any transaction (SQLite: on a read-only connection of its
+   * own), answering rows as arrays in the order the query selects its columns.
+   */
+  readRows(query: ReadQuery): Promise<unknown[][]>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,3 @@
-import type { RawBuilder } from 'kysely';
 import type { Db, Tx } from './schema.js';
 
 /**
@@ -19,11 +18,14 @@ export interface StoreDialect {
   readonly binaryText: string;
   /** Statements that create the full-text index over tickets and comments. */
   readonly fullTextDdl: readonly string[];
+  /** The n-th (1-based) parameter placeholder in SQL text: `?` or `$n`. */
+  placeholder(n: number): string;
   /**
-   * A boolean SQL condition on tickets aliased `t`: the ticket's title or description, or one
-   * of its comments, contains every term (as a word prefix). Terms are letters and digits only.
+   * A boolean SQL condition, as text, on tickets aliased `t`: every term (a word prefix) is in
+   * the ticket's title, its description or one of its comments. Terms are letters and digits
+   * only. `param` adds a parameter and answers its placeholder.
    */
-  fullTextMatch(instanceId: string, terms: readonly string[]): RawBuilder<boolean>;
+  fullTextCondition(param: (value: unknown) => string, instanceId: string, terms: readonly string[]): string;
   /**
    * Runs fn while holding a store-wide lock, on one connection: processes starting together
    * migrate one after the other (Kysely's own lock comes after it creates its tables, which

@@ -1,17 +1,30 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { ReadQuery } from './db.js';
 import type { StoreDialect } from './dialect.js';
 import type { Database as Schema, Db } from './schema.js';
 
 // bigint (int8) surrogate keys and counts fit easily in a double; without this pg returns strings.
 pg.types.setTypeParser(20, (value) => Number(value));
 
-export function openPostgres(connectionString: string, poolSize = 10): { db: Db; dialect: StoreDialect; close(): Promise<void> } {
+export function openPostgres(connectionString: string, poolSize = 10): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
   const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: postgresDialect, close: () => db.destroy() };
+  // Hot reads run as named statements: each connection parses and plans them once. The names
+  // are capped: a query shape beyond the first few hundred runs unnamed.
+  const statementNames = new Map<string, string>();
+  const readRows = async (query: ReadQuery): Promise<unknown[][]> => {
+    let name = statementNames.get(query.sql);
+    if (name === undefined && statementNames.size < 500) {
+      name = `read_${statementNames.size}`;
+      statementNames.set(query.sql, name);
+    }
+    const result = await pool.query({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array', ...(name ? { name } : {}) });
+    return result.rows as unknown[][];
+  };
+  return { db, dialect: postgresDialect, readRows, close: () => db.destroy() };
 }
 
 // Tokens are letters and digits on both stores (SQLite's unicode61 tokenizer does the same), so
@@ -38,12 +51,16 @@ export const postgresDialect: StoreDialect = {
     `ALTER TABLE activities ADD COLUMN comment_vector tsvector GENERATED ALWAYS AS (${searchable('comment')}) STORED`,
     `CREATE INDEX activities_search_idx ON activities USING GIN (comment_vector)`,
   ],
-  fullTextMatch(instanceId, terms) {
-    const query = terms.map((term) => `${term}:*`).join(' & ');
-    return sql<boolean>`t.seq IN (
-      SELECT seq FROM tickets WHERE instance_id = ${instanceId} AND search_vector @@ to_tsquery('simple', ${query})
-      UNION
-      SELECT ticket_seq FROM activities WHERE instance_id = ${instanceId} AND comment_vector @@ to_tsquery('simple', ${query}))`;
+  placeholder: (n) => `$${n}`,
+  fullTextCondition(param, instanceId, terms) {
+    // One condition per word: "coffee capacitor" finds a title word plus a comment word.
+    return terms
+      .map((term) => {
+        const query = param(`${term}:*`);
+        return `t.seq IN (SELECT seq FROM tickets WHERE instance_id = ${param(instanceId)} AND search_vector @@ to_tsquery('simple', ${query}::text)
+          UNION SELECT ticket_seq FROM activities WHERE instance_id = ${param(instanceId)} AND comment_vector @@ to_tsquery('simple', ${query}::text))`;
+      })
+      .join(' AND ');
   },
   withExclusiveLock(db, fn) {
     return db.connection().execute(async (conn) => {

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
+import type { ReadQuery } from './db.js';
 import type { StoreDialect } from './dialect.js';
 import type { Database as Schema, Db } from './schema.js';
 
@@ -9,7 +10,7 @@ export interface SqliteOptions {
   synchronous: 'NORMAL' | 'FULL';
 }
 
-export function openSqlite(file: string, options: SqliteOptions): { db: Db; dialect: StoreDialect; close(): Promise<void> } {
+export function openSqlite(file: string, options: SqliteOptions): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
   // WAL lets readers go on while one writer commits; with synchronous=NORMAL a commit is in the
@@ -35,7 +36,40 @@ export function openSqlite(file: string, options: SqliteOptions): { db: Db; dial
     },
   };
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cached as unknown as Database.Database }) });
-  return { db, dialect: sqliteDialect, close: () => db.destroy() };
+
+  // Reads that need no transaction go to a read-only connection of their own: in WAL mode it
+  // sees the last commit and never waits for the writer, and it cannot see a write transaction
+  // that is half done (the writer's connection, between the awaits of a transaction, would).
+  // An in-memory database has no second connection, so there reads queue with the writes.
+  let reader: Database.Database | undefined;
+  const readStatements = new Map<string, Database.Statement>();
+  const readRows = async (query: ReadQuery): Promise<unknown[][]> => {
+    if (file === ':memory:') {
+      const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(query.sql, [...query.parameters]));
+      return result.rows.map((row) => Object.values(row));
+    }
+    if (!reader) {
+      reader = new Database(file, { readonly: true, fileMustExist: true });
+      reader.pragma('busy_timeout = 10000');
+      reader.pragma('cache_size = -32768');
+    }
+    let statement = readStatements.get(query.sql);
+    if (!statement) {
+      statement = reader.prepare(query.sql).raw(true);
+      if (readStatements.size > 2000) readStatements.clear();
+      readStatements.set(query.sql, statement);
+    }
+    return statement.all(query.parameters as unknown[]) as unknown[][];
+  };
+  return {
+    db,
+    dialect: sqliteDialect,
+    readRows,
+    close: async () => {
+      reader?.close();
+      await db.destroy();
+    },
+  };
 }
 
 export const sqliteDialect: StoreDialect = {
@@ -77,13 +111,17 @@ export const sqliteDialect: StoreDialect = {
        INSERT INTO activities_fts(rowid, comment) VALUES (new.seq, new.comment);
      END`,
   ],
-  fullTextMatch(instanceId, terms) {
-    const query = terms.map((term) => `"${term}"*`).join(' ');
-    return sql<boolean>`t.seq IN (
-      SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ${query}
-      UNION
-      SELECT a.ticket_seq FROM activities_fts JOIN activities a ON a.seq = activities_fts.rowid
-      WHERE activities_fts MATCH ${query} AND a.instance_id = ${instanceId})`;
+  placeholder: () => '?',
+  fullTextCondition(param, instanceId, terms) {
+    // One condition per word: "coffee capacitor" finds a title word plus a comment word.
+    return terms
+      .map((term) => {
+        const query = `"${term}"*`;
+        return `t.seq IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ${param(query)}
+          UNION SELECT a.ticket_seq FROM activities_fts JOIN activities a ON a.seq = activities_fts.rowid
+          WHERE activities_fts MATCH ${param(query)} AND a.instance_id = ${param(instanceId)})`;
+      })
+      .join(' AND ');
   },
   // SQLite takes its write lock per transaction, and one process migrates at a time anyway.
   withExclusiveLock: (db, fn) => fn(db),

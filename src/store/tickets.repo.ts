@@ -1,10 +1,11 @@
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { StoreDialect } from './dialect.js';
-import type { ActivitiesTable, Database, TicketsTable, Tx } from './schema.js';
-import { priorityRank, statusRank, type Priority, type Resolution, type Status, type StoredTicket } from '../domain/ticket.js';
+import type { ActivitiesTable, TicketsTable, Tx } from './schema.js';
+import { priorityRank, statusRank, type StoredTicket } from '../domain/ticket.js';
 import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
+import type { Store } from './db.js';
+import { WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 
 type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 
@@ -56,34 +57,7 @@ export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTabl
 }
 
 export function toTicket(row: TicketRow): StoredTicket {
-  return {
-    id: row.id,
-    ticketId: row.ticket_number,
-    title: row.title,
-    description: row.description,
-    status: row.status as Status,
-    priority: row.priority as Priority,
-    requestor: { id: row.requestor_id, name: row.requestor_name, email: row.requestor_email },
-    assignee: row.assignee_id === null ? null : { id: row.assignee_id, name: row.assignee_name ?? '', email: row.assignee_email ?? '' },
-    customFields: JSON.parse(row.custom_fields),
-    tags: JSON.parse(row.tags),
-    expectedDate: row.expected_date,
-    resolution: row.resolution as Resolution | null,
-    lastResolutionComment: row.last_resolution_comment,
-    firstResponseOn: row.first_response_on,
-    firstResolutionOn: row.first_resolution_on,
-    lastResolutionOn: row.last_resolution_on,
-    createdOn: row.created_on,
-    lastUpdatedOn: row.last_updated_on,
-    lastInteraction: row.last_interaction,
-    isFrtEscalated: row.is_frt_escalated === 1,
-    isRtEscalated: row.is_rt_escalated === 1,
-    createdBy: JSON.parse(row.created_by),
-    lastUpdatedBy: JSON.parse(row.last_updated_by),
-    frtDueOn: row.frt_due_on,
-    rtDueOn: row.rt_due_on,
-    rtStartedOn: row.rt_started_on ?? row.created_on,
-  };
+  return wireRowToTicket(WIRE_COLUMNS.map((column) => row[column]));
 }
 
 export async function insertTicket(db: Tx, instanceId: string, ticket: StoredTicket): Promise<number> {
@@ -118,6 +92,26 @@ export async function findTicket(
   if (options.forUpdate && dialect.supportsRowLocks) query = query.forUpdate();
   const row = (await query.executeTakeFirst()) as TicketRow | undefined;
   return row && { seq: row.seq, ticket: toTicket(row) };
+}
+
+/**
+ * The SQL of reading one ticket by UUID or by number, made once per store kind: a read is then
+ * only parameters and a prepared statement, without building and compiling a query each time.
+ */
+const ticketReadSql = new Map<string, string>();
+
+/** A ticket's row for answering a read (WIRE_COLUMNS order), outside any transaction. */
+export async function readTicketRow(store: Store, instanceId: string, ref: TicketRef): Promise<WireRow | undefined> {
+  const byId = ref.id !== undefined;
+  const key = `${store.dialect.name}:${byId ? 'id' : 'number'}`;
+  let text = ticketReadSql.get(key);
+  if (text === undefined) {
+    const base = store.db.selectFrom('tickets').select(WIRE_COLUMNS).where('instance_id', '=', '');
+    text = (byId ? base.where('id', '=', '') : base.where('ticket_number', '=', 0)).compile().sql;
+    ticketReadSql.set(key, text);
+  }
+  const rows = await store.readRows({ sql: text, parameters: [instanceId, byId ? ref.id : (ref.number ?? -1)] });
+  return rows[0];
 }
 
 export async function findTicketBySeq(db: Tx, dialect: StoreDialect, instanceId: string, seq: number): Promise<StoredTicket | undefined> {
@@ -204,76 +198,78 @@ export type KeysetPosition = (string | number)[];
 
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** The SELECT list of listings: the answer's columns, then (as k0, k1) the order's columns. */
+const listColumns = (orderColumns: readonly string[]) =>
+  [...WIRE_COLUMNS.map((c) => `t.${c}`), ...orderColumns.map((c, i) => `t.${c} AS k${i}`)].join(', ');
+
 /**
  * One page of a ticket listing, plus whether more follow, using keyset pagination when `after`
  * is given. All filters are conditions on indexed columns of the instance.
+ *
+ * The SQL is written here as text rather than with Kysely's builder: listings are the hottest
+ * reads, and building and compiling the query cost more than SQLite spends answering it (a
+ * profile at a million tickets; docs/decisions/008-read-path.md). Every value is a parameter.
  */
 export async function listTickets(
-  db: Tx,
-  dialect: StoreDialect,
+  store: Store,
   instanceId: string,
   query: ListQuery,
   after: KeysetPosition | undefined,
-): Promise<{ items: StoredTicket[]; positions: KeysetPosition[]; hasMore: boolean }> {
+): Promise<{ rows: WireRow[]; positions: KeysetPosition[]; hasMore: boolean }> {
+  const { dialect } = store;
   const { filters, order } = query;
   const column = ORDER_COLUMNS[order.by];
   const columns = column === 'ticket_number' ? ['ticket_number'] : [column, 'ticket_number'];
   const desc = order.direction === 'DESC';
-  const where = (eb: ExpressionBuilder<Database & { t: TicketsTable }, 't'>) => {
-    const and: Expression<SqlBool>[] = [eb('t.instance_id', '=', instanceId)];
-    // Ranks, not names: the (status_rank, priority_rank, last_interaction) index serves them.
-    if (filters.status) and.push(eb('t.status_rank', 'in', filters.status.map(statusRank)));
-    if (filters.priority) and.push(eb('t.priority_rank', 'in', filters.priority.map(priorityRank)));
-    if (filters.title) and.push(sql<SqlBool>`t.title_sort LIKE ${`1%${escapeLike(filters.title.toLowerCase())}%`} ESCAPE '\\'`);
-    if (filters.tags) {
-      const keys = filters.tags;
-      and.push(
-        eb('t.seq', 'in', (sub) =>
-          sub.selectFrom('ticket_tags').select('ticket_seq').where('instance_id', '=', instanceId).where('tag_key', 'in', keys),
-        ),
-      );
-    }
-    for (const [who, idColumn, emailColumn] of [
-      [filters.assignee, 't.assignee_id', 't.assignee_email_sort'],
-      [filters.requestor, 't.requestor_id', 't.requestor_email_sort'],
-    ] as const) {
-      if (who !== undefined) and.push(eb.or([eb(idColumn, '=', who), eb(emailColumn, '=', sortKey(who))]));
-    }
-    const ranges = [
-      ['t.created_on', filters.createdAfter, filters.createdBefore],
-      ['t.last_updated_on', filters.lastUpdateAfter, filters.lastUpdateBefore],
-      ['t.expected_date', filters.expectedDateAfter, filters.expectedDateBefore],
-    ] as const;
-    for (const [col, from, to] of ranges) {
-      if (from) and.push(eb(col, '>=', from));
-      if (to) and.push(eb(col, '<', to));
-    }
-    if (filters.isFrtEscalated !== undefined) and.push(eb('t.is_frt_escalated', '=', filters.isFrtEscalated ? 1 : 0));
-    if (filters.isRtEscalated !== undefined) and.push(eb('t.is_rt_escalated', '=', filters.isRtEscalated ? 1 : 0));
-    if (filters.search) {
-      const { terms, number } = filters.search;
-      // Each word may be anywhere on the ticket (title, description or any comment), so one
-      // full-text condition per word: "coffee capacitor" finds a title word plus a comment word.
-      const text = terms.length > 0 ? eb.and(terms.map((term) => dialect.fullTextMatch(instanceId, [term]) as Expression<SqlBool>)) : sql<SqlBool>`1 = 0`;
-      and.push(number !== undefined ? eb.or([text as Expression<SqlBool>, eb('t.ticket_number', '=', number)]) : (text as Expression<SqlBool>));
-    }
-    if (after) {
-      const left = sql.join(columns.map((c) => sql.ref(`t.${c}`)));
-      const right = sql.join(after.map((v) => sql`${v}`));
-      and.push(desc ? sql<SqlBool>`(${left}) < (${right})` : sql<SqlBool>`(${left}) > (${right})`);
-    }
-    return eb.and(and);
+  const parameters: unknown[] = [];
+  const p = (value: unknown) => {
+    parameters.push(value);
+    return dialect.placeholder(parameters.length);
   };
-  let select = db.selectFrom('tickets as t').selectAll('t').where(where);
-  for (const c of columns) select = select.orderBy(`t.${c}` as 't.ticket_number', desc ? 'desc' : 'asc');
-  select = select.limit(query.limit + 1);
-  if (!after && query.offset > 0) select = select.offset(query.offset);
-  const rows = (await select.execute()) as unknown as TicketRow[];
+  const list = (values: readonly unknown[]) => values.map(p).join(', ');
+
+  const and: string[] = [`t.instance_id = ${p(instanceId)}`];
+  // Ranks, not names: the (status_rank, priority_rank, last_interaction) index serves them.
+  if (filters.status) and.push(`t.status_rank IN (${list(filters.status.map(statusRank))})`);
+  if (filters.priority) and.push(`t.priority_rank IN (${list(filters.priority.map(priorityRank))})`);
+  if (filters.title) and.push(`t.title_sort LIKE ${p(`1%${escapeLike(filters.title.toLowerCase())}%`)} ESCAPE '\\'`);
+  if (filters.tags) {
+    and.push(`t.seq IN (SELECT ticket_seq FROM ticket_tags WHERE instance_id = ${p(instanceId)} AND tag_key IN (${list(filters.tags)}))`);
+  }
+  if (filters.assignee !== undefined) and.push(`(t.assignee_id = ${p(filters.assignee)} OR t.assignee_email_sort = ${p(sortKey(filters.assignee))})`);
+  if (filters.requestor !== undefined) and.push(`(t.requestor_id = ${p(filters.requestor)} OR t.requestor_email_sort = ${p(sortKey(filters.requestor))})`);
+  const ranges = [
+    ['t.created_on', filters.createdAfter, filters.createdBefore],
+    ['t.last_updated_on', filters.lastUpdateAfter, filters.lastUpdateBefore],
+    ['t.expected_date', filters.expectedDateAfter, filters.expectedDateBefore],
+  ] as const;
+  for (const [col, from, to] of ranges) {
+    if (from) and.push(`${col} >= ${p(from)}`);
+    if (to) and.push(`${col} < ${p(to)}`);
+  }
+  if (filters.isFrtEscalated !== undefined) and.push(`t.is_frt_escalated = ${p(filters.isFrtEscalated ? 1 : 0)}`);
+  if (filters.isRtEscalated !== undefined) and.push(`t.is_rt_escalated = ${p(filters.isRtEscalated ? 1 : 0)}`);
+  if (filters.search) {
+    const { terms, number } = filters.search;
+    // Every word must be on the ticket: in its title, its description or any of its comments.
+    const text = terms.length > 0 ? dialect.fullTextCondition(p, instanceId, terms) : '1 = 0';
+    and.push(number !== undefined ? `(${text} OR t.ticket_number = ${p(number)})` : text);
+  }
+  if (after) {
+    const left = columns.map((c) => `t.${c}`).join(', ');
+    and.push(`(${left}) ${desc ? '<' : '>'} (${list(after)})`);
+  }
+  const direction = desc ? 'DESC' : 'ASC';
+  let text = `SELECT ${listColumns(columns)} FROM tickets t WHERE ${and.join(' AND ')} ORDER BY ${columns.map((c) => `t.${c} ${direction}`).join(', ')} LIMIT ${p(query.limit + 1)}`;
+  if (!after && query.offset > 0) text += ` OFFSET ${p(query.offset)}`;
+
+  const rows = await store.readRows({ sql: text, parameters });
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
+  const at = WIRE_COLUMNS.length;
   return {
-    items: page.map(toTicket),
-    positions: page.map((row) => columns.map((c) => row[c as keyof TicketRow] as string | number)),
+    rows: page,
+    positions: page.map((row) => columns.map((_, i) => row[at + i] as string | number)),
     hasMore,
   };
 }
