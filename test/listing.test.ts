@@ -288,6 +288,18 @@ for (const dialect of DIALECTS) {
         expect(await matching(own, 'search=crisp')).toEqual([1]);
       });
 
+      it('keeps finding earlier comments after the title changes, and finds each new comment', async () => {
+        const { api: own } = await createInstance(t.app);
+        await createTicket(own, { title: 'Scanner', description: 'slow' });
+        await comment(own, 1, 'tried the gizmo');
+        await own.put('/tickets/1', { updates: { title: 'Scanner offline' }, user: agent });
+        await comment(own, 1, 'now the widget');
+        expect(await matching(own, 'search=gizmo')).toEqual([1]);
+        expect(await matching(own, 'search=widget')).toEqual([1]);
+        expect(await matching(own, `search=${encodeURIComponent('offline gizmo widget')}`)).toEqual([1]);
+        expect(await matching(own, 'search=scanner')).toEqual([1]);
+      });
+
       it('finds words in comments, status-change comments included', async () => {
         expect(await matching(api, 'search=capacitor')).toEqual([3]);
         expect(await matching(api, 'search=xylophone')).toEqual([4]);

@@ -4,12 +4,14 @@ import type { Db } from './schema.js';
 import { initialSchema, runStatements } from './migrations/001-initial.js';
 import { engineSchema } from './migrations/002-engine.js';
 import { filteredListSchema } from './migrations/003-filtered-lists.js';
+import { ticketSearchSchema } from './migrations/004-ticket-search.js';
 
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001-initial': { up: (db) => runStatements(db as Db, initialSchema(dialect)) },
     '002-engine': { up: (db) => runStatements(db as Db, engineSchema(dialect)) },
     '003-filtered-lists': { up: (db) => runStatements(db as Db, filteredListSchema()) },
+    '004-ticket-search': { up: (db) => runStatements(db as Db, ticketSearchSchema(dialect)) },
   };
 }
 

@@ -94,6 +94,7 @@ export const sqliteDialect: StoreDialect = {
   },
   serialKey: { column: 'seq INTEGER PRIMARY KEY', constraint: '' },
   binaryText: 'TEXT',
+  // What migration 001 created; migration 004 replaced it with one document per ticket.
   fullTextDdl: [
     `CREATE VIRTUAL TABLE tickets_fts USING fts5(title, description, content='tickets', content_rowid='seq', tokenize="unicode61 remove_diacritics 0")`,
     `CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
@@ -112,17 +113,12 @@ export const sqliteDialect: StoreDialect = {
      END`,
   ],
   placeholder: () => '?',
-  fullTextCondition(param, instanceId, terms) {
-    // One condition per word: "coffee capacitor" finds a title word plus a comment word.
-    return terms
-      .map((term) => {
-        const query = `"${term}"*`;
-        return `t.seq IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ${param(query)}
-          UNION SELECT a.ticket_seq FROM activities_fts JOIN activities a ON a.seq = activities_fts.rowid
-          WHERE activities_fts MATCH ${param(query)} AND a.instance_id = ${param(instanceId)})`;
-      })
-      .join(' AND ');
+  fullTextCondition(param, _instanceId, terms) {
+    // One document per ticket (migration 004): all the words in one MATCH; the outer query
+    // keeps the instance's tickets.
+    return `t.seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ${param(terms.map((term) => `"${term}"*`).join(' '))})`;
   },
+
   // SQLite takes its write lock per transaction, and one process migrates at a time anyway.
   withExclusiveLock: (db, fn) => fn(db),
   async ping(db) {
