@@ -1,0 +1,65 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMigratedStore, type Store } from '../src/store/db.js';
+import { DIALECTS, postgresUrl } from './helpers.js';
+
+/*
+ * Store transactions as the services use them, many at once. On SQLite, transactions that
+ * arrive together commit as one group (docs/decisions/009-group-commit.md); on PostgreSQL they
+ * are ordinary concurrent transactions. Either way each one must stand alone: one that fails
+ * leaves nothing behind, and a transaction is answered only once what it wrote is committed.
+ */
+
+for (const { name, skip } of DIALECTS) {
+  describe.skipIf(skip)(`transactions (${name})`, () => {
+    let store: Store;
+    const table = `tx_probe_${process.pid}`;
+
+    beforeAll(async () => {
+      const url = name === 'sqlite' ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'ticketing-tx-')), 'tx.db')}` : postgresUrl!;
+      store = await openMigratedStore(url, { synchronous: 'NORMAL', poolSize: 8 });
+      await sql.raw(`CREATE TABLE ${table} (label TEXT NOT NULL)`).execute(store.db);
+    });
+    afterAll(async () => {
+      await sql.raw(`DROP TABLE IF EXISTS ${table}`).execute(store.db);
+      await store.close();
+    });
+
+    const labels = async () => (await store.readRows({ sql: `SELECT label FROM ${table} ORDER BY label`, parameters: [] })).map((row) => String(row[0]));
+    const insert = (tx: Parameters<Parameters<Store['dialect']['transaction']>[1]>[0], label: string) =>
+      sql`INSERT INTO ${sql.table(table)} (label) VALUES (${label})`.execute(tx);
+
+    it('keeps each of many concurrent transactions apart: the failing ones leave nothing, the rest commit', async () => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) =>
+          store.dialect.transaction(store.db, async (tx) => {
+            const label = `t${String(i).padStart(2, '0')}`;
+            await insert(tx, `${label}-a`);
+            if (i % 7 === 3) throw new Error(`transaction ${i} fails after writing`);
+            await insert(tx, `${label}-b`);
+            return label;
+          }),
+        ),
+      );
+      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+      expect(failed).toEqual([3, 10, 17, 24]);
+      expect((outcomes[3] as PromiseRejectedResult).reason.message).toBe('transaction 3 fails after writing');
+      const expected = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [`${o.value}-a`, `${o.value}-b`] : []));
+      expect(await labels()).toEqual(expected);
+    });
+
+    it('answers a transaction only once its writes are committed (visible to a new reader)', async () => {
+      const seenAtAnswer = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.dialect
+            .transaction(store.db, (tx) => insert(tx, `visible-${i}`))
+            .then(async () => (await labels()).includes(`visible-${i}`)),
+        ),
+      );
+      expect(seenAtAnswer).toEqual(Array(10).fill(true));
+    });
+  });
+}
