@@ -1,4 +1,4 @@
-import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
+import { v7 as uuidv7 } from 'uuid';
 import type { Activity, CommentActivity, FieldChangeActivity } from '../domain/activity.js';
 import { applyCustomFieldValues } from '../domain/custom-fields.js';
 import { formatUserInstant, parseInstant } from '../domain/dates.js';
@@ -125,7 +125,9 @@ export class TicketsService {
       const now = this.now();
       const actor = pickUser(user);
       const ticket: StoredTicket = {
-        id: uuidv4(),
+        // Time-ordered (v7): new tickets append to the (instance_id, id) index instead of
+        // landing on a random leaf of it, one page fewer to write per create at scale.
+        id: uuidv7(),
         ticketId: await allocateTicketNumber(tx, instanceId),
         title: input.title!,
         description: input.description ?? '',

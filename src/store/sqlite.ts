@@ -19,7 +19,9 @@ export function openSqlite(file: string, options: SqliteOptions): { db: Db; dial
   database.pragma(`synchronous = ${options.synchronous}`);
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
-  database.pragma('cache_size = -65536');
+  // 32 MiB of page cache here and 32 MiB on the read connection: the server stays within its
+  // memory budget (250 MB at a million tickets); the OS page cache holds the rest of the file.
+  database.pragma('cache_size = -32768');
   // Kysely prepares every query anew; keeping the prepared statements by SQL text makes each
   // repeated query (they all are: values are parameters) skip SQLite's parse and plan.
   const statements = new Map<string, Database.Statement>();
