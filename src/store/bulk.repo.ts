@@ -6,6 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Activity } from '../domain/activity.js';
 import { tagKey } from '../domain/tags.js';
 import type { StoredTicket } from '../domain/ticket.js';
+import { searchable } from './postgres.js';
 import { activityColumns, toColumns } from './tickets.repo.js';
 
 /*
@@ -14,8 +15,9 @@ import { activityColumns, toColumns } from './tickets.repo.js';
  * tickets.repo.ts writes (tickets through its toColumns, ticket_tags, activities as
  * insertActivity writes them); the full-text indexes stay complete (SQLite: the loader writes
  * each ticket's search document itself, as the triggers of migration 004 would, with those
- * triggers dropped for the load and re-created; PostgreSQL: the tsvector columns are generated
- * columns).
+ * triggers dropped for the load and re-created; PostgreSQL: search_vector is a generated
+ * column, and comments_vector is filled once per ticket after the COPYs, with the comment
+ * trigger disabled during the load).
  *
  * Made for loading into a store no server is writing to. The whole load is ONE transaction:
  * the secondary indexes of tickets, ticket_tags and activities are dropped at its start and
@@ -251,6 +253,7 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
   let dropped: { name: string; def: string }[] = [];
   let number = 0;
   let ticketSeq = 0;
+  let firstSeq = 0;
   let activitySeq = 0;
   try {
     await client.query('BEGIN');
@@ -265,6 +268,10 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
               greatest((SELECT coalesce(max(seq), 0) FROM activities), (SELECT last_value FROM pg_sequences WHERE sequencename = split_part(pg_get_serial_sequence('activities', 'seq'), '.', 2) AND schemaname = current_schema())) AS a`,
     );
     ticketSeq = Number(seqs.rows[0]!.t ?? 0);
+    firstSeq = ticketSeq + 1;
+    // The comment trigger (migration 004) would update a ticket row once per comment: the
+    // loader fills comments_vector once per ticket at the end instead.
+    await client.query('ALTER TABLE activities DISABLE TRIGGER USER');
     activitySeq = Number(seqs.rows[0]!.a ?? 0);
     // Secondary indexes, not those backing a primary key or unique constraint.
     const indexes = await client.query<{ name: string; def: string }>(
@@ -356,6 +363,17 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
       try {
         await pending;
         if (failed) throw failed;
+        await timed(
+          'comments_vector',
+          client.query(
+            `UPDATE tickets t SET comments_vector = c.words
+               FROM (SELECT ticket_seq, strip(${searchable("string_agg(comment, ' ')")}) AS words FROM activities
+                      WHERE instance_id = $1 AND ticket_seq >= $2 AND comment IS NOT NULL GROUP BY ticket_seq) c
+              WHERE t.instance_id = $1 AND t.seq = c.ticket_seq`,
+            [instanceId, firstSeq],
+          ),
+        );
+        await client.query('ALTER TABLE activities ENABLE TRIGGER USER');
         for (const index of dropped) await timed('create indexes', client.query(index.def));
         for (const [table, max] of [['tickets', ticketSeq], ['activities', activitySeq]] as const) {
           if (max > 0) await client.query(`SELECT setval(pg_get_serial_sequence($1, 'seq'), $2)`, [table, max]);

@@ -29,7 +29,7 @@ export function openPostgres(connectionString: string, poolSize = 10): { db: Db;
 
 // Tokens are letters and digits on both stores (SQLite's unicode61 tokenizer does the same), so
 // 'john.doe@example.com' is searchable by 'doe' here too.
-const searchable = (column: string) =>
+export const searchable = (column: string) =>
   `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
 
 /** An arbitrary constant naming this application's migration lock. */
@@ -52,15 +52,10 @@ export const postgresDialect: StoreDialect = {
     `CREATE INDEX activities_search_idx ON activities USING GIN (comment_vector)`,
   ],
   placeholder: (n) => `$${n}`,
-  fullTextCondition(param, instanceId, terms) {
-    // One condition per word: "coffee capacitor" finds a title word plus a comment word.
-    return terms
-      .map((term) => {
-        const query = param(`${term}:*`);
-        return `t.seq IN (SELECT seq FROM tickets WHERE instance_id = ${param(instanceId)} AND search_vector @@ to_tsquery('simple', ${query}::text)
-          UNION SELECT ticket_seq FROM activities WHERE instance_id = ${param(instanceId)} AND comment_vector @@ to_tsquery('simple', ${query}::text))`;
-      })
-      .join(' AND ');
+  fullTextCondition(param, _instanceId, terms) {
+    // One document per ticket (migration 004): title and description (search_vector) and its
+    // comments (comments_vector), all the words in one query; the outer query keeps the instance.
+    return `(t.search_vector || t.comments_vector) @@ to_tsquery('simple', ${param(terms.map((term) => `${term}:*`).join(' & '))}::text)`;
   },
   withExclusiveLock(db, fn) {
     return db.connection().execute(async (conn) => {

@@ -1,4 +1,5 @@
 import type { StoreDialect } from '../dialect.js';
+import { searchable } from '../postgres.js';
 
 /** The text of one ticket's search document: its comments (and status-change comments). */
 const commentsOf = (instance: string, seq: string) =>
@@ -16,10 +17,12 @@ const commentsOf = (instance: string, seq: string) =>
  * comments, from the activities_by_ticket index). The table is contentless: the text already
  * lives in tickets and activities.
  *
- * PostgreSQL keeps its GIN indexes on tsvector columns of tickets and activities (001).
+ * PostgreSQL, the same idea: tickets get `comments_vector` (the words of its comments, kept by a
+ * trigger on activities; positions stripped, as the search needs none, so it stays small) and
+ * one GIN index over search_vector || comments_vector replaces the index on activities.
  */
 export function ticketSearchSchema(dialect: StoreDialect): string[] {
-  if (dialect.name !== 'sqlite') return [];
+  if (dialect.name === 'postgres') return postgresTicketSearch();
   return [
     `CREATE VIRTUAL TABLE ticket_search USING fts5(title, description, comments, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0")`,
     `INSERT INTO ticket_search(rowid, title, description, comments)
@@ -46,5 +49,25 @@ export function ticketSearchSchema(dialect: StoreDialect): string[] {
        INSERT INTO ticket_search(rowid, title, description, comments)
          SELECT t.seq, t.title, t.description, ${commentsOf('new.instance_id', 'new.ticket_seq')} FROM tickets t WHERE t.seq = new.ticket_seq;
      END`,
+  ];
+}
+
+function postgresTicketSearch(): string[] {
+  return [
+    `ALTER TABLE tickets ADD COLUMN comments_vector tsvector NOT NULL DEFAULT ''::tsvector`,
+    `UPDATE tickets t SET comments_vector = c.words
+       FROM (SELECT instance_id, ticket_seq, strip(${searchable("string_agg(comment, ' ')")}) AS words
+               FROM activities WHERE comment IS NOT NULL GROUP BY instance_id, ticket_seq) c
+      WHERE t.instance_id = c.instance_id AND t.seq = c.ticket_seq`,
+    `CREATE INDEX tickets_document_idx ON tickets USING GIN ((search_vector || comments_vector))`,
+    `DROP INDEX activities_search_idx`,
+    `CREATE FUNCTION ticket_search_comment() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       UPDATE tickets SET comments_vector = strip(comments_vector || ${searchable('NEW.comment')})
+        WHERE instance_id = NEW.instance_id AND seq = NEW.ticket_seq;
+       RETURN NULL;
+     END $$`,
+    `CREATE TRIGGER ticket_search_comment AFTER INSERT ON activities FOR EACH ROW WHEN (NEW.comment IS NOT NULL)
+       EXECUTE FUNCTION ticket_search_comment()`,
   ];
 }
