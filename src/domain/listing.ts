@@ -114,17 +114,18 @@ export function parseListQuery(raw: RawListQuery): ListQuery {
   }
   if (raw.title?.trim()) filters.title = raw.title.trim();
 
-  if (raw.status !== undefined && raw.status.trim() !== '') {
+  // A list with no values (`status=,`) is no filter, like an empty one.
+  if (raw.status !== undefined && list(raw.status).length > 0) {
     const values = list(raw.status).map((v) => [v, parseStatus(v)] as const);
     for (const [v, s] of values) if (!s) errors.add(at('status'), `unknown status "${v}"`);
     filters.status = [...new Set(values.flatMap(([, s]) => (s ? [s] : [])))];
   }
-  if (raw.priority !== undefined && raw.priority.trim() !== '') {
+  if (raw.priority !== undefined && list(raw.priority).length > 0) {
     const values = list(raw.priority).map((v) => [v, parsePriority(v)] as const);
     for (const [v, p] of values) if (!p) errors.add(at('priority'), `unknown priority "${v}"`);
     filters.priority = [...new Set(values.flatMap(([, p]) => (p ? [p] : [])))];
   }
-  if (raw.tags !== undefined && raw.tags.trim() !== '') {
+  if (raw.tags !== undefined && list(raw.tags).length > 0) {
     filters.tags = list(raw.tags).map((tag) => {
       const cut = tag.indexOf('_');
       if (cut <= 0 || cut === tag.length - 1) errors.add(at('tags'), `"${tag}" is not tagCategoryId_tagText`);
@@ -178,6 +179,8 @@ export function parseListQuery(raw: RawListQuery): ListQuery {
       if (!found) errors.add(at('select'), `unknown field "${name}" in select`);
       else if (!select.includes(found)) select.push(found);
     }
+    // Answer the fields in the order of the ITicket schema, whatever order they were asked in.
+    select.sort((a, b) => SELECTABLE_FIELDS.indexOf(a) - SELECTABLE_FIELDS.indexOf(b));
   }
 
   const limit = integerParam(raw.limit, 10, 1, 1000, at('limit'), errors);

@@ -28,10 +28,9 @@ async function openBackend(config: Config, store: Store): Promise<{ make: Backen
   }
   if (store.dialect.supportsMultipleProcesses) {
     // Every counted request writes its counter row. Counters need no durability (a crash at
-    // worst forgets part of a minute's counts), so the table is UNLOGGED (no WAL) and these
-    // connections don't wait for a WAL flush at commit: the counter costs the request one
-    // round trip, not a disk write.
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4, options: '-c synchronous_commit=off' });
+    // worst forgets part of a minute's counts), so the table is UNLOGGED: its writes make no WAL,
+    // and a commit that made no WAL does not wait for a WAL flush.
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
     pool.on('error', () => undefined);
     await pool.query('CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)').catch((error: { code?: string }) => {
       if (error.code !== '23505') throw error; // another process created it at the same moment

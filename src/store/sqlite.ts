@@ -132,10 +132,12 @@ class GroupCommitter {
         try {
           value = await job.fn(conn);
         } catch (error) {
-          // Nothing of it will be committed, so it fails at once; the others go on.
+          // Nothing of it will be committed, so it fails at once, with its own error; the others
+          // go on. (If SQLite already rolled back the whole transaction — disk full, I/O error —
+          // ROLLBACK TO throws and the group fails as a whole.)
+          job.reject(error);
           await sql`ROLLBACK TO one_transaction`.execute(conn);
           await sql`RELEASE one_transaction`.execute(conn);
-          job.reject(error);
           continue;
         }
         await sql`RELEASE one_transaction`.execute(conn);

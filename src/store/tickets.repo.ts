@@ -56,7 +56,7 @@ export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTabl
   };
 }
 
-export function toTicket(row: TicketRow): StoredTicket {
+export function toTicket(row: Pick<TicketRow, (typeof WIRE_COLUMNS)[number]>): StoredTicket {
   return wireRowToTicket(WIRE_COLUMNS.map((column) => row[column]));
 }
 
@@ -87,10 +87,11 @@ export async function findTicket(
   ref: TicketRef,
   options: { forUpdate?: boolean } = {},
 ): Promise<{ seq: number; ticket: StoredTicket } | undefined> {
-  let query = db.selectFrom('tickets').selectAll().where('instance_id', '=', instanceId);
+  // The columns a ticket is made of, not the search vectors (PostgreSQL) beside them.
+  let query = db.selectFrom('tickets').select(['seq', ...WIRE_COLUMNS]).where('instance_id', '=', instanceId);
   query = ref.id !== undefined ? query.where('id', '=', ref.id) : query.where('ticket_number', '=', ref.number ?? -1);
   if (options.forUpdate && dialect.supportsRowLocks) query = query.forUpdate();
-  const row = (await query.executeTakeFirst()) as TicketRow | undefined;
+  const row = await query.executeTakeFirst();
   return row && { seq: row.seq, ticket: toTicket(row) };
 }
 
@@ -115,9 +116,9 @@ export async function readTicketRow(store: Store, instanceId: string, ref: Ticke
 }
 
 export async function findTicketBySeq(db: Tx, dialect: StoreDialect, instanceId: string, seq: number): Promise<StoredTicket | undefined> {
-  let query = db.selectFrom('tickets').selectAll().where('instance_id', '=', instanceId).where('seq', '=', seq);
+  let query = db.selectFrom('tickets').select(['seq', ...WIRE_COLUMNS]).where('instance_id', '=', instanceId).where('seq', '=', seq);
   if (dialect.supportsRowLocks) query = query.forUpdate();
-  const row = (await query.executeTakeFirst()) as TicketRow | undefined;
+  const row = await query.executeTakeFirst();
   return row && toTicket(row);
 }
 
