@@ -104,17 +104,47 @@ export function UserInput(props: {
           }
         }}
       />
-      <datalist id={listId}>
-        {props.people.map((p) => (
-          <option key={p.email} value={formatUser(p)} />
-        ))}
-      </datalist>
+      <PeopleDatalist id={listId} people={props.people} />
       {problem && <div className="field-error">{problem}</div>}
     </>
   );
 }
 
 /** Several people: removable chips plus an input to add one more. */
+/** The text box a person is typed into as "Name <email>", suggesting known people; Enter adds. */
+export function PersonTextInput(props: { id: string; listId: string; text: string; invalid?: boolean; describedBy?: string; onText: (text: string) => void; onEnter: () => void }) {
+  return (
+    <input
+      id={props.id}
+      type="text"
+      list={props.listId}
+      value={props.text}
+      autoComplete="off"
+      placeholder="Add: Name <email@example.com>"
+      aria-invalid={props.invalid || undefined}
+      aria-describedby={props.describedBy}
+      onChange={(e) => props.onText(e.target.value)}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') {
+          e.preventDefault();
+          props.onEnter();
+        }
+      }}
+    />
+  );
+}
+
+/** The suggestions of a PersonTextInput: the people the desk knows, as "Name <email>". */
+export function PeopleDatalist(props: { id: string; people: User[] }) {
+  return (
+    <datalist id={props.id}>
+      {props.people.map((p) => (
+        <option key={p.email} value={formatUser(p)} />
+      ))}
+    </datalist>
+  );
+}
+
 export function PeoplePicker(props: { id: string; value: User[]; onChange: (users: User[]) => void; people: User[]; label: string; invalid?: boolean }) {
   const listId = useId();
   const [text, setText] = useState('');
@@ -142,34 +172,22 @@ export function PeoplePicker(props: { id: string; value: User[]; onChange: (user
         </ul>
       )}
       <div className="inline">
-        <input
+        <PersonTextInput
           id={props.id}
-          type="text"
-          list={listId}
-          value={text}
-          autoComplete="off"
-          placeholder="Add: Name <email@example.com>"
-          aria-invalid={props.invalid || problem !== '' || undefined}
-          onChange={(e) => {
-            setText(e.target.value);
+          listId={listId}
+          text={text}
+          invalid={props.invalid || problem !== ''}
+          onText={(value) => {
+            setText(value);
             setProblem('');
           }}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') {
-              e.preventDefault();
-              add();
-            }
-          }}
+          onEnter={add}
         />
         <button type="button" onClick={add} aria-label={`Add person to ${props.label}`}>
           Add
         </button>
       </div>
-      <datalist id={listId}>
-        {props.people.map((p) => (
-          <option key={p.email} value={formatUser(p)} />
-        ))}
-      </datalist>
+      <PeopleDatalist id={listId} people={props.people} />
       {problem && <div className="field-error">{problem}</div>}
     </div>
   );

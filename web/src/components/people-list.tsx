@@ -1,5 +1,6 @@
 import { useId, useState, type KeyboardEvent } from 'react';
-import { formatUser, parseUser } from '../lib/format.js';
+import { parseUser } from '../lib/format.js';
+import { PeopleDatalist, PersonTextInput } from './controls.js';
 import type { User } from '../lib/types.js';
 
 /**
@@ -62,20 +63,17 @@ export function PeopleList(props: { id: string; label: string; value: User[]; on
         <p className="muted small people-empty">Nobody yet.</p>
       )}
       <div className="people-add">
-        <input
+        <PersonTextInput
           id={props.id}
-          type="text"
-          list={listId}
-          value={text}
-          autoComplete="off"
-          placeholder="Add: Name <email@example.com>"
-          aria-invalid={props.invalid || problem !== '' || undefined}
-          aria-describedby={props.describedBy}
-          onChange={(e) => {
-            setText(e.target.value);
+          listId={listId}
+          text={text}
+          invalid={props.invalid || problem !== ''}
+          describedBy={props.describedBy}
+          onText={(value) => {
+            setText(value);
             setProblem('');
           }}
-          onKeyDown={onEnter}
+          onEnter={add}
         />
         <input
           type="text"
@@ -92,11 +90,7 @@ export function PeopleList(props: { id: string; label: string; value: User[]; on
           Add
         </button>
       </div>
-      <datalist id={listId}>
-        {props.people.map((p) => (
-          <option key={p.email} value={formatUser(p)} />
-        ))}
-      </datalist>
+      <PeopleDatalist id={listId} people={props.people} />
       {problem && (
         <div className="field-error" role="alert">
           {problem}
