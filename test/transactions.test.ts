@@ -63,3 +63,16 @@ for (const { name, skip } of DIALECTS) {
     });
   });
 }
+
+describe('reads on an in-memory SQLite database', () => {
+  it('go through the writer connection, which is the only one that sees the data', async () => {
+    const store = await openMigratedStore('sqlite::memory:', { synchronous: 'NORMAL' });
+    try {
+      await sql`CREATE TABLE memory_probe (label TEXT NOT NULL)`.execute(store.db);
+      await store.dialect.transaction(store.db, (tx) => sql`INSERT INTO memory_probe (label) VALUES ('kept')`.execute(tx));
+      expect(await store.readRows({ sql: 'SELECT label, 7 FROM memory_probe', parameters: [] })).toEqual([['kept', 7]]);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { ReadQuery } from './db.js';
 import type { StoreDialect } from './dialect.js';
 import type { Database as Schema, Db, Tx } from './schema.js';
@@ -43,18 +43,18 @@ export function openSqlite(file: string, options: SqliteOptions): { db: Db; dial
   // sees the last commit and never waits for the writer, and it cannot see a write transaction
   // that is half done (the writer's connection, between the awaits of a transaction, would).
   // An in-memory database has no second connection, so there reads queue with the writes.
+  const inMemory = file === ':memory:';
   let reader: Database.Database | undefined;
   const readStatements = new Map<string, Database.Statement>();
-  const readRows = async (query: ReadQuery): Promise<unknown[][]> => {
-    if (file === ':memory:') {
-      const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(query.sql, [...query.parameters]));
-      return result.rows.map((row) => Object.values(row));
-    }
+  const rawRows = (query: ReadQuery): unknown[][] => {
     if (!reader) {
-      reader = new Database(file, { readonly: true, fileMustExist: true });
-      reader.pragma('busy_timeout = 10000');
-      reader.pragma('cache_size = -32768');
+      reader = inMemory ? database : new Database(file, { readonly: true, fileMustExist: true });
+      if (!inMemory) {
+        reader.pragma('busy_timeout = 10000');
+        reader.pragma('cache_size = -32768');
+      }
     }
+    // Statements of their own, in raw mode (Kysely's cached ones answer objects).
     let statement = readStatements.get(query.sql);
     if (!statement) {
       statement = reader.prepare(query.sql).raw(true);
@@ -63,12 +63,16 @@ export function openSqlite(file: string, options: SqliteOptions): { db: Db; dial
     }
     return statement.all(query.parameters as unknown[]) as unknown[][];
   };
+  // In memory, the writer is the only connection: holding it (as transactions do) keeps reads
+  // out of a write transaction that is half done.
+  const readRows = async (query: ReadQuery): Promise<unknown[][]> =>
+    inMemory ? db.connection().execute(async () => rawRows(query)) : rawRows(query);
   return {
     db,
     dialect: sqliteDialect,
     readRows,
     close: async () => {
-      reader?.close();
+      if (!inMemory) reader?.close();
       await db.destroy();
     },
   };
