@@ -42,7 +42,7 @@ const cases: [string, () => Promise<unknown>][] = [
   ['list default', () => repo.listTickets(store, I, parseListQuery({}), undefined)],
   ['list filtered', () => repo.listTickets(store, I, parseListQuery({ limit: '50', status: 'Open', priority: 'Urgent', orderBy: 'lastInteraction' }), undefined)],
   [`search ${word}`, () => repo.listTickets(store, I, parseListQuery({ search: word }), undefined)],
-  ['walk page 500', () => repo.listTickets(store, I, parseListQuery({ limit: '1000' }), ['2024-06-01T00:00:00.000Z', 500000])],
+  ['walk page 500', () => repo.listTickets(store, I, parseListQuery({ limit: '1000' }), { position: ['2024-06-01T00:00:00.000Z', 500000], inclusive: false })],
 ];
 for (const [name, run] of cases) {
   captured.length = 0;

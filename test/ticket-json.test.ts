@@ -4,13 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRIORITIES, RESOLUTIONS, STATUSES, type StoredTicket } from '../src/domain/ticket.js';
 import { SHARED_SCHEMAS, TicketItem } from '../src/http/schemas.js';
 import { present } from '../src/services/tickets.service.js';
-import { ticketJson, WIRE_COLUMNS, wireRowToTicket } from '../src/store/ticket-json.js';
+import { openMigratedStore, type Store } from '../src/store/db.js';
+import { SQLITE_TICKET_JSON, ticketJson, WIRE_COLUMNS, wireRowToTicket } from '../src/store/ticket-json.js';
 import { toColumns } from '../src/store/tickets.repo.js';
 
 /*
  * Ticket reads answer text written by src/store/ticket-json.ts instead of the response schema's
- * serialiser. Here both run on the same generated tickets (every field empty and full, odd
- * characters, SLA due dates present or not): the text must be the same, byte for byte.
+ * serialiser, and on SQLite pages of tickets are written by SQLite itself (SQLITE_TICKET_JSON).
+ * Here they run on the same generated tickets (every field empty and full, odd characters, SLA
+ * due dates present or not): the text must be the same, byte for byte.
  */
 
 let schemaSerialiser: FastifyInstance;
@@ -78,6 +80,26 @@ describe('ticket JSON written from stored rows', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('is the same text when SQLite writes it from the stored row', async () => {
+    const store: Store = await openMigratedStore('sqlite::memory:');
+    try {
+      const at = new Date().toISOString();
+      await store.db.insertInto('instances').values({ id: 'instance', name: 'JSON', settings: '{}', last_ticket_number: 0, created_on: at, updated_on: at }).execute();
+      let number = 0;
+      await fc.assert(
+        fc.asyncProperty(storedTicket, async (generated) => {
+          const ticket = { ...generated, ticketId: ++number };
+          await store.db.insertInto('tickets').values(toColumns('instance', ticket)).execute();
+          const [row] = await store.readRows({ sql: `SELECT ${SQLITE_TICKET_JSON} FROM tickets t WHERE t.ticket_number = ?`, parameters: [number] });
+          expect(row![0]).toBe(ticketJson(rowOf(ticket)));
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      await store.close();
+    }
   });
 
   it('reads a row back into the ticket that was stored', () => {

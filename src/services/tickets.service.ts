@@ -286,19 +286,30 @@ export class TicketsService {
   }
 
   /** One page of tickets as the JSON text of `{ items, continuationToken, itemCount }`. */
-  async listJson(instanceId: string, query: ListQuery, continuationToken: string | undefined): Promise<string> {
+  /** A page of the listing as the answer's JSON: made by the store where it can (SQLite), else from rows. */
+  async listJson(instanceId: string, query: ListQuery, continuationToken: string | undefined): Promise<string | Buffer> {
     const fingerprint = queryFingerprint(instanceId, query);
-    const after = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
-    const page = await repo.listTickets(this.deps.store, instanceId, query, after);
+    const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
+    const tail = (token: string | null, itemCount: number) => `],"continuationToken":${JSON.stringify(token)},"itemCount":${itemCount}}`;
+    if (!query.select) {
+      const page = await repo.listTicketsJson(this.deps.store, instanceId, query, start);
+      if (page) {
+        const token = page.next ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: page.next, inclusive: true }) : null;
+        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, page.itemCount))]);
+      }
+    }
+    const page = await repo.listTickets(this.deps.store, instanceId, query, start);
     const last = page.positions[page.positions.length - 1];
     const select = query.select;
     const items = select
       ? page.rows.map((row) => JSON.stringify(selectFields(present(wireRowToTicket(row)), select)))
       : page.rows.map(ticketJson);
-    const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, last) : null;
-    return `{"items":[${items.join(',')}],"continuationToken":${JSON.stringify(token)},"itemCount":${items.length}}`;
+    const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last, inclusive: false }) : null;
+    return `{"items":[${items.join(',')}${tail(token, items.length)}`;
   }
 }
+
+const ITEMS_HEAD = Buffer.from('{"items":[');
 
 /** Tickets are stored with canonical instants; they leave with user-given dates in short form. */
 export function present(ticket: StoredTicket): ITicket {

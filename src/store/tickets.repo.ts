@@ -5,7 +5,7 @@ import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
 import type { Store } from './db.js';
-import { WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
+import { SQLITE_TICKET_JSON, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 
 type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 
@@ -203,21 +203,24 @@ const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 const listColumns = (orderColumns: readonly string[]) =>
   [...WIRE_COLUMNS.map((c) => `t.${c}`), ...orderColumns.map((c, i) => `t.${c} AS k${i}`)].join(', ');
 
+/** Where a page starts: after a keyset position, or at it (continuation tokens, cursor.ts). */
+export interface PageStart {
+  position: KeysetPosition;
+  inclusive: boolean;
+}
+
+/** The sort columns that hold integers (the others hold text). */
+const INTEGER_ORDER_COLUMNS = new Set<string>(['ticket_number', 'status_rank', 'priority_rank']);
+
 /**
- * One page of a ticket listing, plus whether more follow, using keyset pagination when `after`
- * is given. All filters are conditions on indexed columns of the instance.
+ * The WHERE, ORDER BY and LIMIT of one page of a listing, as SQL text with its parameters. All
+ * filters are conditions on indexed columns of the instance.
  *
  * The SQL is written here as text rather than with Kysely's builder: listings are the hottest
  * reads, and building and compiling the query cost more than SQLite spends answering it (a
  * profile at a million tickets; docs/decisions/008-read-path.md). Every value is a parameter.
  */
-export async function listTickets(
-  store: Store,
-  instanceId: string,
-  query: ListQuery,
-  after: KeysetPosition | undefined,
-): Promise<{ rows: WireRow[]; positions: KeysetPosition[]; hasMore: boolean }> {
-  const { dialect } = store;
+function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery, start: PageStart | undefined) {
   const { filters, order } = query;
   const column = ORDER_COLUMNS[order.by];
   const columns = column === 'ticket_number' ? ['ticket_number'] : [column, 'ticket_number'];
@@ -256,14 +259,28 @@ export async function listTickets(
     const text = terms.length > 0 ? dialect.fullTextCondition(p, instanceId, terms) : '1 = 0';
     and.push(number !== undefined ? `(${text} OR t.ticket_number = ${p(number)})` : text);
   }
-  if (after) {
+  if (start) {
     const left = columns.map((c) => `t.${c}`).join(', ');
-    and.push(`(${left}) ${desc ? '<' : '>'} (${list(after)})`);
+    and.push(`(${left}) ${desc ? '<' : '>'}${start.inclusive ? '=' : ''} (${list(start.position)})`);
   }
   const direction = desc ? 'DESC' : 'ASC';
-  let text = `SELECT ${listColumns(columns)} FROM tickets t WHERE ${and.join(' AND ')} ORDER BY ${columns.map((c) => `t.${c} ${direction}`).join(', ')} LIMIT ${p(query.limit + 1)}`;
-  if (!after && query.offset > 0) text += ` OFFSET ${p(query.offset)}`;
+  let tail = `WHERE ${and.join(' AND ')} ORDER BY ${columns.map((c) => `t.${c} ${direction}`).join(', ')} LIMIT ${p(query.limit + 1)}`;
+  if (!start && query.offset > 0) tail += ` OFFSET ${p(query.offset)}`;
+  return { tail, parameters, columns, desc };
+}
 
+/**
+ * One page of a ticket listing, plus whether more follow, using keyset pagination when `start`
+ * is given: rows in WIRE_COLUMNS order, for any store and for `select` projections.
+ */
+export async function listTickets(
+  store: Store,
+  instanceId: string,
+  query: ListQuery,
+  start: PageStart | undefined,
+): Promise<{ rows: WireRow[]; positions: KeysetPosition[]; hasMore: boolean }> {
+  const { tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start);
+  const text = `SELECT ${listColumns(columns)} FROM tickets t ${tail}`;
   const rows = await store.readRows({ sql: text, parameters });
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
@@ -274,3 +291,48 @@ export async function listTickets(
     hasMore,
   };
 }
+
+/** A page as its answer's items: ticketJson texts joined by commas, as UTF-8. */
+export interface JsonPage {
+  items: Buffer;
+  itemCount: number;
+  /** Where the next page starts (inclusive), when there is one. */
+  next?: KeysetPosition;
+}
+
+/**
+ * The same page as listTickets, made into JSON by the store itself (SQLite): one query answers
+ * one blob holding the page's items (docs/decisions/008-read-path.md). It reads limit + 1 rows
+ * like listTickets; the last, when there is one, is cut off the blob and becomes the position
+ * the next page starts at. Which row is last is not taken from the order group_concat saw the
+ * rows in: min()/max() of the row's sort key picks it, and SQLite gives the other columns of
+ * that row with it. Answers undefined where the store cannot (PostgreSQL), and if the blob does
+ * not end with that row's text (group_concat's order is the subquery's, which SQLite documents
+ * as arbitrary): the caller then uses listTickets.
+ */
+export async function listTicketsJson(store: Store, instanceId: string, query: ListQuery, start: PageStart | undefined): Promise<JsonPage | undefined> {
+  if (store.dialect.name !== 'sqlite') return undefined;
+  const { tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start);
+  const [first, second] = columns.map((c) => `t.${c}`);
+  // One value per row that sorts as the row does: integers as one integer (ranks < 10), text
+  // by its UTF-8 bytes in hex (the index's BINARY order, a prefix before its extensions).
+  const sortValue =
+    second === undefined
+      ? first
+      : INTEGER_ORDER_COLUMNS.has(columns[0]!)
+        ? `${first} * 1000000000000 + ${second}`
+        : `hex(${first}) || ' ' || printf('%020d', ${second})`;
+  const keys = columns.map((_, i) => `k${i}`).join(', ');
+  const text =
+    `SELECT CAST(group_concat(j, ',') AS BLOB), count(*), ${desc ? 'min' : 'max'}(o), octet_length(j), ${keys} ` +
+    `FROM (SELECT ${SQLITE_TICKET_JSON} AS j, ${sortValue} AS o, ${columns.map((c, i) => `t.${c} AS k${i}`).join(', ')} FROM tickets t ${tail})`;
+  const [row] = await store.readRows({ sql: text, parameters });
+  const [blob, count, , lastLength, ...position] = row as [Buffer | null, number, unknown, number, ...(string | number)[]];
+  if (count <= query.limit) return { items: blob ?? Buffer.alloc(0), itemCount: count };
+  const cut = blob!.length - lastLength - 1;
+  if (cut < 0 || blob![cut] !== COMMA || !blob!.subarray(cut + 1, cut + 1 + ITEM_START.length).equals(ITEM_START)) return undefined;
+  return { items: blob!.subarray(0, cut), itemCount: query.limit, next: position };
+}
+
+const COMMA = ','.charCodeAt(0);
+const ITEM_START = Buffer.from('{"id":');

@@ -34,7 +34,7 @@ export function timezoneOf(query: unknown): number {
  * test/ticket-json.test.ts holds to the route's response schema): Fastify sends a string with a
  * JSON content type as it is.
  */
-function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+function sendJsonText(reply: FastifyReply, text: string | Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(text as never);
 }
 
