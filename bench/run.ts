@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -590,11 +590,12 @@ async function main(): Promise<void> {
     rawSampler.stop();
     await stopProcess(rawServer.child);
 
-    // The real server, as `npm start` runs it, plus whatever BENCH_NODE_FLAGS adds
+    // The real server, as `npm start` runs it (bundled first, as its prestart does), plus whatever BENCH_NODE_FLAGS adds
     // (e.g. BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/profiles").
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-server.mjs')], { stdio: 'inherit' });
     const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
     const server = await startProcess(
-      [...nodeFlags, '--import', 'tsx', 'src/main.ts'],
+      [...nodeFlags, 'dist/server.mjs'],
       {
         DATABASE_URL: state.databaseUrl,
         PORT: '0',

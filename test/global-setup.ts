@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { databaseName, onMaintenanceDatabase } from './pg-admin.js';
 import type { TestProject } from 'vitest/node';
 import { openMigratedStore } from '../src/store/db.js';
@@ -21,6 +22,8 @@ const recreateDatabase = (url: string) =>
 const dropDatabase = (url: string) => onMaintenanceDatabase(url, `DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
 
 export default async function setup(project: TestProject) {
+  // The end-to-end tests start the server as `npm start` does: the bundle of the current sources.
+  execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'inherit' });
   const base = new URL(process.env.TEST_DATABASE_URL ?? DEFAULT_URL);
   base.pathname = `${base.pathname}_${process.pid}`;
   const url = base.toString();

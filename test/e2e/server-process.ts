@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databaseName, onMaintenanceDatabase } from '../pg-admin.js';
 
-/** A real server process, started as the README says (`tsx src/main.ts`), on a random port. */
+/** A real server process, started as `npm start` runs it (`node dist/server.mjs`, bundled by the global setup), on a random port. */
 export interface ServerProcess {
   url: string;
   output: () => string;
@@ -13,7 +13,7 @@ export interface ServerProcess {
 }
 
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/server.mjs'], {
     cwd: process.cwd(),
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
