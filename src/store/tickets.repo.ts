@@ -209,6 +209,12 @@ export interface PageStart {
   inclusive: boolean;
 }
 
+/** A non-negative integer as SQL text; anything else is a bug upstream, not input to quote. */
+function integer(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`not a row count: ${value}`);
+  return String(value);
+}
+
 /** The sort columns that hold integers (the others hold text). */
 const INTEGER_ORDER_COLUMNS = new Set<string>(['ticket_number', 'status_rank', 'priority_rank']);
 
@@ -264,8 +270,13 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
     and.push(`(${left}) ${desc ? '<' : '>'}${start.inclusive ? '=' : ''} (${list(start.position)})`);
   }
   const direction = desc ? 'DESC' : 'ASC';
-  let tail = `WHERE ${and.join(' AND ')} ORDER BY ${columns.map((c) => `t.${c} ${direction}`).join(', ')} LIMIT ${p(query.limit + 1)}`;
-  if (!start && query.offset > 0) tail += ` OFFSET ${p(query.offset)}`;
+  // LIMIT and OFFSET are written into the text, not bound. With a bound LIMIT, each run of the
+  // same prepared statement cost what preparing it costs (SQLite 3.53, which lets a LIMIT's
+  // value steer the plan and so, it seems, re-prepares a statement whose LIMIT is re-bound):
+  // +22 µs for a page of 30 columns, +35 µs for the JSON page, whatever the value. Both are
+  // integers that parseListQuery has checked; each limit gets its own cached statement.
+  let tail = `WHERE ${and.join(' AND ')} ORDER BY ${columns.map((c) => `t.${c} ${direction}`).join(', ')} LIMIT ${integer(query.limit + 1)}`;
+  if (!start && query.offset > 0) tail += ` OFFSET ${integer(query.offset)}`;
   return { tail, parameters, columns, desc };
 }
 
