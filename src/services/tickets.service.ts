@@ -122,7 +122,7 @@ export class TicketsService {
       const settings = await this.settingsOf(tx, instanceId);
       const assignee = input.assignee ? pickUser(input.assignee) : null;
       this.engine.checkAssignee(settings, assignee, '/ticket/assignee');
-      const now = this.now();
+      const now = await this.creationTime(tx, instanceId);
       const actor = pickUser(user);
       const ticket: StoredTicket = {
         // Time-ordered (v7): new tickets append to the (instance_id, id) index instead of
@@ -161,6 +161,19 @@ export class TicketsService {
       await this.engine.syncJobs(tx, instanceId, seq, ticket, settings, now);
       return present(ticket);
     });
+  }
+
+  /**
+   * Now, or with one writer process (SQLite) never earlier than the instance's newest ticket: a
+   * clock set back must not store a ticket before one created earlier, as the store's search
+   * relies on tickets being stored in creation order (repo.searchesInStoreOrder). Writes there
+   * are serial, so the newest stored ticket is the newest created.
+   */
+  private async creationTime(tx: Tx, instanceId: string): Promise<string> {
+    const now = this.now();
+    if (this.deps.store.dialect.supportsMultipleProcesses) return now;
+    const latest = await repo.latestCreatedOn(tx, instanceId);
+    return latest !== null && latest > now ? latest : now;
   }
 
   /** The `{ item }` response of a ticket, as JSON text (see src/store/ticket-json.ts). */

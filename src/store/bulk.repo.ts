@@ -7,7 +7,7 @@ import type { Activity } from '../domain/activity.js';
 import { tagKey } from '../domain/tags.js';
 import type { StoredTicket } from '../domain/ticket.js';
 import { searchable } from './postgres.js';
-import { activityColumns, toColumns } from './tickets.repo.js';
+import { activityColumns, OUT_OF_CREATION_ORDER, toColumns } from './tickets.repo.js';
 
 /*
  * Bulk loading of tickets with their activities: what the benchmark suite (or an importer) uses
@@ -124,6 +124,10 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
   const firstNumber = instance.n + 1;
   let number = instance.n;
   let ticketSeq = (db.prepare('SELECT coalesce(max(seq), 0) AS s FROM tickets').get() as { s: number }).s;
+  // Whether the instance's tickets stay stored in creation order (tickets.repo.ts,
+  // searchesInStoreOrder): true while each loaded ticket is no older than the newest before it.
+  let newestCreated = (db.prepare('SELECT max(created_on) AS c FROM tickets WHERE instance_id = ?').get(instanceId) as { c: string | null }).c ?? '';
+  let outOfOrder = false;
   let activitySeq = (db.prepare('SELECT coalesce(max(seq), 0) AS s FROM activities').get() as { s: number }).s;
   const counts = { tickets: 0, activities: 0, tags: 0 };
 
@@ -183,6 +187,8 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
       for (const { ticket, activities: acts } of batch) {
         ticket.ticketId = ++number;
         const seq = ++ticketSeq;
+        if (ticket.createdOn < newestCreated) outOfOrder = true;
+        else newestCreated = ticket.createdOn;
         const columns = toColumns(instanceId, ticket) as unknown as Record<string, unknown>;
         ticketColumns ??= ['seq', ...Object.keys(columns)];
         const row: unknown[] = [seq];
@@ -215,6 +221,7 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
         for (const trigger of droppedTriggers) db.exec(trigger.sql);
         clock.add('create indexes', since);
         db.prepare('UPDATE instances SET last_ticket_number = ? WHERE id = ?').run(number, instanceId);
+        if (outOfOrder) db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES (?, '1')`).run(`${OUT_OF_CREATION_ORDER}${instanceId}`);
         since = performance.now();
         db.exec('COMMIT');
         clock.add('commit', since);

@@ -5,6 +5,7 @@ import { initialSchema, runStatements } from './migrations/001-initial.js';
 import { engineSchema } from './migrations/002-engine.js';
 import { filteredListSchema } from './migrations/003-filtered-lists.js';
 import { ticketSearchSchema } from './migrations/004-ticket-search.js';
+import { creationOrderSchema } from './migrations/005-creation-order.js';
 
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -12,6 +13,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '002-engine': { up: (db) => runStatements(db as Db, engineSchema(dialect)) },
     '003-filtered-lists': { up: (db) => runStatements(db as Db, filteredListSchema()) },
     '004-ticket-search': { up: (db) => runStatements(db as Db, ticketSearchSchema(dialect)) },
+    '005-creation-order': { up: (db) => runStatements(db as Db, creationOrderSchema(dialect)) },
   };
 }
 

@@ -156,6 +156,11 @@ class GroupCommitter {
   }
 }
 
+/** The FTS5 query of search terms: every word, each as a prefix. */
+export function ticketSearchMatch(terms: readonly string[]): string {
+  return terms.map((term) => `"${term}"*`).join(' ');
+}
+
 const committers = new WeakMap<Db, GroupCommitter>();
 
 export const sqliteDialect: StoreDialect = {
@@ -194,7 +199,7 @@ export const sqliteDialect: StoreDialect = {
   fullTextCondition(param, _instanceId, terms) {
     // One document per ticket (migration 004): all the words in one MATCH; the outer query
     // keeps the instance's tickets.
-    return `t.seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ${param(terms.map((term) => `"${term}"*`).join(' '))})`;
+    return `t.seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ${param(ticketSearchMatch(terms))})`;
   },
 
   // SQLite takes its write lock per transaction, and one process migrates at a time anyway.

@@ -6,6 +6,7 @@ import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
 import type { Store } from './db.js';
 import { SQLITE_TICKET_JSON, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
+import { ticketSearchMatch } from './sqlite.js';
 
 type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 
@@ -209,6 +210,44 @@ export interface PageStart {
   inclusive: boolean;
 }
 
+/**
+ * The meta key (+ instance id) present when an instance's tickets are not all stored in the
+ * order they were created (docs/decisions/011-search-in-store-order.md).
+ */
+export const OUT_OF_CREATION_ORDER = 'tickets-out-of-creation-order:';
+
+/**
+ * SQLite answers a search listed by creation date by walking its full-text index by rowid,
+ * from the newest ticket (or the oldest) on, and stops after the page: a few hundred
+ * microseconds instead of gathering every match and walking the created_on index. rowid is seq,
+ * the order tickets were stored in, so this is only right while that is also the order of
+ * (created_on, ticket_number) for the instance: on one writer process, the service gives each
+ * new ticket a createdOn no earlier than the instance's newest and numbers them in order; a bulk
+ * load of older tickets (and migration 005, for stores from before) marks the instance out of
+ * order, and it keeps the general plan. A search that may also match a ticket number keeps it too.
+ */
+function searchesInStoreOrder(dialect: StoreDialect, query: ListQuery): boolean {
+  const search = query.filters.search;
+  return dialect.name === 'sqlite' && search !== undefined && search.terms.length > 0 && search.number === undefined && ORDER_COLUMNS[query.order.by] === 'created_on';
+}
+
+async function inCreationOrder(store: Store, instanceId: string, query: ListQuery): Promise<boolean> {
+  if (!searchesInStoreOrder(store.dialect, query)) return false;
+  const marks = await store.readRows({ sql: 'SELECT 1 FROM meta WHERE key = ?', parameters: [`${OUT_OF_CREATION_ORDER}${instanceId}`] });
+  return marks.length === 0;
+}
+
+/** Records that the instance's tickets are no longer stored in creation order (see searchesInStoreOrder). */
+export async function markOutOfCreationOrder(db: Tx, instanceId: string): Promise<void> {
+  await db.insertInto('meta').values({ key: `${OUT_OF_CREATION_ORDER}${instanceId}`, value: '1' }).onConflict((oc) => oc.column('key').doNothing()).execute();
+}
+
+/** The createdOn of the instance's newest ticket (null without tickets). */
+export async function latestCreatedOn(db: Tx, instanceId: string): Promise<string | null> {
+  const row = await db.selectFrom('tickets').select((eb) => eb.fn.max('created_on').as('latest')).where('instance_id', '=', instanceId).executeTakeFirst();
+  return (row?.latest as string | null | undefined) ?? null;
+}
+
 /** A non-negative integer as SQL text; anything else is a bug upstream, not input to quote. */
 function integer(value: number): string {
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`not a row count: ${value}`);
@@ -226,9 +265,10 @@ const INTEGER_ORDER_COLUMNS = new Set<string>(['ticket_number', 'status_rank', '
  * reads, and building and compiling the query cost more than SQLite spends answering it (a
  * profile at a million tickets; docs/decisions/008-read-path.md). Every value is a parameter.
  */
-function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery, start: PageStart | undefined) {
+function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery, start: PageStart | undefined, inCreationOrder: boolean) {
   const { filters, order } = query;
   const column = ORDER_COLUMNS[order.by];
+  const storeOrder = inCreationOrder && searchesInStoreOrder(dialect, query);
   const columns = column === 'ticket_number' ? ['ticket_number'] : [column, 'ticket_number'];
   const desc = order.direction === 'DESC';
   const parameters: unknown[] = [];
@@ -259,23 +299,35 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
   }
   if (filters.isFrtEscalated !== undefined) and.push(`t.is_frt_escalated = ${p(filters.isFrtEscalated ? 1 : 0)}`);
   if (filters.isRtEscalated !== undefined) and.push(`t.is_rt_escalated = ${p(filters.isRtEscalated ? 1 : 0)}`);
-  if (filters.search) {
-    const { terms, number } = filters.search;
-    // Every word must be on the ticket: in its title, its description or any of its comments.
-    const text = terms.length > 0 ? dialect.fullTextCondition(p, instanceId, terms) : '1 = 0';
-    and.push(number !== undefined ? `(${text} OR t.ticket_number = ${p(number)})` : text);
-  }
-  if (start) {
-    const left = columns.map((c) => `t.${c}`).join(', ');
-    and.push(`(${left}) ${desc ? '<' : '>'}${start.inclusive ? '=' : ''} (${list(start.position)})`);
+  const comparison = `${desc ? '<' : '>'}${start?.inclusive ? '=' : ''}`;
+  if (storeOrder) {
+    // The full-text index walked by rowid (= seq), which is creation order here; see
+    // searchesInStoreOrder. A position (created_on, ticket_number) is the seq of that ticket.
+    and.push(`s.ticket_search MATCH ${p(ticketSearchMatch(filters.search!.terms))}`);
+    if (start) {
+      and.push(`s.rowid ${comparison} (SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ticket_number = ${p(start.position[start.position.length - 1])})`);
+    }
+  } else {
+    if (filters.search) {
+      const { terms, number } = filters.search;
+      // Every word must be on the ticket: in its title, its description or any of its comments.
+      const text = terms.length > 0 ? dialect.fullTextCondition(p, instanceId, terms) : '1 = 0';
+      and.push(number !== undefined ? `(${text} OR t.ticket_number = ${p(number)})` : text);
+    }
+    if (start) {
+      const left = columns.map((c) => `t.${c}`).join(', ');
+      and.push(`(${left}) ${comparison} (${list(start.position)})`);
+    }
   }
   const direction = desc ? 'DESC' : 'ASC';
+  const from = storeOrder ? 'FROM ticket_search s JOIN tickets t ON t.seq = s.rowid' : 'FROM tickets t';
+  const orderBy = storeOrder ? `s.rowid ${direction}` : columns.map((c) => `t.${c} ${direction}`).join(', ');
   // LIMIT and OFFSET are written into the text, not bound. With a bound LIMIT, each run of the
   // same prepared statement cost what preparing it costs (SQLite 3.53, which lets a LIMIT's
   // value steer the plan and so, it seems, re-prepares a statement whose LIMIT is re-bound):
   // +22 µs for a page of 30 columns, +35 µs for the JSON page, whatever the value. Both are
   // integers that parseListQuery has checked; each limit gets its own cached statement.
-  let tail = `WHERE ${and.join(' AND ')} ORDER BY ${columns.map((c) => `t.${c} ${direction}`).join(', ')} LIMIT ${integer(query.limit + 1)}`;
+  let tail = `${from} WHERE ${and.join(' AND ')} ORDER BY ${orderBy} LIMIT ${integer(query.limit + 1)}`;
   if (!start && query.offset > 0) tail += ` OFFSET ${integer(query.offset)}`;
   return { tail, parameters, columns, desc };
 }
@@ -290,8 +342,8 @@ export async function listTickets(
   query: ListQuery,
   start: PageStart | undefined,
 ): Promise<{ rows: WireRow[]; positions: KeysetPosition[]; hasMore: boolean }> {
-  const { tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start);
-  const text = `SELECT ${listColumns(columns)} FROM tickets t ${tail}`;
+  const { tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start, await inCreationOrder(store, instanceId, query));
+  const text = `SELECT ${listColumns(columns)} ${tail}`;
   const rows = await store.readRows({ sql: text, parameters });
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
@@ -323,7 +375,7 @@ export interface JsonPage {
  */
 export async function listTicketsJson(store: Store, instanceId: string, query: ListQuery, start: PageStart | undefined): Promise<JsonPage | undefined> {
   if (store.dialect.name !== 'sqlite') return undefined;
-  const { tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start);
+  const { tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start, await inCreationOrder(store, instanceId, query));
   const [first, second] = columns.map((c) => `t.${c}`);
   // One value per row that sorts as the row does: integers as one integer (ranks < 10), text
   // by its UTF-8 bytes in hex (the index's BINARY order, a prefix before its extensions).
@@ -336,7 +388,7 @@ export async function listTicketsJson(store: Store, instanceId: string, query: L
   const keys = columns.map((_, i) => `k${i}`).join(', ');
   const text =
     `SELECT CAST(group_concat(j, ',') AS BLOB), count(*), ${desc ? 'min' : 'max'}(o), octet_length(j), ${keys} ` +
-    `FROM (SELECT ${SQLITE_TICKET_JSON} AS j, ${sortValue} AS o, ${columns.map((c, i) => `t.${c} AS k${i}`).join(', ')} FROM tickets t ${tail})`;
+    `FROM (SELECT ${SQLITE_TICKET_JSON} AS j, ${sortValue} AS o, ${columns.map((c, i) => `t.${c} AS k${i}`).join(', ')} ${tail})`;
   const [row] = await store.readRows({ sql: text, parameters });
   const [blob, count, , lastLength, ...position] = row as [Buffer | null, number, unknown, number, ...(string | number)[]];
   if (count <= query.limit) return { items: blob ?? Buffer.alloc(0), itemCount: count };

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBulkLoader } from '../src/store/bulk.repo.js';
+import type { StoredTicket } from '../src/domain/ticket.js';
+import { createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type Client, type TestApp } from './helpers.js';
+
+/*
+ * A search listed by creation date comes back in creation order, page by page, however the
+ * store finds it. On SQLite the store walks its full-text index in storage order, which is only
+ * creation order while tickets are stored in the order they were created: these tests hold the
+ * answer to creation order when the clock is set back and when older tickets are bulk loaded
+ * after newer ones (docs/decisions/011-search-in-store-order.md).
+ */
+
+type Page = { items: { ticketId: number; createdOn: string }[]; continuationToken?: string | null };
+
+/** Every page of a search, following continuation tokens. */
+async function walk(api: Client, query: string): Promise<number[]> {
+  const numbers: number[] = [];
+  let token: string | null = null;
+  for (let pages = 0; pages < 100; pages++) {
+    const response: { status: number; body: Page } = await api.get<Page>(`/tickets?${query}`, token ? { continuationToken: token } : {});
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    numbers.push(...response.body.items.map((item) => item.ticketId));
+    token = response.body.continuationToken ?? null;
+    if (!token) return numbers;
+  }
+  throw new Error('more than 100 pages');
+}
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect.skip)(`search in creation order (${dialect.name})`, () => {
+    let t: TestApp;
+    const clock = new FakeClock();
+    beforeAll(async () => {
+      t = await createTestApp(dialect.name, { clock });
+    });
+    afterAll(() => t.close());
+
+    it('pages through matches newest first and oldest first, with and without other filters', async () => {
+      const { api } = await createInstance(t.app);
+      // Matches and non-matches interleaved; every third has another priority.
+      for (let i = 1; i <= 14; i++) {
+        clock.advance(60_000);
+        await createTicket(api, { title: i % 2 === 1 ? `kettle ${i}` : `toaster ${i}`, priority: i % 3 === 0 ? 'Urgent' : 'Low' });
+      }
+      const odd = [13, 11, 9, 7, 5, 3, 1];
+      expect(await walk(api, 'search=kettle&limit=2')).toEqual(odd);
+      expect(await walk(api, 'search=kettle&limit=3&orderBy=createdOn&order=ASC')).toEqual([...odd].reverse());
+      expect(await walk(api, 'search=kettle&limit=1&priority=Urgent')).toEqual([9, 3]);
+      expect(await walk(api, 'search=kettle&offset=2&limit=2')).toEqual([9, 7, 5, 3, 1]);
+      // A comment makes an older ticket match; it keeps its place by creation date.
+      expect((await api.post('/tickets/2/activities', { comment: 'the kettle again', user: requestor })).status).toBe(201);
+      expect(await walk(api, 'search=kettle&limit=2')).toEqual([13, 11, 9, 7, 5, 3, 2, 1]);
+    });
+
+    it('stores a ticket created after the clock was set back no earlier than the newest', async () => {
+      const { api } = await createInstance(t.app);
+      clock.set('2026-12-01T10:00:00.000Z');
+      const first = await createTicket(api, { title: 'teapot one' });
+      clock.set('2026-12-01T09:00:00.000Z'); // an hour back
+      const second = await createTicket(api, { title: 'teapot two' });
+      clock.set('2026-12-01T11:00:00.000Z');
+      const third = await createTicket(api, { title: 'teapot three' });
+      if (dialect.name === 'sqlite') expect(second.createdOn).toBe(first.createdOn);
+      else expect(second.createdOn).toBe('2026-12-01T09:00:00.000Z');
+      // Either way the answer is in (createdOn, ticketId) order, newest first.
+      const expected = [first, second, third]
+        .sort((a, b) => (a.createdOn === b.createdOn ? a.ticketId - b.ticketId : a.createdOn < b.createdOn ? -1 : 1))
+        .map((ticket) => ticket.ticketId)
+        .reverse();
+      expect(await walk(api, 'search=teapot&limit=1')).toEqual(expected);
+    });
+
+    it('keeps creation order after older tickets are bulk loaded behind newer ones', async () => {
+      const { id, api } = await createInstance(t.app);
+      clock.set('2026-12-05T12:00:00.000Z');
+      await createTicket(api, { title: 'lamp new' }); // #1, the newest
+      const created = await createTicket(api, { title: 'other' });
+      const old = (n: number): StoredTicket => ({
+        ...created,
+        id: `00000000-0000-4000-8000-00000000000${n}`,
+        title: `lamp old ${n}`,
+        createdOn: `2020-01-0${n}T00:00:00.000Z`,
+        lastUpdatedOn: `2020-01-0${n}T00:00:00.000Z`,
+        lastInteraction: `2020-01-0${n}T00:00:00.000Z`,
+        rtStartedOn: `2020-01-0${n}T00:00:00.000Z`,
+        tags: [],
+        customFields: {},
+      });
+      await t.close({ keepData: true }); // the loader wants the store to itself
+      const loader = await openBulkLoader(t.databaseUrl, id);
+      await loader.write([
+        { ticket: old(1), activities: [] },
+        { ticket: old(2), activities: [] },
+      ]);
+      const result = await loader.finish();
+      expect([result.firstTicketNumber, result.lastTicketNumber]).toEqual([3, 4]);
+      t = await createTestApp(dialect.name, { clock, databaseUrl: t.databaseUrl });
+      const reopened = (await import('./helpers.js')).client(t.app, api.key);
+      // #3 and #4 were stored last but created first: newest first is 1, 4, 3.
+      expect(await walk(reopened, 'search=lamp&limit=1')).toEqual([1, 4, 3]);
+      expect(await walk(reopened, 'search=lamp&limit=2&orderBy=createdOn&order=ASC')).toEqual([3, 4, 1]);
+    });
+  });
+}
+
+describe('migration 005 (SQLite)', () => {
+  it('marks the instances whose stored tickets are out of creation order, and only those', async () => {
+    const t = await createTestApp('sqlite');
+    try {
+      const inOrder = await createInstance(t.app);
+      const outOfOrder = await createInstance(t.app);
+      for (const { api } of [inOrder, outOfOrder]) {
+        await createTicket(api, { title: 'kettle one' });
+        await createTicket(api, { title: 'kettle two' });
+      }
+      // As a store from before the service kept creation order might hold: the newest ticket
+      // created before the one stored ahead of it.
+      await t.store.db.updateTable('tickets').set({ created_on: '2001-01-01T00:00:00.000Z' }).where('instance_id', '=', outOfOrder.id).where('ticket_number', '=', 2).execute();
+      const { creationOrderSchema } = await import('../src/store/migrations/005-creation-order.js');
+      const { runStatements } = await import('../src/store/migrations/001-initial.js');
+      await runStatements(t.store.db, creationOrderSchema(t.store.dialect));
+      const marks = await t.store.db.selectFrom('meta').select('key').where('key', 'like', 'tickets-out-of-creation-order:%').execute();
+      expect(marks.map((m) => m.key)).toEqual([`tickets-out-of-creation-order:${outOfOrder.id}`]);
+      // #2 now counts as the older: newest first is 1, 2 (the index walk would say 2, 1).
+      expect(await walk(outOfOrder.api, 'search=kettle&limit=1')).toEqual([1, 2]);
+      expect(await walk(inOrder.api, 'search=kettle&limit=1')).toEqual([2, 1]);
+    } finally {
+      await t.close();
+    }
+  });
+});
