@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { ReadQuery } from './db.js';
+import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import type { StoreDialect } from './dialect.js';
 import type { Database as Schema, Db, Tx } from './schema.js';
 
@@ -39,6 +40,21 @@ export function openSqlite(file: string, options: SqliteOptions): { db: Db; dial
   };
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cached as unknown as Database.Database }) });
 
+  // Checkpoints off the event loop (sqlite-checkpointer.ts); back to automatic ones if that fails.
+  let checkpointer: Checkpointer | undefined;
+  const committer = new GroupCommitter(db);
+  committers.set(db, committer);
+  if (file !== ':memory:') {
+    database.pragma('wal_autocheckpoint = 0');
+    checkpointer = startCheckpointer(file, {
+      onRestartWanted: () => committer.checkpointBeforeNextGroup(),
+      onFailure: (reason) => {
+        process.emitWarning(`SQLite checkpoints run in the writer again: ${reason}`);
+        if (database.open) database.pragma('wal_autocheckpoint = 1000');
+      },
+    });
+  }
+
   // Reads that need no transaction go to a read-only connection of their own: in WAL mode it
   // sees the last commit and never waits for the writer, and it cannot see a write transaction
   // that is half done (the writer's connection, between the awaits of a transaction, would).
@@ -72,6 +88,7 @@ export function openSqlite(file: string, options: SqliteOptions): { db: Db; dial
     dialect: sqliteDialect,
     readRows,
     close: async () => {
+      await checkpointer?.close();
       if (!inMemory) reader?.close();
       await db.destroy();
     },
@@ -98,6 +115,12 @@ const MAX_GROUP = 64;
 class GroupCommitter {
   private queue: { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
   private scheduled = false;
+  private checkpointWanted = false;
+
+  /** The writer runs a PASSIVE checkpoint before its next group (sqlite-checkpointer.ts). */
+  checkpointBeforeNextGroup(): void {
+    this.checkpointWanted = true;
+  }
 
   constructor(private readonly db: Db) {}
 
@@ -113,20 +136,26 @@ class GroupCommitter {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const group = this.queue.splice(0, MAX_GROUP);
-      try {
-        await this.db.connection().execute((conn) => this.commitGroup(conn, group));
-      } catch (error) {
-        // The group failed as a whole (BEGIN, COMMIT or a savepoint statement): nothing of it
-        // is durable, so every transaction in it fails (one already settled stays as it was).
-        for (const job of group) job.reject(error);
-      }
+    const group = this.queue.splice(0, MAX_GROUP);
+    try {
+      await this.db.connection().execute((conn) => this.commitGroup(conn, group));
+    } catch (error) {
+      // The group failed as a whole (BEGIN, COMMIT or a savepoint statement): nothing of it
+      // is durable, so every transaction in it fails (one already settled stays as it was).
+      for (const job of group) job.reject(error);
     }
-    this.scheduled = false;
+    // One group per turn of the event loop: what queued meanwhile waits for the I/O of this
+    // turn (more requests join it, and the checkpoint worker's messages get through) rather
+    // than starting at once.
+    if (this.queue.length > 0) setImmediate(() => void this.drain());
+    else this.scheduled = false;
   }
 
   private async commitGroup(conn: Tx, group: GroupCommitter['queue']): Promise<void> {
+    if (this.checkpointWanted) {
+      this.checkpointWanted = false;
+      await sql`PRAGMA wal_checkpoint(PASSIVE)`.execute(conn);
+    }
     await sql`BEGIN IMMEDIATE`.execute(conn);
     const done: (() => void)[] = [];
     try {
