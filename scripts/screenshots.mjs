@@ -20,11 +20,13 @@ const out = join(root, 'docs', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
-const build = spawnSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+for (const script of ['build-web.mjs', 'build-server.mjs']) {
+  const build = spawnSync(process.execPath, [join(root, 'scripts', script)], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'ticketing-shots-'));
-const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+const server = spawn(process.execPath, ['dist/server.mjs'], {
   cwd: root,
   env: { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'shots.db')}`, PORT: '0', HOST: '127.0.0.1', RATE_LIMIT_MAX: '100000', LOG_LEVEL: 'warn', JOBS_POLL_MS: '100' },
   stdio: ['ignore', 'pipe', 'pipe'],

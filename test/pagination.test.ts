@@ -227,7 +227,10 @@ for (const dialect of DIALECTS) {
         let pages = 0;
         let created = 0;
         do {
-          const p = await page(api, `${query}&limit=${limit}&select=ticketId`, token, via);
+          // Pages alternate between full tickets (on SQLite written by the store, with tokens that
+          // hold the next page's first position) and `select` (rows, tokens that hold the last
+          // position): each kind of token must carry on the other.
+          const p = await page(api, `${query}&limit=${limit}${pages % 2 === 1 ? '&select=ticketId' : ''}`, token, via);
           pages++;
           seen.push(...ids(p));
           token = p.continuationToken ?? undefined;

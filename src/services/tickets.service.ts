@@ -164,16 +164,21 @@ export class TicketsService {
   }
 
   /**
-   * Now, or with one writer process (SQLite) never earlier than the instance's newest ticket: a
-   * clock set back must not store a ticket before one created earlier, as the store's search
-   * relies on tickets being stored in creation order (repo.searchesInStoreOrder). Writes there
-   * are serial, so the newest stored ticket is the newest created.
+   * Now. With one writer process (SQLite) the store's search relies on tickets being stored in
+   * creation order (repo.searchesInStoreOrder; writes there are serial, so the newest stored
+   * ticket is the newest created): when the clock is behind the instance's newest ticket by at
+   * most CLOCK_STEP_MS (an NTP step), the ticket gets that ticket's createdOn instead; further
+   * behind (a clock set back by hand, or tickets from the future, say bulk loaded), the ticket
+   * keeps the real time and the instance is marked out of creation order, for good.
    */
   private async creationTime(tx: Tx, instanceId: string): Promise<string> {
     const now = this.now();
     if (this.deps.store.dialect.supportsMultipleProcesses) return now;
     const latest = await repo.latestCreatedOn(tx, instanceId);
-    return latest !== null && latest > now ? latest : now;
+    if (latest === null || latest <= now) return now;
+    if (Date.parse(latest) - Date.parse(now) <= CLOCK_STEP_MS) return latest;
+    await repo.markOutOfCreationOrder(tx, instanceId);
+    return now;
   }
 
   /** The `{ item }` response of a ticket, as JSON text (see src/store/ticket-json.ts). */
@@ -298,8 +303,10 @@ export class TicketsService {
     return repo.listActivities(this.deps.store.db, instanceId, seq);
   }
 
-  /** One page of tickets as the JSON text of `{ items, continuationToken, itemCount }`. */
-  /** A page of the listing as the answer's JSON: made by the store where it can (SQLite), else from rows. */
+  /**
+   * One page of tickets as the JSON of `{ items, continuationToken, itemCount }`: made by the
+   * store where it can (SQLite, as UTF-8 bytes), else from rows (text).
+   */
   async listJson(instanceId: string, query: ListQuery, continuationToken: string | undefined): Promise<string | Buffer> {
     const fingerprint = queryFingerprint(instanceId, query);
     const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
@@ -323,6 +330,9 @@ export class TicketsService {
 }
 
 const ITEMS_HEAD = Buffer.from('{"items":[');
+
+/** How far behind the newest ticket the clock may be for a new ticket to take that ticket's createdOn (see creationTime). */
+const CLOCK_STEP_MS = 1_000;
 
 /** Tickets are stored with canonical instants; they leave with user-given dates in short form. */
 export function present(ticket: StoredTicket): ITicket {

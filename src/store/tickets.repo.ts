@@ -4,6 +4,7 @@ import { priorityRank, statusRank, type StoredTicket } from '../domain/ticket.js
 import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
+import type { Cursor } from '../domain/cursor.js';
 import type { Store } from './db.js';
 import { SQLITE_TICKET_JSON, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 import { ticketSearchMatch } from './sqlite.js';
@@ -204,11 +205,8 @@ const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 const listColumns = (orderColumns: readonly string[]) =>
   [...WIRE_COLUMNS.map((c) => `t.${c}`), ...orderColumns.map((c, i) => `t.${c} AS k${i}`)].join(', ');
 
-/** Where a page starts: after a keyset position, or at it (continuation tokens, cursor.ts). */
-export interface PageStart {
-  position: KeysetPosition;
-  inclusive: boolean;
-}
+/** Where a page starts: after a keyset position, or at it (what a continuation token holds). */
+export type PageStart = Cursor;
 
 /**
  * The meta key (+ instance id) present when an instance's tickets are not all stored in the
@@ -227,14 +225,32 @@ export const OUT_OF_CREATION_ORDER = 'tickets-out-of-creation-order:';
  * order, and it keeps the general plan. A search that may also match a ticket number keeps it too.
  */
 function searchesInStoreOrder(dialect: StoreDialect, query: ListQuery): boolean {
-  const search = query.filters.search;
-  return dialect.name === 'sqlite' && search !== undefined && search.terms.length > 0 && search.number === undefined && ORDER_COLUMNS[query.order.by] === 'created_on';
+  const { search, ...others } = query.filters;
+  return (
+    dialect.name === 'sqlite' &&
+    search !== undefined &&
+    search.terms.length > 0 &&
+    search.number === undefined &&
+    ORDER_COLUMNS[query.order.by] === 'created_on' &&
+    // Other filters would make the walk pass over matches they reject, as many as they like.
+    Object.values(others).every((value) => value === undefined)
+  );
 }
 
+/**
+ * Whether the walk suits this instance: it is in creation order, and it holds at least half of
+ * the store's tickets. The full-text index is shared by all instances and the walk passes over
+ * every instance's matches, so for a small instance next to a large one the general plan (its
+ * own created_on index) is the cheaper one.
+ */
 async function inCreationOrder(store: Store, instanceId: string, query: ListQuery): Promise<boolean> {
   if (!searchesInStoreOrder(store.dialect, query)) return false;
-  const marks = await store.readRows({ sql: 'SELECT 1 FROM meta WHERE key = ?', parameters: [`${OUT_OF_CREATION_ORDER}${instanceId}`] });
-  return marks.length === 0;
+  const [row] = await store.readRows({
+    sql: `SELECT (SELECT 1 FROM meta WHERE key = ?), (SELECT last_ticket_number FROM instances WHERE id = ?), (SELECT max(seq) FROM tickets)`,
+    parameters: [`${OUT_OF_CREATION_ORDER}${instanceId}`, instanceId],
+  });
+  const [marked, own, all] = row as [number | null, number | null, number | null];
+  return marked === null && own !== null && all !== null && own * 2 >= all;
 }
 
 /** Records that the instance's tickets are no longer stored in creation order (see searchesInStoreOrder). */
@@ -322,13 +338,15 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
   const direction = desc ? 'DESC' : 'ASC';
   const from = storeOrder ? 'FROM ticket_search s JOIN tickets t ON t.seq = s.rowid' : 'FROM tickets t';
   const orderBy = storeOrder ? `s.rowid ${direction}` : columns.map((c) => `t.${c} ${direction}`).join(', ');
-  // LIMIT and OFFSET are written into the text, not bound. With a bound LIMIT, each run of the
-  // same prepared statement cost what preparing it costs (SQLite 3.53, which lets a LIMIT's
-  // value steer the plan and so, it seems, re-prepares a statement whose LIMIT is re-bound):
-  // +22 µs for a page of 30 columns, +35 µs for the JSON page, whatever the value. Both are
-  // integers that parseListQuery has checked; each limit gets its own cached statement.
-  let tail = `${from} WHERE ${and.join(' AND ')} ORDER BY ${orderBy} LIMIT ${integer(query.limit + 1)}`;
-  if (!start && query.offset > 0) tail += ` OFFSET ${integer(query.offset)}`;
+  // On SQLite the LIMIT is written into the text, not bound: with a bound LIMIT, each run of the
+  // same prepared statement cost what preparing it costs (SQLite 3.53, which lets a LIMIT's value
+  // steer the plan and so, it seems, re-prepares a statement whose LIMIT is re-bound): +22 µs for
+  // a page of 30 columns, +35 µs for the JSON page, whatever the value. A bound OFFSET costs
+  // nothing, so it stays a parameter (each offset its own statement would crowd the cache), as
+  // both do on PostgreSQL (named statements are limited in number).
+  const limit = dialect.name === 'sqlite' ? integer(query.limit + 1) : p(query.limit + 1);
+  let tail = `${from} WHERE ${and.join(' AND ')} ORDER BY ${orderBy} LIMIT ${limit}`;
+  if (!start && query.offset > 0) tail += ` OFFSET ${p(query.offset)}`;
   return { tail, parameters, columns, desc };
 }
 
@@ -387,15 +405,14 @@ export async function listTicketsJson(store: Store, instanceId: string, query: L
         : `hex(${first}) || ' ' || printf('%020d', ${second})`;
   const keys = columns.map((_, i) => `k${i}`).join(', ');
   const text =
-    `SELECT CAST(group_concat(j, ',') AS BLOB), count(*), ${desc ? 'min' : 'max'}(o), octet_length(j), ${keys} ` +
+    `SELECT CAST(group_concat(j, ',') AS BLOB), count(*), ${desc ? 'min' : 'max'}(o), CAST(j AS BLOB), ${keys} ` +
     `FROM (SELECT ${SQLITE_TICKET_JSON} AS j, ${sortValue} AS o, ${columns.map((c, i) => `t.${c} AS k${i}`).join(', ')} ${tail})`;
   const [row] = await store.readRows({ sql: text, parameters });
-  const [blob, count, , lastLength, ...position] = row as [Buffer | null, number, unknown, number, ...(string | number)[]];
+  const [blob, count, , last, ...position] = row as [Buffer | null, number, unknown, Buffer, ...(string | number)[]];
   if (count <= query.limit) return { items: blob ?? Buffer.alloc(0), itemCount: count };
-  const cut = blob!.length - lastLength - 1;
-  if (cut < 0 || blob![cut] !== COMMA || !blob!.subarray(cut + 1, cut + 1 + ITEM_START.length).equals(ITEM_START)) return undefined;
+  const cut = blob!.length - last.length - 1;
+  if (cut < 0 || blob![cut] !== COMMA || !blob!.subarray(cut + 1).equals(last)) return undefined;
   return { items: blob!.subarray(0, cut), itemCount: query.limit, next: position };
 }
 
 const COMMA = ','.charCodeAt(0);
-const ITEM_START = Buffer.from('{"id":');
