@@ -50,7 +50,12 @@ export interface Checkpointer {
 export function startCheckpointer(file: string, hooks: { onRestartWanted: () => void; onFailure: (reason: string) => void }): Checkpointer {
   const { onFailure } = hooks;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: RESTART_FRAMES } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { file, driver, intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: RESTART_FRAMES },
+    // It allocates next to nothing: small heaps keep its share of the server's memory small.
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+  });
   worker.unref();
   let failed = false;
   const fail = (reason: string) => {
