@@ -106,8 +106,9 @@ for (const dialect of DIALECTS) {
       });
       await t.close({ keepData: true }); // the loader wants the store to itself
       const loader = await openBulkLoader(t.databaseUrl, id);
+      const comment = (text: string) => ({ id: `c-${text}`, ticketId: 0, type: 'comment' as const, comment: text, isPrivate: false, user: requestor, createdOn: '2020-01-05T00:00:00.000Z' });
       await loader.write([
-        { ticket: old(1), activities: [] },
+        { ticket: old(1), activities: [comment('wobbly leg'), comment('still wobbly')] },
         { ticket: old(2), activities: [] },
       ]);
       const result = await loader.finish();
@@ -117,6 +118,9 @@ for (const dialect of DIALECTS) {
       // #3 and #4 were stored last but created first: newest first is 1, 4, 3.
       expect(await walk(reopened, 'search=lamp&limit=1')).toEqual([1, 4, 3]);
       expect(await walk(reopened, 'search=lamp&limit=2&orderBy=createdOn&order=ASC')).toEqual([3, 4, 1]);
+      // The loader's search documents hold the loaded comments too.
+      expect(await walk(reopened, 'search=wobbly')).toEqual([3]);
+      expect(await walk(reopened, `search=${encodeURIComponent('lamp still')}`)).toEqual([3]);
     });
   });
 }

@@ -2,7 +2,7 @@ import type { StoreDialect } from '../dialect.js';
 import { searchable } from '../postgres.js';
 
 /** The text of one ticket's search document: its comments (and status-change comments). */
-const commentsOf = (instance: string, seq: string) =>
+export const commentsOf = (instance: string, seq: string) =>
   `coalesce((SELECT group_concat(comment, ' ') FROM activities WHERE instance_id = ${instance} AND ticket_seq = ${seq} AND comment IS NOT NULL), '')`;
 
 /**
