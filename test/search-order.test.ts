@@ -151,26 +151,3 @@ describe('migration 005 (SQLite)', () => {
     }
   });
 });
-
-describe('search documents written at commit (SQLite, migration 006)', () => {
-  it('writes the documents a writer other than the server left noted, when the server opens the store', async () => {
-    const t = await createTestApp('sqlite');
-    let reopened: TestApp | undefined;
-    try {
-      const { api } = await createInstance(t.app);
-      await createTicket(api, { title: 'anvil' });
-      // Another writer (plain SQL, as an import script might) retitles the ticket: the trigger
-      // notes it, and nothing of the server's writes its document.
-      await t.store.db.updateTable('tickets').set({ title: 'bellows', title_sort: '1bellows' }).where('ticket_number', '=', 1).execute();
-      const noted = await t.store.db.selectFrom('search_dirty' as never).selectAll().execute();
-      expect(noted).toHaveLength(1);
-      await t.close({ keepData: true });
-      reopened = await createTestApp('sqlite', { databaseUrl: t.databaseUrl });
-      const again = (await import('./helpers.js')).client(reopened.app, api.key);
-      expect(await walk(again, 'search=bellows')).toEqual([1]);
-      expect(await walk(again, 'search=anvil')).toEqual([]);
-    } finally {
-      await (reopened ?? t).close();
-    }
-  });
-});

@@ -38,9 +38,6 @@ export async function openMigratedStore(databaseUrl: string, options?: SqliteOpt
   const store = openStore(databaseUrl, options);
   try {
     await migrateToLatest(store.db, store.dialect);
-    // SQLite: search documents noted but not yet written (migration 006) are written by a group's
-    // commit; an empty group writes those a writer other than the server may have left.
-    if (store.dialect.name === 'sqlite') await store.dialect.transaction(store.db, async () => undefined);
   } catch (error) {
     await store.close();
     throw error;

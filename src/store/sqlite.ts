@@ -4,7 +4,6 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { ReadQuery } from './db.js';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
-import { commentsOf } from './migrations/004-ticket-search.js';
 import type { StoreDialect } from './dialect.js';
 import type { Database as Schema, Db, Tx } from './schema.js';
 
@@ -153,30 +152,6 @@ class GroupCommitter {
     else this.scheduled = false;
   }
 
-  private searchDirtyExists = false;
-
-  /**
-   * The search documents of the tickets this group created, retitled or commented on, written
-   * in three statements inside the group's transaction (migration 006): FTS5 then makes one
-   * segment for the group instead of one per transaction.
-   */
-  private async writeSearchDocuments(conn: Tx): Promise<void> {
-    if (!this.searchDirtyExists) {
-      // A store not migrated that far yet (the migrations themselves run outside groups).
-      const table = await sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_dirty'`.execute(conn);
-      if (table.rows.length === 0) return;
-      this.searchDirtyExists = true;
-    }
-    const dirty = await sql`SELECT 1 FROM search_dirty LIMIT 1`.execute(conn);
-    if (dirty.rows.length === 0) return;
-    await sql`DELETE FROM ticket_search WHERE rowid IN (SELECT seq FROM search_dirty WHERE fresh = 0)`.execute(conn);
-    await sql.raw(
-      `INSERT INTO ticket_search (rowid, title, description, comments)
-         SELECT t.seq, t.title, t.description, ${commentsOf('t.instance_id', 't.seq')} FROM search_dirty d JOIN tickets t ON t.seq = d.seq`,
-    ).execute(conn);
-    await sql`DELETE FROM search_dirty`.execute(conn);
-  }
-
   private async commitGroup(conn: Tx, group: GroupCommitter['queue']): Promise<void> {
     if (this.checkpointWanted) {
       this.checkpointWanted = false;
@@ -202,7 +177,6 @@ class GroupCommitter {
         await sql`RELEASE one_transaction`.execute(conn);
         done.push(() => job.resolve(value));
       }
-      await this.writeSearchDocuments(conn);
       await sql`COMMIT`.execute(conn);
     } catch (error) {
       await sql`ROLLBACK`.execute(conn).catch(() => undefined);
