@@ -4,7 +4,7 @@ import { priorityRank, statusRank, type StoredTicket } from '../domain/ticket.js
 import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
-import type { Cursor } from '../domain/cursor.js';
+import type { Cursor, Position } from '../domain/cursor.js';
 import type { Store } from './db.js';
 import { SQLITE_TICKET_JSON, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 import { ticketSearchMatch } from './sqlite.js';
@@ -196,17 +196,11 @@ const ORDER_COLUMNS: Record<OrderName, keyof TicketsTable> = {
   lastUpdatedOn: 'last_updated_on',
 };
 
-/** The keyset position of a row in the given order: what a continuation token carries. */
-export type KeysetPosition = (string | number)[];
-
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The SELECT list of listings: the answer's columns, then (as k0, k1) the order's columns. */
 const listColumns = (orderColumns: readonly string[]) =>
   [...WIRE_COLUMNS.map((c) => `t.${c}`), ...orderColumns.map((c, i) => `t.${c} AS k${i}`)].join(', ');
-
-/** Where a page starts: after a keyset position, or at it (what a continuation token holds). */
-export type PageStart = Cursor;
 
 /**
  * The meta key (+ instance id) present when an instance's tickets are not all stored in the
@@ -275,16 +269,16 @@ const INTEGER_ORDER_COLUMNS = new Set<string>(['ticket_number', 'status_rank', '
 
 /**
  * The WHERE, ORDER BY and LIMIT of one page of a listing, as SQL text with its parameters. All
- * filters are conditions on indexed columns of the instance.
+ * filters are conditions on indexed columns of the instance. `storeOrder`: walk the full-text
+ * index by rowid (what inCreationOrder decided for this query).
  *
  * The SQL is written here as text rather than with Kysely's builder: listings are the hottest
  * reads, and building and compiling the query cost more than SQLite spends answering it (a
  * profile at a million tickets; docs/decisions/008-read-path.md). Every value is a parameter.
  */
-function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery, start: PageStart | undefined, inCreationOrder: boolean) {
+function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean) {
   const { filters, order } = query;
   const column = ORDER_COLUMNS[order.by];
-  const storeOrder = inCreationOrder && searchesInStoreOrder(dialect, query);
   const columns = column === 'ticket_number' ? ['ticket_number'] : [column, 'ticket_number'];
   const desc = order.direction === 'DESC';
   const parameters: unknown[] = [];
@@ -358,8 +352,8 @@ export async function listTickets(
   store: Store,
   instanceId: string,
   query: ListQuery,
-  start: PageStart | undefined,
-): Promise<{ rows: WireRow[]; positions: KeysetPosition[]; hasMore: boolean }> {
+  start: Cursor | undefined,
+): Promise<{ rows: WireRow[]; positions: Position[]; hasMore: boolean }> {
   const { tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start, await inCreationOrder(store, instanceId, query));
   const text = `SELECT ${listColumns(columns)} ${tail}`;
   const rows = await store.readRows({ sql: text, parameters });
@@ -378,7 +372,7 @@ export interface JsonPage {
   items: Buffer;
   itemCount: number;
   /** Where the next page starts (inclusive), when there is one. */
-  next?: KeysetPosition;
+  next?: Position;
 }
 
 /**
@@ -391,7 +385,7 @@ export interface JsonPage {
  * not end with that row's text (group_concat's order is the subquery's, which SQLite documents
  * as arbitrary): the caller then uses listTickets.
  */
-export async function listTicketsJson(store: Store, instanceId: string, query: ListQuery, start: PageStart | undefined): Promise<JsonPage | undefined> {
+export async function listTicketsJson(store: Store, instanceId: string, query: ListQuery, start: Cursor | undefined): Promise<JsonPage | undefined> {
   if (store.dialect.name !== 'sqlite') return undefined;
   const { tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start, await inCreationOrder(store, instanceId, query));
   const [first, second] = columns.map((c) => `t.${c}`);
