@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/db.js';
 import type { RateLimitHooks } from './auth.js';
 import { sendProblem } from './errors.js';
+import { reservationBatch, Reservations, type Grant } from './rate-limit-reservations.js';
 
 type Backend = (points: number, durationSeconds: number, keyPrefix: string) => RateLimiterAbstract;
 
@@ -14,7 +15,7 @@ type Backend = (points: number, durationSeconds: number, keyPrefix: string) => R
  * PostgreSQL store, else (SQLite: one process) memory. A store outage fails open to a
  * per-process memory limiter rather than refusing all traffic.
  */
-async function openBackend(config: Config, store: Store): Promise<{ make: Backend; close: () => Promise<void>; name: string }> {
+async function openBackend(config: Config, store: Store): Promise<{ make: Backend; close: () => Promise<void>; name: 'redis' | 'postgres' | 'memory' }> {
   const insured = (points: number, duration: number) => new RateLimiterMemory({ points, duration });
   if (config.redisUrl) {
     const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
@@ -58,7 +59,7 @@ async function openBackend(config: Config, store: Store): Promise<{ make: Backen
   return { name: 'memory', make: (points, duration, keyPrefix) => new RateLimiterMemory({ points, duration, keyPrefix }), close: async () => undefined };
 }
 
-function setHeaders(reply: FastifyReply, limit: number, result: RateLimiterRes): void {
+function setHeaders(reply: FastifyReply, limit: number, result: Grant): void {
   reply.header('RateLimit-Limit', String(limit));
   reply.header('RateLimit-Remaining', String(Math.max(0, result.remainingPoints)));
   reply.header('RateLimit-Reset', String(Math.max(1, Math.ceil(result.msBeforeNext / 1000))));
@@ -67,12 +68,14 @@ function setHeaders(reply: FastifyReply, limit: number, result: RateLimiterRes):
 export async function createRateLimiter(deps: { config: Config; store: Store }): Promise<RateLimitHooks> {
   const { config } = deps;
   const backend = await openBackend(config, deps.store);
-  const limiters = new Map<string, RateLimiterAbstract>();
+  // Shared counters are taken in batches (rate-limit-reservations.ts); memory ones need not be.
+  const limiters = new Map<string, { consume: (key: string) => Promise<Grant> }>();
   const limiterFor = (max: number, windowSeconds: number) => {
     const id = `${max}:${windowSeconds}`;
     let limiter = limiters.get(id);
     if (!limiter) {
-      limiter = backend.make(max, windowSeconds, `rl:instance:${id}`);
+      const counter = backend.make(max, windowSeconds, `rl:instance:${id}`);
+      limiter = backend.name === 'memory' ? counter : new Reservations(counter, max, reservationBatch(max));
       limiters.set(id, limiter);
     }
     return limiter;
