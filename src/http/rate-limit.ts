@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/db.js';
 import type { RateLimitHooks } from './auth.js';
 import { sendProblem } from './errors.js';
-import { reservationBatch, Reservations, type Grant } from './rate-limit-reservations.js';
+import { batchSizeFor, Reservations, type Grant } from './rate-limit-reservations.js';
 
 type Backend = (points: number, durationSeconds: number, keyPrefix: string) => RateLimiterAbstract;
 
@@ -15,26 +15,30 @@ type Backend = (points: number, durationSeconds: number, keyPrefix: string) => R
  * PostgreSQL store, else (SQLite: one process) memory. A store outage fails open to a
  * per-process memory limiter rather than refusing all traffic.
  */
-async function openBackend(config: Config, store: Store): Promise<{ make: Backend; close: () => Promise<void>; name: 'redis' | 'postgres' | 'memory' }> {
+async function openBackend(config: Config, store: Store): Promise<{ make: Backend; close: () => Promise<void>; name: string; isShared: boolean }> {
   const insured = (points: number, duration: number) => new RateLimiterMemory({ points, duration });
   if (config.redisUrl) {
     const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     await redis.connect();
     return {
       name: 'redis',
+      isShared: true,
       make: (points, duration, keyPrefix) =>
         new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: insured(points, duration) }),
       close: async () => void redis.disconnect(),
     };
   }
   if (store.dialect.supportsMultipleProcesses) {
-    // Every counted request writes its counter row. Counters need no durability (a crash at
-    // worst forgets part of a minute's counts), so the table is UNLOGGED: its writes make no WAL,
-    // and a commit that made no WAL does not wait for a WAL flush.
+    // Counting writes a counter row (per request, or per batch: rate-limit-reservations.ts).
+    // Counters need no durability (a crash at worst forgets part of a minute's counts), so the
+    // table is UNLOGGED: its writes make no WAL, and a commit that made no WAL does not wait for
+    // a WAL flush.
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
     pool.on('error', () => undefined);
     await pool.query('CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)').catch((error: { code?: string }) => {
-      if (error.code !== '23505') throw error; // another process created it at the same moment
+      // Another process created it at the same moment: PostgreSQL's IF NOT EXISTS does not cover
+      // that race, and it fails on pg_type's unique index or as a duplicate type or table.
+      if (!['23505', '42710', '42P07'].includes(error.code ?? '')) throw error;
     });
     // A table made by an earlier version was logged.
     await pool.query(`SELECT relpersistence FROM pg_class WHERE oid = 'rate_limits'::regclass`).then(async (result) => {
@@ -42,6 +46,7 @@ async function openBackend(config: Config, store: Store): Promise<{ make: Backen
     });
     return {
       name: 'postgres',
+      isShared: true,
       make: (points, duration, keyPrefix) =>
         new RateLimiterPostgres({
           storeClient: pool,
@@ -56,7 +61,7 @@ async function openBackend(config: Config, store: Store): Promise<{ make: Backen
       close: () => pool.end(),
     };
   }
-  return { name: 'memory', make: (points, duration, keyPrefix) => new RateLimiterMemory({ points, duration, keyPrefix }), close: async () => undefined };
+  return { name: 'memory', isShared: false, make: (points, duration, keyPrefix) => new RateLimiterMemory({ points, duration, keyPrefix }), close: async () => undefined };
 }
 
 function setHeaders(reply: FastifyReply, limit: number, result: Grant): void {
@@ -68,14 +73,15 @@ function setHeaders(reply: FastifyReply, limit: number, result: Grant): void {
 export async function createRateLimiter(deps: { config: Config; store: Store }): Promise<RateLimitHooks> {
   const { config } = deps;
   const backend = await openBackend(config, deps.store);
-  // Shared counters are taken in batches (rate-limit-reservations.ts); memory ones need not be.
+  // Shared counters are taken in batches at high limits (rate-limit-reservations.ts).
   const limiters = new Map<string, { consume: (key: string) => Promise<Grant> }>();
   const limiterFor = (max: number, windowSeconds: number) => {
     const id = `${max}:${windowSeconds}`;
     let limiter = limiters.get(id);
     if (!limiter) {
       const counter = backend.make(max, windowSeconds, `rl:instance:${id}`);
-      limiter = backend.name === 'memory' ? counter : new Reservations(counter, max, reservationBatch(max));
+      const batch = batchSizeFor(max);
+      limiter = backend.isShared && batch > 1 ? new Reservations(counter, max, batch) : counter;
       limiters.set(id, limiter);
     }
     return limiter;
