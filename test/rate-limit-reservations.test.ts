@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { reservationBatch, Reservations } from '../src/http/rate-limit-reservations.js';
+import { batchSizeFor, Reservations } from '../src/http/rate-limit-reservations.js';
 
 /*
  * Server processes take an instance's requests from the shared counter in batches
@@ -33,13 +33,30 @@ async function requests(processes: Reservations[], key: string, count: number) {
 describe('rate limit reservations', () => {
   it('grants exactly the limit across processes, with a fraction of the calls to the shared counter', async () => {
     const { counter, calls } = sharedCounter(5000, 60);
-    const processes = [0, 1, 2].map(() => new Reservations(counter, 5000, reservationBatch(5000)));
+    const processes = [0, 1, 2].map(() => new Reservations(counter, 5000, batchSizeFor(5000)));
     expect(processes[0]!.batch).toBe(5);
+    // Below 2,000 per window there is no batching (the server then counts in the shared store directly).
+    expect([100, 1999, 2000].map(batchSizeFor)).toEqual([1, 1, 2]);
     const { granted, refused } = await requests(processes, 'instance-a', 6000);
     expect(granted).toBe(5000);
     expect(refused).toHaveLength(1000);
     expect(refused.every((r) => r.remainingPoints === 0 && r.msBeforeNext > 0)).toBe(true);
-    // ~1,000 batches of 5; the refusals after the limit cost nothing more.
+    // All at once: each process asks for as many points as requests wait, a few calls in all.
+    expect(calls.n).toBeLessThan(20);
+
+    // One request at a time, in turn: batches of 5, ~1,000 calls; the refusals after the limit
+    // cost nothing more.
+    calls.n = 0;
+    let inTurn = 0;
+    for (let i = 0; i < 6000; i++) {
+      try {
+        await processes[i % 3]!.consume('instance-b');
+        inTurn++;
+      } catch (rejection) {
+        expect(rejection).toBeInstanceOf(RateLimiterRes);
+      }
+    }
+    expect(inTurn).toBe(5000);
     expect(calls.n).toBeGreaterThanOrEqual(1000);
     expect(calls.n).toBeLessThan(1010);
   });
@@ -63,26 +80,31 @@ describe('rate limit reservations', () => {
     expect((await requests([process], 'b', 10)).granted).toBe(10);
   });
 
-  it('counts request by request at the default limit, with the remaining budget of each', async () => {
-    const { counter, calls } = sharedCounter(100, 60);
-    const process = new Reservations(counter, 100, reservationBatch(100));
-    expect(process.batch).toBe(1);
-    const remaining: number[] = [];
-    for (let i = 0; i < 101; i++) {
-      try {
-        remaining.push((await process.consume('k')).remainingPoints);
-      } catch (rejection) {
-        expect(rejection).toBeInstanceOf(RateLimiterRes);
-        remaining.push(-1);
-      }
-    }
-    expect(remaining.slice(0, 3)).toEqual([99, 98, 97]);
-    expect(remaining.slice(-3)).toEqual([1, 0, -1]);
-    expect(calls.n).toBe(101);
+  it('takes one point per waiting request when more requests wait than a batch holds', async () => {
+    const { counter, calls } = sharedCounter(2000, 60);
+    const process = new Reservations(counter, 2000, 2);
+    const { granted } = await requests([process], 'k', 50);
+    expect(granted).toBe(50);
+    // The first asks for a batch of 2; the 48 left waiting then go in one call, not 24.
+    expect(calls.n).toBe(2);
   });
 
-  it('reports a remaining budget that only goes down, and starts over when the window ends', async () => {
-    const { counter } = sharedCounter(4000, 1);
+  it('answers a refusal from memory for a second, then asks the shared counter again', async () => {
+    const { counter, calls } = sharedCounter(2000, 60);
+    let now = 0;
+    const process = new Reservations(counter, 2000, 2, () => now);
+    expect((await requests([process], 'k', 2001)).granted).toBe(2000);
+    const asked = calls.n;
+    expect((await requests([process], 'k', 100)).granted).toBe(0);
+    expect(calls.n).toBe(asked);
+    now += 1_500;
+    const refused = await requests([process], 'k', 1);
+    expect(refused.granted).toBe(0);
+    expect(calls.n).toBe(asked + 1);
+  });
+
+  it('reports a remaining budget that only goes down', async () => {
+    const { counter } = sharedCounter(4000, 60);
     const process = new Reservations(counter, 4000, 4);
     const seen: number[] = [];
     for (let i = 0; i < 20; i++) seen.push((await process.consume('k')).remainingPoints);
@@ -90,7 +112,14 @@ describe('rate limit reservations', () => {
     expect(seen).toEqual([...seen].sort((a, b) => b - a));
     expect(new Set(seen).size).toBe(20);
     expect((await requests([process], 'k', 4000)).granted).toBe(3980);
+  });
+
+  it('starts over when the window ends', async () => {
+    const { counter } = sharedCounter(2000, 1);
+    const process = new Reservations(counter, 2000, 2);
+    for (let i = 0; i < 10; i++) await process.consume('k');
+    expect((await process.consume('k')).remainingPoints).toBeLessThan(1990);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await process.consume('k')).remainingPoints).toBe(3999);
+    expect((await process.consume('k')).remainingPoints).toBe(1999);
   });
 });

@@ -28,7 +28,7 @@ async function walk(api: Client, query: string): Promise<number[]> {
 }
 
 /** How many FTS5 segments the SQLite store's search index is made of. */
-async function fullTextSegments(databaseUrl: string): Promise<number> {
+async function countFullTextSegments(databaseUrl: string): Promise<number> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(databaseUrl.replace(/^sqlite:/, ''), { readonly: true });
   try {
@@ -127,7 +127,7 @@ for (const dialect of DIALECTS) {
       if (dialect.name === 'sqlite') {
         // The load leaves the full-text index merged (FTS5 would otherwise merge it bit by bit
         // during the writes that follow, slowing each of them): one segment holds every ticket.
-        expect(await fullTextSegments(t.databaseUrl)).toBe(1);
+        expect(await countFullTextSegments(t.databaseUrl)).toBe(1);
       }
       t = await createTestApp(dialect.name, { clock, databaseUrl: t.databaseUrl });
       const reopened = (await import('./helpers.js')).client(t.app, api.key);

@@ -226,9 +226,10 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
         clock.add('search documents', since);
         // The statement above leaves FTS5 with a dozen segments of every size, and FTS5 merges
         // them a little after every later write: for the first hundred thousand or so writes,
-        // each creating or commenting request paid for rewriting part of a 500 MB index (comments
-        // 1,600/s in process). Merged into one segment here, all at once, it takes 3 s at a
+        // each creating or commenting request paid for rewriting part of a 280 MB index (comments
+        // 1,600/s in process). Merged into one segment here, all at once, it takes 1.5–3 s at a
         // million tickets and later writes merge only their own small segments (2,800–3,500/s).
+        // It rewrites the whole index, every instance's, like the indexes re-created below.
         since = performance.now();
         db.exec(`INSERT INTO ticket_search (ticket_search) VALUES ('optimize')`);
         clock.add('merge search index', since);
