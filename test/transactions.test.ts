@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigratedStore, type Store } from '../src/store/db.js';
+import { startCheckpointer } from '../src/store/sqlite-checkpointer.js';
 import { DIALECTS, postgresUrl } from './helpers.js';
 
 /*
@@ -103,5 +104,20 @@ describe('SQLite checkpoints off the event loop', () => {
     }
     // Closing checkpoints everything into the database file and removes the WAL.
     expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+});
+
+describe('SQLite checkpoint worker failing', () => {
+  it('reports the failure, so that the writer takes automatic checkpoints back', async () => {
+    const reasons: string[] = [];
+    // A database the worker cannot open: it fails as it starts.
+    const checkpointer = startCheckpointer(join(tmpdir(), `no-such-dir-${process.pid}`, 'missing.db'), {
+      onRestartWanted: () => undefined,
+      onFailure: (reason) => reasons.push(reason),
+    });
+    await expect.poll(() => reasons.length, { timeout: 10_000 }).toBe(1);
+    expect(reasons[0]).toMatch(/exited with|unable to open|does not exist/i);
+    await checkpointer.close();
+    expect(reasons).toHaveLength(1);
   });
 });
