@@ -15,13 +15,12 @@ type Backend = (points: number, durationSeconds: number, keyPrefix: string) => R
  * PostgreSQL store, else (SQLite: one process) memory. A store outage fails open to a
  * per-process memory limiter rather than refusing all traffic.
  */
-async function openBackend(config: Config, store: Store): Promise<{ make: Backend; close: () => Promise<void>; name: string; isShared: boolean }> {
+async function openBackend(config: Config, store: Store): Promise<{ make: Backend; close: () => Promise<void>; isShared: boolean }> {
   const insured = (points: number, duration: number) => new RateLimiterMemory({ points, duration });
   if (config.redisUrl) {
     const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     await redis.connect();
     return {
-      name: 'redis',
       isShared: true,
       make: (points, duration, keyPrefix) =>
         new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix, insuranceLimiter: insured(points, duration) }),
@@ -45,7 +44,6 @@ async function openBackend(config: Config, store: Store): Promise<{ make: Backen
       if (result.rows[0]?.relpersistence === 'p') await pool.query('ALTER TABLE rate_limits SET UNLOGGED').catch(() => undefined);
     });
     return {
-      name: 'postgres',
       isShared: true,
       make: (points, duration, keyPrefix) =>
         new RateLimiterPostgres({
@@ -61,7 +59,7 @@ async function openBackend(config: Config, store: Store): Promise<{ make: Backen
       close: () => pool.end(),
     };
   }
-  return { name: 'memory', isShared: false, make: (points, duration, keyPrefix) => new RateLimiterMemory({ points, duration, keyPrefix }), close: async () => undefined };
+  return { isShared: false, make: (points, duration, keyPrefix) => new RateLimiterMemory({ points, duration, keyPrefix }), close: async () => undefined };
 }
 
 function setHeaders(reply: FastifyReply, limit: number, result: Grant): void {
