@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openBulkLoader } from '../src/store/bulk.repo.js';
 import type { StoredTicket } from '../src/domain/ticket.js';
-import { createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type Client, type TestApp } from './helpers.js';
+import { client, createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type Client, type TestApp } from './helpers.js';
 
 /*
  * A search listed by creation date comes back in creation order, page by page, however the
@@ -130,7 +130,7 @@ for (const dialect of DIALECTS) {
         expect(await countFullTextSegments(t.databaseUrl)).toBe(1);
       }
       t = await createTestApp(dialect.name, { clock, databaseUrl: t.databaseUrl });
-      const reopened = (await import('./helpers.js')).client(t.app, api.key);
+      const reopened = client(t.app, api.key);
       // #3 and #4 were stored last but created first: newest first is 1, 4, 3.
       expect(await walk(reopened, 'search=lamp&limit=1')).toEqual([1, 4, 3]);
       expect(await walk(reopened, 'search=lamp&limit=2&orderBy=createdOn&order=ASC')).toEqual([3, 4, 1]);

@@ -68,10 +68,12 @@ export function startCheckpointer(file: string, hooks: { onRestartWanted: () => 
     if (message.restart) hooks.onRestartWanted();
   });
   worker.on('error', (error) => fail(error.message));
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  worker.once('exit', (code) => {
-    if (code !== 0) fail(`checkpoint worker exited with ${code}`);
-  });
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', (code) => {
+      if (code !== 0) fail(`checkpoint worker exited with ${code}`);
+      resolve();
+    }),
+  );
   return {
     async close() {
       failed = true; // an exit from here on is the one asked for

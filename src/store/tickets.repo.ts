@@ -8,6 +8,7 @@ import type { Cursor, Position } from '../domain/cursor.js';
 import type { Store } from './db.js';
 import { SQLITE_TICKET_JSON, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 import { ticketSearchMatch } from './sqlite.js';
+import { claimMeta } from './instances.repo.js';
 
 type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 
@@ -249,7 +250,7 @@ async function inCreationOrder(store: Store, instanceId: string, query: ListQuer
 
 /** Records that the instance's tickets are no longer stored in creation order (see searchesInStoreOrder). */
 export async function markOutOfCreationOrder(db: Tx, instanceId: string): Promise<void> {
-  await db.insertInto('meta').values({ key: `${OUT_OF_CREATION_ORDER}${instanceId}`, value: '1' }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  await claimMeta(db, `${OUT_OF_CREATION_ORDER}${instanceId}`, '1');
 }
 
 /** The createdOn of the instance's newest ticket (null without tickets). */
