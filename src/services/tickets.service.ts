@@ -311,14 +311,15 @@ export class TicketsService {
     const fingerprint = queryFingerprint(instanceId, query);
     const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
     const tail = (token: string | null, itemCount: number) => `],"continuationToken":${JSON.stringify(token)},"itemCount":${itemCount}}`;
+    const storeOrder = await repo.inCreationOrder(this.deps.store, instanceId, query);
     if (!query.select) {
-      const page = await repo.listTicketsJson(this.deps.store, instanceId, query, start);
+      const page = await repo.listTicketsJson(this.deps.store, instanceId, query, start, storeOrder);
       if (page) {
         const token = page.next ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: page.next, inclusive: true }) : null;
         return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, page.itemCount))]);
       }
     }
-    const page = await repo.listTickets(this.deps.store, instanceId, query, start);
+    const page = await repo.listTickets(this.deps.store, instanceId, query, start, storeOrder);
     const last = page.positions[page.positions.length - 1];
     const select = query.select;
     const items = select

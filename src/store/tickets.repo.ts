@@ -238,7 +238,7 @@ function searchesInStoreOrder(dialect: StoreDialect, query: ListQuery): boolean 
  * every instance's matches, so for a small instance next to a large one the general plan (its
  * own created_on index) is the cheaper one.
  */
-async function inCreationOrder(store: Store, instanceId: string, query: ListQuery): Promise<boolean> {
+export async function inCreationOrder(store: Store, instanceId: string, query: ListQuery): Promise<boolean> {
   if (!searchesInStoreOrder(store.dialect, query)) return false;
   const [row] = await store.readRows({
     sql: `SELECT (SELECT 1 FROM meta WHERE key = ?), (SELECT last_ticket_number FROM instances WHERE id = ?), (SELECT max(seq) FROM tickets)`,
@@ -348,14 +348,17 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
 /**
  * One page of a ticket listing, plus whether more follow, using keyset pagination when `start`
  * is given: rows in WIRE_COLUMNS order, for any store and for `select` projections.
+ * `storeOrder`: what inCreationOrder answered for this query, when the caller asked already.
  */
 export async function listTickets(
   store: Store,
   instanceId: string,
   query: ListQuery,
   start: Cursor | undefined,
+  storeOrder?: boolean,
 ): Promise<{ rows: WireRow[]; positions: Position[]; hasMore: boolean }> {
-  const { tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start, await inCreationOrder(store, instanceId, query));
+  storeOrder ??= await inCreationOrder(store, instanceId, query);
+  const { tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start, storeOrder);
   const text = `SELECT ${listColumns(columns)} ${tail}`;
   const rows = await store.readRows({ sql: text, parameters });
   const hasMore = rows.length > query.limit;
@@ -384,11 +387,18 @@ export interface JsonPage {
  * rows in: min()/max() of the row's sort key picks it, and SQLite gives the other columns of
  * that row with it. Answers undefined where the store cannot (PostgreSQL), and if the blob does
  * not end with that row's text (group_concat's order is the subquery's, which SQLite documents
- * as arbitrary): the caller then uses listTickets.
+ * as arbitrary): the caller then uses listTickets. `storeOrder`: what inCreationOrder answered
+ * (asked once by the caller, for both).
  */
-export async function listTicketsJson(store: Store, instanceId: string, query: ListQuery, start: Cursor | undefined): Promise<JsonPage | undefined> {
+export async function listTicketsJson(
+  store: Store,
+  instanceId: string,
+  query: ListQuery,
+  start: Cursor | undefined,
+  storeOrder: boolean,
+): Promise<JsonPage | undefined> {
   if (store.dialect.name !== 'sqlite') return undefined;
-  const { tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start, await inCreationOrder(store, instanceId, query));
+  const { tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start, storeOrder);
   const [first, second] = columns.map((c) => `t.${c}`);
   // One value per row that sorts as the row does: integers as one integer (ranks < 10), text
   // by its UTF-8 bytes in hex (the index's BINARY order, a prefix before its extensions).
