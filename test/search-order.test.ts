@@ -141,6 +141,47 @@ for (const dialect of DIALECTS) {
   });
 }
 
+describe('which plan a search takes (SQLite)', () => {
+  it('walks the full-text index only for an instance in creation order holding at least half the tickets', async () => {
+    const clock = new FakeClock();
+    const t = await createTestApp('sqlite', { clock });
+    try {
+      // The SQL of every read, to see which plan answered (both answer the same tickets).
+      const statements: string[] = [];
+      const readRows = t.store.readRows.bind(t.store);
+      t.store.readRows = (query) => {
+        statements.push(query.sql);
+        return readRows(query);
+      };
+      const walked = async (api: Client, query: string) => {
+        statements.length = 0;
+        const numbers = await walk(api, query);
+        return { numbers, walked: statements.some((text) => text.includes('FROM ticket_search s JOIN tickets t')) };
+      };
+      const large = await createInstance(t.app);
+      const small = await createInstance(t.app);
+      for (let i = 1; i <= 3; i++) {
+        clock.advance(60_000);
+        await createTicket(large.api, { title: `kettle ${i}` });
+      }
+      clock.advance(60_000);
+      await createTicket(small.api, { title: 'kettle small' });
+      expect(await walked(large.api, 'search=kettle&limit=2')).toEqual({ numbers: [3, 2, 1], walked: true });
+      // A quarter of the store: its own created_on index is the cheaper way.
+      expect(await walked(small.api, 'search=kettle&limit=2')).toEqual({ numbers: [1], walked: false });
+      // Other filters, or another order, keep the general plan too.
+      expect((await walked(large.api, 'search=kettle&priority=Medium')).walked).toBe(false);
+      expect((await walked(large.api, 'search=kettle&orderBy=title')).walked).toBe(false);
+      // Once a ticket is created with the clock set back an hour, the instance is out of order for good.
+      clock.advance(-3_600_000);
+      await createTicket(large.api, { title: 'kettle 4' });
+      expect(await walked(large.api, 'search=kettle&limit=2')).toEqual({ numbers: [3, 2, 1, 4], walked: false });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('migration 005 (SQLite)', () => {
   it('marks the instances whose stored tickets are out of creation order, and only those', async () => {
     const t = await createTestApp('sqlite');
