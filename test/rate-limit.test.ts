@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstance, createTestApp, DIALECTS, type TestApp } from './helpers.js';
+import { sql } from 'kysely';
+import { createInstance, createTestApp, DIALECTS, postgresUrl, type TestApp } from './helpers.js';
 
 /** Contract section 3, in one process: the counters' backend is the store's (memory / PostgreSQL). */
 for (const dialect of DIALECTS) {
@@ -72,6 +73,31 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+/** The counters shared by server processes (PostgreSQL here) are taken in batches at high limits (docs/decisions/012). */
+describe.skipIf(!postgresUrl)('rate-limit counters in PostgreSQL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp('postgres', { rateLimit: true });
+  });
+  afterAll(async () => t?.close());
+
+  it('takes points from the shared counter a batch at a time from 2,000 per window, one at a time below', async () => {
+    const counted = async (id: string) => {
+      const { rows } = await sql<{ points: number }>`SELECT points FROM rate_limits WHERE key LIKE ${`%:${id}`}`.execute(t.store.db);
+      return rows.map((row) => row.points);
+    };
+    const big = await createInstance(t.app, 'Big', { rateLimit: { max: 3000, windowSeconds: 60 } });
+    const small = await createInstance(t.app, 'Small', { rateLimit: { max: 1999, windowSeconds: 60 } });
+    for (const { api } of [big, small]) expect((await api.get('/tags')).status).toBe(200);
+    // createInstance's own request went through the operator API, which is not counted.
+    expect(await counted(big.id)).toEqual([3]);
+    expect(await counted(small.id)).toEqual([1]);
+    const second = await big.api.get('/tags');
+    expect(second.headers['ratelimit-remaining']).toBe('2998');
+    expect(await counted(big.id)).toEqual([3]);
+  });
+});
 
 describe('rate limit configuration (sqlite)', () => {
   it('defaults to 100 requests per 60 seconds per instance', async () => {
