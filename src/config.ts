@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * The only reader of process.env. Parsed once, frozen; a bad value stops the process with a
  * message that names the variable, instead of surfacing later as a confusing runtime error.
@@ -20,6 +22,8 @@ export interface Config {
   readonly jobsPollMs: number;
   /** Server processes to run (PostgreSQL only); 1 runs in this process. */
   readonly workers: number;
+  /** Proxies whose X-Forwarded-For is believed: a hop count or their addresses; undefined: none. */
+  readonly trustProxy: number | string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -39,6 +43,35 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 function text(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw ? raw : undefined;
+}
+
+/**
+ * TRUST_PROXY: a hop count (`1`: the one load balancer in front) or a comma-separated list of
+ * the proxies' addresses or CIDR ranges (also Fastify's names `loopback`, `linklocal`,
+ * `uniquelocal`). Unset, empty, `0` or `false`: no proxy is trusted. `true` is refused: it
+ * would believe any X-Forwarded-For a client sends.
+ */
+function trustProxy(env: Env): number | string | undefined {
+  const raw = text(env, 'TRUST_PROXY');
+  if (raw === undefined || raw === '0' || raw.toLowerCase() === 'false') return undefined;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 100) throw new ConfigError(`TRUST_PROXY must be a hop count from 0 to 100 or proxy addresses, got "${raw}"`);
+    return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  for (const entry of entries) {
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!named.has(entry) && (family === 0 || !bitsOk || rest.length > 0)) {
+      throw new ConfigError(
+        `TRUST_PROXY must be a hop count (e.g. 1) or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1); "${entry}" is neither`,
+      );
+    }
+  }
+  return entries.join(',');
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -62,5 +95,6 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: text(env, 'PUBLIC_URL'),
     jobsPollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 3_600_000),
     workers: integer(env, 'WORKERS', 1, 1, 64),
+    trustProxy: trustProxy(env),
   });
 }

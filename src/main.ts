@@ -1,8 +1,6 @@
 import cluster from 'node:cluster';
-import type { FastifyRequest } from 'fastify';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
-import { redactUrl } from './http/redact.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { InstancesService, type CreatedInstance } from './services/instances.service.js';
@@ -36,9 +34,9 @@ function publicUrl(config: Config, port: number): string {
   return config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
 }
 
-/** Secrets are printed once, to the terminal, never through the logger. */
-function printBanner(url: string, where: string, boot: Pick<Bootstrapped, 'admin' | 'created'>, workers: number): void {
-  const lines = [`Ticketing is listening on ${url} (${where}${workers > 1 ? `, ${workers} workers` : ''})`, `  Web app:  ${url}/`, `  API docs: ${url}/api/docs`];
+/** The secrets made at first start: shown once, so shown even when the server then fails to start. */
+function secretLines(boot: Pick<Bootstrapped, 'admin' | 'created'>): string[] {
+  const lines: string[] = [];
   if (boot.admin.generated) lines.push('', 'ADMIN_TOKEN was not set; generated one (shown only now, keep it safe):', `  ADMIN_TOKEN=${boot.admin.generated}`);
   if (boot.created) {
     lines.push(
@@ -46,11 +44,23 @@ function printBanner(url: string, where: string, boot: Pick<Bootstrapped, 'admin
       `Created the instance "Default" (${boot.created.instance.id}). Its keys are shown only now:`,
       `  primary key:   ${boot.created.primaryKey}`,
       `  secondary key: ${boot.created.secondaryKey}`,
-      '',
-      `Try: curl "${url}/api/v1/instance?key=${boot.created.primaryKey}"`,
     );
   }
+  return lines;
+}
+
+/** Secrets are printed once, to the terminal, never through the logger. */
+function printBanner(url: string, where: string, boot: Pick<Bootstrapped, 'admin' | 'created'>, workers: number): void {
+  const lines = [`Ticketing is listening on ${url} (${where}${workers > 1 ? `, ${workers} workers` : ''})`, `  Web app:  ${url}/`, `  API docs: ${url}/api/docs`];
+  lines.push(...secretLines(boot));
+  if (boot.created) lines.push('', `Try: curl "${url}/api/v1/instance?key=${boot.created.primaryKey}"`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** When no server came up after the secrets were made: print them anyway, or they are lost. */
+function printSecretsOfFailedStart(boot: Pick<Bootstrapped, 'admin' | 'created'>): void {
+  const lines = secretLines(boot);
+  if (lines.length > 0) process.stdout.write(`The server did not start, but these were created and are shown only now:${lines.join('\n')}\n`);
 }
 
 /** One server process: HTTP and the scheduler. Returns the port it listens on. */
@@ -67,12 +77,9 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     secureCookies: config.publicUrl?.startsWith('https:') ?? false,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit,
-    logger: {
-      level: config.logLevel,
-      serializers: {
-        req: (request: FastifyRequest) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip }),
-      },
-    },
+    logger: { level: config.logLevel },
+    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+    hsts: config.publicUrl?.startsWith('https:') ?? false,
   });
   await app.listen({ port: config.port, host: config.host });
   const scheduler = new Scheduler({ store, log: app.log, pollMs: config.jobsPollMs });
@@ -109,14 +116,20 @@ async function supervise(config: Config): Promise<void> {
   await boot.store.close();
   let stopping = false;
   let announced = false;
+  let secretsShown = false;
   const fork = () => cluster.fork();
   cluster.on('listening', () => {
     if (announced) return;
     announced = true;
-    printBanner(publicUrl(config, config.port), where, boot, config.workers);
+    printBanner(publicUrl(config, config.port), where, secretsShown ? { admin: { hash: '' }, created: undefined } : boot, config.workers);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
+    if (!announced && !secretsShown) {
+      // A worker died before any listened: the secrets would otherwise never be shown.
+      secretsShown = true;
+      printSecretsOfFailedStart(boot);
+    }
     process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
     fork();
   });
@@ -137,7 +150,13 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (config.workers > 1 && cluster.isPrimary) return supervise(config);
   const boot = await bootstrap(config);
-  const port = await serve(config, boot);
+  let port: number;
+  try {
+    port = await serve(config, boot);
+  } catch (error) {
+    if (cluster.isPrimary) printSecretsOfFailedStart(boot);
+    throw error;
+  }
   if (cluster.isPrimary) printBanner(publicUrl(config, port), boot.store.description, boot, 1);
 }
 

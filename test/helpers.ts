@@ -51,7 +51,7 @@ export class FakeClock {
  */
 export async function createTestApp(
   dialect: DialectName,
-  options: { env?: Record<string, string>; rateLimit?: boolean; clock?: FakeClock; databaseUrl?: string } = {},
+  options: { env?: Record<string, string>; rateLimit?: boolean; clock?: FakeClock; databaseUrl?: string; logStream?: { write(line: string): void } } = {},
 ): Promise<TestApp> {
   let dir: string | undefined;
   let databaseUrl: string;
@@ -85,6 +85,9 @@ export async function createTestApp(
     sessionSecret: tokenSecret,
     bodyLimitBytes: config.bodyLimitBytes,
     ...(rateLimit ? { rateLimit } : {}),
+    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+    hsts: config.publicUrl?.startsWith('https:') ?? false,
+    ...(options.logStream ? { logger: { level: 'info', stream: options.logStream } } : {}),
   });
   await app.ready();
   return {

@@ -1,5 +1,7 @@
-import { parse as parseQueryString } from 'node:querystring';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import compress from '@fastify/compress';
+import type { DestinationStream } from 'pino';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -18,6 +20,7 @@ import { instanceRoutes } from './routes/instance.routes.js';
 import { ticketsRoutes } from './routes/tickets.routes.js';
 import { REQUEST_SCHEMAS, SHARED_SCHEMAS } from './schemas.js';
 import { webRoutes } from './routes/web.routes.js';
+import { parseTrimmedQuery, redactUrl } from './query.js';
 import { sessionRoutes } from './routes/session.routes.js';
 
 export interface AppDeps {
@@ -30,26 +33,20 @@ export interface AppDeps {
   /** Mark session cookies Secure (when served over HTTPS). */
   secureCookies?: boolean;
   bodyLimitBytes: number;
-  logger?: FastifyServerOptions['logger'];
+  /** JSON logs (pino); request URLs are logged with their keys redacted. */
+  logger?: { level: string; stream?: DestinationStream };
+  /**
+   * Which proxies' X-Forwarded-For to believe (TRUST_PROXY): a hop count or their addresses, as
+   * Fastify takes it. Absent: none, so a client cannot pick the address its failed
+   * authentications are counted against, or the one written to the log.
+   */
+  trustProxy?: number | string;
+  /** Send Strict-Transport-Security (the public URL is https). */
+  hsts?: boolean;
+  /** A request (headers and body) not received within this time is cut with 408; default 25 s. */
+  requestTimeoutMs?: number;
   /** Rate limiting (contract section 3); absent means unlimited. */
   rateLimit?: RateLimitHooks;
-}
-
-/**
- * Query strings are trimmed: the reference's own example has `& orderBy=status`, so names and
- * values lose surrounding spaces (comma-separated lists are trimmed where they are parsed).
- */
-function parseTrimmedQuery(text: string): Record<string, string> {
-  const parsed = parseQueryString(text);
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parsed)) {
-    if (value === undefined) continue;
-    const key = name.trim();
-    if (key === '' || key === '__proto__') continue;
-    // A repeated parameter (status=Open&status=Closed) reads as the comma-separated list.
-    out[key] = Array.isArray(value) ? value.map((v) => v.trim()).join(',') : value.trim();
-  }
-  return out;
 }
 
 /** The path of the first string (or key) holding a NUL character, if any. */
@@ -98,14 +95,79 @@ export function parseJsonBody(text: string): unknown {
   return value;
 }
 
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request timeout', 'The request was not received in time'],
+  HPE_HEADER_OVERFLOW: [431, 'Request header fields too large', 'The URL or the headers are larger than allowed (16 KiB in all)'],
+};
+
+/** Fastify's trustProxy: a hop count trusts that many proxies nearest to us (as Fastify reads a number). */
+function trustedProxies(setting: number | string | undefined): string | false | ((address: string, hop: number) => boolean) {
+  if (setting === undefined) return false;
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting;
+}
+
+/** Answers a request node's parser refused, as raw HTTP (there is no reply object yet). */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, title, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Invalid request', 'The request is not valid HTTP'];
+  const body = JSON.stringify({ ...problemBody('invalid_request', detail), title, status, statusCode: status });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/*
+ * Swagger UI loads only its own scripts and styles; inline styles are the UI's own (it sets
+ * them from script), and schema examples may show images by URL.
+ */
+const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * API answers are never sniffed as another type nor kept by caches (they hold tenant data and
+ * may be fetched with a key in the URL); the docs cannot be framed (clickjacking); HSTS once
+ * the public URL is https.
+ */
+function installSecurityHeaders(app: FastifyInstance, options: { hsts: boolean }): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    if (options.hsts) reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    const path = request.url;
+    if (path.startsWith('/api/v1') || path.startsWith('/healthz') || path.startsWith('/readyz')) reply.header('Cache-Control', 'no-store');
+    else if (path.startsWith('/api/docs')) {
+      reply.header('Content-Security-Policy', DOCS_CSP);
+      reply.header('X-Frame-Options', 'DENY');
+    }
+  });
+}
+
 /** Builds the HTTP application without listening, so tests can inject requests. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const requestTimeoutMs = deps.requestTimeoutMs ?? 25_000;
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.logger
+      ? {
+          level: deps.logger.level,
+          ...(deps.logger.stream ? { stream: deps.logger.stream } : {}),
+          serializers: { req: (request: FastifyRequest) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip }) },
+        }
+      : false,
     bodyLimit: deps.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseTrimmedQuery, maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false, useDefaults: true } },
-    trustProxy: true,
+    trustProxy: trustedProxies(deps.trustProxy),
+    // A body that stalls holds a connection and its buffers. Node checks requestTimeout only every
+    // connectionsCheckingInterval (30 s by default), so a stalled body lived up to a minute;
+    // checking every second cuts it within requestTimeout + 1 s. The limit is on the whole
+    // request, so a body trickled a byte at a time is cut too (an idle-socket timeout is not).
+    requestTimeout: requestTimeoutMs,
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(requestTimeoutMs, 20_000) },
+    // Errors node's HTTP parser answers before Fastify sees a request (an over-long URL or header,
+    // a timeout, garbage): problem+json like every other error.
+    clientErrorHandler: answerClientError,
     // Bad percent-encoding and over-long path parameters: problem+json too, never echoing the URL (it may hold ?key=).
     frameworkErrors: (error, _request, reply) =>
       error.code === 'FST_ERR_MAX_PARAM_LENGTH'
@@ -146,6 +208,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const path = nulPath(request.params, '/params') ?? nulPath(request.query, '/query') ?? nulPath(request.body, '/body');
     if (path) throw new DomainError('validation_failed', `${path} must not contain NUL characters`, [{ path, message: 'must not contain NUL (\\u0000) characters' }]);
   });
+
+  installSecurityHeaders(app, { hsts: deps.hsts ?? false });
+  // JSON and the web app's assets, brotli or gzip as the client accepts (nothing when it
+  // sends no Accept-Encoding, as most API clients and the benchmark do). Brotli at quality 4:
+  // about gzip's cost, smaller output; 11 (the zlib default) costs ~20x more CPU per byte.
+  await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
 
   await app.register(cookie, { secret: deps.sessionSecret });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);

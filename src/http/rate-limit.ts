@@ -15,11 +15,25 @@ type Backend = (points: number, durationSeconds: number, keyPrefix: string) => R
  * PostgreSQL store, else (SQLite: one process) memory. A store outage fails open to a
  * per-process memory limiter rather than refusing all traffic.
  */
-async function openBackend(config: Config, store: Store): Promise<{ make: Backend; close: () => Promise<void>; isShared: boolean }> {
+async function openBackend(config: Config, store: Store, warn: (message: string) => void): Promise<{ make: Backend; close: () => Promise<void>; isShared: boolean }> {
   const insured = (points: number, duration: number) => new RateLimiterMemory({ points, duration });
   if (config.redisUrl) {
     const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
-    await redis.connect();
+    // While Redis is away every command fails at once (no offline queue) and each counter falls
+    // back to its per-process memory limiter; ioredis keeps reconnecting. Said once per outage.
+    let away = false;
+    redis.on('error', (error: Error) => {
+      if (away) return;
+      away = true;
+      warn(`Redis at ${redactedUrl(config.redisUrl!)} is unreachable (${error.message}); rate limits are counted per process until it is back`);
+    });
+    redis.on('ready', () => {
+      if (away) warn(`Redis at ${redactedUrl(config.redisUrl!)} is back; rate limits are shared again`);
+      away = false;
+    });
+    // Unreachable at start is an outage like any other: serve (the server has already created
+    // its first instance and must get to printing its keys) and keep trying in the background.
+    await redis.connect().catch(() => undefined);
     return {
       isShared: true,
       make: (points, duration, keyPrefix) =>
@@ -68,9 +82,22 @@ function setHeaders(reply: FastifyReply, limit: number, result: Grant): void {
   reply.header('RateLimit-Reset', String(Math.max(1, Math.ceil(result.msBeforeNext / 1000))));
 }
 
-export async function createRateLimiter(deps: { config: Config; store: Store }): Promise<RateLimitHooks> {
+/** A URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'REDIS_URL';
+  }
+}
+
+const warnOnStderr = (message: string) => void process.stderr.write(`${message}\n`);
+
+export async function createRateLimiter(deps: { config: Config; store: Store; warn?: (message: string) => void }): Promise<RateLimitHooks> {
   const { config } = deps;
-  const backend = await openBackend(config, deps.store);
+  const backend = await openBackend(config, deps.store, deps.warn ?? warnOnStderr);
   // Shared counters are taken in batches at high limits (rate-limit-reservations.ts).
   const limiters = new Map<string, { consume: (key: string) => Promise<Grant> }>();
   const limiterFor = (max: number, windowSeconds: number) => {
