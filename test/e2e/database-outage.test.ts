@@ -17,15 +17,26 @@ async function terminateBackends(admin: pg.Client, database: string): Promise<nu
   return result.rowCount ?? 0;
 }
 
-/** A TCP proxy on 127.0.0.1 to PostgreSQL that the test can cut and restore on the same port. */
+/**
+ * A TCP proxy on 127.0.0.1 to PostgreSQL that the test can cut (connections refused) or stall
+ * (connections accepted and never answered, as over a path that drops packets), and restore
+ * on the same port.
+ */
 class CuttableProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private stalled = false;
   port = 0;
   constructor(private readonly target: { host: string; port: number }) {}
 
   async open(): Promise<void> {
     const server = createServer((client) => {
+      if (this.stalled) {
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => undefined);
+        return;
+      }
       const upstream = connect(this.target.port, this.target.host);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -50,6 +61,17 @@ class CuttableProxy {
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
     if (server) await new Promise((resolve) => server.close(resolve));
+  }
+
+  /** Open connections die; new ones are accepted and then hear nothing. */
+  stall(): void {
+    this.stalled = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  unstall(): void {
+    this.stalled = false;
+    for (const socket of this.sockets) socket.destroy();
   }
 }
 
@@ -176,5 +198,36 @@ describe.skipIf(!postgresUrl)('the server while PostgreSQL goes away (real proce
     const again = await post(server.url, key, 'after the cut');
     expect(again.status).toBe(201);
     expect((await json(again)).item.ticketId).toBe(2);
+  });
+
+  it('answers 503 unavailable when connecting to the database times out, and recovers', async () => {
+    const databaseUrl = await freshPostgresDatabase(postgresUrl!, 'ticketing_outage');
+    cleanups.push(() => dropPostgresDatabase(databaseUrl));
+    const target = new URL(databaseUrl);
+    const proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.open();
+    cleanups.push(() => proxy.cut());
+    const viaProxy = new URL(databaseUrl);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const { server, key } = await serverOn(viaProxy.toString());
+    const created = await post(server.url, key, 'before the stall');
+    expect(created.status).toBe(201);
+    const ticket = (await json(created)).item;
+
+    proxy.stall();
+    await new Promise((r) => setTimeout(r, 2100)); // past the key cache
+    // The pool gives up on a connection after 5 s; nothing waits forever.
+    const started = Date.now();
+    const [read, ready] = await Promise.all([fetch(`${server.url}/api/v1/tickets/${ticket.id}?key=${key}`), fetch(`${server.url}/readyz`)]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect({ status: read.status, code: (await json(read)).code }).toEqual({ status: 503, code: 'unavailable' });
+    expect(read.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect(ready.status).toBe(503);
+
+    proxy.unstall();
+    const again = await fetch(`${server.url}/api/v1/tickets/${ticket.id}?key=${key}`);
+    expect(again.status).toBe(200);
+    expect(server.child.exitCode).toBeNull();
   });
 });
