@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../src/jobs/scheduler.js';
 import { openMigratedStore } from '../src/store/db.js';
@@ -266,6 +267,40 @@ for (const dialect of DIALECTS) {
         expect(after.items.filter((a: { type: string }) => a.type === 'escalation')).toHaveLength(1);
       } finally {
         await second.close();
+      }
+    });
+
+    // A connection that dies mid-job is a real PostgreSQL event (a failover, an operator); here
+    // the job's own session ends itself from a trigger on this instance's events.
+    if (dialect.name === 'postgres') it('leaves a job due, not pushed back, when its connection dies while it runs, and runs it on the next poll', async () => {
+      const clock = new FakeClock();
+      clock.set('2026-11-23T08:00:00.000Z');
+      const t = await createTestApp(dialect.name, { clock });
+      const { api, id: instanceId } = await createInstance(t.app);
+      const trigger = `kill_session_${instanceId.replaceAll('-', '_')}`;
+      try {
+        await api.put('/instance', { sla: parisSla });
+        const ticket = await createTicket(api, { priority: 'Urgent' });
+        await t.scheduler.runDue(); // what is due now (the policy's rescheduling), before the trigger
+        const jobs = () => t.store.db.selectFrom('jobs').select(['kind', 'run_at', 'attempts']).where('instance_id', '=', instanceId).orderBy('kind').execute();
+        const before = await jobs();
+        await sql.raw(`CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$`).execute(t.store.db);
+        await sql.raw(`CREATE TRIGGER ${trigger} BEFORE INSERT ON events FOR EACH ROW WHEN (NEW.instance_id = '${instanceId}') EXECUTE FUNCTION ${trigger}()`).execute(t.store.db);
+
+        clock.set('2026-11-23T09:00:00.000Z');
+        const failed = await t.scheduler.runDue().then(() => undefined, (error: unknown) => error);
+        expect(t.store.dialect.fault(failed)?.code).toBe('unavailable');
+        expect(await jobs()).toEqual(before);
+        expect((await api.get(`/tickets/${ticket.id}`)).body.item.isFrtEscalated).toBe(false);
+
+        await sql.raw(`DROP TRIGGER ${trigger} ON events`).execute(t.store.db);
+        await t.scheduler.runDue();
+        expect((await api.get(`/tickets/${ticket.id}`)).body.item.isFrtEscalated).toBe(true);
+        expect((await events(api)).map((e) => e.type)).toEqual(['sla.firstResponseBreached']);
+      } finally {
+        await sql.raw(`DROP TRIGGER IF EXISTS ${trigger} ON events`).execute(t.store.db).catch(() => undefined);
+        await sql.raw(`DROP FUNCTION IF EXISTS ${trigger}()`).execute(t.store.db).catch(() => undefined);
+        await t.close();
       }
     });
 

@@ -22,6 +22,8 @@ const CODES = [
   'unsupported_media_type',
   'rate_limited',
   'internal',
+  'unavailable',
+  'insufficient_storage',
 ];
 
 /** Asserts the RFC 9457 body of contract section 4 (plus the reference-compatible fields) and returns it. */

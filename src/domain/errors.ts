@@ -11,7 +11,11 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
-  | 'internal';
+  | 'internal'
+  /** The database is away (connection lost or refused, restarting); retry later. */
+  | 'unavailable'
+  /** The database's disk is full: nothing was written. */
+  | 'insufficient_storage';
 
 export interface FieldError {
   /** JSON pointer-ish path of the offending value, e.g. `/ticket/customFields/<id>`. */

@@ -14,7 +14,7 @@ import type { TicketsService } from '../services/tickets.service.js';
 import type { Store } from '../store/db.js';
 import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
 import { DomainError } from '../domain/errors.js';
-import { installErrorHandlers, problemBody, sendProblem } from './errors.js';
+import { installErrorHandlers, sendProblem } from './errors.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { instanceRoutes } from './routes/instance.routes.js';
 import { ticketsRoutes } from './routes/tickets.routes.js';
@@ -201,7 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const found = paths.find('GET', url.split('?')[0] ?? url);
     const key = (found?.store as { key?: string } | undefined)?.key;
     return key ? [...(methodsByPath.get(key) ?? [])].filter((m) => m !== 'HEAD') : [];
-  });
+  }, (error) => deps.store.dialect.fault(error));
 
   // PostgreSQL text cannot hold NUL characters: refuse them in any input (400, not 500), on both stores alike.
   app.addHook('preValidation', async (request) => {
@@ -251,7 +251,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await deps.store.dialect.ping(deps.store.db);
       return { status: 'ready' };
     } catch {
-      return reply.code(503).type('application/problem+json; charset=utf-8').send({ ...problemBody('internal', 'The store is unreachable'), status: 503, statusCode: 503 });
+      return sendProblem(reply, 'unavailable', 'The store is unreachable');
     }
   });
 

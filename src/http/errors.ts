@@ -16,7 +16,16 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
+  insufficient_storage: 507,
 };
+
+/**
+ * Seconds a client should wait before retrying, for the codes where waiting helps: a database
+ * that restarts or fails over is usually back within seconds (and the pool gives up on a
+ * connection attempt after 5).
+ */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { unavailable: 5 };
 
 const TITLES: Record<ErrorCode, string> = {
   invalid_request: 'Invalid request',
@@ -31,6 +40,8 @@ const TITLES: Record<ErrorCode, string> = {
   unsupported_media_type: 'Unsupported media type',
   rate_limited: 'Too many requests',
   internal: 'Internal server error',
+  unavailable: 'Service unavailable',
+  insufficient_storage: 'Insufficient storage',
 };
 
 export function problemBody(code: ErrorCode, detail: string, errors?: FieldError[], statusOverride?: number) {
@@ -50,6 +61,8 @@ export function problemBody(code: ErrorCode, detail: string, errors?: FieldError
 
 export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, errors?: FieldError[], statusOverride?: number) {
   const body = problemBody(code, detail, errors, statusOverride);
+  const retryAfter = RETRY_AFTER_SECONDS[code];
+  if (retryAfter !== undefined && !reply.hasHeader('retry-after')) reply.header('Retry-After', String(retryAfter));
   return reply.code(body.status).type('application/problem+json; charset=utf-8').send(body);
 }
 
@@ -106,11 +119,23 @@ function validationErrors(context: string, errors: AjvError[]): FieldError[] {
   return out;
 }
 
-export function installErrorHandlers(app: FastifyInstance, isKnownPath: (method: string, url: string) => string[]) {
+/**
+ * `storeFault` names failures of the store itself (the dialect knows its driver's errors): the
+ * database away or its disk full, answered 503 or 507 rather than 500.
+ */
+export function installErrorHandlers(app: FastifyInstance, isKnownPath: (method: string, url: string) => string[], storeFault: (error: unknown) => DomainError | undefined = () => undefined) {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof DomainError) {
       if (STATUS[error.code] >= 500) request.log.error({ err: error }, 'domain error');
       return sendProblem(reply, error.code, error.message, error.errors);
+    }
+    const fault = storeFault(error);
+    if (fault) {
+      // An outage is logged briefly (one line per refused request, not a stack each); a full
+      // disk needs an operator, so it is logged whole.
+      if (fault.code === 'unavailable') request.log.warn({ cause: error.message, pgCode: error.code }, 'database unavailable');
+      else request.log.error({ err: error }, 'database out of space');
+      return sendProblem(reply, fault.code, fault.message);
     }
     if (error.validation) {
       const errors = validationErrors(error.validationContext ?? 'body', error.validation);

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import type { Store } from '../store/db.js';
+import { openPool } from '../store/postgres.js';
 import type { RateLimitHooks } from './auth.js';
 import { sendProblem } from './errors.js';
 import { batchSizeFor, Reservations, type Grant } from './rate-limit-reservations.js';
@@ -46,8 +46,9 @@ async function openBackend(config: Config, store: Store, warn: (message: string)
     // Counters need no durability (a crash at worst forgets part of a minute's counts), so the
     // table is UNLOGGED: its writes make no WAL, and a commit that made no WAL does not wait for
     // a WAL flush.
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
-    pool.on('error', () => undefined);
+    // A dropped connection must not end the process here either (openPool); while the database
+    // is away the insurance limiter counts in memory.
+    const pool = openPool(config.databaseUrl, 4);
     await pool.query('CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)').catch((error: { code?: string }) => {
       // Another process created it at the same moment: PostgreSQL's IF NOT EXISTS does not cover
       // that race, and it fails on pg_type's unique index or as a duplicate type or table.

@@ -7,7 +7,7 @@ import { findInstance } from '../store/instances.repo.js';
 export interface SchedulerDeps {
   store: Store;
   now?: () => string;
-  log?: Pick<FastifyBaseLogger, 'error' | 'info'>;
+  log?: Pick<FastifyBaseLogger, 'error' | 'info' | 'warn'>;
   /** How often to look for due jobs. */
   pollMs?: number;
 }
@@ -25,6 +25,8 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = true;
+  /** While the store is away: logged once when it goes, once when it is back. */
+  private storeAway = false;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.engine = new Engine(deps.store.dialect);
@@ -45,7 +47,9 @@ export class Scheduler {
           await this.engine.runJob(tx, claimed, instance?.settings, now);
         });
       } catch (error) {
-        if (!claimed) throw error;
+        // The store went away mid-job: the claim rolled back with it, and the job is not at
+        // fault, so it runs again on a later poll rather than being pushed back.
+        if (!claimed || this.deps.store.dialect.fault(error)?.code === 'unavailable') throw error;
         await this.postponeFailed(claimed, now, error);
         ran++;
         continue;
@@ -67,7 +71,17 @@ export class Scheduler {
     this.stopped = false;
     const tick = async () => {
       if (this.stopped) return;
-      this.running = this.runDue().catch((error: unknown) => this.deps.log?.error({ err: error }, 'scheduler poll failed'));
+      this.running = this.runDue().then(
+        () => {
+          if (this.storeAway) this.deps.log?.info('scheduler: the database is back');
+          this.storeAway = false;
+        },
+        (error: unknown) => {
+          if (this.deps.store.dialect.fault(error)?.code !== 'unavailable') return this.deps.log?.error({ err: error }, 'scheduler poll failed');
+          if (!this.storeAway) this.deps.log?.warn({ cause: (error as Error).message }, 'scheduler: the database is unavailable; retrying every poll');
+          this.storeAway = true;
+        },
+      );
       await this.running;
       if (!this.stopped) this.timer = setTimeout(tick, this.deps.pollMs ?? 1000);
     };

@@ -1,3 +1,4 @@
+import type { DomainError } from '../domain/errors.js';
 import type { Db, Tx } from './schema.js';
 
 /**
@@ -34,6 +35,12 @@ export interface StoreDialect {
   withExclusiveLock<T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T>;
   /** Whether the store answers at all (for /readyz). */
   ping(db: Db): Promise<void>;
+  /**
+   * The domain error for a failure of the store itself, from this dialect's driver errors
+   * (however wrapped): `unavailable` when the database is away, `insufficient_storage` when its
+   * disk is full; undefined for anything else (a bad query stays an internal error).
+   */
+  fault(error: unknown): DomainError | undefined;
 }
 
 export function isUniqueViolation(error: unknown): boolean {

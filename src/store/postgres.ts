@@ -2,15 +2,31 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { ReadQuery } from './db.js';
 import type { StoreDialect } from './dialect.js';
+import { postgresFault } from './faults.js';
 import type { Database as Schema, Db } from './schema.js';
 
 // bigint (int8) surrogate keys and counts fit easily in a double; without this pg returns strings.
 pg.types.setTypeParser(20, (value) => Number(value));
 
-export function openPostgres(connectionString: string, poolSize = 10): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
-  const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 5000 });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+/**
+ * A pool whose connections may drop at any time (the server restarts, an operator terminates
+ * backends, the network breaks) without taking the process down. pg emits `error` on a client
+ * whose connection dies; the pool listens only while the client is idle, so one checked out
+ * (inside a transaction, or between a query's error and its release) would emit it unheard,
+ * and an unheard `error` event ends the process. Each client gets a listener of its own: the
+ * query in flight is rejected anyway, a later one fails as "not queryable", and the pool
+ * discards the client when it comes back. New connections are made as needed, so the pool
+ * recovers by itself when the database is back.
+ */
+export function openPool(connectionString: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
+export function openPostgres(connectionString: string, poolSize = 10): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
+  const pool = openPool(connectionString, poolSize);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   // Hot reads run as named statements: each connection parses and plans them once. The names
   // are capped: a query shape beyond the first few hundred runs unnamed.
@@ -70,4 +86,5 @@ export const postgresDialect: StoreDialect = {
   async ping(db) {
     await sql`SELECT 1`.execute(db);
   },
+  fault: postgresFault,
 };

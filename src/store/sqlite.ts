@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { ReadQuery } from './db.js';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import type { StoreDialect } from './dialect.js';
+import { sqliteFault } from './faults.js';
 import type { Database as Schema, Db, Tx } from './schema.js';
 
 export interface SqliteOptions {
@@ -237,4 +238,5 @@ export const sqliteDialect: StoreDialect = {
   async ping(db) {
     await sql`SELECT 1`.execute(db);
   },
+  fault: sqliteFault,
 };
