@@ -14,7 +14,7 @@ import type { TicketsService } from '../services/tickets.service.js';
 import type { Store } from '../store/db.js';
 import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
 import { DomainError } from '../domain/errors.js';
-import { installErrorHandlers, sendProblem } from './errors.js';
+import { installErrorHandlers, problemBody, sendProblem } from './errors.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { instanceRoutes } from './routes/instance.routes.js';
 import { ticketsRoutes } from './routes/tickets.routes.js';
