@@ -22,7 +22,7 @@ export const DIALECTS: { name: DialectName; skip: boolean }[] = [
   { name: 'postgres', skip: !postgresUrl },
 ];
 
-export const ADMIN_TOKEN = 'tka_test-admin-token';
+export const ADMIN_TOKEN = 'tka_test-admin-token-of-at-least-32-characters';
 
 export interface TestApp {
   app: FastifyInstance;
