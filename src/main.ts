@@ -63,7 +63,6 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     tickets,
     instances,
     adminTokenHash: admin.hash,
-    sessionSecret: tokenSecret,
     secureCookies: config.publicUrl?.startsWith('https:') ?? false,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit,

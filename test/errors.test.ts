@@ -14,6 +14,7 @@ const CODES = [
   'validation_failed',
   'unauthorized',
   'forbidden',
+  'instance_disabled',
   'not_found',
   'invalid_transition',
   'conflict',

@@ -82,7 +82,6 @@ export async function createTestApp(
     tickets,
     instances,
     adminTokenHash: hashSecret(ADMIN_TOKEN),
-    sessionSecret: tokenSecret,
     bodyLimitBytes: config.bodyLimitBytes,
     ...(rateLimit ? { rateLimit } : {}),
   });
