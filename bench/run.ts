@@ -602,7 +602,7 @@ async function main(): Promise<void> {
         HOST: '127.0.0.1',
         RATE_LIMIT_MAX: '1000000000',
         LOG_LEVEL: 'warn',
-        ADMIN_TOKEN: 'tka_benchmark-admin-token',
+        ADMIN_TOKEN: 'tka_benchmark-admin-token-0123456789abcdef',
         PUBLIC_URL: '',
       },
       /listening on (http:\/\/\S+)/,

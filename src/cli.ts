@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import type { KeyName } from './domain/instance.js';
 import { DomainError } from './domain/errors.js';
-import { InstancesService } from './services/instances.service.js';
+import { InstancesService, updateSettings, type SettingsPatch } from './services/instances.service.js';
 import { openMigratedStore } from './store/db.js';
 
 const USAGE = `Usage: ticketing <command> [options]   (npm run -s cli -- <command> [options])
@@ -11,12 +11,49 @@ Commands:
   instance create --name NAME [--json]     create an instance; prints its two keys once
   instance list [--json]                   list instances
   instance keys regenerate --instance ID --which primary|secondary [--json]
-                                           replace one key; the other keeps working
+                                           replace one key; the other keeps working;
+                                           web sessions made with the old key end
+  instance update --instance ID [--enabled true|false] [--rate-limit MAX[/WINDOW_SECONDS]|default]
+                  [--name NAME] [--json]
+                                           operator settings: a disabled instance's keys and
+                                           sessions get 403; the rate limit's window defaults
+                                           to RATE_LIMIT_WINDOW_SECONDS, "default" removes the
+                                           instance's own limit
 
 Uses DATABASE_URL like the server (default sqlite:./data/ticketing.db) and works while the
-server runs.`;
+server runs; a running server sees a changed instance within 2 seconds (its key cache).`;
 
 class UsageError extends Error {}
+
+/** The settings `instance update` changes; bad values are usage errors, found before the store is opened. */
+function operatorPatch(values: { name?: string; enabled?: string; 'rate-limit'?: string }, defaultWindowSeconds: number): SettingsPatch {
+  const patch: SettingsPatch = {};
+  if (values.name !== undefined) {
+    if (!values.name.trim()) throw new UsageError('--name must not be blank');
+    patch.name = values.name.trim();
+  }
+  if (values.enabled !== undefined) {
+    if (values.enabled !== 'true' && values.enabled !== 'false') throw new UsageError('--enabled must be true or false');
+    patch.enabled = values.enabled === 'true';
+  }
+  const limit = values['rate-limit'];
+  if (limit !== undefined) {
+    if (limit === 'default') {
+      patch.rateLimit = null;
+    } else {
+      const match = /^(\d+)(?:\/(\d+))?$/.exec(limit);
+      const max = Number(match?.[1]);
+      const windowSeconds = match?.[2] === undefined ? defaultWindowSeconds : Number(match[2]);
+      // The same bounds as the operator API's schema.
+      if (!match || max < 1 || max > 1_000_000_000 || windowSeconds < 1 || windowSeconds > 86_400) {
+        throw new UsageError('--rate-limit must be MAX or MAX/WINDOW_SECONDS (MAX 1 to 1000000000, WINDOW_SECONDS 1 to 86400), or default');
+      }
+      patch.rateLimit = { max, windowSeconds };
+    }
+  }
+  if (Object.keys(patch).length === 0) throw new UsageError('instance update needs --enabled, --rate-limit or --name');
+  return patch;
+}
 
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -26,6 +63,8 @@ async function run(argv: string[]): Promise<void> {
       name: { type: 'string' },
       instance: { type: 'string' },
       which: { type: 'string' },
+      enabled: { type: 'string' },
+      'rate-limit': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -36,6 +75,7 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig();
+  const updatePatch = command === 'instance update' ? operatorPatch(values, config.rateLimitWindowSeconds) : undefined;
   const store = await openMigratedStore(config.databaseUrl, { synchronous: config.sqliteSynchronous, poolSize: 2 });
   const instances = new InstancesService({
     store,
@@ -66,6 +106,16 @@ async function run(argv: string[]): Promise<void> {
         if (which !== 'primary' && which !== 'secondary') throw new UsageError('--which must be primary or secondary');
         const key = await instances.regenerateKey(values.instance, which as KeyName);
         print({ id: values.instance, which, key }, `New ${which} key of ${values.instance} (shown only now):\n  ${key}`);
+        break;
+      }
+      case 'instance update': {
+        if (!values.instance || !updatePatch) throw new UsageError('instance update needs --instance ID');
+        const item = await updateSettings(instances, store, values.instance, updatePatch, instances.now());
+        const state = { id: item.id, name: item.name, enabled: item.enabled, rateLimit: item.rateLimit };
+        print(
+          state,
+          `Updated instance "${item.name}" (${item.id}): ${item.enabled ? 'enabled' : 'disabled'}, ${item.rateLimit.max} requests per ${item.rateLimit.windowSeconds} s`,
+        );
         break;
       }
       default:

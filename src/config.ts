@@ -74,7 +74,17 @@ function trustProxy(env: Env): number | string | undefined {
   return entries.join(',');
 }
 
+/** Shorter operator tokens are guessable; the generated one is `tka_` + 43 characters. */
+const ADMIN_TOKEN_MIN_LENGTH = 32;
+
 export function loadConfig(env: Env = process.env): Config {
+  const adminToken = text(env, 'ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < ADMIN_TOKEN_MIN_LENGTH) {
+    // Never echo the token: this message goes to the terminal and to logs.
+    throw new ConfigError(
+      `ADMIN_TOKEN must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters long (it has ${adminToken.length}); use a long random value (e.g. \`openssl rand -base64 32\`) or leave it unset to have one generated`,
+    );
+  }
   const synchronous = (text(env, 'SQLITE_SYNCHRONOUS') ?? 'NORMAL').toUpperCase();
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new ConfigError(`SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${synchronous}"`);
@@ -83,7 +93,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST') ?? '0.0.0.0',
     databaseUrl: text(env, 'DATABASE_URL') ?? 'sqlite:./data/ticketing.db',
-    adminToken: text(env, 'ADMIN_TOKEN'),
+    adminToken,
     tokenSecret: text(env, 'TOKEN_SECRET'),
     rateLimitMax: integer(env, 'RATE_LIMIT_MAX', 100, 1, 1_000_000_000),
     rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),

@@ -73,7 +73,6 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     tickets,
     instances,
     adminTokenHash: admin.hash,
-    sessionSecret: tokenSecret,
     secureCookies: config.publicUrl?.startsWith('https:') ?? false,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit,

@@ -271,7 +271,7 @@ for (const dialect of DIALECTS) {
       });
 
       it('works the same way for a read-only primary key', async () => {
-        const { api: primary, secondaryKey } = await createInstance(t.app);
+        const { id, api: primary, secondaryKey } = await createInstance(t.app);
         const ticket = await createTicket(primary);
         expect((await primary.put('/instance', { keyAccess: { primary: 'readOnly' } })).body.item.keyAccess).toEqual({ primary: 'readOnly', secondary: 'readWrite' });
         expectProblem(await primary.post(`/tickets/${ticket.id}/comments`, { comment: 'x', user: agent }), 403, 'forbidden');
@@ -279,7 +279,9 @@ for (const dialect of DIALECTS) {
         expect((await primary.get(`/tickets/${ticket.id}`)).status).toBe(200);
         const secondary = client(t.app, secondaryKey);
         expect((await secondary.post(`/tickets/${ticket.id}/comments`, { comment: 'x', user: agent })).status).toBe(201);
-        expect((await secondary.put('/instance', { keyAccess: { primary: 'readWrite' } })).body.item.keyAccess).toEqual({ primary: 'readWrite', secondary: 'readWrite' });
+        // Only the primary key manages keys; the operator makes it writable again.
+        expectProblem(await secondary.put('/instance', { keyAccess: { primary: 'readWrite' } }), 403, 'forbidden');
+        expect((await admin('PUT', `/admin/instances/${id}`, { keyAccess: { primary: 'readWrite' } })).body.item.keyAccess).toEqual({ primary: 'readWrite', secondary: 'readWrite' });
         expect((await primary.post(`/tickets/${ticket.id}/comments`, { comment: 'y', user: agent })).status).toBe(201);
       });
 
@@ -290,6 +292,52 @@ for (const dialect of DIALECTS) {
         const secondary = client(t.app, created.body.secondaryKey);
         expectProblem(await secondary.post('/tickets', { ticket: { title: 'x', requestor }, user: requestor }), 403, 'forbidden');
         expect((await client(t.app, created.body.primaryKey).post('/tickets', { ticket: { title: 'x', requestor }, user: requestor })).status).toBe(201);
+      });
+    });
+
+    describe('key management', () => {
+      it('lets only the primary key change keyAccess: a read-write secondary key gets 403 naming the field, and nothing changes', async () => {
+        const { api: primary, secondaryKey } = await createInstance(t.app);
+        const secondary = client(t.app, secondaryKey);
+        for (const keyAccess of [{ primary: 'readOnly' }, { secondary: 'readOnly' }, { primary: 'readWrite' }]) {
+          const res = await secondary.put('/instance', { keyAccess });
+          expectProblem(res, 403, 'forbidden');
+          expect(res.body.errors).toEqual([{ path: '/body/keyAccess', message: 'can only be changed with the primary key' }]);
+        }
+        // Refused whole: the other settings of the same request are not written either.
+        expectProblem(await secondary.put('/instance', { name: 'Renamed', keyAccess: { primary: 'readOnly' } }), 403, 'forbidden');
+        const instance = (await primary.get('/instance')).body.item;
+        expect(instance).toMatchObject({ name: 'Test instance', keyAccess: { primary: 'readWrite', secondary: 'readWrite' } });
+        expect((await primary.post('/tickets', { ticket: { title: 'still writable', requestor }, user: requestor })).status).toBe(201);
+        // The secondary key still changes other settings, and the primary key manages both keys.
+        expect((await secondary.put('/instance', { name: 'By secondary' })).status).toBe(200);
+        expect((await primary.put('/instance', { keyAccess: { secondary: 'readOnly' } })).body.item.keyAccess).toEqual({ primary: 'readWrite', secondary: 'readOnly' });
+      });
+
+      it('lets only the primary key regenerate the primary key; the secondary key may regenerate itself', async () => {
+        const { primaryKey, secondaryKey } = await createInstance(t.app);
+        const secondary = client(t.app, secondaryKey);
+        const refused = await secondary.post('/instance/keys/primary/regenerate');
+        expectProblem(refused, 403, 'forbidden');
+        expect(JSON.stringify(refused.body)).not.toMatch(/tkt_/);
+        expect((await client(t.app, primaryKey).get('/tickets')).status).toBe(200);
+
+        const rotated = await secondary.post('/instance/keys/secondary/regenerate');
+        expect(rotated.status).toBe(200);
+        expectProblem(await secondary.get('/tickets'), 401, 'unauthorized');
+        expect((await client(t.app, rotated.body.key).get('/tickets')).status).toBe(200);
+        expectProblem(await client(t.app, rotated.body.key).post('/instance/keys/primary/regenerate'), 403, 'forbidden');
+        expect((await client(t.app, primaryKey).post('/tickets', { ticket: { title: 'owner', requestor }, user: requestor })).status).toBe(201);
+      });
+
+      it('applies the same rules to a web session made with the secondary key', async () => {
+        const { primaryKey, secondaryKey } = await createInstance(t.app);
+        const signIn = await raw('POST', '/api/v1/session', {}, { key: secondaryKey, user: { name: 'Sam', email: 'sam@example.com' } });
+        const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+        const web = { cookie, 'x-requested-with': 'ticketing-web' };
+        expectProblem(await raw('PUT', '/api/v1/instance', web, { keyAccess: { primary: 'readOnly' } }), 403, 'forbidden');
+        expectProblem(await raw('POST', '/api/v1/instance/keys/primary/regenerate', web), 403, 'forbidden');
+        expect((await client(t.app, primaryKey).get('/instance')).body.item.keyAccess).toEqual({ primary: 'readWrite', secondary: 'readWrite' });
       });
     });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type TestApp } from './helpers.js';
+import { ADMIN_TOKEN, agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type TestApp } from './helpers.js';
 
 /*
  * Contract sections 1 and 4 through HTTP: the problem+json error body, the 4xx codes a client
@@ -14,6 +14,7 @@ const CODES = [
   'validation_failed',
   'unauthorized',
   'forbidden',
+  'instance_disabled',
   'not_found',
   'invalid_transition',
   'conflict',
@@ -377,7 +378,7 @@ for (const dialect of DIALECTS) {
         }
       }
       // Admin routes too.
-      const admin = { authorization: 'Bearer tka_test-admin-token' };
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
       for (const [method, url, body] of [
         ['POST', '/api/v1/admin/instances/not-a-uuid/sandbox', undefined],
         ['POST', `/api/v1/admin/instances/${'9'.repeat(300)}/sandbox`, undefined],

@@ -22,7 +22,7 @@ export const DIALECTS: { name: DialectName; skip: boolean }[] = [
   { name: 'postgres', skip: !postgresUrl },
 ];
 
-export const ADMIN_TOKEN = 'tka_test-admin-token';
+export const ADMIN_TOKEN = 'tka_test-admin-token-of-at-least-32-characters';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -82,7 +82,6 @@ export async function createTestApp(
     tickets,
     instances,
     adminTokenHash: hashSecret(ADMIN_TOKEN),
-    sessionSecret: tokenSecret,
     bodyLimitBytes: config.bodyLimitBytes,
     ...(rateLimit ? { rateLimit } : {}),
     ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),

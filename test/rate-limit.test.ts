@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createInstance, createTestApp, DIALECTS, postgresUrl, type TestApp } from './helpers.js';
+import { ADMIN_TOKEN, createInstance, createTestApp, DIALECTS, postgresUrl, type TestApp } from './helpers.js';
 
 /** Contract section 3, in one process: the counters' backend is the store's (memory / PostgreSQL). */
 for (const dialect of DIALECTS) {
@@ -70,6 +70,62 @@ for (const dialect of DIALECTS) {
       // Another address is not affected.
       const other = await t.app.inject({ method: 'GET', url: '/api/v1/tickets?key=tkt_wrong', remoteAddress: '203.0.113.10' });
       expect(other.statusCode).toBe(401);
+    });
+
+    it('limits failed sign-ins (POST /session with a bad key) per client address', async () => {
+      const { primaryKey } = await createInstance(t.app);
+      const signIn = (key: string, remoteAddress: string) =>
+        t.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress, payload: { key, user: { name: 'Mallory', email: 'm@example.com' } } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await signIn(`tkt_guess-${i}`, '203.0.113.21');
+        statuses.push(res.statusCode);
+        if (res.statusCode === 429) {
+          expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+          expect(JSON.parse(res.body).code).toBe('rate_limited');
+        }
+      }
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+      // Past the limit a right key is refused too: a guess can't tell right from wrong.
+      expect((await signIn(primaryKey, '203.0.113.21')).statusCode).toBe(429);
+      expect((await signIn('tkt_guess', '203.0.113.22')).statusCode).toBe(401);
+      expect((await signIn(primaryKey, '203.0.113.23')).statusCode).toBe(200);
+    });
+
+    it('limits failed operator-token attempts per client address', async () => {
+      const admin = (token: string | undefined, remoteAddress: string) =>
+        t.app.inject({ method: 'GET', url: '/api/v1/admin/instances', remoteAddress, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const statuses: number[] = [];
+      for (const token of ['tka_guess-1', undefined, 'tka_guess-2', 'tka_guess-3', ADMIN_TOKEN]) {
+        const res = await admin(token, '203.0.113.31');
+        statuses.push(res.statusCode);
+        if (res.statusCode === 429) {
+          expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+          expect(JSON.parse(res.body).code).toBe('rate_limited');
+        }
+      }
+      // Past the limit the address is refused, even with the right token, until the window ends.
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+      expect((await admin('tka_guess', '203.0.113.32')).statusCode).toBe(401);
+      expect((await admin(ADMIN_TOKEN, '203.0.113.33')).statusCode).toBe(200);
+    });
+
+    it("applies the operator's change of an instance's rate limit at once; the instance cannot lift it", async () => {
+      const { id, api } = await createInstance(t.app);
+      expect((await api.get('/tags')).headers['ratelimit-limit']).toBe('5');
+      const set = await t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/admin/instances/${id}`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        payload: { rateLimit: { max: 3, windowSeconds: 60 } },
+      });
+      expect(set.statusCode).toBe(200);
+      const lift = await api.put('/instance', { rateLimit: { max: 1_000_000, windowSeconds: 60 } });
+      expect([lift.status, lift.body.code]).toEqual([403, 'forbidden']);
+      expect(lift.headers['ratelimit-limit']).toBe('3');
+      expect((await api.get('/tags')).status).toBe(200);
+      expect((await api.get('/tags')).status).toBe(200);
+      expect((await api.get('/tags')).status).toBe(429);
     });
   });
 }

@@ -4,6 +4,7 @@ export type ErrorCode =
   | 'validation_failed'
   | 'unauthorized'
   | 'forbidden'
+  | 'instance_disabled'
   | 'not_found'
   | 'invalid_transition'
   | 'conflict'

@@ -10,6 +10,7 @@ import FindMyWay from 'find-my-way';
 import JSON5 from 'json5';
 import secureJson from 'secure-json-parse';
 import type { InstancesService } from '../services/instances.service.js';
+import { SessionsService } from '../services/sessions.service.js';
 import type { TicketsService } from '../services/tickets.service.js';
 import type { Store } from '../store/db.js';
 import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
@@ -28,8 +29,6 @@ export interface AppDeps {
   tickets: TicketsService;
   instances: InstancesService;
   adminTokenHash: string;
-  /** Signs the web app's session cookies. */
-  sessionSecret: string;
   /** Mark session cookies Secure (when served over HTTPS). */
   secureCookies?: boolean;
   bodyLimitBytes: number;
@@ -215,7 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // about gzip's cost, smaller output; 11 (the zlib default) costs ~20x more CPU per byte.
   await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
 
-  await app.register(cookie, { secret: deps.sessionSecret });
+  await app.register(cookie);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   for (const schema of REQUEST_SCHEMAS) app.addSchema(schema);
 
@@ -256,16 +255,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const keys = new KeyResolver(deps.instances);
+  const sessions = new SessionsService({ store: deps.store, now: deps.instances.now });
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (admin) => {
-        admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash));
+        admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash, deps.rateLimit));
         await admin.register(adminRoutes({ instances: deps.instances, store: deps.store, keys }));
       });
-      await api.register(sessionRoutes({ keys, instances: deps.instances, secureCookies: deps.secureCookies ?? false }));
+      await api.register(sessionRoutes({ keys, instances: deps.instances, sessions, secureCookies: deps.secureCookies ?? false, rateLimit: deps.rateLimit }));
       await api.register(async (scoped) => {
-        scoped.addHook('onRequest', instanceAuthHook(keys, deps.rateLimit));
+        scoped.addHook('onRequest', instanceAuthHook(keys, sessions, deps.rateLimit));
         await scoped.register(ticketsRoutes(deps.tickets));
         await scoped.register(instanceRoutes({ instances: deps.instances, store: deps.store, keys }));
       });

@@ -2,12 +2,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyAccessLevel, KeyName } from '../domain/instance.js';
 import { digestsEqual, hashSecret } from '../domain/keys.js';
 import type { InstancesService } from '../services/instances.service.js';
+import type { SessionsService, WebSession } from '../services/sessions.service.js';
 import { sendProblem } from './errors.js';
 
 export interface AuthContext {
   instanceId: string;
   which: KeyName;
   access: KeyAccessLevel;
+  /** False when the operator disabled the instance: its keys and sessions get 403 instance_disabled. */
+  enabled: boolean;
   /** The instance's own rate limit, when it overrides the server default. */
   rateLimit: { max: number; windowSeconds: number } | null;
 }
@@ -60,6 +63,7 @@ export class KeyResolver {
       instanceId: found.instanceId,
       which: found.which,
       access: instance.settings.keyAccess[found.which],
+      enabled: instance.settings.enabled,
       rateLimit: instance.settings.rateLimit,
     };
     if (this.cache.size > 10_000) this.cache.clear();
@@ -67,7 +71,7 @@ export class KeyResolver {
     return context;
   }
 
-  /** Forgets every cached key of an instance (after a key or its access level changed). */
+  /** Forgets every cached key of an instance (after a key, its access level or the instance's operator settings changed). */
   forgetInstance(instanceId: string): void {
     for (const [hash, entry] of this.cache) if (entry.context.instanceId === instanceId) this.cache.delete(hash);
   }
@@ -78,44 +82,43 @@ export interface RateLimitHooks {
   countRequest(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
   /** Counts a failed authentication of the client address; true when it answered 429. */
   countAuthFailure(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
+  /**
+   * Answers 429 when the client address has used up its failed authentications, before the
+   * credential is checked, so that past the limit a guess can't tell right from wrong. True
+   * when it answered.
+   */
+  refuseBlockedAddress(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
   close?(): Promise<void>;
 }
 
 export const SESSION_COOKIE = 'ticketing_session';
 
-/** What the web app's session cookie holds (signed): the key's hash, never the key. */
-export interface SessionData {
-  keyHash: string;
-  user: { id: string; name: string; email: string };
+/** The web session a request's cookie names, if it is live (see SessionsService). */
+export async function readSession(request: FastifyRequest, sessions: SessionsService): Promise<WebSession | undefined> {
+  const id = request.cookies?.[SESSION_COOKIE];
+  return id ? sessions.find(id) : undefined;
 }
 
-export function readSession(request: FastifyRequest): SessionData | undefined {
-  const raw = request.cookies?.[SESSION_COOKIE];
-  if (!raw) return undefined;
-  const unsigned = request.unsignCookie(raw);
-  if (!unsigned.valid || !unsigned.value) return undefined;
-  try {
-    const data = JSON.parse(unsigned.value) as SessionData;
-    return typeof data.keyHash === 'string' && data.user ? data : undefined;
-  } catch {
-    return undefined;
-  }
+/** The key context of a live session, if its key still exists (it was made with that key). */
+export async function resolveSession(session: WebSession | undefined, resolver: KeyResolver): Promise<AuthContext | undefined> {
+  if (!session) return undefined;
+  const context = await resolver.resolveHash(session.keyHash);
+  return context && context.instanceId === session.instanceId && context.which === session.which ? context : undefined;
 }
 
-export function instanceAuthHook(resolver: KeyResolver, limits?: RateLimitHooks) {
+export const disabledDetail = 'This instance is disabled by the operator';
+
+export function instanceAuthHook(resolver: KeyResolver, sessions: SessionsService, limits?: RateLimitHooks) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const key = presentedKey(request);
     let context = key ? await resolver.resolve(key) : undefined;
-    if (!key) {
-      const session = readSession(request);
-      if (session) {
-        // A cookie rides along on cross-site requests too; SameSite=Strict stops most of
-        // them, and a custom header (which a cross-site form cannot set) stops the rest.
-        if (!READS.has(request.method) && request.headers['x-requested-with'] !== 'ticketing-web') {
-          return sendProblem(reply, 'forbidden', 'Writes with a session cookie need the header X-Requested-With: ticketing-web');
-        }
-        context = await resolver.resolveHash(session.keyHash);
+    if (!key && request.cookies?.[SESSION_COOKIE]) {
+      // A cookie rides along on cross-site requests too; SameSite=Strict stops most of
+      // them, and a custom header (which a cross-site form cannot set) stops the rest.
+      if (!READS.has(request.method) && request.headers['x-requested-with'] !== 'ticketing-web') {
+        return sendProblem(reply, 'forbidden', 'Writes with a session cookie need the header X-Requested-With: ticketing-web');
       }
+      context = await resolveSession(await readSession(request, sessions), resolver);
     }
     if (!context) {
       if (limits && (await limits.countAuthFailure(request, reply))) return reply;
@@ -123,16 +126,20 @@ export function instanceAuthHook(resolver: KeyResolver, limits?: RateLimitHooks)
     }
     request.auth = context;
     if (limits && (await limits.countRequest(request, reply))) return reply;
+    if (!context.enabled) return sendProblem(reply, 'instance_disabled', disabledDetail);
     if (!READS.has(request.method) && context.access === 'readOnly') {
       return sendProblem(reply, 'forbidden', `The ${context.which} key is read-only`);
     }
   };
 }
 
-export function adminAuthHook(adminTokenHash: string) {
+export function adminAuthHook(adminTokenHash: string, limits?: RateLimitHooks) {
   return async function authenticateAdmin(request: FastifyRequest, reply: FastifyReply) {
+    // Guessing the operator token shares the address's budget of failed authentications.
+    if (limits && (await limits.refuseBlockedAddress(request, reply))) return reply;
     const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
     if (!token || !digestsEqual(hashSecret(token), adminTokenHash)) {
+      if (limits && (await limits.countAuthFailure(request, reply))) return reply;
       return sendProblem(reply, 'unauthorized', 'The operator API needs Authorization: Bearer <ADMIN_TOKEN>');
     }
   };

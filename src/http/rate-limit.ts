@@ -141,6 +141,11 @@ export async function createRateLimiter(deps: { config: Config; store: Store; wa
         return tooMany(reply, rejection, 'Too many failed authentication attempts from this address; try again later');
       }
     },
+    async refuseBlockedAddress(request: FastifyRequest, reply: FastifyReply) {
+      const failures = await authFailures.get(request.ip);
+      if (!failures || failures.consumedPoints < config.authFailureLimit) return false;
+      return tooMany(reply, failures, 'Too many failed authentication attempts from this address; try again later');
+    },
     close: backend.close,
   };
 }

@@ -151,6 +151,19 @@ export interface ActivitiesTable {
   data: string | null;
 }
 
+/** A web app session (migration 006); the cookie holds the id, the store only its SHA-256. */
+export interface SessionsTable {
+  id_hash: string;
+  instance_id: string;
+  /** The key it was made with: regenerating that key ends the session. */
+  which: 'primary' | 'secondary';
+  key_hash: string;
+  /** JSON of the signed-in person: { id, name, email }. */
+  user_json: string;
+  created_on: string;
+  expires_on: string;
+}
+
 export interface Database {
   meta: MetaTable;
   instances: InstancesTable;
@@ -163,6 +176,7 @@ export interface Database {
   jobs: JobsTable;
   events: EventsTable;
   assignment_cursors: AssignmentCursorsTable;
+  sessions: SessionsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -16,7 +16,7 @@ for (const dialect of DIALECTS) {
     it('keeps every acknowledged ticket across kill -9 and restart', async () => {
       const databaseUrl = dialect.name === 'sqlite' ? tempSqliteUrl() : await freshPostgresDatabase(postgresUrl!, 'ticketing_e2e');
       if (dialect.name === 'postgres') cleanups.push(() => dropPostgresDatabase(databaseUrl));
-      const env = { DATABASE_URL: databaseUrl, RATE_LIMIT_MAX: '1000000', ADMIN_TOKEN: 'tka_e2e' };
+      const env = { DATABASE_URL: databaseUrl, RATE_LIMIT_MAX: '1000000', ADMIN_TOKEN: 'tka_e2e-durability-admin-token-0123456789' };
       let server: ServerProcess = await startServer(env);
       cleanups.push(() => server.stop('SIGKILL'));
       const { primary } = printedKeys(server.output());

@@ -10,7 +10,7 @@ import { dropPostgresDatabase, freshPostgresDatabase, json, startServer, type Se
  * limit is global (counters in PostgreSQL, or Redis with REDIS_URL) and ticket numbers stay
  * unique and gapless under concurrent creates through both.
  */
-const ADMIN_TOKEN = 'tka_multi-process-test';
+const ADMIN_TOKEN = 'tka_multi-process-test-admin-token-0123456789';
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function redisReachable(): Promise<boolean> {

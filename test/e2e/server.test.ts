@@ -84,3 +84,35 @@ describe('real server process (SQLite)', () => {
     await expect(cli('instance', 'keys', 'regenerate', '--instance', 'x', '--which', 'tertiary')).rejects.toMatchObject({ code: 2 });
   });
 });
+
+/** The limits on guessing that the bundled server always has (buildApp alone has none unless given them). */
+describe('real server process: failed authentications (SQLite)', () => {
+  const adminToken = 'tka_e2e-auth-limits-admin-token-0123456789';
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServer({ DATABASE_URL: tempSqliteUrl(), ADMIN_TOKEN: adminToken, AUTH_FAILURE_LIMIT: '2' });
+  });
+  afterAll(async () => server?.stop());
+
+  it('answers 429 with Retry-After to an address past AUTH_FAILURE_LIMIT failed operator tokens and sign-ins', async () => {
+    const { primary } = printedKeys(server.output());
+    const admin = (token: string) => fetch(`${server.url}/api/v1/admin/instances`, { headers: { authorization: `Bearer ${token}` } });
+    const signIn = (key: string) =>
+      fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, user: { name: 'M', email: 'm@example.com' } }) });
+    expect((await admin(adminToken)).status).toBe(200);
+    expect((await signIn(primary)).status).toBe(200);
+    expect((await admin('tka_guess-1')).status).toBe(401);
+    expect((await signIn('tkt_guess-2')).status).toBe(401);
+    // Past the limit the right token and key are refused too, until the minute is over.
+    for (const attempt of [() => admin('tka_guess-3'), () => signIn('tkt_guess-4'), () => admin(adminToken), () => signIn(primary)]) {
+      const response = await attempt();
+      expect(response.status).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await json(response)).code).toBe('rate_limited');
+    }
+  });
+
+  it('does not start with an ADMIN_TOKEN shorter than 32 characters', async () => {
+    await expect(startServer({ DATABASE_URL: tempSqliteUrl(), ADMIN_TOKEN: 'tka_choose-one' })).rejects.toThrow(/ADMIN_TOKEN must be at least 32 characters/);
+  });
+});

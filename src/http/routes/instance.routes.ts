@@ -58,6 +58,21 @@ const TagCategoryCreate = Type.Object(
 const TagCategoryUpdate = Type.Partial(TagCategoryCreate, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String() });
 
+/** Settings an instance may read but only the operator may change (admin API, CLI). */
+const OPERATOR_SETTINGS = ['enabled', 'rateLimit'] as const;
+
+/**
+ * Refuses, before anything is written, what a key may not change: the operator's settings with
+ * any key, and keyAccess with anything but the primary key (a secondary key could otherwise
+ * make the primary read-only and lock its owner out).
+ */
+function refuseOperatorSettings(body: Record<string, unknown>, which: KeyName): void {
+  const errors = OPERATOR_SETTINGS.filter((name) => body[name] !== undefined).map((name) => ({ path: `/body/${name}`, message: 'is set by the operator' }));
+  if (body.keyAccess !== undefined && which !== 'primary') errors.push({ path: '/body/keyAccess', message: 'can only be changed with the primary key' });
+  if (errors.length === 0) return;
+  throw new DomainError('forbidden', errors.map((e) => `${e.path.slice('/body/'.length)} ${e.message}`).join('; '), errors);
+}
+
 export const instanceRoutes =
   (deps: { instances: InstancesService; store: Store; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -80,11 +95,14 @@ export const instanceRoutes =
         schema: {
           tags: ['instance'],
           summary: 'Change instance settings (partial; keyAccess merges field by field)',
+          description:
+            '`enabled` and `rateLimit` are set by the operator (PUT /admin/instances/{id} or the CLI): sending them here answers 403. Changing `keyAccess` needs the primary key.',
           body: SettingsUpdate,
           response: { 200: Type.Object({ item: Type.Ref('IInstance') }), ...errorResponses(400, 401, 403) },
         },
       },
       async (request) => {
+        refuseOperatorSettings(request.body, request.auth.which);
         const item = await updateSettings(instances, deps.store, request.auth.instanceId, request.body as SettingsPatch, instances.now());
         deps.keys.forgetInstance(request.auth.instanceId);
         return { item };
@@ -145,12 +163,18 @@ export const instanceRoutes =
         schema: {
           tags: ['instance'],
           summary: 'Regenerate the primary or secondary key; the new key is shown only in this answer',
+          description:
+            'The primary key may regenerate either key, the secondary key only itself. Web sessions made with the old key end.',
           params: Type.Object({ which: oneOf(['primary', 'secondary'] as const) }),
           response: { 200: Type.Object({ key: Type.String(), which: Type.String() }), ...errorResponses(401, 403) },
         },
       },
       async (request) => {
         const which = request.params.which as KeyName;
+        // The secondary key may rotate itself, never the primary: that would lock the primary's owner out.
+        if (which === 'primary' && request.auth.which !== 'primary') {
+          throw new DomainError('forbidden', 'Only the primary key can regenerate the primary key');
+        }
         const key = await instances.regenerateKey(request.auth.instanceId, which);
         deps.keys.forgetInstance(request.auth.instanceId);
         return { key, which };

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { hashSecret } from '../../domain/keys.js';
 import type { InstancesService } from '../../services/instances.service.js';
-import { readSession, SESSION_COOKIE, type KeyResolver, type SessionData } from '../auth.js';
+import { SESSION_LIFETIME_MS, type SessionsService } from '../../services/sessions.service.js';
+import { disabledDetail, readSession, resolveSession, SESSION_COOKIE, type KeyResolver, type RateLimitHooks } from '../auth.js';
 import { sendProblem } from '../errors.js';
 import { errorResponses } from '../schema-helpers.js';
 
@@ -15,13 +16,14 @@ const SessionInfo = Type.Object({
 
 /*
  * The web app's sign-in: an instance key plus who the person is, exchanged for an HttpOnly,
- * SameSite=Strict cookie, so no script ever holds the key. The cookie is signed and carries
- * the key's hash: regenerating the key ends every session made with it.
+ * SameSite=Strict cookie, so no script ever holds the key. The cookie holds a random session
+ * id; the session lives in the store (docs/decisions/013-server-side-sessions.md) and ends on
+ * sign-out, on regeneration of the key it was made with, or after 14 days.
  */
 export const sessionRoutes =
-  (deps: { keys: KeyResolver; instances: InstancesService; secureCookies: boolean }): FastifyPluginAsyncTypebox =>
+  (deps: { keys: KeyResolver; instances: InstancesService; sessions: SessionsService; secureCookies: boolean; rateLimit?: RateLimitHooks }): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const cookieOptions = { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: deps.secureCookies, signed: true };
+    const cookieOptions = { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: deps.secureCookies };
 
     app.post(
       '/session',
@@ -40,17 +42,23 @@ export const sessionRoutes =
             },
             { additionalProperties: false },
           ),
-          response: { 200: SessionInfo, ...errorResponses(400, 401) },
+          response: { 200: SessionInfo, ...errorResponses(400, 401, 403, 429) },
         },
       },
       async (request, reply) => {
+        // Guessing keys here shares the address's budget of failed authentications with the API.
+        if (deps.rateLimit && (await deps.rateLimit.refuseBlockedAddress(request, reply))) return reply;
         const keyHash = hashSecret(request.body.key.trim());
         const context = await deps.keys.resolveHash(keyHash);
-        if (!context) return sendProblem(reply, 'unauthorized', 'The API key is not valid');
+        if (!context) {
+          if (deps.rateLimit && (await deps.rateLimit.countAuthFailure(request, reply))) return reply;
+          return sendProblem(reply, 'unauthorized', 'The API key is not valid');
+        }
+        if (!context.enabled) return sendProblem(reply, 'instance_disabled', disabledDetail);
         const { name, email } = request.body.user;
         const user = { id: request.body.user.id ?? email.trim().toLowerCase(), name: name.trim(), email: email.trim() };
-        const session: SessionData = { keyHash, user };
-        reply.setCookie(SESSION_COOKIE, JSON.stringify(session), { ...cookieOptions, maxAge: 60 * 60 * 24 * 14 });
+        const session = await deps.sessions.create({ instanceId: context.instanceId, which: context.which, keyHash, user });
+        reply.setCookie(SESSION_COOKIE, session.id, { ...cookieOptions, maxAge: SESSION_LIFETIME_MS / 1000 });
         const instance = await deps.instances.get(context.instanceId);
         return { instance: { id: instance.id, name: instance.name }, user, which: context.which, access: context.access };
       },
@@ -58,11 +66,12 @@ export const sessionRoutes =
 
     app.get(
       '/session',
-      { schema: { tags: ['session'], summary: 'Who is signed in', security: [], response: { 200: SessionInfo, ...errorResponses(401) } } },
+      { schema: { tags: ['session'], summary: 'Who is signed in', security: [], response: { 200: SessionInfo, ...errorResponses(401, 403) } } },
       async (request, reply) => {
-        const session = readSession(request);
-        const context = session && (await deps.keys.resolveHash(session.keyHash));
+        const session = await readSession(request, deps.sessions);
+        const context = await resolveSession(session, deps.keys);
         if (!session || !context) return sendProblem(reply, 'unauthorized', 'Not signed in');
+        if (!context.enabled) return sendProblem(reply, 'instance_disabled', disabledDetail);
         const instance = await deps.instances.get(context.instanceId);
         return { instance: { id: instance.id, name: instance.name }, user: session.user, which: context.which, access: context.access };
       },
@@ -70,9 +79,11 @@ export const sessionRoutes =
 
     app.delete(
       '/session',
-      { schema: { tags: ['session'], summary: 'Sign out (answers 204)', security: [] } },
-      async (_request, reply) => {
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      { schema: { tags: ['session'], summary: 'Sign out: ends the session (answers 204)', security: [] } },
+      async (request, reply) => {
+        const id = request.cookies?.[SESSION_COOKIE];
+        if (id) await deps.sessions.end(id);
+        reply.clearCookie(SESSION_COOKIE, cookieOptions);
         return reply.code(204).send();
       },
     );

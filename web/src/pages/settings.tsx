@@ -183,12 +183,10 @@ function GeneralSection() {
   const { instance } = useApp();
   const { save, errors, busy } = useSettingsSave();
   const [name, setName] = useState(instance.name);
-  const [max, setMax] = useState(String(instance.rateLimit.max));
-  const [windowSeconds, setWindowSeconds] = useState(String(instance.rateLimit.windowSeconds));
   const [mail, setMail] = useState(instance.mailAddress ?? '');
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void save({ name: name.trim(), mailAddress: mail.trim() || null, rateLimit: { max: Number(max), windowSeconds: Number(windowSeconds) } });
+    void save({ name: name.trim(), mailAddress: mail.trim() || null });
   };
   return (
     <Section id="general" title="Instance and rate limit">
@@ -204,20 +202,17 @@ function GeneralSection() {
             </Field>
           </div>
           <div>
-            <Field label="Rate limit: requests per window" htmlFor="s-rate-max" errors={errors.rateLimit}>
-              <input id="s-rate-max" type="number" min={1} value={max} onChange={(e) => setMax(e.target.value)} />
-            </Field>
-            <Field label="Rate limit: window (seconds)" htmlFor="s-rate-window">
-              <input id="s-rate-window" type="number" min={1} max={86400} value={windowSeconds} onChange={(e) => setWindowSeconds(e.target.value)} />
+            {/* The rate limit is the operator's to set (operator API or CLI); the instance only reads it. */}
+            <Field label="Rate limit (set by the operator)" htmlFor="s-rate">
+              <output id="s-rate">
+                {instance.rateLimit.max} requests per {instance.rateLimit.windowSeconds} seconds
+              </output>
             </Field>
           </div>
         </div>
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>
             Save
-          </button>
-          <button type="button" disabled={busy} onClick={() => void save({ rateLimit: null }, 'Rate limit reset to the server default')}>
-            Use the server's default rate limit
           </button>
         </div>
       </form>

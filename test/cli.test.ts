@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, client, createInstance, createTestApp, DIALECTS, requestor, type TestApp } from './helpers.js';
+
+const run = promisify(execFile);
+
+/*
+ * The operator CLI on the store of a running app: what it changes reaches the app's requests.
+ * The app caches key lookups for 2 s (docs/decisions/003-keys.md), which is how long another
+ * process takes to see a changed instance.
+ */
+const KEY_CACHE_MS = 2000;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const cliOn = (databaseUrl: string, env: Record<string, string> = {}) => (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, DATABASE_URL: databaseUrl, ADMIN_TOKEN, ...env } });
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect.skip)(`operator CLI (${dialect.name})`, () => {
+    let t: TestApp;
+    let cli: ReturnType<typeof cliOn>;
+    beforeAll(async () => {
+      t = await createTestApp(dialect.name);
+      cli = cliOn(t.databaseUrl);
+    });
+    afterAll(async () => t?.close());
+
+    it('disables and re-enables an instance and sets its rate limit with `instance update`; the app sees it within its key cache time', async () => {
+      const { id, api } = await createInstance(t.app, 'CLI disable');
+      expect((await api.get('/tickets')).status).toBe(200);
+      const off = JSON.parse((await cli('instance', 'update', '--instance', id, '--enabled', 'false', '--json')).stdout);
+      expect(off).toEqual({ id, name: 'CLI disable', enabled: false, rateLimit: { max: 100, windowSeconds: 60 } });
+      await pause(KEY_CACHE_MS + 100);
+      const refused = await api.get('/tickets');
+      expect([refused.status, refused.body.code]).toEqual([403, 'instance_disabled']);
+
+      const on = await cli('instance', 'update', '--instance', id, '--enabled', 'true', '--rate-limit', '250/30');
+      expect(on.stdout).toContain('enabled, 250 requests per 30 s');
+      await pause(KEY_CACHE_MS + 100);
+      expect((await api.post('/tickets', { ticket: { title: 'Back', requestor }, user: requestor })).status).toBe(201);
+      expect((await api.get('/instance')).body.item).toMatchObject({ enabled: true, rateLimit: { max: 250, windowSeconds: 30 } });
+    });
+
+    it('sets a rate limit in the default window, and goes back to the server default', async () => {
+      const { id, api } = await createInstance(t.app, 'CLI limit');
+      // Without a window: the server's RATE_LIMIT_WINDOW_SECONDS (60 by default).
+      const set = JSON.parse((await cli('instance', 'update', '--instance', id, '--rate-limit', '40', '--name', 'CLI limited', '--json')).stdout);
+      expect(set).toMatchObject({ name: 'CLI limited', enabled: true, rateLimit: { max: 40, windowSeconds: 60 } });
+      expect((await api.get('/instance')).body.item).toMatchObject({ name: 'CLI limited', rateLimit: { max: 40, windowSeconds: 60 } });
+      expect(JSON.parse((await cli('instance', 'update', '--instance', id, '--rate-limit', 'default', '--json')).stdout).rateLimit).toEqual({ max: 100, windowSeconds: 60 });
+      expect((await api.get('/instance')).body.item.rateLimit).toEqual({ max: 100, windowSeconds: 60 });
+    });
+
+    it('ends the web sessions of a key regenerated with `instance keys regenerate`, at once', async () => {
+      const { id, primaryKey, secondaryKey } = await createInstance(t.app, 'CLI rotation');
+      const signIn = async (key: string) => {
+        const response = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { key, user: { name: 'Alex', email: 'alex@example.com' } } });
+        return String(response.headers['set-cookie']).split(';')[0]!;
+      };
+      const tickets = async (cookie: string) => (await t.app.inject({ method: 'GET', url: '/api/v1/tickets', headers: { cookie } })).statusCode;
+      const byPrimary = await signIn(primaryKey);
+      const bySecondary = await signIn(secondaryKey);
+      expect(await tickets(byPrimary)).toBe(200);
+      const rotated = JSON.parse((await cli('instance', 'keys', 'regenerate', '--instance', id, '--which', 'primary', '--json')).stdout);
+      // No wait for the key cache: the session itself is gone from the store.
+      expect(await tickets(byPrimary)).toBe(401);
+      expect(await tickets(bySecondary)).toBe(200);
+      expect(await tickets(await signIn(rotated.key))).toBe(200);
+      expect((await client(t.app, secondaryKey).get('/instance')).status).toBe(200);
+    });
+  });
+}
+
+describe('operator CLI: refusals (sqlite)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp('sqlite');
+  });
+  afterAll(async () => t?.close());
+
+  it('refuses bad `instance update` options with exit code 2 and an unknown instance with 1, changing nothing', async () => {
+    const { id, api } = await createInstance(t.app, 'CLI usage');
+    const cli = cliOn(t.databaseUrl);
+    const attempts = await Promise.allSettled([['--enabled', 'no'], ['--rate-limit', '10/0'], []].map((args) => cli('instance', 'update', '--instance', id, ...args)));
+    for (const attempt of attempts) expect(attempt).toMatchObject({ status: 'rejected', reason: { code: 2 } });
+    await expect(cli('instance', 'update', '--instance', '00000000-0000-4000-8000-000000000000', '--enabled', 'false')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('Instance not found'),
+    });
+    expect((await api.get('/instance')).body.item).toMatchObject({ enabled: true, rateLimit: { max: 100, windowSeconds: 60 } });
+  });
+
+  it('refuses to start with an ADMIN_TOKEN shorter than 32 characters, naming the variable', async () => {
+    const short = cliOn(t.databaseUrl, { ADMIN_TOKEN: 'tka_choose-one' })('instance', 'list');
+    await expect(short).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('ADMIN_TOKEN must be at least 32 characters') });
+    await expect(short).rejects.toMatchObject({ stderr: expect.not.stringContaining('tka_choose-one') });
+  });
+});
