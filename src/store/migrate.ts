@@ -6,6 +6,7 @@ import { engineSchema } from './migrations/002-engine.js';
 import { filteredListSchema } from './migrations/003-filtered-lists.js';
 import { ticketSearchSchema } from './migrations/004-ticket-search.js';
 import { creationOrderSchema } from './migrations/005-creation-order.js';
+import { largeTicketsSchema } from './migrations/006-large-tickets.js';
 
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -14,6 +15,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '003-filtered-lists': { up: (db) => runStatements(db as Db, filteredListSchema()) },
     '004-ticket-search': { up: (db) => runStatements(db as Db, ticketSearchSchema(dialect)) },
     '005-creation-order': { up: (db) => runStatements(db as Db, creationOrderSchema(dialect)) },
+    '006-large-tickets': { up: (db) => runStatements(db as Db, largeTicketsSchema()) },
   };
 }
 
