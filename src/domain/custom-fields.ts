@@ -1,5 +1,6 @@
 import { formatUserInstant, parseInstant } from './dates.js';
 import { FieldErrors } from './errors.js';
+import { CUSTOM_FIELD_VALUES_MAX, EMAIL_MAX, ID_MAX, isLongerThan, OPTIONS_PER_FIELD, PEOPLE_PER_VALUE, TEXT_AREA_MAX, TEXT_FIELD_MAX, USER_ID_MAX, USER_NAME_MAX } from './limits.js';
 import type { CustomFieldValues, IUser } from './ticket.js';
 
 export const CUSTOM_FIELD_TYPES = [
@@ -56,21 +57,40 @@ function normalizeValue(
       errors.add(path, `"${field.name}" takes an array of option ids`);
       return undefined;
     }
+    if (list.length > OPTIONS_PER_FIELD) {
+      errors.add(path, `"${field.name}" takes at most ${OPTIONS_PER_FIELD} option ids`);
+      return undefined;
+    }
     const unique = [...new Set(list as string[])];
     for (const id of unique) {
-      const option = field.options.find((o) => o.id === id);
-      if (!option) errors.add(path, `"${id}" is not an option of "${field.name}"`);
+      const option = id.length > ID_MAX ? undefined : field.options.find((o) => o.id === id);
+      // Long ids are not echoed: the answer stays small whatever was sent.
+      if (!option) errors.add(path, `"${id.length > ID_MAX ? `${id.slice(0, ID_MAX)}…` : id}" is not an option of "${field.name}"`);
       else if (option.deleted) errors.add(path, `option "${option.text}" of "${field.name}" is deleted`);
     }
     return unique;
   };
   switch (field.type) {
-    case 'peoplePicker':
+    case 'peoplePicker': {
       if (!Array.isArray(value) || !value.every(isUser)) {
         errors.add(path, `"${field.name}" takes an array of users { id, name, email }`);
         return undefined;
       }
-      return value.map((u: IUser) => ({ id: u.id, name: u.name, email: u.email }));
+      if (value.length > PEOPLE_PER_VALUE) {
+        errors.add(path, `"${field.name}" takes at most ${PEOPLE_PER_VALUE} people`);
+        return undefined;
+      }
+      let fits = true;
+      value.forEach((u: IUser, i: number) => {
+        for (const [key, max] of [['id', USER_ID_MAX], ['name', USER_NAME_MAX], ['email', EMAIL_MAX]] as const) {
+          if (isLongerThan(u[key], max)) {
+            errors.add(`${path}/${i}/${key}`, `must NOT have more than ${max} characters`);
+            fits = false;
+          }
+        }
+      });
+      return fits ? value.map((u: IUser) => ({ id: u.id, name: u.name, email: u.email })) : undefined;
+    }
     case 'multipleItemsPicker':
       return optionIds();
     case 'singleItemPicker': {
@@ -79,9 +99,12 @@ function normalizeValue(
       return ids;
     }
     case 'textField':
-    case 'textArea':
+    case 'textArea': {
+      const max = field.type === 'textField' ? TEXT_FIELD_MAX : TEXT_AREA_MAX;
       if (typeof value !== 'string') errors.add(path, `"${field.name}" takes a string`);
+      else if (isLongerThan(value, max)) errors.add(path, `"${field.name}" (${field.type}) takes at most ${max} characters`);
       return value;
+    }
     case 'toggle':
       if (typeof value !== 'boolean') errors.add(path, `"${field.name}" takes true or false`);
       return value;
@@ -133,6 +156,10 @@ export function applyCustomFieldValues(
         errors.add(`${path}/${field.id}`, `"${field.name}" is required`);
       }
     }
+  }
+  // Values merge key by key, so each one fitting its field does not bound the ticket.
+  if (errors.list.length === 0 && JSON.stringify(result).length > CUSTOM_FIELD_VALUES_MAX) {
+    errors.add(path, `the custom-field values of a ticket take at most ${CUSTOM_FIELD_VALUES_MAX} characters of JSON together`);
   }
   return result;
 }

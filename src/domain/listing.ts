@@ -1,5 +1,6 @@
 import { parseInstant, parseTimezone } from './dates.js';
 import { FieldErrors } from './errors.js';
+import { LIST_LIMIT_MAX } from './limits.js';
 import { parsePriority, parseStatus, type ITicket, type Priority, type Status } from './ticket.js';
 
 /** orderBy names: the reference's list, plus createdOn/lastUpdatedOn as the ticket's own field names. */
@@ -183,7 +184,7 @@ export function parseListQuery(raw: RawListQuery): ListQuery {
     select.sort((a, b) => SELECTABLE_FIELDS.indexOf(a) - SELECTABLE_FIELDS.indexOf(b));
   }
 
-  const limit = integerParam(raw.limit, 10, 1, 1000, at('limit'), errors);
+  const limit = integerParam(raw.limit, 10, 1, LIST_LIMIT_MAX, at('limit'), errors);
   const offset = integerParam(raw.offset, 0, 0, 1_000_000_000, at('offset'), errors);
   errors.throwIfAny('Some query parameters are invalid');
   return { filters, order: { by, direction }, select, limit, offset };

@@ -1,4 +1,5 @@
 import type { FieldErrors } from './errors.js';
+import { TAGS_PER_CATEGORY } from './limits.js';
 import type { ITag } from './ticket.js';
 
 export interface TagCategory {
@@ -14,7 +15,9 @@ export const tagKey = (tag: ITag): string => `${tag.tagCategoryId}_${tag.text.to
 
 /**
  * Checks a ticket's tags: each category must exist and not be deleted; texts are trimmed and
- * de-duplicated. Returns the tags and, per category, the texts it does not list yet.
+ * de-duplicated; a text new to a category must fit in it (TAGS_PER_CATEGORY, deleted tags
+ * included; a deleted tag used again takes no new room). Returns the tags and, per category,
+ * the texts it does not list yet.
  */
 export function resolveTicketTags(
   categories: readonly TagCategory[],
@@ -36,7 +39,12 @@ export function resolveTicketTags(
     seen.add(tagKey(normalized));
     const existing = category.tags.find((t) => t.text.toLowerCase() === text.toLowerCase());
     if (!existing || existing.deleted) {
-      additions.set(category.id, [...(additions.get(category.id) ?? []), existing?.text ?? text]);
+      const added = additions.get(category.id) ?? [];
+      const size = category.tags.length + added.filter((a) => !category.tags.some((t) => t.text.toLowerCase() === a.toLowerCase())).length;
+      if (!existing && size >= TAGS_PER_CATEGORY) {
+        return errors.add(`${path}/${index}/text`, `tag category "${category.text}" is full (${TAGS_PER_CATEGORY} tags); use one of its tags`);
+      }
+      additions.set(category.id, [...added, existing?.text ?? text]);
     }
     tags.push({ tagCategoryId: category.id, text: existing?.text ?? text });
   });

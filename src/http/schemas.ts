@@ -1,5 +1,21 @@
 import { Type, type Static } from 'typebox';
 import { CUSTOM_FIELD_TYPES } from '../domain/custom-fields.js';
+import {
+  COMMENT_MAX,
+  CUSTOM_FIELDS_PER_INSTANCE,
+  DESCRIPTION_MAX,
+  EMAIL_MAX,
+  ID_MAX,
+  TAG_TEXT_MAX,
+  TAGS_PER_TICKET,
+  TEXT_AREA_MAX,
+  TEXT_FIELD_MAX,
+  TITLE_MAX,
+  CUSTOM_FIELD_VALUES_MAX,
+  PEOPLE_PER_VALUE,
+  USER_ID_MAX,
+  USER_NAME_MAX,
+} from '../domain/limits.js';
 import { PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
 import { AlertNotificationSchema, Rule, SlaPolicySchema } from './settings.schema.js';
 import { nullable, oneOf } from './schema-helpers.js';
@@ -12,15 +28,18 @@ import { nullable, oneOf } from './schema-helpers.js';
 
 export const User = Type.Object(
   {
-    id: Type.String({ minLength: 1, description: 'Any non-empty string (e.g. an Entra ID object id).' }),
-    name: Type.String(),
-    email: Type.String(),
+    id: Type.String({ minLength: 1, maxLength: USER_ID_MAX, description: 'Any non-empty string (e.g. an Entra ID object id).' }),
+    name: Type.String({ maxLength: USER_NAME_MAX }),
+    email: Type.String({ maxLength: EMAIL_MAX }),
   },
   { $id: 'IUser', description: 'A person. Consistency of id, name and email is not verified.' },
 );
 const UserRef = Type.Unsafe<Static<typeof User>>(Type.Ref('IUser'));
 
-export const Tag = Type.Object({ tagCategoryId: Type.String({ minLength: 1 }), text: Type.String({ minLength: 1 }) }, { $id: 'ITag' });
+export const Tag = Type.Object(
+  { tagCategoryId: Type.String({ minLength: 1, maxLength: ID_MAX }), text: Type.String({ minLength: 1, maxLength: TAG_TEXT_MAX }) },
+  { $id: 'ITag' },
+);
 const TagRef = Type.Unsafe<Static<typeof Tag>>(Type.Ref('ITag'));
 
 const Status = oneOf(STATUSES);
@@ -72,13 +91,17 @@ export const ListedTicket = Type.Partial(
 );
 
 const ticketWritable = {
-  title: Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' }),
-  description: Type.String({ maxLength: 200_000 }),
+  title: Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: '\\S' }),
+  description: Type.String({ maxLength: DESCRIPTION_MAX }),
   priority: Priority,
   requestor: UserRef,
   assignee: nullable(UserRef),
-  customFields: Type.Record(Type.String(), Type.Unknown()),
-  tags: Type.Array(TagRef, { maxItems: 100 }),
+  customFields: Type.Record(Type.String(), Type.Unknown(), {
+    maxProperties: CUSTOM_FIELDS_PER_INSTANCE,
+    propertyNames: { maxLength: ID_MAX },
+    description: `Values keyed by custom field id; a textField takes up to ${TEXT_FIELD_MAX.toLocaleString('en')} characters, a textArea ${TEXT_AREA_MAX.toLocaleString('en')}, a peoplePicker ${PEOPLE_PER_VALUE} people; all values of a ticket together at most ${CUSTOM_FIELD_VALUES_MAX.toLocaleString('en')} characters of JSON`,
+  }),
+  tags: Type.Array(TagRef, { maxItems: TAGS_PER_TICKET }),
   expectedDate: nullable(Type.String({ description: 'ISO 8601 date-time, or a date (local midnight in `timezone`)' })),
 };
 
@@ -125,9 +148,9 @@ export const UpdateTicketRequest = Type.Object(
 
 export const UpdateTicketStatusRequest = Type.Object(
   {
-    status: Type.String({ description: 'Open, Reopened, Started (or "In Progress"), Resolved, Closed; trimmed' }),
+    status: Type.String({ maxLength: 50, description: 'Open, Reopened, Started (or "In Progress"), Resolved, Closed; trimmed' }),
     resolution: Type.Optional(nullable(Resolution)),
-    comment: Type.Optional(nullable(Type.String({ maxLength: 100_000 }))),
+    comment: Type.Optional(nullable(Type.String({ maxLength: COMMENT_MAX, description: 'Kept as the lastResolutionComment when resolving' }))),
     user: UserRef,
   },
   { additionalProperties: false, $id: 'updateTicketStatusRequest' },
@@ -135,7 +158,7 @@ export const UpdateTicketStatusRequest = Type.Object(
 
 export const InsertCommentRequest = Type.Object(
   {
-    comment: Type.String({ minLength: 1, maxLength: 100_000, pattern: '\\S' }),
+    comment: Type.String({ minLength: 1, maxLength: COMMENT_MAX, pattern: '\\S' }),
     isPrivate: Type.Optional(Type.Boolean({ description: 'An internal note, never sent to the requestor' })),
     user: UserRef,
   },

@@ -1,34 +1,62 @@
 import { Type } from 'typebox';
 import { nullable, oneOf } from './schema-helpers.js';
+import {
+  ASSIGNEE_RULES_MAX,
+  CUSTOM_FIELDS_PER_INSTANCE,
+  EMAIL_MAX,
+  HOLIDAYS_MAX,
+  ID_MAX,
+  LABEL_MAX,
+  PEOPLE_PER_LIST,
+  RULE_CONDITION_VALUES_MAX,
+  SETTING_TEXT_MAX,
+  TAG_TEXT_MAX,
+  TEXT_FIELD_MAX,
+  TITLE_MAX,
+  USER_ID_MAX,
+} from '../domain/limits.js';
 
 /** The body of PUT /instance: any subset of the instance's settings. */
 const User = Type.Ref('IUser');
-const FieldList = Type.Array(Type.Union([Type.String(), Type.Object({ id: Type.String() })]), {
-  maxItems: 500,
+const FieldId = Type.String({ maxLength: ID_MAX });
+const FieldList = Type.Array(Type.Union([FieldId, Type.Object({ id: FieldId })]), {
+  maxItems: CUSTOM_FIELDS_PER_INSTANCE,
   description: 'Custom field ids (or field objects with an id)',
 });
 const Access = oneOf(['readWrite', 'readOnly'] as const);
 const Priorities = ['Low', 'Medium', 'Important', 'Urgent'] as const;
+const People = Type.Array(User, { maxItems: PEOPLE_PER_LIST });
+const SettingText = Type.String({ maxLength: SETTING_TEXT_MAX });
+const Values = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Array(item, { maxItems: RULE_CONDITION_VALUES_MAX });
+/** A custom-field value a rule compares with: one value, or a list of them. */
+const RuleValue = Type.Union([
+  Type.String({ maxLength: TEXT_FIELD_MAX }),
+  Type.Number(),
+  Type.Boolean(),
+  Type.Null(),
+  Values(Type.Union([Type.String({ maxLength: TEXT_FIELD_MAX }), Type.Number(), Type.Boolean(), Type.Object({ id: Type.String({ maxLength: USER_ID_MAX }) })])),
+  Type.Object({ id: Type.String({ maxLength: USER_ID_MAX }) }),
+]);
 const Minutes = Type.Optional(nullable(Type.Number({ minimum: 0, maximum: 525_600, description: 'working minutes' })));
 
 /** IRule: conditions (all must hold) and who gets the ticket. */
 export const Rule = Type.Object(
   {
-    id: Type.Optional(Type.String({ maxLength: 100 })),
-    name: Type.Optional(Type.String({ maxLength: 200 })),
+    id: Type.Optional(Type.String({ maxLength: LABEL_MAX })),
+    name: Type.Optional(Type.String({ maxLength: LABEL_MAX })),
     conditions: Type.Optional(
       Type.Object(
         {
-          priority: Type.Optional(Type.Array(oneOf(Priorities))),
-          tags: Type.Optional(Type.Array(Type.String({ description: 'tagCategoryId_text' }))),
-          customFields: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-          requestor: Type.Optional(Type.Array(Type.String({ description: 'user id or email' }))),
-          titleContains: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          priority: Type.Optional(Values(oneOf(Priorities))),
+          tags: Type.Optional(Values(Type.String({ maxLength: ID_MAX + 1 + TAG_TEXT_MAX, description: 'tagCategoryId_text' }))),
+          customFields: Type.Optional(Type.Record(Type.String(), RuleValue, { maxProperties: CUSTOM_FIELDS_PER_INSTANCE, propertyNames: { maxLength: ID_MAX } })),
+          requestor: Type.Optional(Values(Type.String({ maxLength: Math.max(USER_ID_MAX, EMAIL_MAX), description: 'user id or email' }))),
+          titleContains: Type.Optional(Values(Type.String({ minLength: 1, maxLength: TITLE_MAX }))),
         },
         { additionalProperties: false },
       ),
     ),
-    assignees: Type.Array(User, { minItems: 1, maxItems: 500 }),
+    assignees: Type.Array(User, { minItems: 1, maxItems: PEOPLE_PER_LIST }),
     mode: Type.Optional(oneOf(['single', 'roundRobin'] as const)),
   },
   { additionalProperties: false, $id: 'IRule' },
@@ -37,17 +65,20 @@ export const Rule = Type.Object(
 export const SlaPolicySchema = Type.Object(
   {
     enabled: Type.Boolean(),
-    timeZone: Type.String({ description: 'IANA time zone, e.g. Europe/Paris' }),
+    timeZone: Type.String({ maxLength: SETTING_TEXT_MAX, description: 'IANA time zone, e.g. Europe/Paris' }),
     workingDays: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { description: 'ISO weekdays, 1 = Monday … 7 = Sunday' }),
-    workingHours: Type.Object({ start: Type.String({ description: 'HH:mm' }), end: Type.String({ description: 'HH:mm (24:00 allowed)' }) }, { additionalProperties: false }),
-    holidays: Type.Array(Type.String({ description: 'YYYY-MM-DD' }), { maxItems: 1000 }),
+    workingHours: Type.Object(
+      { start: Type.String({ maxLength: 5, description: 'HH:mm' }), end: Type.String({ maxLength: 5, description: 'HH:mm (24:00 allowed)' }) },
+      { additionalProperties: false },
+    ),
+    holidays: Type.Array(Type.String({ maxLength: 10, description: 'YYYY-MM-DD' }), { maxItems: HOLIDAYS_MAX }),
     targets: Type.Object(
       Object.fromEntries(
         Priorities.map((p) => [p, Type.Optional(Type.Object({ firstResponseMinutes: Minutes, resolutionMinutes: Minutes }, { additionalProperties: false }))]),
       ),
       { additionalProperties: false },
     ),
-    breachAssignees: Type.Array(User, { maxItems: 500 }),
+    breachAssignees: People,
   },
   { additionalProperties: false, $id: 'ISlaPolicy', description: 'Targets per priority, counted in working time' },
 );
@@ -63,29 +94,29 @@ export const AlertNotificationSchema = Type.Object(
 
 export const SettingsUpdate = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })),
-    groupId: Type.Optional(nullable(Type.String())),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' })),
+    groupId: Type.Optional(nullable(SettingText)),
     enabled: Type.Optional(Type.Boolean()),
-    tenantId: Type.Optional(nullable(Type.String())),
-    teamId: Type.Optional(nullable(Type.String())),
-    channelId: Type.Optional(nullable(Type.String())),
-    subscriptionId: Type.Optional(nullable(Type.String())),
-    mailAddress: Type.Optional(nullable(Type.String())),
+    tenantId: Type.Optional(nullable(SettingText)),
+    teamId: Type.Optional(nullable(SettingText)),
+    channelId: Type.Optional(nullable(SettingText)),
+    subscriptionId: Type.Optional(nullable(SettingText)),
+    mailAddress: Type.Optional(nullable(Type.String({ maxLength: EMAIL_MAX }))),
     customFieldsLeft: Type.Optional(FieldList),
     customFieldsRight: Type.Optional(FieldList),
     optionalFieldsLeft: Type.Optional(FieldList),
     optionalFieldsRight: Type.Optional(FieldList),
     assignees: Type.Optional(
-      nullable(Type.Object({ type: oneOf(['teamsOwner', 'customAssignee'] as const), peoples: Type.Optional(Type.Array(User)) }, { additionalProperties: false })),
+      nullable(Type.Object({ type: oneOf(['teamsOwner', 'customAssignee'] as const), peoples: Type.Optional(People) }, { additionalProperties: false })),
     ),
-    assigneeRules: Type.Optional(Type.Array(Type.Ref('IRule'), { maxItems: 200 })),
-    defaultRuleAssignee: Type.Optional(nullable(Type.Array(Type.Ref('IRule'), { maxItems: 200 }))),
+    assigneeRules: Type.Optional(Type.Array(Type.Ref('IRule'), { maxItems: ASSIGNEE_RULES_MAX })),
+    defaultRuleAssignee: Type.Optional(nullable(Type.Array(Type.Ref('IRule'), { maxItems: ASSIGNEE_RULES_MAX }))),
     isAutomaticAssignTickets: Type.Optional(Type.Boolean()),
     alertNotification: Type.Optional(nullable(Type.Ref('IAlertNotification'))),
     sla: Type.Optional(nullable(Type.Ref('ISlaPolicy'))),
     isAutoAssignIdleTickets: Type.Optional(Type.Boolean()),
     dayBeforeTicketsIdle: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 365 }))),
-    idleTicketAssignedTo: Type.Optional(Type.Array(User, { maxItems: 200 })),
+    idleTicketAssignedTo: Type.Optional(People),
     isNotifyIdleTicket: Type.Optional(Type.Boolean()),
     keyAccess: Type.Optional(Type.Object({ primary: Type.Optional(Access), secondary: Type.Optional(Access) }, { additionalProperties: false })),
     rateLimit: Type.Optional(

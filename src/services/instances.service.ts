@@ -10,6 +10,7 @@ import * as repo from '../store/instances.repo.js';
 import { deleteKeySessions } from '../store/sessions.repo.js';
 import type { Tx } from '../store/schema.js';
 import { scheduleProblem } from '../domain/sla.js';
+import { CUSTOM_FIELDS_PER_INSTANCE, TAG_CATEGORIES_PER_INSTANCE } from '../domain/limits.js';
 import { Engine } from './engine.js';
 
 export interface InstancesDeps {
@@ -163,6 +164,12 @@ export class InstancesService {
     return this.tx(async (tx) => {
       const existing = await repo.listCustomFields(tx, instanceId);
       if (existing.some((f) => f.id === field.id)) throw new DomainError('conflict', `custom field "${field.id}" exists already`);
+      // Every ticket write reads all the fields; deleted ones stay (tickets keep their values).
+      if (existing.length >= CUSTOM_FIELDS_PER_INSTANCE) {
+        throw new DomainError('conflict', `the instance has ${CUSTOM_FIELDS_PER_INSTANCE} custom fields (deleted ones included), the most it can have; restore and rename a deleted one`, [
+          { path: '/body', message: `at most ${CUSTOM_FIELDS_PER_INSTANCE} custom fields per instance` },
+        ]);
+      }
       await repo.insertCustomField(tx, instanceId, field, this.now());
       return field;
     });
@@ -205,6 +212,11 @@ export class InstancesService {
     return this.tx(async (tx) => {
       const existing = await repo.listTagCategories(tx, instanceId);
       if (existing.some((c) => c.id === category.id)) throw new DomainError('conflict', `tag category "${category.id}" exists already`);
+      if (existing.length >= TAG_CATEGORIES_PER_INSTANCE) {
+        throw new DomainError('conflict', `the instance has ${TAG_CATEGORIES_PER_INSTANCE} tag categories (deleted ones included), the most it can have; restore and rename a deleted one`, [
+          { path: '/body', message: `at most ${TAG_CATEGORIES_PER_INSTANCE} tag categories per instance` },
+        ]);
+      }
       await repo.insertTagCategory(tx, instanceId, category, this.now());
       return { ...category, instanceId };
     });

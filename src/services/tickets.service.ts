@@ -3,8 +3,9 @@ import type { Activity, CommentActivity, FieldChangeActivity } from '../domain/a
 import { applyCustomFieldValues } from '../domain/custom-fields.js';
 import { formatUserInstant, parseInstant } from '../domain/dates.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from '../domain/cursor.js';
+import { decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../domain/cursor.js';
 import { selectFields, type ListQuery } from '../domain/listing.js';
+import { COMMENTS_PER_TICKET, LIST_PAGE_BYTES } from '../domain/limits.js';
 import { assertTransition } from '../domain/status.js';
 import { resolveTicketTags } from '../domain/tags.js';
 import { isSameUser, parseStatus, type ITag, type ITicket, type IUser, type Priority, type Resolution, type Status, type StoredTicket } from '../domain/ticket.js';
@@ -78,7 +79,6 @@ export class TicketsService {
     return found;
   }
 
-  /** Validates tags against the categories and records texts new to a category. */
   /**
    * Validates tags against the categories and records texts new to a category. Categories are
    * read without a lock; only when a text must be added are they locked (PostgreSQL) and read
@@ -90,8 +90,12 @@ export class TicketsService {
     let { tags: resolved, additions } = resolveTicketTags(categories, tags, path, errors);
     if (errors.list.length > 0 || additions.size === 0) return resolved;
     if (this.deps.store.dialect.supportsRowLocks) {
+      // Read again under the lock: another write may have filled the category meanwhile.
       categories = await listTagCategories(tx, instanceId, { forUpdate: true });
-      ({ tags: resolved, additions } = resolveTicketTags(categories, tags, path, new FieldErrors()));
+      const locked = new FieldErrors();
+      ({ tags: resolved, additions } = resolveTicketTags(categories, tags, path, locked));
+      for (const e of locked.list) errors.add(e.path, e.message);
+      if (locked.list.length > 0) return resolved;
     }
     for (const [categoryId, texts] of additions) {
       const category = categories.find((c) => c.id === categoryId)!;
@@ -280,6 +284,12 @@ export class TicketsService {
   async addComment(instanceId: string, ref: string, input: { comment: string; isPrivate?: boolean }, user: IUser): Promise<CommentActivity> {
     return this.tx(async (tx) => {
       const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      // The ticket row is locked (PostgreSQL) or writes are serial (SQLite): the count holds.
+      if ((await repo.countComments(tx, instanceId, seq, COMMENTS_PER_TICKET)) >= COMMENTS_PER_TICKET) {
+        throw new DomainError('conflict', `ticket ${before.ticketId} has ${COMMENTS_PER_TICKET} comments, the most a ticket can have; open a follow-up ticket`, [
+          { path: '/body/comment', message: `at most ${COMMENTS_PER_TICKET} comments per ticket` },
+        ]);
+      }
       const now = this.now();
       const actor = pickUser(user);
       const activity: CommentActivity = {
@@ -312,6 +322,7 @@ export class TicketsService {
     const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
     const tail = (token: string | null, itemCount: number) => `],"continuationToken":${JSON.stringify(token)},"itemCount":${itemCount}}`;
     const storeOrder = await repo.inCreationOrder(this.deps.store, instanceId, query);
+    query = await fitToBudget(this.deps.store, instanceId, query, start, storeOrder);
     if (!query.select) {
       const page = await repo.listTicketsJson(this.deps.store, instanceId, query, start, storeOrder);
       if (page) {
@@ -331,6 +342,25 @@ export class TicketsService {
 }
 
 const ITEMS_HEAD = Buffer.from('{"items":[');
+
+/**
+ * The page's query with its limit lowered so that the page stays within LIST_PAGE_BYTES
+ * (at least one ticket); the page then ends early and its continuationToken points at the first
+ * ticket left out, as for any page. See LARGE_TICKET_BYTES in tickets.repo.ts for when this
+ * costs a look at the page's sizes.
+ */
+async function fitToBudget(store: Store, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean): Promise<ListQuery> {
+  if (!(await repo.hasLargeTickets(store, instanceId))) return query;
+  const sizes = await repo.listedSizes(store, instanceId, query, start, storeOrder);
+  let bytes = repo.PAGE_ENVELOPE_BYTES;
+  let fits = 0;
+  for (const size of sizes.slice(0, query.limit)) {
+    if (fits > 0 && bytes + size + 1 > LIST_PAGE_BYTES) break;
+    bytes += size + 1; // and its comma
+    fits++;
+  }
+  return fits < Math.min(query.limit, sizes.length) ? { ...query, limit: fits } : query;
+}
 
 /** How far behind the newest ticket the clock may be for a new ticket to take that ticket's createdOn (see creationTime). */
 const CLOCK_STEP_MS = 1_000;

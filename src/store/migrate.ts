@@ -7,6 +7,7 @@ import { filteredListSchema } from './migrations/003-filtered-lists.js';
 import { ticketSearchSchema } from './migrations/004-ticket-search.js';
 import { creationOrderSchema } from './migrations/005-creation-order.js';
 import { up as sessionsUp } from './migrations/006-sessions.js';
+import { largeTicketsSchema } from './migrations/008-large-tickets.js';
 
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -16,6 +17,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '004-ticket-search': { up: (db) => runStatements(db as Db, ticketSearchSchema(dialect)) },
     '005-creation-order': { up: (db) => runStatements(db as Db, creationOrderSchema(dialect)) },
     '006-sessions': { up: sessionsUp },
+    '008-large-tickets': { up: (db) => runStatements(db as Db, largeTicketsSchema()) },
   };
 }
 

@@ -6,9 +6,10 @@ import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
 import type { Cursor, Position } from '../domain/cursor.js';
 import type { Store } from './db.js';
-import { SQLITE_TICKET_JSON, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
+import { SQLITE_TICKET_JSON, ticketJson, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 import { ticketSearchMatch } from './sqlite.js';
 import { claimMeta } from './instances.repo.js';
+import { LIST_LIMIT_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
 
 type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 
@@ -64,9 +65,88 @@ export function toTicket(row: Pick<TicketRow, (typeof WIRE_COLUMNS)[number]>): S
 }
 
 export async function insertTicket(db: Tx, instanceId: string, ticket: StoredTicket): Promise<number> {
-  const { seq } = await db.insertInto('tickets').values(toColumns(instanceId, ticket)).returning('seq').executeTakeFirstOrThrow();
+  const columns = toColumns(instanceId, ticket);
+  const { seq } = await db.insertInto('tickets').values(columns).returning('seq').executeTakeFirstOrThrow();
   await insertTicketTags(db, instanceId, seq, ticket);
+  await noteListedSize(db, instanceId, columns);
   return seq;
+}
+
+/*
+ * The byte budget of a page of GET /tickets (LIST_PAGE_BYTES). Building a page and then
+ * measuring it would cost the memory the budget is there to save, so the store measures first,
+ * from the stored lengths of the texts (octet_length reads a value's length without its
+ * content), and the page is then read with a smaller limit. That costs a second pass over the
+ * page's rows, so it is only made for instances that hold a ticket larger than a thousandth of
+ * the budget (LARGE_TICKET_BYTES; marked in meta when such a ticket is written, and by
+ * migration 006 for tickets from before): in every other instance no page of up to
+ * LIST_LIMIT_MAX tickets can reach the budget, and listings stay one query.
+ */
+
+/** The key (+ instance id) in meta of an instance holding a ticket of more than LARGE_TICKET_BYTES. */
+export const LARGE_TICKETS = 'tickets-large:';
+/** Bytes of a page outside its items: the braces, continuationToken, itemCount. */
+export const PAGE_ENVELOPE_BYTES = 1024;
+/** The size above which a ticket could make a page of LIST_LIMIT_MAX tickets pass the budget. */
+export const LARGE_TICKET_BYTES = Math.floor((LIST_PAGE_BYTES - PAGE_ENVELOPE_BYTES) / LIST_LIMIT_MAX) - 1;
+/**
+ * The JSON of a listed ticket without its variable texts, over-counted: keys, ids, numbers,
+ * dates and quotes (about 900 bytes), and the keys `select` may add (requestorName, …).
+ */
+const LISTED_FIXED_BYTES = 1_200;
+/** The variable texts of a listed ticket; names and e-mails twice (`select` may list requestorName beside requestor). */
+const LISTED_TEXT_COLUMNS = [
+  ['title', 1],
+  ['description', 1],
+  ['custom_fields', 1],
+  ['tags', 1],
+  ['requestor_id', 1],
+  ['requestor_name', 2],
+  ['requestor_email', 2],
+  ['assignee_id', 1],
+  ['assignee_name', 2],
+  ['assignee_email', 2],
+  ['last_resolution_comment', 1],
+  ['created_by', 1],
+  ['last_updated_by', 1],
+] as const satisfies readonly (readonly [keyof TicketsTable, number])[];
+
+/**
+ * What a ticket adds to a page, in bytes, as SQL over `tickets t` (both dialects): its texts'
+ * stored UTF-8 length plus the fixed part. JSON escaping (\", \\, control characters) is not
+ * counted: the budget counts the text as stored.
+ */
+export const LISTED_BYTES_SQL = `(${LISTED_FIXED_BYTES} + ${LISTED_TEXT_COLUMNS.map(([c, n]) => `${n === 1 ? '' : `${n} * `}coalesce(octet_length(t.${c}), 0)`).join(' + ')})`;
+
+/** LISTED_BYTES_SQL of a ticket's columns, in JavaScript. */
+export function listedBytes(columns: Omit<TicketsTable, 'seq'>): number {
+  let bytes = LISTED_FIXED_BYTES;
+  for (const [column, times] of LISTED_TEXT_COLUMNS) {
+    const value = columns[column];
+    if (typeof value === 'string') bytes += times * Buffer.byteLength(value);
+  }
+  return bytes;
+}
+
+/** Instances known (in this process) to be marked LARGE_TICKETS: the mark is never taken back. */
+const markedLarge = new WeakMap<object, Set<string>>();
+
+/**
+ * Marks the instance LARGE_TICKETS when this ticket is larger than LARGE_TICKET_BYTES, counted
+ * as listings count it or as its JSON really is (escapes included), whichever is more.
+ */
+async function noteListedSize(db: Tx, instanceId: string, columns: Omit<TicketsTable, 'seq'>): Promise<void> {
+  const estimate = listedBytes(columns);
+  if (estimate <= LARGE_TICKET_BYTES) {
+    // Escaping makes JSON at most 6 bytes per byte of text (\u00XX): only then measure it.
+    if ((estimate - LISTED_FIXED_BYTES) * 6 + LISTED_FIXED_BYTES <= LARGE_TICKET_BYTES) return;
+    if (Buffer.byteLength(ticketJson(WIRE_COLUMNS.map((c) => columns[c]))) + (estimate - LISTED_FIXED_BYTES) <= LARGE_TICKET_BYTES) return;
+  }
+  const known = markedLarge.get(db) ?? new Set<string>();
+  if (known.has(instanceId)) return;
+  await claimMeta(db, `${LARGE_TICKETS}${instanceId}`, '1');
+  known.add(instanceId);
+  markedLarge.set(db, known);
 }
 
 async function insertTicketTags(db: Tx, instanceId: string, seq: number, ticket: StoredTicket): Promise<void> {
@@ -135,6 +215,7 @@ export async function updateTicket(db: Tx, instanceId: string, seq: number, befo
   const changed = Object.fromEntries(Object.entries(next).filter(([column, value]) => old[column as keyof typeof old] !== value));
   if (Object.keys(changed).length > 0) {
     await db.updateTable('tickets').set(changed).where('instance_id', '=', instanceId).where('seq', '=', seq).execute();
+    await noteListedSize(db, instanceId, next);
   }
   if (JSON.stringify(before.tags) !== JSON.stringify(after.tags)) {
     await db.deleteFrom('ticket_tags').where('instance_id', '=', instanceId).where('ticket_seq', '=', seq).execute();
@@ -161,6 +242,24 @@ export function activityColumns(instanceId: string, ticketSeq: number, activity:
 
 export async function insertActivity(db: Tx, instanceId: string, ticketSeq: number, activity: Activity): Promise<void> {
   await db.insertInto('activities').values(activityColumns(instanceId, ticketSeq, activity)).execute();
+}
+
+/** The comments (and private notes) of a ticket, counted up to `upTo`. */
+export async function countComments(db: Tx, instanceId: string, ticketSeq: number, upTo: number): Promise<number> {
+  const row = await db
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('activities')
+        .select('seq')
+        .where('instance_id', '=', instanceId)
+        .where('ticket_seq', '=', ticketSeq)
+        .where('type', '=', 'comment')
+        .limit(upTo)
+        .as('c'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export async function listActivities(db: Tx, instanceId: string, ticketSeq: number): Promise<Activity[]> {
@@ -369,6 +468,22 @@ export async function listTickets(
     positions: page.map((row) => columns.map((_, i) => row[at + i] as string | number)),
     hasMore,
   };
+}
+
+/** Whether the instance is marked LARGE_TICKETS (see LARGE_TICKET_BYTES). */
+export async function hasLargeTickets(store: Store, instanceId: string): Promise<boolean> {
+  const rows = await store.readRows({ sql: `SELECT 1 FROM meta WHERE key = ${store.dialect.placeholder(1)}`, parameters: [`${LARGE_TICKETS}${instanceId}`] });
+  return rows.length > 0;
+}
+
+/**
+ * What each ticket of the page (up to limit + 1 of them) adds to it in bytes (LISTED_BYTES_SQL),
+ * in page order, without reading their texts.
+ */
+export async function listedSizes(store: Store, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean): Promise<number[]> {
+  const { tail, parameters } = listingSql(store.dialect, instanceId, query, start, storeOrder);
+  const rows = await store.readRows({ sql: `SELECT ${LISTED_BYTES_SQL} ${tail}`, parameters });
+  return rows.map((row) => Number(row[0]));
 }
 
 /** A page as its answer's items: ticketJson texts joined by commas, as UTF-8. */

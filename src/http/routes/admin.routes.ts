@@ -6,13 +6,14 @@ import type { Store } from '../../store/db.js';
 import type { KeyResolver } from '../auth.js';
 import { SettingsUpdate } from '../settings.schema.js';
 import { errorResponses } from '../schema-helpers.js';
+import { LABEL_MAX } from '../../domain/limits.js';
 
 const Created = Type.Object({ item: Type.Ref('IInstance'), primaryKey: Type.String(), secondaryKey: Type.String() });
 const CreateInstance = Type.Object(
   {
     ...SettingsUpdate.properties,
     id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' })),
-    name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    name: Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' }),
   },
   { additionalProperties: false },
 );
@@ -85,7 +86,7 @@ export const adminRoutes =
           summary: 'Copy an instance (settings, custom fields, tags; no tickets) into a new one with its own keys',
           security: [{ adminToken: [] }],
           params: Type.Object({ id: Type.String() }),
-          body: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false })),
+          body: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: LABEL_MAX })) }, { additionalProperties: false })),
           response: { 201: Created, ...errorResponses(401, 404) },
         },
         // The body is optional: `POST …/sandbox` without one copies under the default name.

@@ -9,21 +9,22 @@ import { DomainError } from '../../domain/errors.js';
 import { listEvents } from '../../store/engine.repo.js';
 import { SettingsUpdate } from '../settings.schema.js';
 import { errorResponses, oneOf } from '../schema-helpers.js';
+import { ID_MAX, LABEL_MAX, OPTIONS_PER_FIELD, TAG_TEXT_MAX, TAGS_PER_CATEGORY } from '../../domain/limits.js';
 
 /*
  * Ids given on create keep data moved from another system. UUIDs are the norm, but any
  * letters, digits and dashes are taken: the reference's own PUT example names the field
  * `dcd58c80-xxxx-xxxx-xxxx-xxxxxxxxxxxxxxx`. No `_`: the tags filter splits on it.
  */
-const Uuid = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,63}$', description: 'A UUID (or another id of letters, digits and dashes)' });
-const Option = Type.Object({ id: Type.Optional(Uuid), text: Type.String({ minLength: 1, maxLength: 200 }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const Uuid = Type.String({ pattern: `^[A-Za-z0-9][A-Za-z0-9-]{0,${ID_MAX - 1}}$`, maxLength: ID_MAX, description: 'A UUID (or another id of letters, digits and dashes)' });
+const Option = Type.Object({ id: Type.Optional(Uuid), text: Type.String({ minLength: 1, maxLength: LABEL_MAX }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 const CustomFieldCreate = Type.Object(
   {
     id: Type.Optional(Uuid),
-    name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    name: Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' }),
     type: oneOf(CUSTOM_FIELD_TYPES),
     required: Type.Optional(Type.Boolean()),
-    options: Type.Optional(Type.Array(Option, { maxItems: 500 })),
+    options: Type.Optional(Type.Array(Option, { maxItems: OPTIONS_PER_FIELD })),
     deleted: Type.Optional(Type.Boolean()),
     user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
   },
@@ -31,25 +32,25 @@ const CustomFieldCreate = Type.Object(
 );
 const CustomFieldUpdate = Type.Object(
   {
-    id: Type.Optional(Type.String()),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })),
+    id: Type.Optional(Type.String({ maxLength: ID_MAX })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' })),
     type: Type.Optional(oneOf(CUSTOM_FIELD_TYPES)),
     required: Type.Optional(Type.Boolean()),
-    options: Type.Optional(Type.Array(Option, { maxItems: 500 })),
+    options: Type.Optional(Type.Array(Option, { maxItems: OPTIONS_PER_FIELD })),
     deleted: Type.Optional(Type.Boolean()),
     user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
   },
   { additionalProperties: false },
 );
-const TagText = Type.Object({ text: Type.String({ minLength: 1, maxLength: 200 }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const TagText = Type.Object({ text: Type.String({ minLength: 1, maxLength: TAG_TEXT_MAX }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 const Color = Type.String({ pattern: '^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$', description: 'CSS hex colour' });
 const TagCategoryCreate = Type.Object(
   {
     id: Type.Optional(Uuid),
     instanceId: Type.Optional(Type.String()),
-    text: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+    text: Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' }),
     color: Type.Optional(Color),
-    tags: Type.Optional(Type.Array(TagText, { maxItems: 1000 })),
+    tags: Type.Optional(Type.Array(TagText, { maxItems: TAGS_PER_CATEGORY, description: 'Deleted ones count too' })),
     deleted: Type.Optional(Type.Boolean()),
     user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
   },

@@ -218,7 +218,7 @@ export const ticketsRoutes =
         summary: 'Add a comment (isPrivate: an internal note)',
         params: TicketParams,
         body: InsertCommentRequest,
-        response: { 201: Type.Object({ item: Type.Ref('IComment') }), ...errorResponses(400, 401, 403, 404) },
+        response: { 201: Type.Object({ item: Type.Ref('IComment') }), ...errorResponses(400, 401, 403, 404, 409) },
       },
     };
     const addComment = async (
