@@ -9,7 +9,7 @@ import { dropPostgresDatabase, freshPostgresDatabase, json, printedKeys, startSe
  * to it cut while idle. The process must live on, answer 503 `unavailable` with Retry-After
  * (never 500) while the database is away, and serve again by itself when it is back.
  */
-const ADMIN_TOKEN = 'tka_outage-test';
+const ADMIN_TOKEN = 'tka_outage-test-admin-token-of-32-chars';
 
 /** Ends every connection to `database` but the caller's, as an operator or a failover would. */
 async function terminateBackends(admin: pg.Client, database: string): Promise<number> {
