@@ -6,6 +6,7 @@ import { engineSchema } from './migrations/002-engine.js';
 import { filteredListSchema } from './migrations/003-filtered-lists.js';
 import { ticketSearchSchema } from './migrations/004-ticket-search.js';
 import { creationOrderSchema } from './migrations/005-creation-order.js';
+import { commentSearchSchema } from './migrations/007-comment-search.js';
 
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -14,6 +15,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '003-filtered-lists': { up: (db) => runStatements(db as Db, filteredListSchema()) },
     '004-ticket-search': { up: (db) => runStatements(db as Db, ticketSearchSchema(dialect)) },
     '005-creation-order': { up: (db) => runStatements(db as Db, creationOrderSchema(dialect)) },
+    '007-comment-search': { up: (db) => runStatements(db as Db, commentSearchSchema(dialect.name)) },
   };
 }
 
