@@ -32,7 +32,7 @@ async function countFullTextSegments(databaseUrl: string): Promise<number> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(databaseUrl.replace(/^sqlite:/, ''), { readonly: true });
   try {
-    return (db.prepare('SELECT count(DISTINCT segid) AS n FROM ticket_search_idx').get() as { n: number }).n;
+    return (db.prepare('SELECT count(DISTINCT segid) AS n FROM search_parts_idx').get() as { n: number }).n;
   } finally {
     db.close();
   }
@@ -156,7 +156,7 @@ describe('which plan a search takes (SQLite)', () => {
       const walked = async (api: Client, query: string) => {
         statements.length = 0;
         const numbers = await walk(api, query);
-        return { numbers, walked: statements.some((text) => text.includes('FROM ticket_search s JOIN tickets t')) };
+        return { numbers, walked: statements.some((text) => text.includes('FROM search_parts s JOIN tickets t')) };
       };
       const large = await createInstance(t.app);
       const small = await createInstance(t.app);

@@ -6,8 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Activity } from '../domain/activity.js';
 import { tagKey } from '../domain/tags.js';
 import type { StoredTicket } from '../domain/ticket.js';
-import { commentsOf } from './migrations/004-ticket-search.js';
-import { searchable } from './postgres.js';
+import { PART_BITS } from './sqlite.js';
 import { activityColumns, OUT_OF_CREATION_ORDER, toColumns } from './tickets.repo.js';
 
 /*
@@ -15,10 +14,9 @@ import { activityColumns, OUT_OF_CREATION_ORDER, toColumns } from './tickets.rep
  * to write a million tickets in minutes rather than hours. Rows have exactly the shape
  * tickets.repo.ts writes (tickets through its toColumns, ticket_tags, activities as
  * insertActivity writes them); the full-text indexes stay complete (SQLite: the loader writes
- * each ticket's search document itself, as the triggers of migration 004 would, with those
- * triggers dropped for the load and re-created; PostgreSQL: search_vector is a generated
- * column, and comments_vector is filled once per ticket after the COPYs, with the comment
- * trigger disabled during the load).
+ * the search parts itself, as the triggers of migration 007 would, with those triggers dropped
+ * for the load and re-created; PostgreSQL: search_vector and comment_vector are generated
+ * columns).
  *
  * Made for loading into a store no server is writing to. The whole load is ONE transaction:
  * the secondary indexes of tickets, ticket_tags and activities are dropped at its start and
@@ -109,8 +107,7 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
       .all(...BULK_TABLES) as { name: string; sql: string }[]
   ).filter((index) => !SQLITE_KEPT_DURING_LOAD.has(index.name));
   for (const index of dropped) db.exec(`DROP INDEX "${index.name.replaceAll('"', '""')}"`);
-  // The search triggers would re-index a ticket's document once per comment: the loader writes
-  // each document once instead.
+  // The loader writes the search parts of all loaded tickets in one statement instead (finish).
   const droppedTriggers = db
     .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${BULK_TABLES.map(() => '?').join(',')}) ORDER BY name`)
     .all(...BULK_TABLES) as { name: string; sql: string }[];
@@ -215,14 +212,21 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
       if (!open) throw new Error('the bulk loader is closed');
       try {
         let since = performance.now();
-        // Each loaded ticket's search document, as the triggers of migration 004 would write it,
-        // in one statement: FTS5 then writes large segments once, where documents inserted with
-        // each batch were flushed as small segments at every other statement (FTS5 syncs at each
-        // statement's savepoint) and merged again and again (−10 % of the whole load).
+        // The loaded tickets' search parts, as the triggers of migration 007 would write them, in
+        // one statement and in rowid order: FTS5 then writes large segments once, where parts
+        // inserted with each batch were flushed as small segments at every other statement (FTS5
+        // syncs at each statement's savepoint) and merged again and again (−10 % of the whole load).
         db.prepare(
-          `INSERT INTO ticket_search (rowid, title, description, comments)
-             SELECT t.seq, t.title, t.description, ${commentsOf('t.instance_id', 't.seq')} FROM tickets t WHERE t.instance_id = ? AND t.seq > ?`,
-        ).run(instanceId, seqBeforeLoad);
+          `INSERT INTO search_parts (rowid, text)
+             SELECT part, text FROM (
+               SELECT seq << ${PART_BITS} AS part, title || ' ' || description AS text FROM tickets WHERE instance_id = ? AND seq > ?
+               UNION ALL
+               SELECT (ticket_seq << ${PART_BITS}) + n, comment FROM (
+                 SELECT ticket_seq, comment, row_number() OVER (PARTITION BY ticket_seq ORDER BY seq) AS n
+                   FROM activities WHERE instance_id = ? AND ticket_seq > ?)
+                WHERE comment IS NOT NULL)
+              ORDER BY part`,
+        ).run(instanceId, seqBeforeLoad, instanceId, seqBeforeLoad);
         clock.add('search documents', since);
         // The statement above leaves FTS5 with a dozen segments of every size, and FTS5 merges
         // them a little after every later write: for the first hundred thousand or so writes,
@@ -231,7 +235,7 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
         // million tickets and later writes merge only their own small segments (2,800–3,500/s).
         // It rewrites the whole index, every instance's, like the indexes re-created below.
         since = performance.now();
-        db.exec(`INSERT INTO ticket_search (ticket_search) VALUES ('optimize')`);
+        db.exec(`INSERT INTO search_parts (search_parts) VALUES ('optimize')`);
         clock.add('merge search index', since);
         since = performance.now();
         for (const index of dropped) db.exec(index.sql);
@@ -293,9 +297,6 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
     );
     ticketSeq = Number(seqs.rows[0]!.t ?? 0);
     firstSeq = ticketSeq + 1;
-    // The comment trigger (migration 004) would update a ticket row once per comment: the
-    // loader fills comments_vector once per ticket at the end instead.
-    await client.query('ALTER TABLE activities DISABLE TRIGGER USER');
     activitySeq = Number(seqs.rows[0]!.a ?? 0);
     // Secondary indexes, not those backing a primary key or unique constraint.
     const indexes = await client.query<{ name: string; def: string }>(
@@ -387,17 +388,6 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
       try {
         await pending;
         if (failed) throw failed;
-        await timed(
-          'comments_vector',
-          client.query(
-            `UPDATE tickets t SET comments_vector = c.words
-               FROM (SELECT ticket_seq, strip(${searchable("string_agg(comment, ' ')")}) AS words FROM activities
-                      WHERE instance_id = $1 AND ticket_seq >= $2 AND comment IS NOT NULL GROUP BY ticket_seq) c
-              WHERE t.instance_id = $1 AND t.seq = c.ticket_seq`,
-            [instanceId, firstSeq],
-          ),
-        );
-        await client.query('ALTER TABLE activities ENABLE TRIGGER USER');
         for (const index of dropped) await timed('create indexes', client.query(index.def));
         for (const [table, max] of [['tickets', ticketSeq], ['activities', activitySeq]] as const) {
           if (max > 0) await client.query(`SELECT setval(pg_get_serial_sequence($1, 'seq'), $2)`, [table, max]);

@@ -7,6 +7,7 @@ import { filteredListSchema } from './migrations/003-filtered-lists.js';
 import { ticketSearchSchema } from './migrations/004-ticket-search.js';
 import { creationOrderSchema } from './migrations/005-creation-order.js';
 import { up as sessionsUp } from './migrations/006-sessions.js';
+import { commentSearchSchema } from './migrations/007-comment-search.js';
 import { largeTicketsSchema } from './migrations/008-large-tickets.js';
 
 function migrations(dialect: StoreDialect): Record<string, Migration> {
@@ -17,6 +18,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '004-ticket-search': { up: (db) => runStatements(db as Db, ticketSearchSchema(dialect)) },
     '005-creation-order': { up: (db) => runStatements(db as Db, creationOrderSchema(dialect)) },
     '006-sessions': { up: sessionsUp },
+    '007-comment-search': { up: (db) => runStatements(db as Db, commentSearchSchema(dialect.name)) },
     '008-large-tickets': { up: (db) => runStatements(db as Db, largeTicketsSchema()) },
   };
 }

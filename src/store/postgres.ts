@@ -4,6 +4,7 @@ import type { ReadQuery } from './db.js';
 import type { StoreDialect } from './dialect.js';
 import { postgresFault } from './faults.js';
 import type { Database as Schema, Db } from './schema.js';
+import { isPrefixTerm } from '../domain/listing.js';
 
 // bigint (int8) surrogate keys and counts fit easily in a double; without this pg returns strings.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -68,10 +69,18 @@ export const postgresDialect: StoreDialect = {
     `CREATE INDEX activities_search_idx ON activities USING GIN (comment_vector)`,
   ],
   placeholder: (n) => `$${n}`,
-  fullTextCondition(param, _instanceId, terms) {
-    // One document per ticket (migration 004): title and description (search_vector) and its
-    // comments (comments_vector), all the words in one query; the outer query keeps the instance.
-    return `(t.search_vector || t.comments_vector) @@ to_tsquery('simple', ${param(terms.map((term) => `${term}:*`).join(' & '))}::text)`;
+  fullTextCondition(param, instanceId, terms) {
+    // Title and description are the ticket's search_vector, each comment has its own
+    // comment_vector (migration 007): the words may be in different rows, so each word is
+    // looked up on its own, in both GIN indexes.
+    const instance = param(instanceId);
+    return terms
+      .map((term) => {
+        const query = `to_tsquery('simple', ${param(isPrefixTerm(term) ? `${term}:*` : term)}::text)`;
+        return `t.seq IN (SELECT seq FROM tickets WHERE instance_id = ${instance} AND search_vector @@ ${query}
+          UNION ALL SELECT ticket_seq FROM activities WHERE instance_id = ${instance} AND comment_vector @@ ${query})`;
+      })
+      .join(' AND ');
   },
   withExclusiveLock(db, fn) {
     return db.connection().execute(async (conn) => {

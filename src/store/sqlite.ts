@@ -7,6 +7,7 @@ import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import type { StoreDialect } from './dialect.js';
 import { sqliteFault } from './faults.js';
 import type { Database as Schema, Db, Tx } from './schema.js';
+import { isPrefixTerm } from '../domain/listing.js';
 
 export interface SqliteOptions {
   synchronous: 'NORMAL' | 'FULL';
@@ -187,10 +188,13 @@ class GroupCommitter {
   }
 }
 
-/** The FTS5 query of search terms: every word, each as a prefix. */
-export function ticketSearchMatch(terms: readonly string[]): string {
-  return terms.map((term) => `"${term}"*`).join(' ');
+/** The FTS5 query of one search word: a prefix, or a whole word when short (isPrefixTerm). */
+export function searchTermMatch(term: string): string {
+  return isPrefixTerm(term) ? `"${term}"*` : `"${term}"`;
 }
+
+/** The ticket seq of a search_parts rowid (migration 007: rowid = seq * 2^24 + part). */
+export const PART_BITS = 24;
 
 const committers = new WeakMap<Db, GroupCommitter>();
 
@@ -208,7 +212,8 @@ export const sqliteDialect: StoreDialect = {
   },
   serialKey: { column: 'seq INTEGER PRIMARY KEY', constraint: '' },
   binaryText: 'TEXT',
-  // What migration 001 created; migration 004 replaced it with one document per ticket.
+  // What migration 001 created; migration 004 replaced it with one document per ticket, and
+  // migration 007 with one part per ticket and per comment.
   fullTextDdl: [
     `CREATE VIRTUAL TABLE tickets_fts USING fts5(title, description, content='tickets', content_rowid='seq', tokenize="unicode61 remove_diacritics 0")`,
     `CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
@@ -228,9 +233,11 @@ export const sqliteDialect: StoreDialect = {
   ],
   placeholder: () => '?',
   fullTextCondition(param, _instanceId, terms) {
-    // One document per ticket (migration 004): all the words in one MATCH; the outer query
-    // keeps the instance's tickets.
-    return `t.seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ${param(ticketSearchMatch(terms))})`;
+    // A part is a ticket's title and description, or one of its comments (migration 007): the
+    // words of a search may be in different parts, so each word is looked up on its own.
+    return terms
+      .map((term) => `t.seq IN (SELECT rowid >> ${PART_BITS} FROM search_parts WHERE search_parts MATCH ${param(searchTermMatch(term))})`)
+      .join(' AND ');
   },
 
   // SQLite takes its write lock per transaction, and one process migrates at a time anyway.

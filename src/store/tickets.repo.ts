@@ -7,7 +7,7 @@ import type { ListQuery, OrderName } from '../domain/listing.js';
 import type { Cursor, Position } from '../domain/cursor.js';
 import type { Store } from './db.js';
 import { SQLITE_TICKET_JSON, ticketJson, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
-import { ticketSearchMatch } from './sqlite.js';
+import { PART_BITS, searchTermMatch } from './sqlite.js';
 import { claimMeta } from './instances.repo.js';
 import { LIST_LIMIT_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
 
@@ -317,13 +317,17 @@ export const OUT_OF_CREATION_ORDER = 'tickets-out-of-creation-order:';
  * new ticket a createdOn no earlier than the instance's newest and numbers them in order; a bulk
  * load of older tickets (and migration 005, for stores from before) marks the instance out of
  * order, and it keeps the general plan. A search that may also match a ticket number keeps it too.
+ *
+ * One word only: its matches are one MATCH over the parts (title and description, or one
+ * comment; migration 007) in rowid order. Words found in different parts of a ticket need one
+ * lookup per word, so several words take the general plan.
  */
 function searchesInStoreOrder(dialect: StoreDialect, query: ListQuery): boolean {
   const { search, ...others } = query.filters;
   return (
     dialect.name === 'sqlite' &&
     search !== undefined &&
-    search.terms.length > 0 &&
+    search.terms.length === 1 &&
     search.number === undefined &&
     ORDER_COLUMNS[query.order.by] === 'created_on' &&
     // Other filters would make the walk pass over matches they reject, as many as they like.
@@ -411,11 +415,15 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
   if (filters.isRtEscalated !== undefined) and.push(`t.is_rt_escalated = ${p(filters.isRtEscalated ? 1 : 0)}`);
   const comparison = `${desc ? '<' : '>'}${start?.inclusive ? '=' : ''}`;
   if (storeOrder) {
-    // The full-text index walked by rowid (= seq), which is creation order here; see
-    // searchesInStoreOrder. A position (created_on, ticket_number) is the seq of that ticket.
-    and.push(`s.ticket_search MATCH ${p(ticketSearchMatch(filters.search!.terms))}`);
+    // The full-text parts walked by rowid (seq * 2^24 + part), which is creation order here; see
+    // searchesInStoreOrder. A position (created_on, ticket_number) is the seq of that ticket,
+    // and a ticket's parts are the rowids from seq * 2^24 up to the next ticket's.
+    and.push(`s.search_parts MATCH ${p(searchTermMatch(filters.search!.terms[0]!))}`);
     if (start) {
-      and.push(`s.rowid ${comparison} (SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ticket_number = ${p(start.position[start.position.length - 1])})`);
+      const seq = `(SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ticket_number = ${p(start.position[start.position.length - 1])})`;
+      // rowid >> 24 compared with seq, written on rowid itself so that FTS5 seeks to it.
+      const past = desc === start.inclusive; // < seq + 1 (DESC, inclusive) or > seq (ASC, exclusive)
+      and.push(`s.rowid ${desc ? '<' : '>='} (${seq}${past ? ' + 1' : ''}) << ${PART_BITS}`);
     }
   } else {
     if (filters.search) {
@@ -430,7 +438,7 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
     }
   }
   const direction = desc ? 'DESC' : 'ASC';
-  const from = storeOrder ? 'FROM ticket_search s JOIN tickets t ON t.seq = s.rowid' : 'FROM tickets t';
+  const from = storeOrder ? `FROM search_parts s JOIN tickets t ON t.seq = s.rowid >> ${PART_BITS}` : 'FROM tickets t';
   const orderBy = storeOrder ? `s.rowid ${direction}` : columns.map((c) => `t.${c} ${direction}`).join(', ');
   // On SQLite the LIMIT is written into the text, not bound: with a bound LIMIT, each run of the
   // same prepared statement cost what preparing it costs (SQLite 3.53, which lets a LIMIT's value
@@ -441,7 +449,9 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
   const limit = dialect.name === 'sqlite' ? integer(query.limit + 1) : p(query.limit + 1);
   let tail = `${from} WHERE ${and.join(' AND ')} ORDER BY ${orderBy} LIMIT ${limit}`;
   if (!start && query.offset > 0) tail += ` OFFSET ${p(query.offset)}`;
-  return { tail, parameters, columns, desc };
+  // A ticket with the word in several parts is met once per part on the walk: DISTINCT keeps
+  // one (SQLite streams it, remembering the rows it passed, and still stops at the LIMIT).
+  return { distinct: storeOrder ? 'DISTINCT ' : '', tail, parameters, columns, desc };
 }
 
 /**
@@ -457,8 +467,8 @@ export async function listTickets(
   storeOrder?: boolean,
 ): Promise<{ rows: WireRow[]; positions: Position[]; hasMore: boolean }> {
   storeOrder ??= await inCreationOrder(store, instanceId, query);
-  const { tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start, storeOrder);
-  const text = `SELECT ${listColumns(columns)} ${tail}`;
+  const { distinct, tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start, storeOrder);
+  const text = `SELECT ${distinct}${listColumns(columns)} ${tail}`;
   const rows = await store.readRows({ sql: text, parameters });
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
@@ -513,7 +523,7 @@ export async function listTicketsJson(
   storeOrder: boolean,
 ): Promise<JsonPage | undefined> {
   if (store.dialect.name !== 'sqlite') return undefined;
-  const { tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start, storeOrder);
+  const { distinct, tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start, storeOrder);
   const [first, second] = columns.map((c) => `t.${c}`);
   // One value per row that sorts as the row does: integers as one integer (ranks < 10), text
   // by its UTF-8 bytes in hex (the index's BINARY order, a prefix before its extensions).
@@ -526,7 +536,7 @@ export async function listTicketsJson(
   const keys = columns.map((_, i) => `k${i}`).join(', ');
   const text =
     `SELECT CAST(group_concat(j, ',') AS BLOB), count(*), ${desc ? 'min' : 'max'}(o), CAST(j AS BLOB), ${keys} ` +
-    `FROM (SELECT ${SQLITE_TICKET_JSON} AS j, ${sortValue} AS o, ${columns.map((c, i) => `t.${c} AS k${i}`).join(', ')} ${tail})`;
+    `FROM (SELECT ${distinct}${SQLITE_TICKET_JSON} AS j, ${sortValue} AS o, ${columns.map((c, i) => `t.${c} AS k${i}`).join(', ')} ${tail})`;
   const [row] = await store.readRows({ sql: text, parameters });
   const [blob, count, , last, ...position] = row as [Buffer | null, number, unknown, Buffer, ...(string | number)[]];
   if (count <= query.limit) return { items: blob ?? Buffer.alloc(0), itemCount: count };
