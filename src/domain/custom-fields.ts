@@ -1,5 +1,5 @@
 import { formatUserInstant, parseInstant } from './dates.js';
-import { FieldErrors } from './errors.js';
+import { type FieldErrors } from './errors.js';
 import { CUSTOM_FIELD_VALUES_MAX, EMAIL_MAX, ID_MAX, isLongerThan, OPTIONS_PER_FIELD, PEOPLE_PER_VALUE, TEXT_AREA_MAX, TEXT_FIELD_MAX, USER_ID_MAX, USER_NAME_MAX } from './limits.js';
 import type { CustomFieldValues, IUser } from './ticket.js';
 

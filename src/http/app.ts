@@ -168,10 +168,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // a timeout, garbage): problem+json like every other error.
     clientErrorHandler: answerClientError,
     // Bad percent-encoding and over-long path parameters: problem+json too, never echoing the URL (it may hold ?key=).
-    frameworkErrors: (error, _request, reply) =>
-      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? sendProblem(reply, 'not_found', 'Not found: a path parameter is longer than any id')
-        : sendProblem(reply, 'invalid_request', 'The URL is not valid (bad percent-encoding)'),
+    frameworkErrors: (error, _request, reply) => {
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') void sendProblem(reply, 'not_found', 'Not found: a path parameter is longer than any id');
+      else void sendProblem(reply, 'invalid_request', 'The URL is not valid (bad percent-encoding)');
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Only JSON bodies: anything else on a write is a 415, not silently read as text.

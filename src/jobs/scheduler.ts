@@ -83,9 +83,9 @@ export class Scheduler {
         },
       );
       await this.running;
-      if (!this.stopped) this.timer = setTimeout(tick, this.deps.pollMs ?? 1000);
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.deps.pollMs ?? 1000);
     };
-    this.timer = setTimeout(tick, 0);
+    this.timer = setTimeout(() => void tick(), 0);
   }
 
   async stop(): Promise<void> {

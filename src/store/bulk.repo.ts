@@ -281,7 +281,6 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
   let dropped: { name: string; def: string }[] = [];
   let number = 0;
   let ticketSeq = 0;
-  let firstSeq = 0;
   let activitySeq = 0;
   try {
     await client.query('BEGIN');
@@ -296,7 +295,6 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
               greatest((SELECT coalesce(max(seq), 0) FROM activities), (SELECT last_value FROM pg_sequences WHERE sequencename = split_part(pg_get_serial_sequence('activities', 'seq'), '.', 2) AND schemaname = current_schema())) AS a`,
     );
     ticketSeq = Number(seqs.rows[0]!.t ?? 0);
-    firstSeq = ticketSeq + 1;
     activitySeq = Number(seqs.rows[0]!.a ?? 0);
     // Secondary indexes, not those backing a primary key or unique constraint.
     const indexes = await client.query<{ name: string; def: string }>(

@@ -23,7 +23,7 @@ export function TimeZoneSelect(props: { id: string; value: string; onChange: (zo
   useEffect(() => {
     if (!open) return;
     listRef.current?.querySelector(`[id="${optionId(active)}"]`)?.scrollIntoView({ block: 'nearest' });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Deliberately not on `optionId`: it is a new function each render, and the scroll follows `active` only.
   }, [open, active]);
 
   const openList = () => {
