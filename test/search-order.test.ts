@@ -196,8 +196,8 @@ describe('migration 005 (SQLite)', () => {
       // created before the one stored ahead of it.
       await t.store.db.updateTable('tickets').set({ created_on: '2001-01-01T00:00:00.000Z' }).where('instance_id', '=', outOfOrder.id).where('ticket_number', '=', 2).execute();
       const { creationOrderSchema } = await import('../src/store/migrations/005-creation-order.js');
-      const { runStatements } = await import('../src/store/migrations/001-initial.js');
-      await runStatements(t.store.db, creationOrderSchema(t.store.dialect));
+      const { runStatements } = await import('../src/store/migrate.js');
+      await runStatements(t.store.db, creationOrderSchema(t.store.dialect.name));
       const marks = await t.store.db.selectFrom('meta').select('key').where('key', 'like', 'tickets-out-of-creation-order:%').execute();
       expect(marks.map((m) => m.key)).toEqual([`tickets-out-of-creation-order:${outOfOrder.id}`]);
       // #2 now counts as the older: newest first is 1, 2 (the index walk would say 2, 1).

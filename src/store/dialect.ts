@@ -13,12 +13,6 @@ export interface StoreDialect {
   readonly supportsRowLocks: boolean;
   /** Runs fn in one write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up front). */
   transaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** DDL of an auto-numbered 64-bit surrogate key `seq`, and the table's primary key. */
-  readonly serialKey: { readonly column: string; readonly constraint: string };
-  /** Text compared byte by byte (code point order), the same on both stores. */
-  readonly binaryText: string;
-  /** Statements that create the full-text index over tickets and comments. */
-  readonly fullTextDdl: readonly string[];
   /** The n-th (1-based) parameter placeholder in SQL text: `?` or `$n`. */
   placeholder(n: number): string;
   /**

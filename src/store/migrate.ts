@@ -1,7 +1,7 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import type { Db } from './schema.js';
-import { initialSchema, runStatements } from './migrations/001-initial.js';
+import { initialSchema } from './migrations/001-initial.js';
 import { engineSchema } from './migrations/002-engine.js';
 import { filteredListSchema } from './migrations/003-filtered-lists.js';
 import { ticketSearchSchema } from './migrations/004-ticket-search.js';
@@ -10,13 +10,17 @@ import { up as sessionsUp } from './migrations/006-sessions.js';
 import { commentSearchSchema } from './migrations/007-comment-search.js';
 import { largeTicketsSchema } from './migrations/008-large-tickets.js';
 
+export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
+  for (const statement of statements) await sql.raw(statement).execute(db);
+}
+
 function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
-    '001-initial': { up: (db) => runStatements(db as Db, initialSchema(dialect)) },
-    '002-engine': { up: (db) => runStatements(db as Db, engineSchema(dialect)) },
+    '001-initial': { up: (db) => runStatements(db as Db, initialSchema(dialect.name)) },
+    '002-engine': { up: (db) => runStatements(db as Db, engineSchema(dialect.name)) },
     '003-filtered-lists': { up: (db) => runStatements(db as Db, filteredListSchema()) },
-    '004-ticket-search': { up: (db) => runStatements(db as Db, ticketSearchSchema(dialect)) },
-    '005-creation-order': { up: (db) => runStatements(db as Db, creationOrderSchema(dialect)) },
+    '004-ticket-search': { up: (db) => runStatements(db as Db, ticketSearchSchema(dialect.name)) },
+    '005-creation-order': { up: (db) => runStatements(db as Db, creationOrderSchema(dialect.name)) },
     '006-sessions': { up: sessionsUp },
     '007-comment-search': { up: (db) => runStatements(db as Db, commentSearchSchema(dialect.name)) },
     '008-large-tickets': { up: (db) => runStatements(db as Db, largeTicketsSchema()) },

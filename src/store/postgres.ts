@@ -44,11 +44,6 @@ export function openPostgres(connectionString: string, poolSize = 10): { db: Db;
   return { db, dialect: postgresDialect, readRows, close: () => db.destroy() };
 }
 
-// Tokens are letters and digits on both stores (SQLite's unicode61 tokenizer does the same), so
-// 'john.doe@example.com' is searchable by 'doe' here too.
-export const searchable = (column: string) =>
-  `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
-
 /** An arbitrary constant naming this application's migration lock. */
 const MIGRATION_LOCK = 7_364_201_119;
 
@@ -59,15 +54,6 @@ export const postgresDialect: StoreDialect = {
   transaction(db, fn) {
     return db.transaction().execute(fn);
   },
-  // instance_id leads every key so a sharded PostgreSQL (Citus) can distribute by instance.
-  serialKey: { column: 'seq BIGINT GENERATED ALWAYS AS IDENTITY', constraint: ', PRIMARY KEY (instance_id, seq)' },
-  binaryText: 'TEXT COLLATE "C"',
-  fullTextDdl: [
-    `ALTER TABLE tickets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (${searchable("title || ' ' || description")}) STORED`,
-    `CREATE INDEX tickets_search_idx ON tickets USING GIN (search_vector)`,
-    `ALTER TABLE activities ADD COLUMN comment_vector tsvector GENERATED ALWAYS AS (${searchable('comment')}) STORED`,
-    `CREATE INDEX activities_search_idx ON activities USING GIN (comment_vector)`,
-  ],
   placeholder: (n) => `$${n}`,
   fullTextCondition(param, instanceId, terms) {
     // Title and description are the ticket's search_vector, each comment has its own

@@ -210,27 +210,6 @@ export const sqliteDialect: StoreDialect = {
     }
     return committer.run(fn);
   },
-  serialKey: { column: 'seq INTEGER PRIMARY KEY', constraint: '' },
-  binaryText: 'TEXT',
-  // What migration 001 created; migration 004 replaced it with one document per ticket, and
-  // migration 007 with one part per ticket and per comment.
-  fullTextDdl: [
-    `CREATE VIRTUAL TABLE tickets_fts USING fts5(title, description, content='tickets', content_rowid='seq', tokenize="unicode61 remove_diacritics 0")`,
-    `CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
-       INSERT INTO tickets_fts(rowid, title, description) VALUES (new.seq, new.title, new.description);
-     END`,
-    `CREATE TRIGGER tickets_fts_delete AFTER DELETE ON tickets BEGIN
-       INSERT INTO tickets_fts(tickets_fts, rowid, title, description) VALUES ('delete', old.seq, old.title, old.description);
-     END`,
-    `CREATE TRIGGER tickets_fts_update AFTER UPDATE OF title, description ON tickets BEGIN
-       INSERT INTO tickets_fts(tickets_fts, rowid, title, description) VALUES ('delete', old.seq, old.title, old.description);
-       INSERT INTO tickets_fts(rowid, title, description) VALUES (new.seq, new.title, new.description);
-     END`,
-    `CREATE VIRTUAL TABLE activities_fts USING fts5(comment, content='activities', content_rowid='seq', tokenize="unicode61 remove_diacritics 0")`,
-    `CREATE TRIGGER activities_fts_insert AFTER INSERT ON activities WHEN new.comment IS NOT NULL BEGIN
-       INSERT INTO activities_fts(rowid, comment) VALUES (new.seq, new.comment);
-     END`,
-  ],
   placeholder: () => '?',
   fullTextCondition(param, _instanceId, terms) {
     // A part is a ticket's title and description, or one of its comments (migration 007): the

@@ -1,10 +1,52 @@
-import { sql } from 'kysely';
-import type { StoreDialect } from '../dialect.js';
-import type { Db } from '../schema.js';
+/*
+ * Frozen: like every migration, this file imports nothing from the live code, so changing the
+ * code can never change what a migration did. What differs by store is spelled out here.
+ */
+
+/** instance_id leads every key so a sharded PostgreSQL (Citus) can distribute by instance. */
+const SERIAL_KEY = {
+  sqlite: { column: 'seq INTEGER PRIMARY KEY', constraint: '' },
+  postgres: { column: 'seq BIGINT GENERATED ALWAYS AS IDENTITY', constraint: ', PRIMARY KEY (instance_id, seq)' },
+} as const;
+
+/** Text compared byte by byte: ISO dates and ids sort as their bytes on both stores. */
+const BINARY_TEXT = { sqlite: 'TEXT', postgres: 'TEXT COLLATE "C"' } as const;
+
+/** Words are letters and digits on both stores (SQLite's unicode61 tokenizer does the same). */
+const searchable = (column: string) =>
+  `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
+
+/** The first full-text indexes: replaced by migration 004, then 007. */
+const FULL_TEXT = {
+  sqlite: [
+    `CREATE VIRTUAL TABLE tickets_fts USING fts5(title, description, content='tickets', content_rowid='seq', tokenize="unicode61 remove_diacritics 0")`,
+    `CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
+       INSERT INTO tickets_fts(rowid, title, description) VALUES (new.seq, new.title, new.description);
+     END`,
+    `CREATE TRIGGER tickets_fts_delete AFTER DELETE ON tickets BEGIN
+       INSERT INTO tickets_fts(tickets_fts, rowid, title, description) VALUES ('delete', old.seq, old.title, old.description);
+     END`,
+    `CREATE TRIGGER tickets_fts_update AFTER UPDATE OF title, description ON tickets BEGIN
+       INSERT INTO tickets_fts(tickets_fts, rowid, title, description) VALUES ('delete', old.seq, old.title, old.description);
+       INSERT INTO tickets_fts(rowid, title, description) VALUES (new.seq, new.title, new.description);
+     END`,
+    `CREATE VIRTUAL TABLE activities_fts USING fts5(comment, content='activities', content_rowid='seq', tokenize="unicode61 remove_diacritics 0")`,
+    `CREATE TRIGGER activities_fts_insert AFTER INSERT ON activities WHEN new.comment IS NOT NULL BEGIN
+       INSERT INTO activities_fts(rowid, comment) VALUES (new.seq, new.comment);
+     END`,
+  ],
+  postgres: [
+    `ALTER TABLE tickets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (${searchable("title || ' ' || description")}) STORED`,
+    `CREATE INDEX tickets_search_idx ON tickets USING GIN (search_vector)`,
+    `ALTER TABLE activities ADD COLUMN comment_vector tsvector GENERATED ALWAYS AS (${searchable('comment')}) STORED`,
+    `CREATE INDEX activities_search_idx ON activities USING GIN (comment_vector)`,
+  ],
+} as const;
 
 /** The initial schema. Every table of tenant data leads with instance_id (tenancy, sharding). */
-export function initialSchema(dialect: StoreDialect): string[] {
-  const text = dialect.binaryText;
+export function initialSchema(dialect: 'sqlite' | 'postgres'): string[] {
+  const text = BINARY_TEXT[dialect];
+  const serialKey = SERIAL_KEY[dialect];
   const orderIndex = (name: string, column: string) =>
     `CREATE INDEX tickets_by_${name} ON tickets (instance_id, ${column}, ticket_number)`;
   return [
@@ -44,7 +86,7 @@ export function initialSchema(dialect: StoreDialect): string[] {
        created_on TEXT NOT NULL,
        PRIMARY KEY (instance_id, id))`,
     `CREATE TABLE tickets (
-       ${dialect.serialKey.column},
+       ${serialKey.column},
        instance_id TEXT NOT NULL REFERENCES instances (id),
        id TEXT NOT NULL,
        ticket_number INTEGER NOT NULL,
@@ -81,7 +123,7 @@ export function initialSchema(dialect: StoreDialect): string[] {
        assignee_name_sort ${text} NOT NULL,
        assignee_email_sort ${text} NOT NULL,
        expected_date_sort ${text} NOT NULL
-       ${dialect.serialKey.constraint})`,
+       ${serialKey.constraint})`,
     `CREATE UNIQUE INDEX tickets_by_id ON tickets (instance_id, id)`,
     `CREATE UNIQUE INDEX tickets_by_number ON tickets (instance_id, ticket_number)`,
     orderIndex('status', 'status_rank'),
@@ -104,7 +146,7 @@ export function initialSchema(dialect: StoreDialect): string[] {
        PRIMARY KEY (instance_id, ticket_seq, tag_key))`,
     `CREATE INDEX ticket_tags_by_tag ON ticket_tags (instance_id, tag_key, ticket_seq)`,
     `CREATE TABLE activities (
-       ${dialect.serialKey.column},
+       ${serialKey.column},
        instance_id TEXT NOT NULL REFERENCES instances (id),
        id TEXT NOT NULL,
        ticket_seq BIGINT NOT NULL,
@@ -115,12 +157,8 @@ export function initialSchema(dialect: StoreDialect): string[] {
        comment TEXT,
        is_private INTEGER NOT NULL DEFAULT 0,
        data TEXT
-       ${dialect.serialKey.constraint})`,
+       ${serialKey.constraint})`,
     `CREATE INDEX activities_by_ticket ON activities (instance_id, ticket_seq, seq)`,
-    ...dialect.fullTextDdl,
+    ...FULL_TEXT[dialect],
   ];
-}
-
-export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
-  for (const statement of statements) await sql.raw(statement).execute(db);
 }

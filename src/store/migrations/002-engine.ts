@@ -1,8 +1,14 @@
-import type { StoreDialect } from '../dialect.js';
+/* Frozen: imports nothing from the live code (see 001-initial.ts). */
+const SERIAL_KEY = {
+  sqlite: { column: 'seq INTEGER PRIMARY KEY', constraint: '' },
+  postgres: { column: 'seq BIGINT GENERATED ALWAYS AS IDENTITY', constraint: ', PRIMARY KEY (instance_id, seq)' },
+} as const;
+const BINARY_TEXT = { sqlite: 'TEXT', postgres: 'TEXT COLLATE "C"' } as const;
 
 /** The help-desk engine: SLA due dates on tickets, the durable job queue, the alert outbox. */
-export function engineSchema(dialect: StoreDialect): string[] {
-  const text = dialect.binaryText;
+export function engineSchema(dialect: 'sqlite' | 'postgres'): string[] {
+  const text = BINARY_TEXT[dialect];
+  const serialKey = SERIAL_KEY[dialect];
   return [
     `ALTER TABLE tickets ADD COLUMN frt_due_on ${text}`,
     `ALTER TABLE tickets ADD COLUMN rt_due_on ${text}`,
@@ -22,7 +28,7 @@ export function engineSchema(dialect: StoreDialect): string[] {
        PRIMARY KEY (instance_id, ticket_seq, kind))`,
     `CREATE INDEX jobs_by_run_at ON jobs (run_at)`,
     `CREATE TABLE events (
-       ${dialect.serialKey.column},
+       ${serialKey.column},
        instance_id TEXT NOT NULL,
        id TEXT NOT NULL,
        type TEXT NOT NULL,
@@ -31,7 +37,7 @@ export function engineSchema(dialect: StoreDialect): string[] {
        payload TEXT NOT NULL,
        created_on ${text} NOT NULL,
        delivered_on ${text}
-       ${dialect.serialKey.constraint})`,
+       ${serialKey.constraint})`,
     `CREATE INDEX events_by_instance ON events (instance_id, seq)`,
     `CREATE TABLE assignment_cursors (
        instance_id TEXT NOT NULL,

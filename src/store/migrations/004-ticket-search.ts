@@ -1,5 +1,8 @@
-import type { StoreDialect } from '../dialect.js';
-import { searchable } from '../postgres.js';
+/* Frozen: imports nothing from the live code (see 001-initial.ts). */
+
+/** Words are letters and digits on both stores (SQLite's unicode61 tokenizer does the same). */
+const searchable = (column: string) =>
+  `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
 
 /** The text of one ticket's search document: its comments (and status-change comments). */
 export const commentsOf = (instance: string, seq: string) =>
@@ -21,8 +24,8 @@ export const commentsOf = (instance: string, seq: string) =>
  * trigger on activities; positions stripped, as the search needs none, so it stays small) and
  * one GIN index over search_vector || comments_vector replaces the index on activities.
  */
-export function ticketSearchSchema(dialect: StoreDialect): string[] {
-  if (dialect.name === 'postgres') return postgresTicketSearch();
+export function ticketSearchSchema(dialect: 'sqlite' | 'postgres'): string[] {
+  if (dialect === 'postgres') return postgresTicketSearch();
   return [
     `CREATE VIRTUAL TABLE ticket_search USING fts5(title, description, comments, content='', contentless_delete=1, tokenize="unicode61 remove_diacritics 0")`,
     `INSERT INTO ticket_search(rowid, title, description, comments)

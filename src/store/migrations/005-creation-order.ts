@@ -1,5 +1,7 @@
-import type { StoreDialect } from '../dialect.js';
-import { OUT_OF_CREATION_ORDER } from '../tickets.repo.js';
+/* Frozen: imports nothing from the live code (see 001-initial.ts). */
+
+/** The meta key prefix the store reads (tickets.repo.ts OUT_OF_CREATION_ORDER), as it was written then. */
+const OUT_OF_CREATION_ORDER = 'tickets-out-of-creation-order:';
 
 /**
  * SQLite answers a search in the default order (newest first) by walking the full-text index
@@ -9,8 +11,8 @@ import { OUT_OF_CREATION_ORDER } from '../tickets.repo.js';
  * not so (a clock set back, an import of older tickets), so that they keep the general plan.
  * PostgreSQL does not use the shortcut: nothing to do.
  */
-export function creationOrderSchema(dialect: StoreDialect): string[] {
-  if (dialect.name !== 'sqlite') return [];
+export function creationOrderSchema(dialect: 'sqlite' | 'postgres'): string[] {
+  if (dialect !== 'sqlite') return [];
   return [
     `INSERT OR IGNORE INTO meta (key, value)
        SELECT '${OUT_OF_CREATION_ORDER}' || instance_id, '1' FROM (
