@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, agent, client, createInstance, createTestApp, createTicket, DIALECTS, requestor, type Client, type TestApp } from './helpers.js';
 
 /*
- * Contract sections 2 and 9 through HTTP: instance keys (where they are read, both keys work,
+ * docs/api.md §1, §8 and §9 through HTTP: instance keys (where they are read, both keys work,
  * read-only keys, rotation), tenancy (another instance's ticket is a 404), and the operator API.
  */
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type TestApp } from './helpers.js';
 
 /*
- * Contract sections 1 and 4 through HTTP: the problem+json error body, the 4xx codes a client
+ * docs/api.md §1 and §3 through HTTP: the problem+json error body, the 4xx codes a client
  * can act on (400/404/405/413/415), no internals in 5xx bodies, and the unauthenticated
  * endpoints (health, readiness, OpenAPI, docs).
  */
@@ -27,7 +27,7 @@ const CODES = [
   'insufficient_storage',
 ];
 
-/** Asserts the RFC 9457 body of contract section 4 (plus the reference-compatible fields) and returns it. */
+/** Asserts the RFC 9457 body of docs/api.md §3 (plus the reference-compatible fields) and returns it. */
 function expectProblem(response: LightMyRequestResponse, status: number, code?: string | string[]) {
   expect(response.statusCode, response.body).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstance, createTestApp, createTicket, DIALECTS, requestor, type TestApp } from './helpers.js';
 
-/** Contract section 9: the instance, its custom fields and tag categories, through the API. */
+/** docs/api.md §8: the instance, its custom fields and tag categories, through the API. */
 const REFERENCE_FIELDS = [
   'id', 'groupId', 'name', 'enabled', 'tenantId', 'teamId', 'channelId', 'subscriptionId', 'mailAddress',
   'customFields', 'customFieldsLeft', 'customFieldsRight', 'optionalFieldsLeft', 'optionalFieldsRight',

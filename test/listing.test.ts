@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type Client, type TestApp } from './helpers.js';
 
 /*
- * GET /tickets through HTTP (contract section 8): every filter, every orderBy name in both
+ * GET /tickets through HTTP (docs/api.md §7): every filter, every orderBy name in both
  * directions, select, limit/offset, validation and the response shape, on both stores.
  */
 

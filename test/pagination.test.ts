@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, createInstance, createTestApp, createTicket, DIALECTS, type Client, type TestApp } from './helpers.js';
 
 /*
- * Continuation tokens of GET /tickets (contract section 8): present exactly when more items
+ * Continuation tokens of GET /tickets (docs/api.md §7): present exactly when more items
  * exist, accepted as header or query parameter, ahead of offset, bound to the query, signed,
  * and keyset-based: walking to the end sees every pre-existing ticket once while others write.
  */

@@ -4,7 +4,7 @@ import { parseTrimmedQuery, redactUrl } from '../src/http/query.js';
 import { createInstance, createTestApp, DIALECTS, type TestApp } from './helpers.js';
 
 /*
- * Keys never reach the log (contract section 2), whatever spelling of `key=` authenticates:
+ * Keys never reach the log (docs/api.md §1), whatever spelling of `key=` authenticates:
  * redaction asks the query parser the API authenticates with, not a pattern on the raw URL.
  */
 

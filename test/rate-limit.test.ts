@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { ADMIN_TOKEN, createInstance, createTestApp, DIALECTS, postgresUrl, type TestApp } from './helpers.js';
 
-/** Contract section 3, in one process: the counters' backend is the store's (memory / PostgreSQL). */
+/** docs/api.md §2, in one process: the counters' backend is the store's (memory / PostgreSQL). */
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.skip)(`rate limiting (${dialect.name})`, () => {
     let t: TestApp;

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type Client, type TestApp } from './helpers.js';
 
 /*
- * Contract section 7 (and the acting user of section 5) through HTTP: the status machine,
+ * docs/api.md §6 (and the acting user of §4) through HTTP: the status machine,
  * resolution bookkeeping, first response, and the activity log with comments.
  */
 
 const STATUSES = ['Open', 'Reopened', 'Started', 'Resolved', 'Closed'] as const;
 type Status = (typeof STATUSES)[number];
 
-/** The transitions of contract section 7, written out independently of src/. */
+/** The transitions of docs/api.md §6, written out independently of src/. */
 const ALLOWED: Record<Status, Status[]> = {
   Open: ['Started', 'Resolved', 'Closed'],
   Started: ['Resolved', 'Closed'],

@@ -12,7 +12,7 @@ import {
 } from './helpers.js';
 
 /*
- * Tickets through HTTP (contract sections 4, 5, 6): the reference's own request examples,
+ * Tickets through HTTP (docs/api.md §3, §4, §5): the reference's own request examples,
  * create / read / update, server-owned fields, custom fields of every type, dates in the
  * caller's timezone, tags.
  */
@@ -81,7 +81,7 @@ const SERVER_OWNED: Record<string, unknown> = {
   lastResolutionComment: 'done',
 };
 
-/** Every error is an RFC 9457 problem with the reference-compatible extras (contract section 4). */
+/** Every error is an RFC 9457 problem with the reference-compatible extras (docs/api.md §3). */
 function expectProblem(res: Reply, status: number, code: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);

@@ -1,6 +1,6 @@
 /**
  * Dates on the wire: responses use ISO 8601 UTC with `Z`; requests may give a date-only value
- * or a date-time without offset, both read in the caller's `timezone` (contract section 5).
+ * or a date-time without offset, both read in the caller's `timezone` (docs/api.md §4).
  */
 
 /** The caller's UTC offset in hours: -12..14 in steps of 0.25. */

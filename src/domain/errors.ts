@@ -1,4 +1,4 @@
-/** Stable machine-readable error codes of the API (contract section 4). */
+/** Stable machine-readable error codes of the API (docs/api.md §3 documents each; test/docs.test.ts checks it). */
 export type ErrorCode =
   | 'invalid_request'
   | 'validation_failed'

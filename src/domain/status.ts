@@ -1,7 +1,7 @@
 import { DomainError } from './errors.js';
 import type { Status } from './ticket.js';
 
-/** The status machine of contract section 7. `Open` is only ever the initial status. */
+/** The status machine of docs/api.md §6. `Open` is only ever the initial status. */
 const TRANSITIONS: Record<Status, readonly Status[]> = {
   Open: ['Started', 'Resolved', 'Closed'],
   Started: ['Resolved', 'Closed'],

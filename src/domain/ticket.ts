@@ -59,7 +59,7 @@ export type StoredTicket = ITicket & { rtStartedOn: string; frtDueOn: string | n
 export const statusRank = (status: Status): number => STATUSES.indexOf(status) + 1;
 export const priorityRank = (priority: Priority): number => PRIORITIES.indexOf(priority) + 1;
 
-/** The reference writes `' Closed'`; the contract also accepts `In Progress` for `Started`. */
+/** The reference writes `' Closed'`; `In Progress` is also accepted for `Started` (docs/api.md §6). */
 export function parseStatus(value: string): Status | undefined {
   const trimmed = value.trim();
   if (trimmed.toLowerCase() === 'in progress') return 'Started';

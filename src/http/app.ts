@@ -44,7 +44,7 @@ export interface AppDeps {
   hsts?: boolean;
   /** A request (headers and body) not received within this time is cut with 408; default 25 s. */
   requestTimeoutMs?: number;
-  /** Rate limiting (contract section 3); absent means unlimited. */
+  /** Rate limiting (docs/api.md §2); absent means unlimited. */
   rateLimit?: RateLimitHooks;
 }
 
@@ -225,7 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Ticketing as a Service API',
         version: '1.0.0',
         description:
-          'Create, route, track and resolve tickets. Authenticate with an instance key: `?key=` (as the reference does), `X-API-Key` or `Authorization: Bearer`. Errors are RFC 9457 problem details with a stable `code`.',
+          'Create, route, track and resolve tickets. Authenticate with an instance key: `?key=` (as the reference does), `X-API-Key` or `Authorization: Bearer`. Errors are RFC 9457 problem details with a stable `code`. Behaviour the reference leaves open (errors and their codes, dates and `timezone`, the status machine, ordering and continuation tokens, limits) is written down in `docs/api.md` of the source repository.',
       },
       servers: [{ url: '/api/v1' }],
       components: {

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode, type FieldError } from '../domain/errors.js';
 
-/** The one place that turns errors into RFC 9457 problem responses (contract section 4). */
+/** The one place that turns errors into RFC 9457 problem responses (docs/api.md §3). */
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -162,7 +162,7 @@ export function installErrorHandlers(app: FastifyInstance, isKnownPath: (method:
     const allowed = isKnownPath(request.method, request.url);
     if (allowed.length > 0) {
       reply.header('Allow', allowed.join(', '));
-      // 405 keeps the contract's closed list of codes: a wrong method is an invalid request.
+      // 405 keeps the closed list of codes (docs/api.md §3): a wrong method is an invalid request.
       return sendProblem(reply, 'invalid_request', `${request.method} is not allowed here; use ${allowed.join(', ')}`, undefined, 405);
     }
     return sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}`);

@@ -369,7 +369,7 @@ const CLOCK_STEP_MS = 1_000;
 export function present(ticket: StoredTicket): ITicket {
   const { rtStartedOn: _internal, frtDueOn, rtDueOn, ...contract } = ticket;
   // SLA due dates appear only while something is due, so instances without an SLA policy
-  // answer exactly the contract's ITicket.
+  // answer exactly the reference's ITicket.
   const wire = { ...contract, ...(frtDueOn ? { frtDueOn } : {}), ...(rtDueOn ? { rtDueOn } : {}) } as ITicket;
   return wire.expectedDate ? { ...wire, expectedDate: formatUserInstant(wire.expectedDate) } : wire;
 }

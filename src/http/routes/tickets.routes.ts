@@ -79,7 +79,7 @@ export const ticketsRoutes =
           tags: ['tickets'],
           summary: 'List tickets',
           description:
-            'Newest first by default. Follow `continuationToken` (send it back in the `continuationToken` header) for the next page: keyset pagination that neither skips nor repeats tickets while others write.',
+            'Newest first by default. Follow `continuationToken` (send it back in the `continuationToken` header) for the next page: keyset pagination that neither skips nor repeats tickets while others write. Filters, ordering and tokens in detail: docs/api.md §7.',
           querystring: listQuerySchema,
           headers: Type.Object({ continuationToken: Type.Optional(Type.String()) }),
           response: {
@@ -167,7 +167,7 @@ export const ticketsRoutes =
         tags: ['tickets'],
         summary: 'Change the status of a ticket',
         description:
-          'Open → Started, Resolved, Closed; Started → Resolved, Closed; Reopened → Started, Resolved, Closed; Resolved → Closed, Reopened; Closed → Reopened. Resolved needs a resolution.',
+          'Open → Started, Resolved, Closed; Started → Resolved, Closed; Reopened → Started, Resolved, Closed; Resolved → Closed, Reopened; Closed → Reopened. Resolved needs a resolution (docs/api.md §6).',
         params: TicketParams,
         querystring: TimezoneQuery,
         body: UpdateTicketStatusRequest,

@@ -14,7 +14,7 @@ export const RESOLUTIONS = ['fixed', 'cannotResolve', 'cancelled'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
 export const RESOLUTION_LABELS: Record<Resolution, string> = { fixed: 'Fixed', cannotResolve: 'Cannot resolve', cancelled: 'Cancelled' };
 
-/** The status machine of the contract (section 7): where each status may go next. */
+/** The status machine of docs/api.md §6: where each status may go next. */
 export const NEXT_STATUSES: Record<Status, Status[]> = {
   Open: ['Started', 'Resolved', 'Closed'],
   Reopened: ['Started', 'Resolved', 'Closed'],
