@@ -6,7 +6,6 @@ import { updateSettings, type InstancesService, type SettingsPatch } from '../..
 import type { Store } from '../../store/db.js';
 import type { KeyResolver } from '../auth.js';
 import { DomainError } from '../../domain/errors.js';
-import { listEvents } from '../../store/engine.repo.js';
 import { SettingsUpdate } from '../settings.schema.js';
 import { errorResponses, oneOf } from '../schema-helpers.js';
 import { ID_MAX, LABEL_MAX, OPTIONS_PER_FIELD, TAG_TEXT_MAX, TAGS_PER_CATEGORY } from '../../domain/limits.js';
@@ -214,7 +213,7 @@ export const instanceRoutes =
         if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
           throw new DomainError('validation_failed', 'limit is an integer from 1 to 500', [{ path: '/query/limit', message: 'from 1 to 500' }]);
         }
-        const events = await listEvents(deps.store.db, request.auth.instanceId, limit);
+        const events = await instances.events(request.auth.instanceId, limit);
         return {
           items: events.map((e) => ({ id: e.id, type: e.type, ticketId: e.ticketNumber, ticket: e.ticketId, payload: e.payload, createdOn: e.createdOn, deliveredOn: e.deliveredOn ?? null })),
         };
