@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { CUSTOM_FIELD_TYPES } from '../../domain/custom-fields.js';
 import type { KeyName } from '../../domain/instance.js';
-import { updateSettings, type InstancesService, type SettingsPatch } from '../../services/instances.service.js';
-import type { Store } from '../../store/db.js';
+import type { InstancesService, SettingsPatch } from '../../services/instances.service.js';
 import type { KeyResolver } from '../auth.js';
 import { DomainError } from '../../domain/errors.js';
 import { SettingsUpdate } from '../settings.schema.js';
@@ -74,7 +73,7 @@ function refuseOperatorSettings(body: Record<string, unknown>, which: KeyName): 
 }
 
 export const instanceRoutes =
-  (deps: { instances: InstancesService; store: Store; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
+  (deps: { instances: InstancesService; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { instances } = deps;
     app.get(
@@ -103,7 +102,7 @@ export const instanceRoutes =
       },
       async (request) => {
         refuseOperatorSettings(request.body, request.auth.which);
-        const item = await updateSettings(instances, deps.store, request.auth.instanceId, request.body as SettingsPatch, instances.now());
+        const item = await instances.updateSettings(request.auth.instanceId, request.body as SettingsPatch);
         deps.keys.forgetInstance(request.auth.instanceId);
         return { item };
       },
