@@ -37,4 +37,8 @@ describe('layers', () => {
   it('routes import nothing from the store, not even its types: they call services', () => {
     expect(storeImports('http/routes', () => false)).toEqual([]);
   });
+
+  it('nothing in http/ opens a connection or runs SQL of its own: the store hands out what it needs', () => {
+    expect(storeImports('http', (i) => i.typeOnly)).toEqual([]);
+  });
 });
