@@ -4,6 +4,7 @@ import { AUTO_ASSIGN_USER, chooseRule, IDLE_USER, pickAssignee, SLA_USER } from 
 import { DomainError } from '../domain/errors.js';
 import type { InstanceSettings } from '../domain/instance.js';
 import { firstResponseDue, resolutionDue } from '../domain/sla.js';
+import { idleAt, isOpen, JOB, jobChanges, wantedJobs } from '../domain/ticket-jobs.js';
 import type { IUser, StoredTicket } from '../domain/ticket.js';
 import type { StoreDialect } from '../store/dialect.js';
 import * as jobs from '../store/engine.repo.js';
@@ -18,16 +19,6 @@ import * as tickets from '../store/tickets.repo.js';
  */
 
 const DAY = 86_400_000;
-export const JOB = {
-  firstResponse: 'sla.frt',
-  resolution: 'sla.rt',
-  idle: 'idle',
-  dueSoon: 'due.soon',
-  overdue: 'due.overdue',
-  reschedule: 'instance.reschedule',
-} as const;
-
-const isOpen = (t: Pick<StoredTicket, 'status'>) => t.status !== 'Resolved' && t.status !== 'Closed';
 
 export class Engine {
   constructor(private readonly dialect: StoreDialect) {}
@@ -77,32 +68,9 @@ export class Engine {
    * never scans tickets. Alerts on past dates are not scheduled (they fired, or were set late).
    */
   async syncJobs(tx: Tx, instanceId: string, seq: number, ticket: StoredTicket, settings: InstanceSettings, now: string): Promise<void> {
-    const wanted = new Map<string, string>();
-    if (ticket.frtDueOn && !ticket.firstResponseOn && !ticket.isFrtEscalated) wanted.set(JOB.firstResponse, ticket.frtDueOn);
-    if (ticket.rtDueOn && isOpen(ticket) && !ticket.isRtEscalated) wanted.set(JOB.resolution, ticket.rtDueOn);
-    const idleDays = settings.dayBeforeTicketsIdle;
-    if (isOpen(ticket) && idleDays && (settings.isAutoAssignIdleTickets || settings.isNotifyIdleTicket)) {
-      wanted.set(JOB.idle, new Date(Date.parse(ticket.lastInteraction) + idleDays * DAY).toISOString());
-    }
-    const alerts = settings.alertNotification;
-    if (alerts?.enabled && ticket.expectedDate && isOpen(ticket)) {
-      const due = Date.parse(ticket.expectedDate);
-      const nowMs = Date.parse(now);
-      if (alerts.daysBeforeExpectedDate) {
-        const soon = due - alerts.daysBeforeExpectedDate * DAY;
-        if (soon > nowMs) wanted.set(JOB.dueSoon, new Date(soon).toISOString());
-      }
-      if (alerts.whenOverdue && due > nowMs) wanted.set(JOB.overdue, ticket.expectedDate);
-    }
-    const existing = await jobs.listTicketJobs(tx, instanceId, seq);
-    // An alert whose time has come stays until the scheduler runs it (which re-checks it).
-    const pendingAlert = (kind: string) => (kind === JOB.dueSoon || kind === JOB.overdue) && existing.get(kind)! <= now;
-    for (const kind of existing.keys()) {
-      if (!wanted.has(kind) && !pendingAlert(kind)) await jobs.deleteJob(tx, { instanceId, ticketSeq: seq, kind });
-    }
-    for (const [kind, runAt] of wanted) {
-      if (existing.get(kind) !== runAt) await jobs.upsertJob(tx, instanceId, seq, kind, runAt);
-    }
+    const changes = jobChanges(await jobs.listTicketJobs(tx, instanceId, seq), wantedJobs(ticket, settings, now), now);
+    for (const kind of changes.remove) await jobs.deleteJob(tx, { instanceId, ticketSeq: seq, kind });
+    for (const [kind, runAt] of changes.upsert) await jobs.upsertJob(tx, instanceId, seq, kind, runAt);
   }
 
   /** Asks the scheduler to re-apply the settings to every open ticket (after a settings change). */
@@ -166,7 +134,7 @@ export class Engine {
         if (!isOpen(before) || !days || !(settings.isAutoAssignIdleTickets || settings.isNotifyIdleTicket)) return;
         const idleSince = Date.parse(before.lastInteraction);
         if (idleSince + days * DAY > Date.parse(now)) {
-          await jobs.upsertJob(tx, job.instanceId, job.ticketSeq, job.kind, new Date(idleSince + days * DAY).toISOString());
+          await jobs.upsertJob(tx, job.instanceId, job.ticketSeq, job.kind, idleAt(before.lastInteraction, days));
           return;
         }
         const reassignedTo = settings.isAutoAssignIdleTickets ? await reassign(settings.idleTicketAssignedTo, 'idle', IDLE_USER) : undefined;
