@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, type InstanceSettings } from './instance.js';
 import type { StoredTicket } from './ticket.js';
-import { JOB, jobChanges, wantedJobs } from './ticket-jobs.js';
+import { decideJob, JOB, jobChanges, wantedJobs } from './ticket-jobs.js';
 
 const NOW = '2026-03-02T10:00:00.000Z';
 const user = { id: 'u1', name: 'Jason Doe', email: 'jason@example.com' };
@@ -86,5 +86,43 @@ describe('jobChanges', () => {
   it('keeps a due alert whose time has come for the scheduler to run, and drops one still ahead', () => {
     const existing = new Map([[JOB.dueSoon, '2026-03-02T09:00:00.000Z'], [JOB.overdue, '2026-03-09T00:00:00.000Z']]);
     expect(jobChanges(existing, new Map(), NOW)).toEqual({ remove: [JOB.overdue], upsert: [] });
+  });
+});
+
+describe('decideJob', () => {
+  const frtDueOn = '2026-03-02T09:00:00.000Z';
+
+  it('escalates an SLA breach once: not when responded, resolved or escalated already', () => {
+    expect(decideJob(JOB.firstResponse, ticket({ frtDueOn }), settings(), NOW)).toEqual({ do: 'escalate', escalation: 'firstResponse', dueOn: frtDueOn });
+    expect(decideJob(JOB.firstResponse, ticket({ frtDueOn, firstResponseOn: NOW }), settings(), NOW)).toEqual({ do: 'nothing' });
+    expect(decideJob(JOB.firstResponse, ticket({ frtDueOn, isFrtEscalated: true }), settings(), NOW)).toEqual({ do: 'nothing' });
+    expect(decideJob(JOB.resolution, ticket({ rtDueOn: frtDueOn, status: 'Resolved' }), settings(), NOW)).toEqual({ do: 'nothing' });
+    expect(decideJob(JOB.resolution, ticket({ rtDueOn: frtDueOn }), settings(), NOW)).toEqual({ do: 'escalate', escalation: 'resolution', dueOn: frtDueOn });
+  });
+
+  it('postpones a job whose date moved later meanwhile', () => {
+    const later = '2026-03-05T00:00:00.000Z';
+    expect(decideJob(JOB.firstResponse, ticket({ frtDueOn: later }), settings(), NOW)).toEqual({ do: 'postpone', runAt: later });
+    const idle = settings({ dayBeforeTicketsIdle: 3, isNotifyIdleTicket: true });
+    expect(decideJob(JOB.idle, ticket({ lastInteraction: '2026-03-01T10:00:00.000Z' }), idle, NOW)).toEqual({ do: 'postpone', runAt: '2026-03-04T10:00:00.000Z' });
+  });
+
+  it('marks a ticket idle after the given days, unless idle tickets are no longer acted on', () => {
+    const lastInteraction = '2026-02-20T10:00:00.000Z';
+    expect(decideJob(JOB.idle, ticket({ lastInteraction }), settings({ dayBeforeTicketsIdle: 3, isNotifyIdleTicket: true }), NOW)).toEqual({ do: 'markIdle', days: 3 });
+    expect(decideJob(JOB.idle, ticket({ lastInteraction }), settings({ dayBeforeTicketsIdle: 3 }), NOW)).toEqual({ do: 'nothing' });
+  });
+
+  it('alerts on an expected date while alerts are on and the ticket is open', () => {
+    const on = settings({ alertNotification: { enabled: true, daysBeforeExpectedDate: 2, whenOverdue: true } });
+    const expectedDate = '2026-03-02T00:00:00.000Z';
+    expect(decideJob(JOB.overdue, ticket({ expectedDate }), on, NOW)).toEqual({ do: 'alert', event: 'ticket.overdue' });
+    expect(decideJob(JOB.dueSoon, ticket({ expectedDate }), on, NOW)).toEqual({ do: 'alert', event: 'ticket.dueSoon' });
+    expect(decideJob(JOB.overdue, ticket({ expectedDate, status: 'Closed' }), on, NOW)).toEqual({ do: 'nothing' });
+    expect(decideJob(JOB.overdue, ticket({ expectedDate }), settings(), NOW)).toEqual({ do: 'nothing' });
+  });
+
+  it('does nothing for a kind it does not know', () => {
+    expect(decideJob('something.else', ticket(), settings(), NOW)).toEqual({ do: 'nothing' });
   });
 });

@@ -61,3 +61,44 @@ export function jobChanges(existing: ReadonlyMap<string, string>, wanted: Readon
     upsert: [...wanted].filter(([kind, runAt]) => existing.get(kind) !== runAt),
   };
 }
+
+/** What a due job does to its ticket, as decided when it runs. */
+export type JobDecision =
+  | { readonly do: 'nothing' }
+  /** Not due yet (the date moved later meanwhile): run again then. */
+  | { readonly do: 'postpone'; readonly runAt: string }
+  | { readonly do: 'escalate'; readonly escalation: 'firstResponse' | 'resolution'; readonly dueOn: string }
+  | { readonly do: 'markIdle'; readonly days: number }
+  | { readonly do: 'alert'; readonly event: 'ticket.dueSoon' | 'ticket.overdue' };
+
+/**
+ * Decides what a job of `kind` does to the ticket now. The ticket's state is checked again, so
+ * a stale job (responded, resolved, already escalated, alerts turned off) does nothing: each
+ * breach fires once.
+ */
+export function decideJob(kind: string, ticket: StoredTicket, settings: InstanceSettings, now: string): JobDecision {
+  switch (kind) {
+    case JOB.firstResponse:
+    case JOB.resolution: {
+      const firstResponse = kind === JOB.firstResponse;
+      const dueOn = firstResponse ? ticket.frtDueOn : ticket.rtDueOn;
+      const stale = firstResponse ? ticket.firstResponseOn || ticket.isFrtEscalated : !isOpen(ticket) || ticket.isRtEscalated;
+      if (stale || !dueOn) return { do: 'nothing' };
+      if (dueOn > now) return { do: 'postpone', runAt: dueOn };
+      return { do: 'escalate', escalation: firstResponse ? 'firstResponse' : 'resolution', dueOn };
+    }
+    case JOB.idle: {
+      const days = settings.dayBeforeTicketsIdle;
+      if (!isOpen(ticket) || !days || !(settings.isAutoAssignIdleTickets || settings.isNotifyIdleTicket)) return { do: 'nothing' };
+      if (Date.parse(ticket.lastInteraction) + days * DAY > Date.parse(now)) return { do: 'postpone', runAt: idleAt(ticket.lastInteraction, days) };
+      return { do: 'markIdle', days };
+    }
+    case JOB.dueSoon:
+    case JOB.overdue: {
+      if (!isOpen(ticket) || !ticket.expectedDate || !settings.alertNotification?.enabled) return { do: 'nothing' };
+      return { do: 'alert', event: kind === JOB.dueSoon ? 'ticket.dueSoon' : 'ticket.overdue' };
+    }
+    default:
+      return { do: 'nothing' };
+  }
+}
