@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import type { KeyName } from './domain/instance.js';
 import { DomainError } from './domain/errors.js';
-import { InstancesService, updateSettings, type SettingsPatch } from './services/instances.service.js';
+import { InstancesService, type SettingsPatch } from './services/instances.service.js';
 import { openMigratedStore } from './store/db.js';
 
 const USAGE = `Usage: ticketing <command> [options]   (npm run -s cli -- <command> [options])
@@ -110,7 +110,7 @@ async function run(argv: string[]): Promise<void> {
       }
       case 'instance update': {
         if (!values.instance || !updatePatch) throw new UsageError('instance update needs --instance ID');
-        const item = await updateSettings(instances, store, values.instance, updatePatch, instances.now());
+        const item = await instances.updateSettings(values.instance, updatePatch);
         const state = { id: item.id, name: item.name, enabled: item.enabled, rateLimit: item.rateLimit };
         print(
           state,

@@ -261,13 +261,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (admin) => {
         admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash, deps.rateLimit));
-        await admin.register(adminRoutes({ instances: deps.instances, store: deps.store, keys }));
+        await admin.register(adminRoutes({ instances: deps.instances, keys }));
       });
       await api.register(sessionRoutes({ keys, instances: deps.instances, sessions, secureCookies: deps.secureCookies ?? false, rateLimit: deps.rateLimit }));
       await api.register(async (scoped) => {
         scoped.addHook('onRequest', instanceAuthHook(keys, sessions, deps.rateLimit));
         await scoped.register(ticketsRoutes(deps.tickets));
-        await scoped.register(instanceRoutes({ instances: deps.instances, store: deps.store, keys }));
+        await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
       });
     },
     { prefix: '/api/v1' },

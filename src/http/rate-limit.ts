@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import type { Store } from '../store/db.js';
-import { openPool } from '../store/postgres.js';
 import type { RateLimitHooks } from './auth.js';
 import { sendProblem } from './errors.js';
 import { batchSizeFor, Reservations, type Grant } from './rate-limit-reservations.js';
@@ -41,23 +40,12 @@ async function openBackend(config: Config, store: Store, warn: (message: string)
       close: async () => void redis.disconnect(),
     };
   }
-  if (store.dialect.supportsMultipleProcesses) {
-    // Counting writes a counter row (per request, or per batch: rate-limit-reservations.ts).
-    // Counters need no durability (a crash at worst forgets part of a minute's counts), so the
-    // table is UNLOGGED: its writes make no WAL, and a commit that made no WAL does not wait for
-    // a WAL flush.
-    // A dropped connection must not end the process here either (openPool); while the database
+  if (store.openCounterPool) {
+    // Counting writes a counter row (per request, or per batch: rate-limit-reservations.ts) in
+    // the UNLOGGED table rate_limits, which the store's migrations made (010). A dropped
+    // connection does not end the process (the store's pools listen for it); while the database
     // is away the insurance limiter counts in memory.
-    const pool = openPool(config.databaseUrl, 4);
-    await pool.query('CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)').catch((error: { code?: string }) => {
-      // Another process created it at the same moment: PostgreSQL's IF NOT EXISTS does not cover
-      // that race, and it fails on pg_type's unique index or as a duplicate type or table.
-      if (!['23505', '42710', '42P07'].includes(error.code ?? '')) throw error;
-    });
-    // A table made by an earlier version was logged.
-    await pool.query(`SELECT relpersistence FROM pg_class WHERE oid = 'rate_limits'::regclass`).then(async (result) => {
-      if (result.rows[0]?.relpersistence === 'p') await pool.query('ALTER TABLE rate_limits SET UNLOGGED').catch(() => undefined);
-    });
+    const pool = store.openCounterPool(4);
     return {
       isShared: true,
       make: (points, duration, keyPrefix) =>

@@ -4,6 +4,7 @@ import { AUTO_ASSIGN_USER, chooseRule, IDLE_USER, pickAssignee, SLA_USER } from 
 import { DomainError } from '../domain/errors.js';
 import type { InstanceSettings } from '../domain/instance.js';
 import { firstResponseDue, resolutionDue } from '../domain/sla.js';
+import { decideJob, JOB, jobChanges, wantedJobs } from '../domain/ticket-jobs.js';
 import type { IUser, StoredTicket } from '../domain/ticket.js';
 import type { StoreDialect } from '../store/dialect.js';
 import * as jobs from '../store/engine.repo.js';
@@ -16,18 +17,6 @@ import * as tickets from '../store/tickets.repo.js';
  * the ticket, its activities, its pending jobs and its alert events commit or roll back together.
  * See docs/decisions/007-help-desk-engine.md.
  */
-
-const DAY = 86_400_000;
-export const JOB = {
-  firstResponse: 'sla.frt',
-  resolution: 'sla.rt',
-  idle: 'idle',
-  dueSoon: 'due.soon',
-  overdue: 'due.overdue',
-  reschedule: 'instance.reschedule',
-} as const;
-
-const isOpen = (t: Pick<StoredTicket, 'status'>) => t.status !== 'Resolved' && t.status !== 'Closed';
 
 export class Engine {
   constructor(private readonly dialect: StoreDialect) {}
@@ -77,32 +66,9 @@ export class Engine {
    * never scans tickets. Alerts on past dates are not scheduled (they fired, or were set late).
    */
   async syncJobs(tx: Tx, instanceId: string, seq: number, ticket: StoredTicket, settings: InstanceSettings, now: string): Promise<void> {
-    const wanted = new Map<string, string>();
-    if (ticket.frtDueOn && !ticket.firstResponseOn && !ticket.isFrtEscalated) wanted.set(JOB.firstResponse, ticket.frtDueOn);
-    if (ticket.rtDueOn && isOpen(ticket) && !ticket.isRtEscalated) wanted.set(JOB.resolution, ticket.rtDueOn);
-    const idleDays = settings.dayBeforeTicketsIdle;
-    if (isOpen(ticket) && idleDays && (settings.isAutoAssignIdleTickets || settings.isNotifyIdleTicket)) {
-      wanted.set(JOB.idle, new Date(Date.parse(ticket.lastInteraction) + idleDays * DAY).toISOString());
-    }
-    const alerts = settings.alertNotification;
-    if (alerts?.enabled && ticket.expectedDate && isOpen(ticket)) {
-      const due = Date.parse(ticket.expectedDate);
-      const nowMs = Date.parse(now);
-      if (alerts.daysBeforeExpectedDate) {
-        const soon = due - alerts.daysBeforeExpectedDate * DAY;
-        if (soon > nowMs) wanted.set(JOB.dueSoon, new Date(soon).toISOString());
-      }
-      if (alerts.whenOverdue && due > nowMs) wanted.set(JOB.overdue, ticket.expectedDate);
-    }
-    const existing = await jobs.listTicketJobs(tx, instanceId, seq);
-    // An alert whose time has come stays until the scheduler runs it (which re-checks it).
-    const pendingAlert = (kind: string) => (kind === JOB.dueSoon || kind === JOB.overdue) && existing.get(kind)! <= now;
-    for (const kind of existing.keys()) {
-      if (!wanted.has(kind) && !pendingAlert(kind)) await jobs.deleteJob(tx, { instanceId, ticketSeq: seq, kind });
-    }
-    for (const [kind, runAt] of wanted) {
-      if (existing.get(kind) !== runAt) await jobs.upsertJob(tx, instanceId, seq, kind, runAt);
-    }
+    const changes = jobChanges(await jobs.listTicketJobs(tx, instanceId, seq), wantedJobs(ticket, settings, now), now);
+    for (const kind of changes.remove) await jobs.deleteJob(tx, { instanceId, ticketSeq: seq, kind });
+    for (const [kind, runAt] of changes.upsert) await jobs.upsertJob(tx, instanceId, seq, kind, runAt);
   }
 
   /** Asks the scheduler to re-apply the settings to every open ticket (after a settings change). */
@@ -142,48 +108,33 @@ export class Engine {
       return person;
     };
 
-    switch (job.kind) {
-      case JOB.firstResponse:
-      case JOB.resolution: {
-        const firstResponse = job.kind === JOB.firstResponse;
-        const dueOn = firstResponse ? before.frtDueOn : before.rtDueOn;
-        const stale = firstResponse ? before.firstResponseOn || before.isFrtEscalated : !isOpen(before) || before.isRtEscalated;
-        if (stale || !dueOn) return;
-        if (dueOn > now) {
-          await jobs.upsertJob(tx, job.instanceId, job.ticketSeq, job.kind, dueOn); // moved later meanwhile
-          return;
-        }
-        if (firstResponse) after.isFrtEscalated = true;
+    const decision = decideJob(job.kind, before, settings, now);
+    switch (decision.do) {
+      case 'nothing':
+        return;
+      case 'postpone':
+        await jobs.upsertJob(tx, job.instanceId, job.ticketSeq, job.kind, decision.runAt);
+        return;
+      case 'alert':
+        await event(decision.event, { expectedDate: before.expectedDate });
+        return;
+      case 'escalate': {
+        const { escalation, dueOn } = decision;
+        if (escalation === 'firstResponse') after.isFrtEscalated = true;
         else after.isRtEscalated = true;
-        const kind = firstResponse ? 'firstResponse' : 'resolution';
-        activities.push({ id: uuidv7(), ...base, type: 'escalation', user: SLA_USER, escalation: kind, dueOn });
+        activities.push({ id: uuidv7(), ...base, type: 'escalation', user: SLA_USER, escalation, dueOn });
         const reassignedTo = await reassign(settings.sla?.breachAssignees ?? [], 'sla-breach', SLA_USER);
-        await event(firstResponse ? 'sla.firstResponseBreached' : 'sla.resolutionBreached', { dueOn, ...(reassignedTo ? { reassignedTo } : {}) });
+        await event(escalation === 'firstResponse' ? 'sla.firstResponseBreached' : 'sla.resolutionBreached', { dueOn, ...(reassignedTo ? { reassignedTo } : {}) });
         break;
       }
-      case JOB.idle: {
-        const days = settings.dayBeforeTicketsIdle;
-        if (!isOpen(before) || !days || !(settings.isAutoAssignIdleTickets || settings.isNotifyIdleTicket)) return;
-        const idleSince = Date.parse(before.lastInteraction);
-        if (idleSince + days * DAY > Date.parse(now)) {
-          await jobs.upsertJob(tx, job.instanceId, job.ticketSeq, job.kind, new Date(idleSince + days * DAY).toISOString());
-          return;
-        }
+      case 'markIdle': {
         const reassignedTo = settings.isAutoAssignIdleTickets ? await reassign(settings.idleTicketAssignedTo, 'idle', IDLE_USER) : undefined;
-        if (!reassignedTo) activities.push({ id: uuidv7(), ...base, type: 'idle', user: IDLE_USER, idleDays: days });
+        if (!reassignedTo) activities.push({ id: uuidv7(), ...base, type: 'idle', user: IDLE_USER, idleDays: decision.days });
         if (settings.isNotifyIdleTicket) await event('ticket.idle', { idleSince: before.lastInteraction, ...(reassignedTo ? { reassignedTo } : {}) });
         // The reassignment (or notice) counts as an interaction: checked again in `days` days.
         after.lastInteraction = now;
         break;
       }
-      case JOB.dueSoon:
-      case JOB.overdue: {
-        if (!isOpen(before) || !before.expectedDate || !settings.alertNotification?.enabled) return;
-        await event(job.kind === JOB.dueSoon ? 'ticket.dueSoon' : 'ticket.overdue', { expectedDate: before.expectedDate });
-        return;
-      }
-      default:
-        return;
     }
     if (activities.length > 0) {
       after.lastUpdatedOn = now;

@@ -8,6 +8,7 @@ import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/dialect.js';
 import * as repo from '../store/instances.repo.js';
 import { deleteKeySessions } from '../store/sessions.repo.js';
+import { listEvents, type AlertEvent } from '../store/engine.repo.js';
 import type { Tx } from '../store/schema.js';
 import { scheduleProblem } from '../domain/sla.js';
 import { CUSTOM_FIELDS_PER_INSTANCE, TAG_CATEGORIES_PER_INSTANCE } from '../domain/limits.js';
@@ -120,6 +121,47 @@ export class InstancesService {
     const db = this.deps.store.db;
     const [instances, fields] = await Promise.all([repo.listInstances(db), repo.listAllCustomFields(db)]);
     return instances.map((i) => presentInstance(i, fields.get(i.id) ?? [], this.deps.defaults));
+  }
+
+  /** The instance's most recent alert events (the notification outbox), newest first. */
+  async events(instanceId: string, limit: number): Promise<AlertEvent[]> {
+    return listEvents(this.deps.store.db, instanceId, limit);
+  }
+
+  /** Applies a partial settings update; nested keyAccess merges field by field. */
+  async updateSettings(instanceId: string, patch: SettingsPatch) {
+    const now = this.now();
+    await this.tx(async (tx) => {
+      const instance = await repo.findInstance(tx, instanceId);
+      if (!instance) throw notFound('Instance');
+      const fields = await repo.listCustomFields(tx, instanceId);
+      const { name, keyAccess, user: _actor, ...rest } = patch as SettingsPatch & { user?: unknown };
+      const settings: InstanceSettings = { ...instance.settings };
+      for (const [key, value] of Object.entries(rest)) {
+        if (LAYOUT_LISTS.includes(key as (typeof LAYOUT_LISTS)[number])) continue;
+        (settings as unknown as Record<string, unknown>)[key] = value === null && Array.isArray(instance.settings[key as keyof InstanceSettings]) ? [] : value;
+      }
+      for (const list of LAYOUT_LISTS) {
+        const given = patch[list];
+        if (!given) continue;
+        const ids = given.map((entry) => typeof entry === "string" ? entry : entry.id);
+        const unknown = ids.filter((id) => !fields.some((f) => f.id === id));
+        if (unknown.length > 0) {
+          throw new DomainError('validation_failed', `${list} names unknown custom fields`, unknown.map((id) => ({ path: `/body/${list}`, message: `unknown custom field "${id}"` })));
+        }
+        settings[list] = [...new Set(ids)];
+      }
+      if (keyAccess) settings.keyAccess = { ...settings.keyAccess, ...keyAccess };
+      const problem = settings.sla ? scheduleProblem(settings.sla) : undefined;
+      if (problem) throw new DomainError('validation_failed', `sla: ${problem}`, [{ path: '/body/sla', message: problem }]);
+      const next: Instance = { ...instance, name: name?.trim() || instance.name, settings };
+      await repo.updateInstance(tx, next, now);
+      // Due dates and timers of open tickets follow the new settings, in the background.
+      const timing = (s: InstanceSettings) =>
+        JSON.stringify([s.sla, s.isAutoAssignIdleTickets, s.isNotifyIdleTicket, s.dayBeforeTicketsIdle, s.alertNotification]);
+      if (timing(instance.settings) !== timing(settings)) await new Engine(this.deps.store.dialect).scheduleReschedule(tx, instanceId, now);
+    });
+    return this.present(instanceId);
   }
 
   /** Replaces one key; the web sessions made with the old one end with it. */
@@ -273,38 +315,3 @@ export type SettingsPatch = Partial<Omit<InstanceSettings, 'keyAccess' | 'custom
 };
 
 const LAYOUT_LISTS = ['customFieldsLeft', 'customFieldsRight', 'optionalFieldsLeft', 'optionalFieldsRight'] as const;
-
-/** Applies a partial settings update; nested keyAccess merges field by field. */
-export async function updateSettings(service: InstancesService, store: Store, instanceId: string, patch: SettingsPatch, now: string) {
-  return store.dialect.transaction(store.db, async (tx) => {
-    const instance = await repo.findInstance(tx, instanceId);
-    if (!instance) throw notFound('Instance');
-    const fields = await repo.listCustomFields(tx, instanceId);
-    const { name, keyAccess, user: _actor, ...rest } = patch as SettingsPatch & { user?: unknown };
-    const settings: InstanceSettings = { ...instance.settings };
-    for (const [key, value] of Object.entries(rest)) {
-      if (LAYOUT_LISTS.includes(key as (typeof LAYOUT_LISTS)[number])) continue;
-      (settings as unknown as Record<string, unknown>)[key] = value === null && Array.isArray(instance.settings[key as keyof InstanceSettings]) ? [] : value;
-    }
-    for (const list of LAYOUT_LISTS) {
-      const given = patch[list];
-      if (!given) continue;
-      const ids = given.map((entry) => typeof entry === "string" ? entry : entry.id);
-      const unknown = ids.filter((id) => !fields.some((f) => f.id === id));
-      if (unknown.length > 0) {
-        throw new DomainError('validation_failed', `${list} names unknown custom fields`, unknown.map((id) => ({ path: `/body/${list}`, message: `unknown custom field "${id}"` })));
-      }
-      settings[list] = [...new Set(ids)];
-    }
-    if (keyAccess) settings.keyAccess = { ...settings.keyAccess, ...keyAccess };
-    const problem = settings.sla ? scheduleProblem(settings.sla) : undefined;
-    if (problem) throw new DomainError('validation_failed', `sla: ${problem}`, [{ path: '/body/sla', message: problem }]);
-    const next: Instance = { ...instance, name: name?.trim() || instance.name, settings };
-    await repo.updateInstance(tx, next, now);
-    // Due dates and timers of open tickets follow the new settings, in the background.
-    const timing = (s: InstanceSettings) =>
-      JSON.stringify([s.sla, s.isAutoAssignIdleTickets, s.isNotifyIdleTicket, s.dayBeforeTicketsIdle, s.alertNotification]);
-    if (timing(instance.settings) !== timing(settings)) await new Engine(store.dialect).scheduleReschedule(tx, instanceId, now);
-    return next;
-  }).then(() => service.present(instanceId));
-}

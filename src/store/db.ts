@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { StoreDialect } from './dialect.js';
 import type { Db } from './schema.js';
 import { openPostgres } from './postgres.js';
@@ -20,6 +21,12 @@ export interface Store {
    * own), answering rows as arrays in the order the query selects its columns.
    */
   readRows(query: ReadQuery): Promise<unknown[][]>;
+  /**
+   * A small pool of its own on the same database, for the rate limiter's counters (table
+   * rate_limits, migration 010) that every server process shares; the caller ends it. Absent
+   * where there is nothing to share (SQLite: one process).
+   */
+  openCounterPool?(max: number): pg.Pool;
   close(): Promise<void>;
 }
 

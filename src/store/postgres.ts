@@ -19,14 +19,14 @@ pg.types.setTypeParser(20, (value) => Number(value));
  * discards the client when it comes back. New connections are made as needed, so the pool
  * recovers by itself when the database is back.
  */
-export function openPool(connectionString: string, max: number): pg.Pool {
+function openPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
-export function openPostgres(connectionString: string, poolSize = 10): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
+export function openPostgres(connectionString: string, poolSize = 10): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; openCounterPool(max: number): pg.Pool; close(): Promise<void> } {
   const pool = openPool(connectionString, poolSize);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   // Hot reads run as named statements: each connection parses and plans them once. The names
@@ -41,7 +41,10 @@ export function openPostgres(connectionString: string, poolSize = 10): { db: Db;
     const result = await pool.query({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array', ...(name ? { name } : {}) });
     return result.rows as unknown[][];
   };
-  return { db, dialect: postgresDialect, readRows, close: () => db.destroy() };
+  // The counters' pool is apart from the store's so that counting a request never queues behind
+  // the queries it is about to let through.
+  const openCounterPool = (max: number) => openPool(connectionString, max);
+  return { db, dialect: postgresDialect, readRows, openCounterPool, close: () => db.destroy() };
 }
 
 /** An arbitrary constant naming this application's migration lock. */

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { InstanceSettings } from '../../domain/instance.js';
-import { updateSettings, type InstancesService, type SettingsPatch } from '../../services/instances.service.js';
-import type { Store } from '../../store/db.js';
+import type { InstancesService, SettingsPatch } from '../../services/instances.service.js';
 import type { KeyResolver } from '../auth.js';
 import { SettingsUpdate } from '../settings.schema.js';
 import { errorResponses } from '../schema-helpers.js';
@@ -20,7 +19,7 @@ const CreateInstance = Type.Object(
 
 /** The operator API: instances across the server, behind ADMIN_TOKEN. */
 export const adminRoutes =
-  (deps: { instances: InstancesService; store: Store; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
+  (deps: { instances: InstancesService; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { instances } = deps;
     app.post(
@@ -72,7 +71,7 @@ export const adminRoutes =
         },
       },
       async (request) => {
-        const item = await updateSettings(instances, deps.store, request.params.id, request.body as SettingsPatch, instances.now());
+        const item = await instances.updateSettings(request.params.id, request.body as SettingsPatch);
         deps.keys.forgetInstance(request.params.id);
         return { item };
       },

@@ -2,11 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { CUSTOM_FIELD_TYPES } from '../../domain/custom-fields.js';
 import type { KeyName } from '../../domain/instance.js';
-import { updateSettings, type InstancesService, type SettingsPatch } from '../../services/instances.service.js';
-import type { Store } from '../../store/db.js';
+import type { InstancesService, SettingsPatch } from '../../services/instances.service.js';
 import type { KeyResolver } from '../auth.js';
 import { DomainError } from '../../domain/errors.js';
-import { listEvents } from '../../store/engine.repo.js';
 import { SettingsUpdate } from '../settings.schema.js';
 import { errorResponses, oneOf } from '../schema-helpers.js';
 import { ID_MAX, LABEL_MAX, OPTIONS_PER_FIELD, TAG_TEXT_MAX, TAGS_PER_CATEGORY } from '../../domain/limits.js';
@@ -75,7 +73,7 @@ function refuseOperatorSettings(body: Record<string, unknown>, which: KeyName): 
 }
 
 export const instanceRoutes =
-  (deps: { instances: InstancesService; store: Store; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
+  (deps: { instances: InstancesService; keys: KeyResolver }): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { instances } = deps;
     app.get(
@@ -104,7 +102,7 @@ export const instanceRoutes =
       },
       async (request) => {
         refuseOperatorSettings(request.body, request.auth.which);
-        const item = await updateSettings(instances, deps.store, request.auth.instanceId, request.body as SettingsPatch, instances.now());
+        const item = await instances.updateSettings(request.auth.instanceId, request.body as SettingsPatch);
         deps.keys.forgetInstance(request.auth.instanceId);
         return { item };
       },
@@ -214,7 +212,7 @@ export const instanceRoutes =
         if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
           throw new DomainError('validation_failed', 'limit is an integer from 1 to 500', [{ path: '/query/limit', message: 'from 1 to 500' }]);
         }
-        const events = await listEvents(deps.store.db, request.auth.instanceId, limit);
+        const events = await instances.events(request.auth.instanceId, limit);
         return {
           items: events.map((e) => ({ id: e.id, type: e.type, ticketId: e.ticketNumber, ticket: e.ticketId, payload: e.payload, createdOn: e.createdOn, deliveredOn: e.deliveredOn ?? null })),
         };

@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * The layering a newcomer reads from the folder tree (docs: STYLE, "Imports point inward"):
+ * routes reach storage only through services, and nothing in http/ opens or shapes the store
+ * itself. Checked on the import statements, so a shortcut shows up here rather than in review.
+ */
+
+const SRC = join(import.meta.dirname, '..', 'src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** Every import of a file: the module it names and whether it brings types only. */
+function importsOf(file: string): { from: string; typeOnly: boolean }[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)].map((m) => ({ from: m[2]!, typeOnly: m[1] !== undefined }));
+}
+
+/** `file: module` for each import of a file under `dir` that resolves into src/store. */
+function storeImports(dir: string, accept: (i: { typeOnly: boolean }) => boolean): string[] {
+  return sourceFiles(join(SRC, dir)).flatMap((file) =>
+    importsOf(file)
+      .filter((i) => i.from.startsWith('.') && relative(SRC, join(file, '..', i.from)).startsWith('store') && !accept(i))
+      .map((i) => `${relative(SRC, file)}: ${i.from}`),
+  );
+}
+
+describe('layers', () => {
+  it('routes import nothing from the store, not even its types: they call services', () => {
+    expect(storeImports('http/routes', () => false)).toEqual([]);
+  });
+
+  it('nothing in http/ opens a connection or runs SQL of its own: the store hands out what it needs', () => {
+    expect(storeImports('http', (i) => i.typeOnly)).toEqual([]);
+  });
+});
