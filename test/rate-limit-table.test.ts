@@ -5,7 +5,7 @@ import { dropPostgresDatabase, freshPostgresDatabase } from './e2e/server-proces
 import { postgresUrl } from './helpers.js';
 
 /*
- * The rate limiter's counter table belongs to the store's migrations (010), not to the rate
+ * The rate limiter's counter table belongs to the store's migrations (009), not to the rate
  * limiter: it is there, UNLOGGED, as soon as the store is migrated, and a logged table made by
  * an earlier version becomes UNLOGGED on upgrade, its counts kept.
  */
@@ -39,8 +39,8 @@ describe.skipIf(!postgresUrl)('rate-limit counter table (postgres)', () => {
   it('turns the logged table of an earlier version UNLOGGED on upgrade, keeping its counts', async () => {
     const url = await freshDatabase();
     const before = await migratedStore(url);
-    // The state an earlier version left: the migrations before 010, and a logged table its rate limiter made.
-    await sql`DELETE FROM kysely_migration WHERE name = '010-rate-limits'`.execute(before.db);
+    // The state an earlier version left: the migrations before 009, and a logged table its rate limiter made.
+    await sql`DELETE FROM kysely_migration WHERE name = '009-rate-limits'`.execute(before.db);
     await sql`DROP TABLE rate_limits`.execute(before.db);
     await sql`CREATE TABLE rate_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)`.execute(before.db);
     await sql`INSERT INTO rate_limits (key, points, expire) VALUES ('rl:instance:100:60:x', 7, 9999999999999)`.execute(before.db);

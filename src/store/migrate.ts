@@ -9,7 +9,7 @@ import { creationOrderSchema } from './migrations/005-creation-order.js';
 import { up as sessionsUp } from './migrations/006-sessions.js';
 import { commentSearchSchema } from './migrations/007-comment-search.js';
 import { largeTicketsSchema } from './migrations/008-large-tickets.js';
-import { up as rateLimitsUp } from './migrations/010-rate-limits.js';
+import { up as rateLimitsUp } from './migrations/009-rate-limits.js';
 
 export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
@@ -25,7 +25,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '006-sessions': { up: sessionsUp },
     '007-comment-search': { up: (db) => runStatements(db as Db, commentSearchSchema(dialect.name)) },
     '008-large-tickets': { up: (db) => runStatements(db as Db, largeTicketsSchema()) },
-    '010-rate-limits': { up: rateLimitsUp },
+    '009-rate-limits': { up: rateLimitsUp },
   };
 }
 
