@@ -42,7 +42,7 @@ async function openBackend(config: Config, store: Store, warn: (message: string)
   }
   if (store.openCounterPool) {
     // Counting writes a counter row (per request, or per batch: rate-limit-reservations.ts) in
-    // the UNLOGGED table rate_limits, which the store's migrations made (010). A dropped
+    // the UNLOGGED table rate_limits, which the store's migrations made (009). A dropped
     // connection does not end the process (the store's pools listen for it); while the database
     // is away the insurance limiter counts in memory.
     const pool = store.openCounterPool(4);
