@@ -79,16 +79,19 @@ export const Ticket = Type.Object(
 );
 const TicketRef = Type.Unsafe<Static<typeof Ticket>>(Type.Ref('ITicket'));
 
-/** A listed ticket: the selected fields only (all of them without `select`). */
-export const ListedTicket = Type.Partial(
-  Type.Object({
-    ...Ticket.properties,
-    requestorName: Type.String(),
-    requestorEmail: Type.String(),
-    assigneeName: nullable(Type.String()),
-    assigneeEmail: nullable(Type.String()),
-  }),
-);
+/** A listed ticket: the selected fields only (all of them without `select`), always with its id. */
+export const ListedTicket = Type.Object({
+  ...Type.Partial(
+    Type.Object({
+      ...Ticket.properties,
+      requestorName: Type.String(),
+      requestorEmail: Type.String(),
+      assigneeName: nullable(Type.String()),
+      assigneeEmail: nullable(Type.String()),
+    }),
+  ).properties,
+  id: Ticket.properties.id,
+});
 
 const ticketWritable = {
   title: Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: '\\S' }),

@@ -372,8 +372,10 @@ export interface paths {
                                 name: string;
                             };
                             user: components["schemas"]["IUser"];
-                            which: string;
-                            access: string;
+                            /** @enum {string} */
+                            which: "primary" | "secondary";
+                            /** @enum {string} */
+                            access: "readWrite" | "readOnly";
                         };
                     };
                 };
@@ -431,8 +433,10 @@ export interface paths {
                                 name: string;
                             };
                             user: components["schemas"]["IUser"];
-                            which: string;
-                            access: string;
+                            /** @enum {string} */
+                            which: "primary" | "secondary";
+                            /** @enum {string} */
+                            access: "readWrite" | "readOnly";
                         };
                     };
                 };
@@ -570,7 +574,7 @@ export interface paths {
                         "application/json": {
                             items: {
                                 /** Format: uuid */
-                                id?: string;
+                                id: string;
                                 /** @description Per-instance ticket number: 1, 2, 3… */
                                 ticketId?: number;
                                 title?: string;
