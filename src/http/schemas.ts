@@ -233,7 +233,7 @@ export const Instance = Type.Object(
     customFieldsRight: Type.Array(CustomFieldRef),
     optionalFieldsLeft: Type.Array(CustomFieldRef),
     optionalFieldsRight: Type.Array(CustomFieldRef),
-    assignees: nullable(Type.Object({ type: Type.String(), peoples: Type.Array(UserRef) })),
+    assignees: nullable(Type.Object({ type: oneOf(['teamsOwner', 'customAssignee'] as const), peoples: Type.Array(UserRef) })),
     assigneeRules: Type.Array(Type.Ref('IRule')),
     defaultRuleAssignee: Type.Array(Type.Ref('IRule')),
     isAutomaticAssignTickets: Type.Boolean(),

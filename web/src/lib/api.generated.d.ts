@@ -2297,7 +2297,8 @@ export interface components {
             optionalFieldsLeft: components["schemas"]["ICustomField"][];
             optionalFieldsRight: components["schemas"]["ICustomField"][];
             assignees: {
-                type: string;
+                /** @enum {string} */
+                type: "teamsOwner" | "customAssignee";
                 peoples: components["schemas"]["IUser"][];
             } | null;
             assigneeRules: components["schemas"]["IRule"][];

@@ -11,6 +11,8 @@ import { TRANSITIONS } from '../../../src/domain/status.js';
 type Schemas = components['schemas'];
 /** The JSON body a route answers with on success (200). */
 type Answer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: { content: { 'application/json': infer T } } } } ? T : never;
+/** The JSON body a route takes. */
+type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { 'application/json': infer T } } } ? T : never;
 
 export type User = Schemas['IUser'];
 
@@ -26,6 +28,8 @@ export const ACTIVE_STATUSES: Status[] = ['Open', 'Reopened', 'Started'];
 
 export type TicketTag = Schemas['ITag'];
 export type Ticket = Schemas['ITicket'];
+/** POST /tickets: the new ticket's fields. */
+export type NewTicket = Body<'/tickets', 'post'>['ticket'];
 
 export type ListPage = Answer<'/tickets', 'get'>;
 /** A listed ticket: the selected fields only, always with its id. */
@@ -54,6 +58,8 @@ export type CustomField = Schemas['ICustomField'];
 export type CustomFieldOption = NonNullable<CustomField['options']>[number];
 
 export type Instance = Schemas['IInstance'];
+/** PUT /instance: any subset of the settings. */
+export type SettingsUpdate = Body<'/instance', 'put'>;
 export type KeyName = keyof Instance['keyAccess'];
 export type KeyAccess = Instance['keyAccess'][KeyName];
 
