@@ -14,7 +14,7 @@ const dist = join(web, 'dist');
 const stamp = join(dist, 'index.html');
 const force = process.argv.includes('--force');
 
-/** The newest modification time of the app's sources (web/ without dist/, plus the lock file). */
+/** The newest modification time of the files under a folder of the app's sources (without dist/). */
 function newestSource(dir = web) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -26,7 +26,8 @@ function newestSource(dir = web) {
 }
 
 const lock = join(root, 'package-lock.json');
-const sourcesTime = Math.max(newestSource(), existsSync(lock) ? statSync(lock).mtimeMs : 0);
+// The app imports the server's pure domain modules (the statuses and their transitions).
+const sourcesTime = Math.max(newestSource(), newestSource(join(root, 'src', 'domain')), existsSync(lock) ? statSync(lock).mtimeMs : 0);
 if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= sourcesTime) process.exit(0);
 
 // Always a production build (React's development build is twice the size), even when run from

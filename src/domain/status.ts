@@ -1,8 +1,11 @@
 import { DomainError } from './errors.js';
 import type { Status } from './ticket.js';
 
-/** The status machine of docs/api.md §6. `Open` is only ever the initial status. */
-const TRANSITIONS: Record<Status, readonly Status[]> = {
+/**
+ * The status machine of docs/api.md §6. `Open` is only ever the initial status. The web app
+ * imports this table (this module does no I/O) to offer only the moves the server accepts.
+ */
+export const TRANSITIONS: Readonly<Record<Status, readonly Status[]>> = {
   Open: ['Started', 'Resolved', 'Closed'],
   Started: ['Resolved', 'Closed'],
   Reopened: ['Started', 'Resolved', 'Closed'],

@@ -79,16 +79,19 @@ export const Ticket = Type.Object(
 );
 const TicketRef = Type.Unsafe<Static<typeof Ticket>>(Type.Ref('ITicket'));
 
-/** A listed ticket: the selected fields only (all of them without `select`). */
-export const ListedTicket = Type.Partial(
-  Type.Object({
-    ...Ticket.properties,
-    requestorName: Type.String(),
-    requestorEmail: Type.String(),
-    assigneeName: nullable(Type.String()),
-    assigneeEmail: nullable(Type.String()),
-  }),
-);
+/** A listed ticket: the selected fields only (all of them without `select`), always with its id. */
+export const ListedTicket = Type.Object({
+  ...Type.Partial(
+    Type.Object({
+      ...Ticket.properties,
+      requestorName: Type.String(),
+      requestorEmail: Type.String(),
+      assigneeName: nullable(Type.String()),
+      assigneeEmail: nullable(Type.String()),
+    }),
+  ).properties,
+  id: Ticket.properties.id,
+});
 
 const ticketWritable = {
   title: Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: '\\S' }),
@@ -230,7 +233,7 @@ export const Instance = Type.Object(
     customFieldsRight: Type.Array(CustomFieldRef),
     optionalFieldsLeft: Type.Array(CustomFieldRef),
     optionalFieldsRight: Type.Array(CustomFieldRef),
-    assignees: nullable(Type.Object({ type: Type.String(), peoples: Type.Array(UserRef) })),
+    assignees: nullable(Type.Object({ type: oneOf(['teamsOwner', 'customAssignee'] as const), peoples: Type.Array(UserRef) })),
     assigneeRules: Type.Array(Type.Ref('IRule')),
     defaultRuleAssignee: Type.Array(Type.Ref('IRule')),
     isAutomaticAssignTickets: Type.Boolean(),

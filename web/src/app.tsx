@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Spinner } from './components/controls.js';
-import { api, errorMessage, setUnauthorizedHandler } from './lib/api.js';
+import { client, errorMessage, send, setUnauthorizedHandler } from './lib/api.js';
 import { AppContext, useApp, type AppState } from './lib/app-context.js';
 import { uniquePeople } from './lib/format.js';
 import { Link, navigate, useLocation } from './lib/router.js';
@@ -33,12 +33,12 @@ export function App() {
     setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'error' ? 8000 : 4000);
   }, []);
 
-  const reloadInstance = useCallback(async () => setInstance((await api<{ item: Instance }>('/instance')).item), []);
-  const reloadTags = useCallback(async () => setTagCategories((await api<{ items: TagCategory[] }>('/tags')).items), []);
+  const reloadInstance = useCallback(async () => setInstance((await send(client.GET('/instance'))).item), []);
+  const reloadTags = useCallback(async () => setTagCategories((await send(client.GET('/tags'))).items), []);
 
   useEffect(() => {
     setUnauthorizedHandler(() => setSession(null));
-    api<Session>('/session', { quiet401: true })
+    send(client.GET('/session'), { quiet401: true })
       .then(setSession)
       .catch(() => setSession(null));
     return () => setUnauthorizedHandler(undefined);
@@ -108,7 +108,7 @@ function Shell() {
   }, [path]);
   const signOut = async () => {
     try {
-      await api('/session', { method: 'DELETE' });
+      await send(client.DELETE('/session'));
     } finally {
       app.setSession(null);
     }

@@ -5,13 +5,13 @@ import type { InstancesService } from '../../services/instances.service.js';
 import { SESSION_LIFETIME_MS, type SessionsService } from '../../services/sessions.service.js';
 import { disabledDetail, readSession, resolveSession, SESSION_COOKIE, type KeyResolver, type RateLimitHooks } from '../auth.js';
 import { sendProblem } from '../errors.js';
-import { errorResponses } from '../schema-helpers.js';
+import { errorResponses, oneOf } from '../schema-helpers.js';
 
 const SessionInfo = Type.Object({
   instance: Type.Object({ id: Type.String(), name: Type.String() }),
   user: Type.Ref('IUser'),
-  which: Type.String(),
-  access: Type.String(),
+  which: oneOf(['primary', 'secondary'] as const),
+  access: oneOf(['readWrite', 'readOnly'] as const),
 });
 
 /*

@@ -1,7 +1,7 @@
 import { useState, type ReactNode } from 'react';
-import { api, ApiError, errorMessage } from '../lib/api.js';
+import { ApiError, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
-import type { FieldError, Instance } from '../lib/types.js';
+import type { FieldError, SettingsUpdate } from '../lib/types.js';
 
 /** A settings card, named by its heading, that the settings menu links to by id. */
 export function Section(props: { id: string; title: string; intro?: ReactNode; children: ReactNode }) {
@@ -25,12 +25,12 @@ export function useSettingsSave() {
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [problems, setProblems] = useState<FieldError[]>([]);
   const [busy, setBusy] = useState(false);
-  const save = async (patch: Partial<Record<keyof Instance, unknown>>, message = 'Settings saved') => {
+  const save = async (patch: SettingsUpdate, message = 'Settings saved') => {
     setBusy(true);
     setErrors({});
     setProblems([]);
     try {
-      await api<{ item: Instance }>('/instance', { method: 'PUT', body: patch });
+      await send(client.PUT('/instance', { body: patch }));
       await reloadInstance();
       notify(message);
       return true;

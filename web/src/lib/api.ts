@@ -1,3 +1,5 @@
+import createClient from 'openapi-fetch';
+import type { paths } from './api.generated.js';
 import type { FieldError } from './types.js';
 
 /** A failed API call, from its RFC 9457 problem body. */
@@ -25,39 +27,37 @@ export function setUnauthorizedHandler(handler: (() => void) | undefined): void 
   onUnauthorized = handler;
 }
 
-export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  body?: unknown;
-  headers?: Record<string, string>;
+/**
+ * The API at /api/v1 with the session cookie, typed by the server's OpenAPI document
+ * (api.generated.d.ts): paths, parameters, bodies and answers. The key is never in script reach:
+ * the HttpOnly cookie carries the session, and writes add the header the server asks of
+ * cookie-authenticated writes. Pass each call to `send`, which answers its data or throws ApiError.
+ */
+export const client = createClient<paths>({
+  baseUrl: '/api/v1',
+  credentials: 'same-origin',
+  headers: { Accept: 'application/json', 'X-Requested-With': 'ticketing-web' },
+  // Only the defined, non-empty values, as the desk's filters leave many empty.
+  querySerializer: (params) => query(params as Record<string, string | number | boolean | undefined | null>),
+});
+
+export interface SendOptions {
   /** Don't treat a 401 as the end of the session (the sign-in call itself). */
   quiet401?: boolean;
-  signal?: AbortSignal;
 }
 
-/**
- * Calls /api/v1 with the session cookie. The key is never in script reach: the HttpOnly cookie
- * carries the session, and writes add the header the server asks of cookie-authenticated writes.
- */
-export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'ticketing-web', ...options.headers };
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  let response: Response;
+/** The data of a call on `client`; a failed call throws ApiError from its RFC 9457 problem body. */
+export async function send<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>, options: SendOptions = {}): Promise<T> {
+  let result: { data?: T; error?: unknown; response: Response };
   try {
-    response = await fetch(`/api/v1${path}`, {
-      method: options.method ?? 'GET',
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      credentials: 'same-origin',
-      signal: options.signal,
-    });
+    result = await call;
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
   }
-  const text = await response.text();
-  const data = text ? safeJson(text) : undefined;
+  const { response } = result;
   if (!response.ok) {
-    const problem = (data ?? {}) as { code?: string; detail?: string; message?: string; errors?: FieldError[] };
+    const problem = (typeof result.error === 'object' && result.error !== null ? result.error : {}) as { code?: string; detail?: string; message?: string; errors?: FieldError[] };
     const retry = Number(response.headers.get('Retry-After'));
     const message =
       response.status === 429
@@ -66,15 +66,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     if (response.status === 401 && !options.quiet401) onUnauthorized?.();
     throw new ApiError(response.status, problem.code ?? 'http_' + response.status, message, problem.errors ?? [], Number.isFinite(retry) ? retry : undefined);
   }
-  return data as T;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  return result.data as T;
 }
 
 /** A query string from the defined, non-empty values. */

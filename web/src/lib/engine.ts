@@ -339,7 +339,9 @@ export function ruleFromDraft(draft: RuleDraft): Rule {
   const requestors = splitList(draft.requestor);
   if (requestors.length) conditions.requestor = requestors;
   const fields = draft.customFields.filter((c) => c.fieldId && !emptyValue(c.value));
-  if (fields.length) conditions.customFields = Object.fromEntries(fields.map((c) => [c.fieldId, c.value]));
+  // The editors only produce values the rule schema takes; empty ones were dropped above.
+  type FieldValue = NonNullable<typeof conditions.customFields>[string];
+  if (fields.length) conditions.customFields = Object.fromEntries(fields.map((c) => [c.fieldId, c.value as FieldValue]));
   const rule: Rule = { id: draft.id || newId(), assignees: draft.assignees.map((u) => ({ id: u.id, name: u.name, email: u.email })), mode: draft.mode };
   if (draft.name.trim()) rule.name = draft.name.trim();
   if (Object.keys(conditions).length) rule.conditions = conditions;

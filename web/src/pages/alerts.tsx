@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Spinner } from '../components/controls.js';
-import { api, errorMessage, query } from '../lib/api.js';
+import { client, errorMessage, send } from '../lib/api.js';
 import { ALERT_LABELS, alertLabel, alertTicketTitle, alertTone } from '../lib/engine.js';
 import { formatDateTime, formatRelative, formatUser } from '../lib/format.js';
 import { Link, useLocation } from '../lib/router.js';
@@ -43,7 +43,7 @@ export function AlertsPage() {
     setLoading(true);
     setError('');
     try {
-      setItems((await api<{ items: AlertEvent[] }>(`/instance/events${query({ limit })}`)).items);
+      setItems((await send(client.GET('/instance/events', { params: { query: { limit: String(limit) } } }))).items);
       setNow(Date.now());
     } catch (e) {
       setError(errorMessage(e));

@@ -1,11 +1,11 @@
 import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import { EscalationBadges, PriorityBadge, Spinner, StatusBadge, TagChip } from '../components/controls.js';
-import { api, browserTimezone, errorMessage, query as qs } from '../lib/api.js';
+import { browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { activeFilterCount, effectiveOrder, EMPTY_QUERY, formatDeskQuery, parseDeskQuery, sortBy, toListParams, type DeskQuery, type OrderName } from '../lib/desk-query.js';
 import { formatShortDate, formatRelative } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../lib/router.js';
-import { PRIORITIES, STATUSES, type ListedTicket, type ListPage, type TagCategory } from '../lib/types.js';
+import { PRIORITIES, STATUSES, type ListedTicket, type TagCategory } from '../lib/types.js';
 
 const PAGE_SIZE = 50;
 const SELECT = 'id,ticketId,title,status,priority,requestorName,requestorEmail,assigneeName,assigneeEmail,expectedDate,createdOn,lastInteraction,tags,isFrtEscalated,isRtEscalated';
@@ -34,9 +34,11 @@ export function DeskPage() {
       setLoading(true);
       setError('');
       try {
-        const page = await api<ListPage>(`/tickets${qs({ ...JSON.parse(listKey), select: SELECT, limit: PAGE_SIZE })}`, {
-          headers: continuationToken ? { continuationToken } : {},
-        });
+        const page = await send(
+          client.GET('/tickets', {
+            params: { query: { ...(JSON.parse(listKey) as Record<string, string>), select: SELECT, limit: String(PAGE_SIZE) }, header: continuationToken ? { continuationToken } : {} },
+          }),
+        );
         if (mine !== generation.current) return;
         setItems((current) => (continuationToken ? [...current, ...page.items] : page.items));
         setToken(page.continuationToken ?? null);

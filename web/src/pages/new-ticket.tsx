@@ -1,8 +1,8 @@
 import { TicketForm } from '../components/ticket-form.js';
-import { api, browserTimezone, query } from '../lib/api.js';
+import { browserTimezone, client, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { Link, navigate } from '../lib/router.js';
-import type { Ticket } from '../lib/types.js';
+import type { NewTicket } from '../lib/types.js';
 
 export function NewTicketPage() {
   const { session, notify } = useApp();
@@ -17,7 +17,8 @@ export function NewTicketPage() {
           submitLabel="Create ticket"
           onCancel={() => history.back()}
           onSubmit={async (ticket) => {
-            const r = await api<{ item: Ticket }>(`/tickets${query({ timezone: browserTimezone() })}`, { method: 'POST', body: { ticket, user: session.user } });
+            // The form has checked the title and the requestor before it submits.
+            const r = await send(client.POST('/tickets', { params: { query: { timezone: String(browserTimezone()) } }, body: { ticket: ticket as NewTicket, user: session.user } }));
             notify(`Ticket #${r.item.ticketId} created`);
             navigate(`/tickets/${r.item.ticketId}`);
           }}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Spinner } from '../components/controls.js';
 import { OverviewTabs } from './alerts.js';
-import { api, browserTimezone, errorMessage, query } from '../lib/api.js';
+import { browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { formatDeskQuery, EMPTY_QUERY, type DeskQuery } from '../lib/desk-query.js';
 import { countPerDay, lastDays, niceCeiling, summarizeQueue, type QueueSummary } from '../lib/overview.js';
 import { Link } from '../lib/router.js';
@@ -21,7 +21,9 @@ async function walk(params: Record<string, string>, select: string): Promise<Wal
   const items: ListedTicket[] = [];
   let token: string | null | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const r: ListPage = await api<ListPage>(`/tickets${query({ ...params, select, limit: 1000, timezone: browserTimezone() })}`, { headers: token ? { continuationToken: token } : {} });
+    const r: ListPage = await send(
+      client.GET('/tickets', { params: { query: { ...params, select, limit: '1000', timezone: String(browserTimezone()) }, header: token ? { continuationToken: token } : {} } }),
+    );
     items.push(...r.items);
     token = r.continuationToken;
     if (!token) return { items, capped: false };

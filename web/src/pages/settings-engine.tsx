@@ -362,7 +362,7 @@ export function AssigneesSection() {
         )}
         <div className="form-columns">
           <Field label="Who can be assigned" htmlFor="s-assignee-type" hint={type === 'customAssignee' ? 'Only the people below can be assigned, by hand or by the rules.' : 'Anyone; the team’s owners are managed in Microsoft Teams.'}>
-            <select id="s-assignee-type" value={type} onChange={(e) => setType(e.target.value)}>
+            <select id="s-assignee-type" value={type} onChange={(e) => setType(e.target.value as typeof type)}>
               <option value="customAssignee">A list of people (below)</option>
               <option value="teamsOwner">The team's owners</option>
             </select>

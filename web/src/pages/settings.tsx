@@ -2,9 +2,9 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Dialog, Field, PeoplePicker, Toggle } from '../components/controls.js';
 import { FormError, Section, useSettingsSave } from '../components/settings-kit.js';
 import { AssigneesSection, DueAlertsSection, SlaSection } from './settings-engine.js';
-import { api, ApiError, errorMessage } from '../lib/api.js';
+import { ApiError, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
-import { CUSTOM_FIELD_TYPE_LABELS, CUSTOM_FIELD_TYPES, hasOptions, type CustomField, type CustomFieldType, type Instance, type KeyName, type Session, type TagCategory, type User } from '../lib/types.js';
+import { CUSTOM_FIELD_TYPE_LABELS, CUSTOM_FIELD_TYPES, hasOptions, type CustomField, type CustomFieldType, type Instance, type KeyName, type TagCategory, type User } from '../lib/types.js';
 
 const SECTIONS = [
   ['keys', 'API keys'],
@@ -69,12 +69,12 @@ function KeysSection() {
     setBusy(true);
     setError('');
     try {
-      const r = await api<{ key: string; which: KeyName }>(`/instance/keys/${which}/regenerate`, { method: 'POST', body: {} });
+      const r = await send(client.POST('/instance/keys/{which}/regenerate', { params: { path: { which } } }));
       setConfirming(null);
       setShown({ which, key: r.key });
       // This session was made with the old key, which just stopped working: sign in again with the new one.
       if (which === session.which) {
-        const renewed = await api<Session>('/session', { method: 'POST', body: { key: r.key, user: session.user }, quiet401: true });
+        const renewed = await send(client.POST('/session', { body: { key: r.key, user: session.user } }), { quiet401: true });
         setSession(renewed);
       }
     } catch (e) {
@@ -87,7 +87,7 @@ function KeysSection() {
   const setAccess = async (which: KeyName, readOnly: boolean) => {
     if (readOnly && which === session.which && !window.confirm(`You are signed in with the ${which} key. Made read-only, it can't change anything, not even this switch: sign in with the other key to undo it. Continue?`)) return;
     const ok = await save({ keyAccess: { [which]: readOnly ? 'readOnly' : 'readWrite' } }, `The ${which} key is now ${readOnly ? 'read-only' : 'read-write'}`);
-    if (ok && which === session.which) setSession(await api<Session>('/session'));
+    if (ok && which === session.which) setSession(await send(client.GET('/session')));
   };
 
   return (
@@ -261,7 +261,7 @@ function CustomFieldsSection() {
     const to = at + by;
     if (to < 0 || to >= ids.length) return;
     [ids[at], ids[to]] = [ids[to]!, ids[at]!];
-    void run(() => api('/instance', { method: 'PUT', body: { [list]: ids } }), `Moved “${field.name}”`);
+    void run(() => send(client.PUT('/instance', { body: { [list]: ids } })), `Moved “${field.name}”`);
   };
 
   const groups: [string, CustomField[], LayoutList | ''][] = [
@@ -315,7 +315,7 @@ function CustomFieldsSection() {
                     <button type="button" onClick={() => setEditing(f)} aria-label={`Edit ${f.name}`}>
                       Edit
                     </button>
-                    <button type="button" className="danger" aria-label={`Delete ${f.name}`} onClick={() => void run(() => api(`/instance/customFields/${f.id}`, { method: 'DELETE' }), `Deleted “${f.name}”`)}>
+                    <button type="button" className="danger" aria-label={`Delete ${f.name}`} onClick={() => void run(() => send(client.DELETE('/instance/customFields/{id}', { params: { path: { id: f.id } } })), `Deleted “${f.name}”`)}>
                       Delete
                     </button>
                   </div>
@@ -335,7 +335,7 @@ function CustomFieldsSection() {
                   <s>{f.name}</s> <span className="muted">· {CUSTOM_FIELD_TYPE_LABELS[f.type]}</span>
                 </div>
                 <div className="row-actions">
-                  <button type="button" aria-label={`Restore ${f.name}`} onClick={() => void run(() => api(`/instance/customFields/${f.id}`, { method: 'PUT', body: { deleted: false } }), `Restored “${f.name}”`)}>
+                  <button type="button" aria-label={`Restore ${f.name}`} onClick={() => void run(() => send(client.PUT('/instance/customFields/{id}', { params: { path: { id: f.id } }, body: { deleted: false } })), `Restored “${f.name}”`)}>
                     Restore
                   </button>
                 </div>
@@ -378,15 +378,15 @@ function FieldEditor({ field, onDone }: { field?: CustomField; onDone: () => voi
     try {
       const body = { name: name.trim(), required, ...(hasOptions(type) ? { options: cleanOptions } : {}) };
       const saved = field
-        ? (await api<{ item: CustomField }>(`/instance/customFields/${field.id}`, { method: 'PUT', body })).item
-        : (await api<{ item: CustomField }>('/instance/customFields', { method: 'POST', body: { ...body, type } })).item;
+        ? (await send(client.PUT('/instance/customFields/{id}', { params: { path: { id: field.id } }, body }))).item
+        : (await send(client.POST('/instance/customFields', { body: { ...body, type } }))).item;
       const current = placementOf(instance, saved.id);
       if (current !== placement) {
         const ids = layoutIds(instance);
         const patch: Record<string, string[]> = {};
         if (current) patch[current] = ids[current].filter((id) => id !== saved.id);
         if (placement) patch[placement] = [...ids[placement], saved.id];
-        await api('/instance', { method: 'PUT', body: patch });
+        await send(client.PUT('/instance', { body: patch }));
       }
       await reloadInstance();
       notify(field ? `Saved “${saved.name}”` : `Added “${saved.name}”`);
@@ -515,7 +515,7 @@ function TagsSection() {
                   <span className="swatch" style={{ background: c.color }} aria-hidden="true" /> <s>{c.text}</s>
                 </div>
                 <div className="row-actions">
-                  <button type="button" aria-label={`Restore ${c.text}`} onClick={() => void run(() => api(`/tags/${c.id}`, { method: 'PUT', body: { deleted: false } }), `Restored “${c.text}”`)}>
+                  <button type="button" aria-label={`Restore ${c.text}`} onClick={() => void run(() => send(client.PUT('/tags/{id}', { params: { path: { id: c.id } }, body: { deleted: false } })), `Restored “${c.text}”`)}>
                     Restore
                   </button>
                 </div>
@@ -541,7 +541,7 @@ function TagCategoryRow({ category, run }: { category: TagCategory; run: (work: 
     const kept = splitTags(tags);
     const lower = kept.map((t) => t.toLowerCase());
     const removed = category.tags.filter((t) => !lower.includes(t.text.toLowerCase())).map((t) => ({ text: t.text, deleted: true }));
-    void run(() => api(`/tags/${category.id}`, { method: 'PUT', body: { text: text.trim(), color, tags: [...kept.map((t) => ({ text: t })), ...removed] } }), `Saved “${text.trim()}”`);
+    void run(() => send(client.PUT('/tags/{id}', { params: { path: { id: category.id } }, body: { text: text.trim(), color, tags: [...kept.map((t) => ({ text: t })), ...removed] } })), `Saved “${text.trim()}”`);
   };
   return (
     <li className="row">
@@ -560,7 +560,7 @@ function TagCategoryRow({ category, run }: { category: TagCategory; run: (work: 
         </div>
         <div className="row-actions">
           <button type="submit">Save</button>
-          <button type="button" className="danger" aria-label={`Delete ${category.text}`} onClick={() => void run(() => api(`/tags/${category.id}`, { method: 'DELETE' }), `Deleted “${category.text}”`)}>
+          <button type="button" className="danger" aria-label={`Delete ${category.text}`} onClick={() => void run(() => send(client.DELETE('/tags/{id}', { params: { path: { id: category.id } } })), `Deleted “${category.text}”`)}>
             Delete
           </button>
         </div>
@@ -576,7 +576,7 @@ function NewTagCategory({ run }: { run: (work: () => Promise<unknown>, message: 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!text.trim()) return;
-    const ok = await run(() => api('/tags', { method: 'POST', body: { text: text.trim(), color, tags: splitTags(tags).map((t) => ({ text: t })) } }), `Added “${text.trim()}”`);
+    const ok = await run(() => send(client.POST('/tags', { body: { text: text.trim(), color, tags: splitTags(tags).map((t) => ({ text: t })) } })), `Added “${text.trim()}”`);
     if (ok) {
       setText('');
       setTags('');

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { Field } from '../components/controls.js';
-import { api, ApiError, errorMessage } from '../lib/api.js';
+import { ApiError, client, errorMessage, send } from '../lib/api.js';
 import type { Session } from '../lib/types.js';
 
 const REMEMBER = 'ticketing.signin.who';
@@ -26,7 +26,7 @@ export function SignInPage(props: { onSignedIn: (session: Session) => void }) {
     if (Object.keys(found).length) return;
     setBusy(true);
     try {
-      const session = await api<Session>('/session', { method: 'POST', body: { key: key.trim(), user: { name: name.trim(), email: email.trim() } }, quiet401: true });
+      const session = await send(client.POST('/session', { body: { key: key.trim(), user: { name: name.trim(), email: email.trim() } } }), { quiet401: true });
       localStorage.setItem(REMEMBER, JSON.stringify({ name: name.trim(), email: email.trim() }));
       setKey('');
       props.onSignedIn(session);

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from
 import { EscalationBadges, Field, PriorityBadge, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
 import { customFieldText } from '../components/custom-field.js';
 import { TicketForm } from '../components/ticket-form.js';
-import { api, ApiError, browserTimezone, errorMessage, query } from '../lib/api.js';
+import { ApiError, browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { dueHint, type Tone } from '../lib/engine.js';
 import { formatDate, formatDateTime, formatUser } from '../lib/format.js';
@@ -16,15 +16,17 @@ export function TicketPage({ id }: { id: string }) {
   const [activities, setActivities] = useState<Activity[] | null>(null);
   const [error, setError] = useState('');
   const [editing, setEditing] = useState(false);
-  const path = `/tickets/${encodeURIComponent(id)}`;
 
-  const loadActivities = useCallback(async () => setActivities((await api<{ items: Activity[] }>(`${path}/activities`)).items), [path]);
+  const loadActivities = useCallback(
+    async () => setActivities((await send(client.GET('/tickets/{ticketId}/activities', { params: { path: { ticketId: id } } }))).items),
+    [id],
+  );
   useEffect(() => {
-    api<{ item: Ticket }>(`${path}${query({ timezone: browserTimezone() })}`)
+    send(client.GET('/tickets/{ticketId}', { params: { path: { ticketId: id }, query: { timezone: String(browserTimezone()) } } }))
       .then((r) => setTicket(r.item))
       .catch((e) => setError(e instanceof ApiError && e.status === 404 ? `There is no ticket ${id}.` : errorMessage(e)));
     loadActivities().catch((e) => setError(errorMessage(e)));
-  }, [path, id, loadActivities]);
+  }, [id, loadActivities]);
   useEffect(() => {
     if (ticket) document.title = `#${ticket.ticketId} ${ticket.title} · Ticketing`;
     return () => {
@@ -49,7 +51,6 @@ export function TicketPage({ id }: { id: string }) {
     );
   if (!ticket) return <Spinner label="Loading the ticket…" />;
 
-  const ticketPath = `/tickets/${ticket.id}`;
   return (
     <div className="page ticket-page">
       <nav className="crumbs" aria-label="Breadcrumb">
@@ -82,7 +83,9 @@ export function TicketPage({ id }: { id: string }) {
             onCancel={() => setEditing(false)}
             onSubmit={async (updates) => {
               if (Object.keys(updates).length === 0) return setEditing(false);
-              const r = await api<{ item: Ticket }>(`${ticketPath}${query({ timezone: browserTimezone() })}`, { method: 'PUT', body: { updates, user: session.user } });
+              const r = await send(
+                client.PUT('/tickets/{ticketId}', { params: { path: { ticketId: ticket.id }, query: { timezone: String(browserTimezone()) } }, body: { updates, user: session.user } }),
+              );
               setEditing(false);
               changed(r.item, 'Ticket saved');
             }}
@@ -98,7 +101,7 @@ export function TicketPage({ id }: { id: string }) {
             <section className="card" aria-labelledby="t-activity">
               <h2 id="t-activity">Activity</h2>
               {activities === null ? <Spinner /> : <Timeline activities={activities} fields={instance.customFields} />}
-              <CommentForm ticketPath={ticketPath} onAdded={() => changed(ticket, 'Comment added')} />
+              <CommentForm ticketId={ticket.id} onAdded={() => changed(ticket, 'Comment added')} />
             </section>
           </div>
           <div className="ticket-side">
@@ -250,10 +253,12 @@ function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
     setBusy(true);
     setErrors({});
     try {
-      const r = await api<{ item: Ticket }>(`/tickets/${ticket.id}/status`, {
-        method: 'PUT',
-        body: { status, ...(status === 'Resolved' ? { resolution } : {}), ...(comment.trim() ? { comment } : {}), user: session.user },
-      });
+      const r = await send(
+        client.PUT('/tickets/{ticketId}/status', {
+          params: { path: { ticketId: ticket.id } },
+          body: { status, ...(status === 'Resolved' && resolution ? { resolution } : {}), ...(comment.trim() ? { comment } : {}), user: session.user },
+        }),
+      );
       onChanged(r.item);
     } catch (e) {
       const byField: Record<string, string[]> = {};
@@ -316,7 +321,7 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
     setBusy(true);
     setError('');
     try {
-      const r = await api<{ item: Ticket }>(`/tickets/${ticket.id}`, { method: 'PUT', body: { updates: { assignee }, user: session.user } });
+      const r = await send(client.PUT('/tickets/{ticketId}', { params: { path: { ticketId: ticket.id } }, body: { updates: { assignee }, user: session.user } }));
       onChanged(r.item);
     } catch (e) {
       setError(errorMessage(e));
@@ -357,7 +362,7 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
   );
 }
 
-function CommentForm({ ticketPath, onAdded }: { ticketPath: string; onAdded: () => void }) {
+function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => void }) {
   const { session } = useApp();
   const [comment, setComment] = useState('');
   const [isPrivate, setPrivate] = useState(false);
@@ -369,7 +374,7 @@ function CommentForm({ ticketPath, onAdded }: { ticketPath: string; onAdded: () 
     setBusy(true);
     setError('');
     try {
-      await api(`${ticketPath}/comments`, { method: 'POST', body: { comment, isPrivate, user: session.user } });
+      await send(client.POST('/tickets/{ticketId}/comments', { params: { path: { ticketId } }, body: { comment, isPrivate, user: session.user } }));
       setComment('');
       setPrivate(false);
       onAdded();
