@@ -142,7 +142,7 @@ function Shell() {
           <span className="me-name" title={`${app.session.user.email} · ${app.session.which} key${app.session.access === 'readOnly' ? ' (read-only)' : ''}`}>
             {app.session.user.name}
           </span>
-          <button type="button" className="link" onClick={signOut}>
+          <button type="button" className="link" onClick={() => void signOut()}>
             Sign out
           </button>
         </div>

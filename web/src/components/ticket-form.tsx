@@ -125,7 +125,7 @@ export function TicketForm(props: {
   const hasOptional = layout.optionalLeft.length + layout.optionalRight.length > 0;
 
   return (
-    <form className="ticket-form" onSubmit={submit} noValidate>
+    <form className="ticket-form" onSubmit={(event) => void submit(event)} noValidate>
       {errors['']?.length ? (
         <div className="alert error" role="alert">
           {errors[''].join(' · ')}

@@ -72,7 +72,7 @@ export function SlaSection() {
       title="SLA policy"
       intro="Targets per priority, counted in working time only: the working days and hours below, in the policy's time zone, minus holidays. A ticket that misses a target is escalated once: it is flagged, its history says so, an alert is written, and it can be reassigned."
     >
-      <form onSubmit={submit} noValidate aria-label="SLA policy">
+      <form onSubmit={(event) => void submit(event)} noValidate aria-label="SLA policy">
         <FormError errors={errors[''] ? { '': errors[''] } : {}} />
         <Field label="Policy" as="fieldset" errors={errors.enabled}>
           <Toggle id="s-sla-enabled" checked={draft.enabled} onChange={(enabled) => set({ enabled })} label="Apply the SLA policy" />
@@ -353,7 +353,7 @@ export function AssigneesSection() {
 
   return (
     <Section id="assignees" title="Assignees and rules" intro="Who tickets can be assigned to, and how new tickets without an assignee are assigned automatically.">
-      <form onSubmit={submit} noValidate aria-label="Assignees and rules">
+      <form onSubmit={(event) => void submit(event)} noValidate aria-label="Assignees and rules">
         <FormError errors={server.other.length ? { '': server.other } : {}} />
         {invalidCount > 0 && (
           <div className="alert error" role="alert">
@@ -710,7 +710,7 @@ export function DueAlertsSection() {
         </>
       }
     >
-      <form onSubmit={submit} noValidate aria-label="Due-date alerts">
+      <form onSubmit={(event) => void submit(event)} noValidate aria-label="Due-date alerts">
         <FormError errors={errors[''] ? { '': errors[''] } : {}} />
         <Field label="Alerts" as="fieldset">
           <Toggle id="s-due-enabled" checked={enabled} onChange={setEnabled} label="Alert about expected dates" />

@@ -190,7 +190,7 @@ function GeneralSection() {
   };
   return (
     <Section id="general" title="Instance and rate limit">
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <FormError errors={errors} />
         <div className="form-columns">
           <div>
@@ -402,7 +402,7 @@ function FieldEditor({ field, onDone }: { field?: CustomField; onDone: () => voi
   };
 
   return (
-    <form onSubmit={submit} noValidate>
+    <form onSubmit={(event) => void submit(event)} noValidate>
       {errors['']?.length ? (
         <div className="alert error" role="alert">
           {errors[''].join(' · ')}
@@ -583,7 +583,7 @@ function NewTagCategory({ run }: { run: (work: () => Promise<unknown>, message: 
     }
   };
   return (
-    <form className="tag-row new" onSubmit={submit} aria-label="New tag category">
+    <form className="tag-row new" onSubmit={(event) => void submit(event)} aria-label="New tag category">
       <div className="field">
         <label htmlFor="ntc-color">Colour</label>
         <input id="ntc-color" type="color" value={color} onChange={(e) => setColor(e.target.value)} />
@@ -620,7 +620,7 @@ function IdleSection() {
   };
   return (
     <Section id="idle" title="Idle tickets" intro="A ticket with no interaction for a number of days is idle.">
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={(event) => void submit(event)} noValidate>
         <FormError errors={errors[''] ? { '': errors[''] } : {}} />
         <Field label="Days without interaction before a ticket is idle" htmlFor="s-idle-days" errors={errors.dayBeforeTicketsIdle}>
           <input id="s-idle-days" type="number" min={1} max={365} value={days} onChange={(e) => setDays(e.target.value)} />

@@ -39,7 +39,7 @@ export function SignInPage(props: { onSignedIn: (session: Session) => void }) {
 
   return (
     <main className="signin" id="main">
-      <form className="card" onSubmit={submit} noValidate aria-labelledby="signin-title">
+      <form className="card" onSubmit={(event) => void submit(event)} noValidate aria-labelledby="signin-title">
         <div className="signin-brand" aria-hidden="true">
           <svg viewBox="0 0 32 32" width="40" height="40">
             <rect width="32" height="32" rx="7" fill="#2456c7" />

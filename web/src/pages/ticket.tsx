@@ -273,7 +273,7 @@ function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
   return (
     <section className="card" aria-labelledby="t-status">
       <h2 id="t-status">Status</h2>
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={(event) => void submit(event)} noValidate>
         <Field label="New status" errors={errors.status} as="fieldset">
           <div className="segmented">
             {next.map((s) => (
@@ -385,7 +385,7 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => v
     }
   };
   return (
-    <form className={`comment-form${isPrivate ? ' private' : ''}`} onSubmit={submit} noValidate>
+    <form className={`comment-form${isPrivate ? ' private' : ''}`} onSubmit={(event) => void submit(event)} noValidate>
       <Field label={isPrivate ? 'Private note' : 'Comment'} htmlFor="t-comment" errors={error ? [error] : undefined}>
         <textarea
           id="t-comment"
