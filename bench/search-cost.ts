@@ -1,7 +1,8 @@
 // npx tsx bench/search-cost.ts bench/data/<state>.json [search ...]
 // Times GET /tickets?search=… in process, as the route runs it (parseListQuery, then the store's
-// JSON page on SQLite), on a kept bench store: median of repeated runs per search, in ms. Each of
-// these runs on the event loop on SQLite.
+// JSON page on SQLite), on a kept bench store: median of repeated runs per search, in ms. On
+// SQLite the search statements run on the store's search workers (src/store/sqlite-searcher.ts),
+// so each time includes a message to a worker and back.
 import { readFileSync } from 'node:fs';
 import { parseListQuery } from '../src/domain/listing.js';
 import { openMigratedStore } from '../src/store/db.js';

@@ -51,7 +51,7 @@ export class FakeClock {
  */
 export async function createTestApp(
   dialect: DialectName,
-  options: { env?: Record<string, string>; rateLimit?: boolean; clock?: FakeClock; databaseUrl?: string; logStream?: { write(line: string): void } } = {},
+  options: { env?: Record<string, string>; rateLimit?: boolean; clock?: FakeClock; databaseUrl?: string; logStream?: { write(line: string): void }; searchBudgetMs?: number } = {},
 ): Promise<TestApp> {
   let dir: string | undefined;
   let databaseUrl: string;
@@ -65,7 +65,7 @@ export async function createTestApp(
     databaseUrl = postgresUrl;
   }
   const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_TOKEN, ...options.env });
-  const store = await openMigratedStore(config.databaseUrl, { synchronous: 'NORMAL', poolSize: 5 });
+  const store = await openMigratedStore(config.databaseUrl, { synchronous: 'NORMAL', poolSize: 5, ...(options.searchBudgetMs === undefined ? {} : { searchBudgetMs: options.searchBudgetMs }) });
   const instances = new InstancesService({
     store,
     defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds },

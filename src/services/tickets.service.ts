@@ -12,6 +12,7 @@ import { isSameUser, parseStatus, type ITag, type ITicket, type IUser, type Prio
 import type { InstanceSettings } from '../domain/instance.js';
 import { Engine } from './engine.js';
 import type { Store } from '../store/db.js';
+import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
@@ -318,6 +319,20 @@ export class TicketsService {
    * store where it can (SQLite, as UTF-8 bytes), else from rows (text).
    */
   async listJson(instanceId: string, query: ListQuery, continuationToken: string | undefined): Promise<string | Buffer> {
+    try {
+      return await this.listJsonPage(instanceId, query, continuationToken);
+    } catch (error) {
+      // Only searches have a time budget (their cost is how common the words are): the
+      // client can narrow one, so this is a 400 on the search, not a server failure.
+      if (error instanceof StatementBudgetExceeded) {
+        const message = `this search matches too much to answer within ${error.budgetMs / 1000} s; add words, use longer words or add filters`;
+        throw new DomainError('validation_failed', `/query/search: ${message}`, [{ path: '/query/search', message }]);
+      }
+      throw error;
+    }
+  }
+
+  private async listJsonPage(instanceId: string, query: ListQuery, continuationToken: string | undefined): Promise<string | Buffer> {
     const fingerprint = queryFingerprint(instanceId, query);
     const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
     const tail = (token: string | null, itemCount: number) => `],"continuationToken":${JSON.stringify(token)},"itemCount":${itemCount}}`;

@@ -9,6 +9,12 @@ import { migrateToLatest } from './migrate.js';
 export interface ReadQuery {
   readonly sql: string;
   readonly parameters: readonly unknown[];
+  /**
+   * It has a full-text search condition: its cost depends on how common the words are, not on
+   * the rows it answers. SQLite runs it off the event loop, within a time budget
+   * (sqlite-searcher.ts); past the budget it fails with StatementBudgetExceeded.
+   */
+  readonly fullText?: boolean;
 }
 
 export interface Store {

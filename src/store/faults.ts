@@ -12,6 +12,17 @@ export const storeUnavailable = () =>
 export const storeFull = () =>
   new DomainError('insufficient_storage', 'The database is out of disk space, so nothing was saved; an operator has to free space before writes can succeed');
 
+/**
+ * A read ran past its time budget (SQLite full-text searches; sqlite-searcher.ts) and was
+ * abandoned: the request asked for more work than one answer may cost, not a store failure.
+ */
+export class StatementBudgetExceeded extends Error {
+  constructor(readonly budgetMs: number) {
+    super(`the statement ran longer than ${budgetMs} ms`);
+    this.name = 'StatementBudgetExceeded';
+  }
+}
+
 /** The error and what it wraps (`cause`, AggregateError's errors), as drivers and Kysely nest them. */
 function* chain(error: unknown, depth = 0): Generator<{ code?: unknown; message?: unknown }> {
   if (error === null || typeof error !== 'object' || depth > 8) return;

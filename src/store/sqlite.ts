@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { ReadQuery } from './db.js';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
+import { startSearcher, type Searcher } from './sqlite-searcher.js';
 import type { StoreDialect } from './dialect.js';
 import { sqliteFault } from './faults.js';
 import type { Database as Schema, Db, Tx } from './schema.js';
@@ -11,6 +12,8 @@ import { isPrefixTerm } from '../domain/listing.js';
 
 export interface SqliteOptions {
   synchronous: 'NORMAL' | 'FULL';
+  /** The time budget of one full-text search statement, in ms (sqlite-searcher.ts; SEARCH_BUDGET_MS). */
+  searchBudgetMs?: number;
 }
 
 export function openSqlite(file: string, options: SqliteOptions): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
@@ -82,16 +85,27 @@ export function openSqlite(file: string, options: SqliteOptions): { db: Db; dial
     }
     return statement.all(query.parameters as unknown[]) as unknown[][];
   };
+  // Searches, whose cost depends on how common their words are, run on worker threads with
+  // connections of their own and a time budget (sqlite-searcher.ts), started on the first one.
+  // An in-memory database cannot be opened by a second connection: there they run here.
+  let searcher: Searcher | undefined;
   // In memory, the writer is the only connection: holding it (as transactions do) keeps reads
   // out of a write transaction that is half done.
-  const readRows = async (query: ReadQuery): Promise<unknown[][]> =>
-    inMemory ? db.connection().execute(async () => rawRows(query)) : rawRows(query);
+  const readRows = async (query: ReadQuery): Promise<unknown[][]> => {
+    if (inMemory) return db.connection().execute(async () => rawRows(query));
+    if (query.fullText) {
+      searcher ??= startSearcher(file, { ...(options.searchBudgetMs === undefined ? {} : { budgetMs: options.searchBudgetMs }) });
+      return searcher.run(query);
+    }
+    return rawRows(query);
+  };
   return {
     db,
     dialect: sqliteDialect,
     readRows,
     close: async () => {
       await checkpointer?.close();
+      await searcher?.close();
       if (!inMemory) reader?.close();
       await db.destroy();
     },

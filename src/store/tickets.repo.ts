@@ -469,7 +469,7 @@ export async function listTickets(
   storeOrder ??= await inCreationOrder(store, instanceId, query);
   const { distinct, tail, parameters, columns } = listingSql(store.dialect, instanceId, query, start, storeOrder);
   const text = `SELECT ${distinct}${listColumns(columns)} ${tail}`;
-  const rows = await store.readRows({ sql: text, parameters });
+  const rows = await store.readRows({ sql: text, parameters, fullText: query.filters.search !== undefined });
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
   const at = WIRE_COLUMNS.length;
@@ -492,7 +492,7 @@ export async function hasLargeTickets(store: Store, instanceId: string): Promise
  */
 export async function listedSizes(store: Store, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean): Promise<number[]> {
   const { tail, parameters } = listingSql(store.dialect, instanceId, query, start, storeOrder);
-  const rows = await store.readRows({ sql: `SELECT ${LISTED_BYTES_SQL} ${tail}`, parameters });
+  const rows = await store.readRows({ sql: `SELECT ${LISTED_BYTES_SQL} ${tail}`, parameters, fullText: query.filters.search !== undefined });
   return rows.map((row) => Number(row[0]));
 }
 
@@ -537,7 +537,7 @@ export async function listTicketsJson(
   const text =
     `SELECT CAST(group_concat(j, ',') AS BLOB), count(*), ${desc ? 'min' : 'max'}(o), CAST(j AS BLOB), ${keys} ` +
     `FROM (SELECT ${distinct}${SQLITE_TICKET_JSON} AS j, ${sortValue} AS o, ${columns.map((c, i) => `t.${c} AS k${i}`).join(', ')} ${tail})`;
-  const [row] = await store.readRows({ sql: text, parameters });
+  const [row] = await store.readRows({ sql: text, parameters, fullText: query.filters.search !== undefined });
   const [blob, count, , last, ...position] = row as [Buffer | null, number, unknown, Buffer, ...(string | number)[]];
   if (count <= query.limit) return { items: blob ?? Buffer.alloc(0), itemCount: count };
   const cut = blob!.length - last.length - 1;
