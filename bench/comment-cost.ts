@@ -37,7 +37,9 @@ try {
     await tickets.addComment(instance.id, String(ticket.ticketId), { comment }, user);
     times.push(performance.now() - since);
   }
-  console.log(`${store.dialect.name}: ${count} comments of ${kilobytes} KB; ms per comment: 1st ${times[0]!.toFixed(1)}, 10th ${times[9]?.toFixed(1)}, ${count}th ${times[count - 1]!.toFixed(1)}`);
+  console.log(
+    `${store.dialect.name}: ${count} comments of ${kilobytes} KB; ms per comment: 1st ${times[0]!.toFixed(1)}, 10th ${times[9]?.toFixed(1)}, ${count}th ${times[count - 1]!.toFixed(1)}`,
+  );
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });

@@ -59,7 +59,8 @@ function uuidFrom(random: () => number, msecs?: number): string {
     b[i + 2] = (x >>> 16) & 255;
     b[i + 3] = x >>> 24;
   }
-  if (msecs === undefined) b[6] = (b[6]! & 0x0f) | 0x40; // v4
+  if (msecs === undefined)
+    b[6] = (b[6]! & 0x0f) | 0x40; // v4
   else {
     // v7: 48-bit big-endian milliseconds first
     const high = Math.floor(msecs / 4294967296);
@@ -96,8 +97,70 @@ export function vocabulary(size = 5000): string[] {
   return words;
 }
 
-const FIRST = ['Alex', 'Sam', 'Maria', 'John', 'Aisha', 'Chen', 'Lena', 'Omar', 'Priya', 'Lucas', 'Emma', 'Noah', 'Sofia', 'Yuki', 'Ivan', 'Fatima', 'Diego', 'Hana', 'Tom', 'Zoe', 'Kofi', 'Anna', 'Ravi', 'Nina', 'Paul', 'Sara', 'Ali', 'Mia', 'Jonas', 'Eva'];
-const LAST = ['Smith', 'Garcia', 'Müller', 'Nguyen', 'Kowalski', 'Okafor', 'Tanaka', 'Rossi', 'Dubois', 'Silva', 'Johansson', 'Patel', 'Kim', 'Ivanova', 'Haddad', 'Jensen', 'Novak', 'Costa', 'Wilber', 'Doe', 'Brown', 'Lee', 'Martin', 'Schmidt', 'Cohen', 'Ali', 'Singh', 'Lopez', 'Moreau', 'Berg'];
+const FIRST = [
+  'Alex',
+  'Sam',
+  'Maria',
+  'John',
+  'Aisha',
+  'Chen',
+  'Lena',
+  'Omar',
+  'Priya',
+  'Lucas',
+  'Emma',
+  'Noah',
+  'Sofia',
+  'Yuki',
+  'Ivan',
+  'Fatima',
+  'Diego',
+  'Hana',
+  'Tom',
+  'Zoe',
+  'Kofi',
+  'Anna',
+  'Ravi',
+  'Nina',
+  'Paul',
+  'Sara',
+  'Ali',
+  'Mia',
+  'Jonas',
+  'Eva',
+];
+const LAST = [
+  'Smith',
+  'Garcia',
+  'Müller',
+  'Nguyen',
+  'Kowalski',
+  'Okafor',
+  'Tanaka',
+  'Rossi',
+  'Dubois',
+  'Silva',
+  'Johansson',
+  'Patel',
+  'Kim',
+  'Ivanova',
+  'Haddad',
+  'Jensen',
+  'Novak',
+  'Costa',
+  'Wilber',
+  'Doe',
+  'Brown',
+  'Lee',
+  'Martin',
+  'Schmidt',
+  'Cohen',
+  'Ali',
+  'Singh',
+  'Lopez',
+  'Moreau',
+  'Berg',
+];
 
 function person(i: number, domain: string): IUser {
   const first = FIRST[i % FIRST.length]!;
@@ -116,11 +179,23 @@ export interface DatasetSetup {
 }
 
 /** Creates the custom fields and tag categories through the service (validated like any API call). */
-export async function createSetup(instances: InstancesService, instanceId: string, options: { requestors?: number; agents?: number } = {}): Promise<DatasetSetup> {
+export async function createSetup(
+  instances: InstancesService,
+  instanceId: string,
+  options: { requestors?: number; agents?: number } = {},
+): Promise<DatasetSetup> {
   const option = (texts: string[]) => texts.map((text) => ({ text }));
   const fields = [
-    await instances.createCustomField(instanceId, { name: 'Department', type: 'singleItemPicker', options: option(['Sales', 'Finance', 'Engineering', 'Support', 'HR', 'Legal', 'Marketing', 'Operations']) }),
-    await instances.createCustomField(instanceId, { name: 'Affected systems', type: 'multipleItemsPicker', options: option(['Email', 'VPN', 'ERP', 'CRM', 'Intranet', 'File server', 'Printers', 'Phones', 'Wi-Fi', 'Laptops', 'Payroll', 'Website']) }),
+    await instances.createCustomField(instanceId, {
+      name: 'Department',
+      type: 'singleItemPicker',
+      options: option(['Sales', 'Finance', 'Engineering', 'Support', 'HR', 'Legal', 'Marketing', 'Operations']),
+    }),
+    await instances.createCustomField(instanceId, {
+      name: 'Affected systems',
+      type: 'multipleItemsPicker',
+      options: option(['Email', 'VPN', 'ERP', 'CRM', 'Intranet', 'File server', 'Printers', 'Phones', 'Wi-Fi', 'Laptops', 'Payroll', 'Website']),
+    }),
     await instances.createCustomField(instanceId, { name: 'Asset tag', type: 'textField' }),
     await instances.createCustomField(instanceId, { name: 'Steps to reproduce', type: 'textArea' }),
     await instances.createCustomField(instanceId, { name: 'VIP', type: 'toggle' }),
@@ -128,8 +203,16 @@ export async function createSetup(instances: InstancesService, instanceId: strin
     await instances.createCustomField(instanceId, { name: 'Watchers', type: 'peoplePicker' }),
   ];
   const categories = [
-    await instances.createTagCategory(instanceId, { text: 'Category', color: '#2563eb', tags: option(['Hardware', 'Software', 'Network', 'Access', 'Email', 'Printing', 'Phone', 'Other']) }),
-    await instances.createTagCategory(instanceId, { text: 'Site', color: '#16a34a', tags: option(['Paris', 'Berlin', 'Lagos', 'Tokyo', 'Austin', 'São Paulo', 'Mumbai', 'Oslo', 'Remote', 'Warehouse']) }),
+    await instances.createTagCategory(instanceId, {
+      text: 'Category',
+      color: '#2563eb',
+      tags: option(['Hardware', 'Software', 'Network', 'Access', 'Email', 'Printing', 'Phone', 'Other']),
+    }),
+    await instances.createTagCategory(instanceId, {
+      text: 'Site',
+      color: '#16a34a',
+      tags: option(['Paris', 'Berlin', 'Lagos', 'Tokyo', 'Austin', 'São Paulo', 'Mumbai', 'Oslo', 'Remote', 'Warehouse']),
+    }),
     await instances.createTagCategory(instanceId, { text: 'Channel', color: '#9333ea', tags: option(['Email', 'Phone', 'Portal', 'Chat', 'Walk-in']) }),
   ];
   const requestors = Array.from({ length: options.requestors ?? 3000 }, (_, i) => person(i, 'contoso.example'));
@@ -138,7 +221,12 @@ export async function createSetup(instances: InstancesService, instanceId: strin
 }
 
 const DAY = 86_400_000;
-const PRIORITY_WEIGHTS: [Priority, number][] = [['Low', 0.25], ['Medium', 0.5], ['Important', 0.17], ['Urgent', 0.08]];
+const PRIORITY_WEIGHTS: [Priority, number][] = [
+  ['Low', 0.25],
+  ['Medium', 0.5],
+  ['Important', 0.17],
+  ['Urgent', 0.08],
+];
 
 /** Ticket generator: call next(n) for the next n tickets, oldest first (numbers are given by the loader). */
 export class TicketFactory {
@@ -279,7 +367,15 @@ export class TicketFactory {
           const byAgent = r() < 0.6;
           const user = byAgent ? agent : requestor;
           if (byAgent && firstResponse === null) firstResponse = at;
-          activities.push({ id: uuidFrom(r, at), ticketId: 0, type: 'comment', comment: this.sentence(4, 25), isPrivate: byAgent && r() < 0.15, user, createdOn: iso });
+          activities.push({
+            id: uuidFrom(r, at),
+            ticketId: 0,
+            type: 'comment',
+            comment: this.sentence(4, 25),
+            isPrivate: byAgent && r() < 0.15,
+            user,
+            createdOn: iso,
+          });
         } else {
           const to = statusPath[step++]!;
           const res: Resolution | null = to === 'Resolved' ? (r() < 0.85 ? 'fixed' : r() < 0.5 ? 'cannotResolve' : 'cancelled') : null;

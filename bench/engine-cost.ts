@@ -54,7 +54,13 @@ try {
   for (let offset = 0; offset < jobCount; offset += batch) {
     const rows = Array.from({ length: Math.min(batch, jobCount - offset) }, (_, i) => {
       const n = offset + i;
-      return { instance_id: 'bench', ticket_seq: Math.floor(n / 2) + 1, kind: n % 2 ? 'sla.rt' : 'sla.frt', run_at: new Date(now + 60_000 + (n % 525_600) * 60_000).toISOString(), attempts: 0 };
+      return {
+        instance_id: 'bench',
+        ticket_seq: Math.floor(n / 2) + 1,
+        kind: n % 2 ? 'sla.rt' : 'sla.frt',
+        run_at: new Date(now + 60_000 + (n % 525_600) * 60_000).toISOString(),
+        attempts: 0,
+      };
     });
     await store.dialect.transaction(store.db, (tx) => tx.insertInto('jobs').values(rows).execute());
   }

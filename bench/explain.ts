@@ -22,10 +22,20 @@ let raw: Database.Database | undefined;
 let pool: pg.Pool | undefined;
 if (isPg) {
   pool = new pg.Pool({ connectionString: state.databaseUrl });
-  db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), log: (e) => { if (e.level === 'query') captured.push(e.query); } });
+  db = new Kysely<Schema>({
+    dialect: new PostgresDialect({ pool }),
+    log: (e) => {
+      if (e.level === 'query') captured.push(e.query);
+    },
+  });
 } else {
   raw = new Database(state.databaseUrl.replace(/^sqlite:/, ''), { readonly: true });
-  db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }), log: (e) => { if (e.level === 'query') captured.push(e.query); } });
+  db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database: raw }),
+    log: (e) => {
+      if (e.level === 'query') captured.push(e.query);
+    },
+  });
 }
 const dialect = isPg ? postgresDialect : sqliteDialect;
 // The repositories read through Store.readRows; here it runs on the logged Kysely connection.
@@ -34,13 +44,17 @@ const store: Store = {
   dialect,
   description: state.databaseUrl,
   close: async () => undefined,
-  readRows: async (query) => (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(query.sql, [...query.parameters]))).rows.map((row) => Object.values(row)),
+  readRows: async (query) =>
+    (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(query.sql, [...query.parameters]))).rows.map((row) => Object.values(row)),
 };
 const I = state.instanceId;
 const cases: [string, () => Promise<unknown>][] = [
   ['get by number', () => repo.findTicket(db, dialect, I, { number: 123456 })],
   ['list default', () => repo.listTickets(store, I, parseListQuery({}), undefined)],
-  ['list filtered', () => repo.listTickets(store, I, parseListQuery({ limit: '50', status: 'Open', priority: 'Urgent', orderBy: 'lastInteraction' }), undefined)],
+  [
+    'list filtered',
+    () => repo.listTickets(store, I, parseListQuery({ limit: '50', status: 'Open', priority: 'Urgent', orderBy: 'lastInteraction' }), undefined),
+  ],
   [`search ${word}`, () => repo.listTickets(store, I, parseListQuery({ search: word }), undefined)],
   ['walk page 500', () => repo.listTickets(store, I, parseListQuery({ limit: '1000' }), { position: ['2024-06-01T00:00:00.000Z', 500000], inclusive: false })],
 ];
@@ -52,10 +66,15 @@ for (const [name, run] of cases) {
   const q = captured[0]!;
   console.log(`\n=== ${name}: ${ms.toFixed(1)} ms\n${q.sql}\n-- params ${JSON.stringify(q.parameters).slice(0, 200)}`);
   if (raw) {
-    for (const r of raw.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.parameters as unknown[])) as { id: number; parent: number; detail: string }[]) console.log(`   ${r.parent}/${r.id} ${r.detail}`);
+    for (const r of raw.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.parameters as unknown[])) as { id: number; parent: number; detail: string }[])
+      console.log(`   ${r.parent}/${r.id} ${r.detail}`);
     const stmt = raw.prepare(q.sql);
-    const t2 = performance.now(); for (let i = 0; i < 20; i++) stmt.all(...(q.parameters as unknown[])); console.log(`   prepared, 20 runs: ${((performance.now() - t2) / 20).toFixed(2)} ms each`);
-    const t3 = performance.now(); for (let i = 0; i < 200; i++) raw.prepare(q.sql); console.log(`   prepare only: ${((performance.now() - t3) / 200 * 1000).toFixed(0)} µs`);
+    const t2 = performance.now();
+    for (let i = 0; i < 20; i++) stmt.all(...(q.parameters as unknown[]));
+    console.log(`   prepared, 20 runs: ${((performance.now() - t2) / 20).toFixed(2)} ms each`);
+    const t3 = performance.now();
+    for (let i = 0; i < 200; i++) raw.prepare(q.sql);
+    console.log(`   prepare only: ${(((performance.now() - t3) / 200) * 1000).toFixed(0)} µs`);
   } else {
     const plan = await pool!.query(`EXPLAIN (ANALYZE, BUFFERS) ${q.sql}`, q.parameters as unknown[]);
     for (const r of plan.rows) console.log(`   ${r['QUERY PLAN']}`);

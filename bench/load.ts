@@ -65,7 +65,12 @@ function percentile(sorted: Float64Array, p: number): number {
 function summarize(latencies: number[]): Pick<LoadResult, 'p50' | 'p90' | 'p99' | 'max'> {
   const sorted = Float64Array.from(latencies).sort();
   const round = (x: number) => Math.round(x * 100) / 100;
-  return { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1] ?? 0) };
+  return {
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted[sorted.length - 1] ?? 0),
+  };
 }
 
 function requestFactory(template: RequestTemplate) {
@@ -205,7 +210,7 @@ process.on('message', (message: { id: number; job: HttpJob | WalkJob }) => {
   const work = job.kind === 'http' ? runHttp(job) : runWalk(job);
   work.then(
     (result) => process.send!({ id, result }),
-    (error: unknown) => process.send!({ id, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+    (error: unknown) => process.send!({ id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
   );
 });
 process.on('disconnect', () => process.exit(0));

@@ -54,7 +54,20 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${raw}"`);
     return n;
   };
-  const known = ['--tickets', '--duration', '--warmup', '--connections', '--walkers', '--walk-max', '--smoke', '--only', '--keep', '--reuse', '--out', '--seed-only'];
+  const known = [
+    '--tickets',
+    '--duration',
+    '--warmup',
+    '--connections',
+    '--walkers',
+    '--walk-max',
+    '--smoke',
+    '--only',
+    '--keep',
+    '--reuse',
+    '--out',
+    '--seed-only',
+  ];
   for (const arg of argv) if (arg.startsWith('--') && !known.includes(arg)) throw new Error(`unknown option ${arg}; options: ${known.join(' ')}`);
   const smoke = argv.includes('--smoke');
   return {
@@ -80,7 +93,12 @@ const children = new Set<ChildProcess>();
 /** Drops the fresh database / deletes the SQLite file; also run on Ctrl-C. */
 let cleanup: () => Promise<void> = async () => undefined;
 
-function startProcess(args: string[], env: Record<string, string>, ready: RegExp, label: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  label: string,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -283,7 +301,11 @@ async function dropPostgresDatabase(url: string): Promise<void> {
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 
 /** Words for the search scenarios: a mid-frequency band (what people search for) and one common word. */
-async function pickSearchWords(databaseUrl: string, instanceId: string, tickets: number): Promise<{ words: { word: string; matches: number }[]; common: { word: string; matches: number } }> {
+async function pickSearchWords(
+  databaseUrl: string,
+  instanceId: string,
+  tickets: number,
+): Promise<{ words: { word: string; matches: number }[]; common: { word: string; matches: number } }> {
   const store = openStore(databaseUrl, { synchronous: 'NORMAL', poolSize: 2 });
   try {
     const count = async (word: string) => {
@@ -387,19 +409,31 @@ function requestBodies(setup: BenchState['setup'], n: number) {
 
 function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<typeof pickSearchWords>>): Scenario[] {
   const headers = { 'x-api-key': state.primaryKey, accept: 'application/json' };
-  const http = (request: Omit<RequestTemplate, 'headers'> & { headers?: Record<string, string> }) => (url: string): HttpJob => ({
-    kind: 'http',
-    url,
-    connections: opts.connections,
-    warmup: opts.warmup,
-    duration: opts.duration,
-    request: { ...request, headers: { ...headers, ...request.headers } },
-  });
+  const http =
+    (request: Omit<RequestTemplate, 'headers'> & { headers?: Record<string, string> }) =>
+    (url: string): HttpJob => ({
+      kind: 'http',
+      url,
+      connections: opts.connections,
+      warmup: opts.warmup,
+      duration: opts.duration,
+      request: { ...request, headers: { ...headers, ...request.headers } },
+    });
   const bodies = requestBodies(state.setup, 200);
   const json = { 'content-type': 'application/json' };
   return [
-    { id: 'get-ticket', name: 'GET /tickets/{id}', target: { rps: 15_000, p99: 10, text: '≥ 15,000 req/s, p99 ≤ 10 ms' }, job: http({ method: 'GET', paths: ['/api/v1/tickets/{n}'], min: 1, max: state.tickets }) },
-    { id: 'list-default', name: 'GET /tickets', target: { rps: 8_000, p99: 15, text: '≥ 8,000 req/s, p99 ≤ 15 ms' }, job: http({ method: 'GET', paths: ['/api/v1/tickets'] }) },
+    {
+      id: 'get-ticket',
+      name: 'GET /tickets/{id}',
+      target: { rps: 15_000, p99: 10, text: '≥ 15,000 req/s, p99 ≤ 10 ms' },
+      job: http({ method: 'GET', paths: ['/api/v1/tickets/{n}'], min: 1, max: state.tickets }),
+    },
+    {
+      id: 'list-default',
+      name: 'GET /tickets',
+      target: { rps: 8_000, p99: 15, text: '≥ 8,000 req/s, p99 ≤ 15 ms' },
+      job: http({ method: 'GET', paths: ['/api/v1/tickets'] }),
+    },
     {
       id: 'list-filtered',
       name: 'GET /tickets?limit=50&status=Open&priority=Urgent&orderBy=lastInteraction',
@@ -415,7 +449,10 @@ function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<
     {
       id: 'search-common',
       name: `GET /tickets?search=${search.common.word} (common word, ${search.common.matches} matches; 2 connections; no target)`,
-      job: (url) => ({ ...http({ method: 'GET', paths: [`/api/v1/tickets?search=${encodeURIComponent(search.common.word)}`] })(url), connections: Math.min(2, opts.connections) }),
+      job: (url) => ({
+        ...http({ method: 'GET', paths: [`/api/v1/tickets?search=${encodeURIComponent(search.common.word)}`] })(url),
+        connections: Math.min(2, opts.connections),
+      }),
     },
     {
       id: 'walk',
@@ -423,7 +460,12 @@ function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<
       target: { ticketsPerSecond: 100_000, text: '≥ 100,000 tickets/s' },
       job: (url) => ({ kind: 'walk', url, path: '/api/v1/tickets?limit=1000', headers, walkers: opts.walkers, maxSeconds: opts.walkMaxSeconds }),
     },
-    { id: 'create', name: 'POST /tickets', target: { rps: 4_000, text: '≥ 4,000 req/s' }, job: http({ method: 'POST', paths: ['/api/v1/tickets'], bodies: bodies.tickets, headers: json }) },
+    {
+      id: 'create',
+      name: 'POST /tickets',
+      target: { rps: 4_000, text: '≥ 4,000 req/s' },
+      job: http({ method: 'POST', paths: ['/api/v1/tickets'], bodies: bodies.tickets, headers: json }),
+    },
     {
       id: 'comment',
       name: 'POST /tickets/{id}/activities',
@@ -433,7 +475,14 @@ function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<
   ];
 }
 
-function toRow(id: string, name: string, result: LoadResult, window: { peakRssMb: number; cpuPercent: number }, raw: LoadResult | undefined, target: Target | undefined): Row {
+function toRow(
+  id: string,
+  name: string,
+  result: LoadResult,
+  window: { peakRssMb: number; cpuPercent: number },
+  raw: LoadResult | undefined,
+  target: Target | undefined,
+): Row {
   const errors = result.non2xx + result.errors + result.timeouts;
   const ticketsPerSecond = result.items !== undefined ? result.items / result.seconds : undefined;
   let met: boolean | null = null;
@@ -470,10 +519,27 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 
 function printTable(rows: Row[], store: string): string {
   const withSqlite = rows.some((r) => r.vsSqlite !== undefined);
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MB', 'CPU %', 'req/s/core', '× raw', 'target', 'met?', ...(withSqlite ? ['÷ SQLite', '≤ 2×?'] : [])];
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'RSS MB',
+    'CPU %',
+    'req/s/core',
+    '× raw',
+    'target',
+    'met?',
+    ...(withSqlite ? ['÷ SQLite', '≤ 2×?'] : []),
+  ];
   const lines = rows.map((r) => [
     r.scenario,
-    r.ticketsPerSecond !== undefined ? `${fmt(r.rps, 1)} pages (${fmt(r.ticketsPerSecond)} tickets/s${r.complete === false ? ', partial' : ''})` : r.id === 'memory' ? '' : fmt(r.rps),
+    r.ticketsPerSecond !== undefined
+      ? `${fmt(r.rps, 1)} pages (${fmt(r.ticketsPerSecond)} tickets/s${r.complete === false ? ', partial' : ''})`
+      : r.id === 'memory'
+        ? ''
+        : fmt(r.rps),
     r.id === 'memory' ? '' : fmt(r.p50, 2),
     r.id === 'memory' ? '' : fmt(r.p99, 2),
     r.id === 'memory' ? '' : fmt(r.errors),
@@ -495,7 +561,10 @@ function printTable(rows: Row[], store: string): string {
 /** The newest SQLite result with the same number of tickets, to hold PostgreSQL to "within 2×". */
 function latestSqliteResult(out: string, tickets: number): { file: string; rows: Row[] } | undefined {
   if (!existsSync(out)) return undefined;
-  const files = readdirSync(out).filter((f) => f.endsWith('-sqlite.json')).sort().reverse();
+  const files = readdirSync(out)
+    .filter((f) => f.endsWith('-sqlite.json'))
+    .sort()
+    .reverse();
   for (const file of files) {
     try {
       const data = JSON.parse(readFileSync(join(out, file), 'utf8')) as { tickets: number; rows: Row[]; smoke?: boolean; options?: { only?: string[] } };
@@ -519,7 +588,9 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg();
 
   log(`Benchmark: ${fmt(opts.tickets)} tickets on ${storeName}, ${opts.duration} s per scenario (+${opts.warmup} s warm-up), ${opts.connections} connections`);
-  log(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
   let state: BenchState;
   if (opts.reuse) {
@@ -534,7 +605,10 @@ async function main(): Promise<void> {
       mkdirSync(join(ROOT, 'bench', 'data'), { recursive: true });
       const file = join(ROOT, 'bench', 'data', `bench-${stamp}.db`);
       databaseUrl = `sqlite:${file}`;
-      if (!opts.keep) cleanup = async () => { for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true }); };
+      if (!opts.keep)
+        cleanup = async () => {
+          for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
+        };
     }
     log(`Seeding ${redact(databaseUrl)} …`);
     try {
@@ -552,7 +626,9 @@ async function main(): Promise<void> {
       const r = seeded.result;
       log(
         `Seeded ${fmt(r.tickets)} tickets, ${fmt(r.activities)} activities, ${fmt(r.tags)} tags in ${seeded.seconds.toFixed(1)} s ` +
-          `(${fmt(r.tickets / seeded.seconds)} tickets/s; indexes + commit ${seeded.finishSeconds.toFixed(1)} s) — ${Object.entries(r.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`,
+          `(${fmt(r.tickets / seeded.seconds)} tickets/s; indexes + commit ${seeded.finishSeconds.toFixed(1)} s) — ${Object.entries(r.timings)
+            .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+            .join(', ')}`,
       );
       if (opts.keep) {
         const stateFile = join(ROOT, 'bench', 'data', `bench-${stamp}-${storeName}.json`);
@@ -584,7 +660,14 @@ async function main(): Promise<void> {
     const rawServer = await startProcess(['--import', 'tsx', join(ROOT, 'bench', 'raw-server.ts')], {}, /listening on (http:\/\/\S+)/, 'raw server');
     const rawSampler = new Sampler(rawServer.child.pid!);
     const rawWindow = rawSampler.window();
-    const raw = await load.run({ kind: 'http', url: rawServer.url, connections: opts.connections, warmup: opts.warmup, duration: opts.duration, request: { method: 'GET', paths: ['/'], headers: {} } });
+    const raw = await load.run({
+      kind: 'http',
+      url: rawServer.url,
+      connections: opts.connections,
+      warmup: opts.warmup,
+      duration: opts.duration,
+      request: { method: 'GET', paths: ['/'], headers: {} },
+    });
     rows.push(toRow('raw', 'raw node:http, 1 KB JSON (ceiling)', raw, rawWindow(), raw, undefined));
     log(`  ${rows.at(-1)!.scenario}: ${fmt(raw.rps)} req/s`);
     rawSampler.stop();
@@ -617,8 +700,11 @@ async function main(): Promise<void> {
         const result = await load.run(scenario.job(server.url));
         const row = toRow(scenario.id, scenario.name, result, end(), raw, scenario.target);
         rows.push(row);
-        const codes = row.errors > 0 ? ` status codes ${JSON.stringify(result.statusCodes ?? {})}, socket errors ${result.errors}, timeouts ${result.timeouts}` : '';
-        log(`  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${codes}`);
+        const codes =
+          row.errors > 0 ? ` status codes ${JSON.stringify(result.statusCodes ?? {})}, socket errors ${result.errors}, timeouts ${result.timeouts}` : '';
+        log(
+          `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${codes}`,
+        );
       }
     } finally {
       sampler.stop();
@@ -695,7 +781,14 @@ async function main(): Promise<void> {
         tickets: state.tickets,
         smoke: opts.smoke,
         options: { ...opts, out: undefined },
-        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg() },
+        machine: {
+          cpus: os.cpus().length,
+          model: os.cpus()[0]?.model,
+          memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+          node: process.version,
+          loadAverageAtStart: loadAtStart,
+          loadAverageAtEnd: os.loadavg(),
+        },
         serverNodeFlags: process.env.BENCH_NODE_FLAGS ?? '',
         seeding: state.seeding ?? null,
         searchWords: searchInfo,

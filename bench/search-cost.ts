@@ -9,7 +9,8 @@ import { openMigratedStore } from '../src/store/db.js';
 import { inCreationOrder, listTickets, listTicketsJson } from '../src/store/tickets.repo.js';
 
 const state = JSON.parse(readFileSync(process.argv[2]!, 'utf8'));
-const searches = process.argv.length > 3 ? process.argv.slice(3) : ['printer', 'toner', 'bitlocker', 'kalo', 'the', 'printer jam', 'toner boot loop', 'vpn zel'];
+const searches =
+  process.argv.length > 3 ? process.argv.slice(3) : ['printer', 'toner', 'bitlocker', 'kalo', 'the', 'printer jam', 'toner boot loop', 'vpn zel'];
 const since = performance.now();
 const store = await openMigratedStore(state.databaseUrl, { synchronous: 'NORMAL', poolSize: 2 });
 console.log(`opened (migrations included) in ${((performance.now() - since) / 1000).toFixed(1)} s`);
@@ -37,7 +38,9 @@ try {
     }
     times.sort((a, b) => a - b);
     const walk = await inCreationOrder(store, state.instanceId, query);
-    console.log(`${JSON.stringify(search).padEnd(40)} median ${times[times.length >> 1]!.toFixed(2)} ms, max ${times[times.length - 1]!.toFixed(2)} ms (${times.length} runs${walk ? ', walk' : ''})`);
+    console.log(
+      `${JSON.stringify(search).padEnd(40)} median ${times[times.length >> 1]!.toFixed(2)} ms, max ${times[times.length - 1]!.toFixed(2)} ms (${times.length} runs${walk ? ', walk' : ''})`,
+    );
   }
 } finally {
   await store.close();

@@ -51,7 +51,11 @@ function secretLines(boot: Pick<Bootstrapped, 'admin' | 'created'>): string[] {
 
 /** Secrets are printed once, to the terminal, never through the logger. */
 function printBanner(url: string, where: string, boot: Pick<Bootstrapped, 'admin' | 'created'>, workers: number): void {
-  const lines = [`Ticketing is listening on ${url} (${where}${workers > 1 ? `, ${workers} workers` : ''})`, `  Web app:  ${url}/`, `  API docs: ${url}/api/docs`];
+  const lines = [
+    `Ticketing is listening on ${url} (${where}${workers > 1 ? `, ${workers} workers` : ''})`,
+    `  Web app:  ${url}/`,
+    `  API docs: ${url}/api/docs`,
+  ];
   lines.push(...secretLines(boot));
   if (boot.created) lines.push('', `Try: curl "${url}/api/v1/instance?key=${boot.created.primaryKey}"`);
   process.stdout.write(`${lines.join('\n')}\n`);

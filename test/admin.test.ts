@@ -79,7 +79,11 @@ for (const dialect of DIALECTS) {
     it("answers 403 instance_disabled to every request of a disabled instance's keys and sessions, at once; re-enabling restores access", async () => {
       const { id, primaryKey, secondaryKey, api } = await createInstance(t.app, 'To disable');
       const other = await createInstance(t.app, 'Bystander');
-      const signIn = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { key: secondaryKey, user: { name: 'Sam', email: 'sam@example.com' } } });
+      const signIn = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { key: secondaryKey, user: { name: 'Sam', email: 'sam@example.com' } },
+      });
       const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
       const web = { cookie, 'x-requested-with': 'ticketing-web' };
       const ticket = (await api.post('/tickets', { ticket: { title: 'Before', requestor }, user: requestor })).body.item;
@@ -112,7 +116,11 @@ for (const dialect of DIALECTS) {
       }
       const me = await t.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } });
       expect([me.statusCode, JSON.parse(me.body).code]).toEqual([403, 'instance_disabled']);
-      const again = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { key: primaryKey, user: { name: 'Sam', email: 'sam@example.com' } } });
+      const again = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { key: primaryKey, user: { name: 'Sam', email: 'sam@example.com' } },
+      });
       expect([again.statusCode, JSON.parse(again.body).code]).toEqual([403, 'instance_disabled']);
       expect(again.headers['set-cookie']).toBeUndefined();
       // Other instances are not affected, and the operator still sees it.

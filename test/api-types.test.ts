@@ -10,7 +10,7 @@ import { API_TYPES_FILE, renderApiTypes } from '../scripts/generate-api-types.js
  * (on an in-memory SQLite store) covers both.
  */
 describe('generated web API types', () => {
-  it('web/src/lib/api.generated.d.ts is what the server\'s OpenAPI document generates today (else run `npm run generate:api`)', async () => {
+  it("web/src/lib/api.generated.d.ts is what the server's OpenAPI document generates today (else run `npm run generate:api`)", async () => {
     const committed = readFileSync(API_TYPES_FILE, 'utf8');
     const fresh = await renderApiTypes();
     expect(committed, 'web/src/lib/api.generated.d.ts is stale: run `npm run generate:api` and commit the result').toBe(fresh);

@@ -69,7 +69,11 @@ for (const dialect of DIALECTS) {
         expectProblem(await raw('GET', `/api/v1/tickets?key=${encodeURIComponent(key)}`), 401, 'unauthorized');
         expectProblem(await raw('GET', '/api/v1/tickets', { 'x-api-key': key }), 401, 'unauthorized');
         expectProblem(await raw('GET', '/api/v1/tickets', { authorization: `Bearer ${key}` }), 401, 'unauthorized');
-        expectProblem(await raw('POST', `/api/v1/tickets?key=${encodeURIComponent(key)}`, {}, { ticket: { title: 'x', requestor }, user: requestor }), 401, 'unauthorized');
+        expectProblem(
+          await raw('POST', `/api/v1/tickets?key=${encodeURIComponent(key)}`, {}, { ticket: { title: 'x', requestor }, user: requestor }),
+          401,
+          'unauthorized',
+        );
       }
       // The answer does not echo the key.
       const res = await raw('GET', `/api/v1/tickets?key=${primaryKey}x`);
@@ -91,7 +95,12 @@ for (const dialect of DIALECTS) {
         const instance = await raw('GET', '/api/v1/instance', { 'x-api-key': key });
         expect(instance.body.item.id).toBe(id);
         // Writes work with either key by default (both readWrite).
-        const created = await raw('POST', '/api/v1/tickets', { authorization: `Bearer ${key}` }, { ticket: { title: `by ${key.slice(0, 8)}`, requestor }, user: requestor });
+        const created = await raw(
+          'POST',
+          '/api/v1/tickets',
+          { authorization: `Bearer ${key}` },
+          { ticket: { title: `by ${key.slice(0, 8)}`, requestor }, user: requestor },
+        );
         expect(created.status).toBe(201);
         const comment = await raw('POST', `/api/v1/tickets/${ticket.id}/comments`, { 'x-api-key': key }, { comment: 'hello', user: agent });
         expect(comment.status).toBe(201);
@@ -161,10 +170,20 @@ for (const dialect of DIALECTS) {
       it("never lists another instance's tickets", async () => {
         const listed = await a.api.get('/tickets?limit=1000');
         expect(listed.body.items.map((x: { title: string }) => x.title)).toEqual(['A one']);
-        for (const query of ['search=secret', 'search=2', 'title=B', `requestor=${requestor.email}&limit=1000`, 'status=Open,Closed&limit=1000', 'orderBy=ticketId&order=DESC']) {
+        for (const query of [
+          'search=secret',
+          'search=2',
+          'title=B',
+          `requestor=${requestor.email}&limit=1000`,
+          'status=Open,Closed&limit=1000',
+          'orderBy=ticketId&order=DESC',
+        ]) {
           const res = await a.api.get(`/tickets?${query}`);
           expect(res.status, query).toBe(200);
-          expect(res.body.items.every((x: { title: string }) => !x.title.startsWith('B')), query).toBe(true);
+          expect(
+            res.body.items.every((x: { title: string }) => !x.title.startsWith('B')),
+            query,
+          ).toBe(true);
         }
         const listedB = await b.api.get('/tickets');
         expect(listedB.body.items.map((x: { title: string }) => x.title).sort()).toEqual(['B one', 'B secret two']);
@@ -242,8 +261,16 @@ for (const dialect of DIALECTS) {
           expectProblem(res, 403, 'forbidden');
         }
         // Via headers too.
-        expectProblem(await raw('POST', `/api/v1/tickets/${ticket.id}/comments`, { 'x-api-key': secondaryKey }, { comment: 'nope', user: agent }), 403, 'forbidden');
-        expectProblem(await raw('POST', `/api/v1/tickets/${ticket.id}/comments`, { authorization: `Bearer ${secondaryKey}` }, { comment: 'nope', user: agent }), 403, 'forbidden');
+        expectProblem(
+          await raw('POST', `/api/v1/tickets/${ticket.id}/comments`, { 'x-api-key': secondaryKey }, { comment: 'nope', user: agent }),
+          403,
+          'forbidden',
+        );
+        expectProblem(
+          await raw('POST', `/api/v1/tickets/${ticket.id}/comments`, { authorization: `Bearer ${secondaryKey}` }, { comment: 'nope', user: agent }),
+          403,
+          'forbidden',
+        );
 
         // Reads work with the read-only key.
         for (const url of ['/tickets', `/tickets/${ticket.id}`, `/tickets/${ticket.ticketId}`, `/tickets/${ticket.id}/activities`, '/instance', '/tags']) {
@@ -273,7 +300,10 @@ for (const dialect of DIALECTS) {
       it('works the same way for a read-only primary key', async () => {
         const { id, api: primary, secondaryKey } = await createInstance(t.app);
         const ticket = await createTicket(primary);
-        expect((await primary.put('/instance', { keyAccess: { primary: 'readOnly' } })).body.item.keyAccess).toEqual({ primary: 'readOnly', secondary: 'readWrite' });
+        expect((await primary.put('/instance', { keyAccess: { primary: 'readOnly' } })).body.item.keyAccess).toEqual({
+          primary: 'readOnly',
+          secondary: 'readWrite',
+        });
         expectProblem(await primary.post(`/tickets/${ticket.id}/comments`, { comment: 'x', user: agent }), 403, 'forbidden');
         expectProblem(await primary.put('/instance', { keyAccess: { primary: 'readWrite' } }), 403, 'forbidden');
         expect((await primary.get(`/tickets/${ticket.id}`)).status).toBe(200);
@@ -281,7 +311,10 @@ for (const dialect of DIALECTS) {
         expect((await secondary.post(`/tickets/${ticket.id}/comments`, { comment: 'x', user: agent })).status).toBe(201);
         // Only the primary key manages keys; the operator makes it writable again.
         expectProblem(await secondary.put('/instance', { keyAccess: { primary: 'readWrite' } }), 403, 'forbidden');
-        expect((await admin('PUT', `/admin/instances/${id}`, { keyAccess: { primary: 'readWrite' } })).body.item.keyAccess).toEqual({ primary: 'readWrite', secondary: 'readWrite' });
+        expect((await admin('PUT', `/admin/instances/${id}`, { keyAccess: { primary: 'readWrite' } })).body.item.keyAccess).toEqual({
+          primary: 'readWrite',
+          secondary: 'readWrite',
+        });
         expect((await primary.post(`/tickets/${ticket.id}/comments`, { comment: 'y', user: agent })).status).toBe(201);
       });
 
@@ -311,7 +344,10 @@ for (const dialect of DIALECTS) {
         expect((await primary.post('/tickets', { ticket: { title: 'still writable', requestor }, user: requestor })).status).toBe(201);
         // The secondary key still changes other settings, and the primary key manages both keys.
         expect((await secondary.put('/instance', { name: 'By secondary' })).status).toBe(200);
-        expect((await primary.put('/instance', { keyAccess: { secondary: 'readOnly' } })).body.item.keyAccess).toEqual({ primary: 'readWrite', secondary: 'readOnly' });
+        expect((await primary.put('/instance', { keyAccess: { secondary: 'readOnly' } })).body.item.keyAccess).toEqual({
+          primary: 'readWrite',
+          secondary: 'readOnly',
+        });
       });
 
       it('lets only the primary key regenerate the primary key; the secondary key may regenerate itself', async () => {
@@ -365,7 +401,9 @@ for (const dialect of DIALECTS) {
             const api = client(t.app, key);
             expect((await api.get('/instance')).body.item.id).toBe(id);
             expect((await api.get(`/tickets/${ticket.id}`)).body.item.title).toBe('Survives rotation');
-            expect((await api.post(`/tickets/${ticket.id}/comments`, { comment: `with ${which === 'primary' ? 'new/other' : 'other/new'}`, user: agent })).status).toBe(201);
+            expect(
+              (await api.post(`/tickets/${ticket.id}/comments`, { comment: `with ${which === 'primary' ? 'new/other' : 'other/new'}`, user: agent })).status,
+            ).toBe(201);
           }
           // The new key is never shown again: the instance doesn't expose keys.
           const instance = await client(t.app, res.body.key).get('/instance');
@@ -435,7 +473,12 @@ for (const dialect of DIALECTS) {
 
       it('sandboxes an instance: same settings, custom fields and tags, no tickets, its own keys', async () => {
         const source = await createInstance(t.app, 'Production', { mailAddress: 'prod@example.com', isAutomaticAssignTickets: true, dayBeforeTicketsIdle: 5 });
-        const field = await source.api.post('/instance/customFields', { name: 'Severity', type: 'singleItemPicker', required: false, options: [{ text: 'S1' }, { text: 'S2' }] });
+        const field = await source.api.post('/instance/customFields', {
+          name: 'Severity',
+          type: 'singleItemPicker',
+          required: false,
+          options: [{ text: 'S1' }, { text: 'S2' }],
+        });
         expect(field.status).toBe(201);
         const category = await source.api.post('/tags', { text: 'Area', color: '#ff0000', tags: [{ text: 'printers' }, { text: 'network' }] });
         expect(category.status).toBe(201);
@@ -484,7 +527,11 @@ for (const dialect of DIALECTS) {
 
       it('sandboxes without a body, and answers 404 for an unknown instance and 401 without the token', async () => {
         const source = await createInstance(t.app, 'No body');
-        const res = await t.app.inject({ method: 'POST', url: `/api/v1/admin/instances/${source.id}/sandbox`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/admin/instances/${source.id}/sandbox`,
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
         expect(res.statusCode, res.body).toBe(201);
         const body = JSON.parse(res.body);
         expect(body.item.id).not.toBe(source.id);

@@ -12,8 +12,10 @@ const run = promisify(execFile);
  */
 const KEY_CACHE_MS = 2000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const cliOn = (databaseUrl: string, env: Record<string, string> = {}) => (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, DATABASE_URL: databaseUrl, ADMIN_TOKEN, ...env } });
+const cliOn =
+  (databaseUrl: string, env: Record<string, string> = {}) =>
+  (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, DATABASE_URL: databaseUrl, ADMIN_TOKEN, ...env } });
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.skip)(`operator CLI (${dialect.name})`, () => {
@@ -47,7 +49,10 @@ for (const dialect of DIALECTS) {
       const set = JSON.parse((await cli('instance', 'update', '--instance', id, '--rate-limit', '40', '--name', 'CLI limited', '--json')).stdout);
       expect(set).toMatchObject({ name: 'CLI limited', enabled: true, rateLimit: { max: 40, windowSeconds: 60 } });
       expect((await api.get('/instance')).body.item).toMatchObject({ name: 'CLI limited', rateLimit: { max: 40, windowSeconds: 60 } });
-      expect(JSON.parse((await cli('instance', 'update', '--instance', id, '--rate-limit', 'default', '--json')).stdout).rateLimit).toEqual({ max: 100, windowSeconds: 60 });
+      expect(JSON.parse((await cli('instance', 'update', '--instance', id, '--rate-limit', 'default', '--json')).stdout).rateLimit).toEqual({
+        max: 100,
+        windowSeconds: 60,
+      });
       expect((await api.get('/instance')).body.item.rateLimit).toEqual({ max: 100, windowSeconds: 60 });
     });
 
@@ -81,7 +86,9 @@ describe('operator CLI: refusals (sqlite)', () => {
   it('refuses bad `instance update` options with exit code 2 and an unknown instance with 1, changing nothing', async () => {
     const { id, api } = await createInstance(t.app, 'CLI usage');
     const cli = cliOn(t.databaseUrl);
-    const attempts = await Promise.allSettled([['--enabled', 'no'], ['--rate-limit', '10/0'], []].map((args) => cli('instance', 'update', '--instance', id, ...args)));
+    const attempts = await Promise.allSettled(
+      [['--enabled', 'no'], ['--rate-limit', '10/0'], []].map((args) => cli('instance', 'update', '--instance', id, ...args)),
+    );
     for (const attempt of attempts) expect(attempt).toMatchObject({ status: 'rejected', reason: { code: 2 } });
     await expect(cli('instance', 'update', '--instance', '00000000-0000-4000-8000-000000000000', '--enabled', 'false')).rejects.toMatchObject({
       code: 1,

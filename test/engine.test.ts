@@ -62,7 +62,11 @@ for (const dialect of DIALECTS) {
         expect(escalated.isRtEscalated).toBe(false);
         const history = await activities(api, ticket.id);
         expect(history.filter((a) => a.type === 'escalation')).toHaveLength(1);
-        expect(history.find((a) => a.type === 'escalation')).toMatchObject({ escalation: 'firstResponse', dueOn: '2026-11-23T09:00:00.000Z', user: { id: 'system:sla' } });
+        expect(history.find((a) => a.type === 'escalation')).toMatchObject({
+          escalation: 'firstResponse',
+          dueOn: '2026-11-23T09:00:00.000Z',
+          user: { id: 'system:sla' },
+        });
         expect((await events(api)).map((e) => e.type)).toEqual(['sla.firstResponseBreached']);
 
         // Running again, later, does not fire the same breach twice.
@@ -167,7 +171,13 @@ for (const dialect of DIALECTS) {
         expect([vpn, urgent, other, chosen].map((x) => x.assignee.id)).toEqual(['agent-a', 'agent-b', 'agent-c', 'agent-b']);
         const history = await activities(api, vpn.id);
         expect(history).toHaveLength(1);
-        expect(history[0]).toMatchObject({ type: 'fieldChange', field: 'assignee', user: { id: 'system:auto-assign' }, to: { id: 'agent-a' }, rule: 'Network' });
+        expect(history[0]).toMatchObject({
+          type: 'fieldChange',
+          field: 'assignee',
+          user: { id: 'system:auto-assign' },
+          to: { id: 'agent-a' },
+          rule: 'Network',
+        });
         expect(await activities(api, chosen.id)).toHaveLength(0);
       });
 
@@ -199,7 +209,12 @@ for (const dialect of DIALECTS) {
       it('reassigns an unresolved ticket with no interaction for N days, in turn, and notifies', async () => {
         clock.set('2026-11-23T08:00:00.000Z');
         const { api } = await createInstance(t.app);
-        await api.put('/instance', { isAutoAssignIdleTickets: true, dayBeforeTicketsIdle: 2, idleTicketAssignedTo: [agentB, agentC], isNotifyIdleTicket: true });
+        await api.put('/instance', {
+          isAutoAssignIdleTickets: true,
+          dayBeforeTicketsIdle: 2,
+          idleTicketAssignedTo: [agentB, agentC],
+          isNotifyIdleTicket: true,
+        });
         const idle = await createTicket(api, { assignee: agentA });
         const busy = await createTicket(api, { assignee: agentA });
         const done = await createTicket(api, { assignee: agentA });
@@ -272,63 +287,79 @@ for (const dialect of DIALECTS) {
 
     // A connection that dies mid-job is a real PostgreSQL event (a failover, an operator); here
     // the job's own session ends itself from a trigger on this instance's events.
-    if (dialect.name === 'postgres') it('leaves a job due, not pushed back, when its connection dies while it runs, and runs it on the next poll', async () => {
-      const clock = new FakeClock();
-      clock.set('2026-11-23T08:00:00.000Z');
-      const t = await createTestApp(dialect.name, { clock });
-      const { api, id: instanceId } = await createInstance(t.app);
-      const trigger = `kill_session_${instanceId.replaceAll('-', '_')}`;
-      try {
-        await api.put('/instance', { sla: parisSla });
-        const ticket = await createTicket(api, { priority: 'Urgent' });
-        await t.scheduler.runDue(); // what is due now (the policy's rescheduling), before the trigger
-        const jobs = () => t.store.db.selectFrom('jobs').select(['kind', 'run_at', 'attempts']).where('instance_id', '=', instanceId).orderBy('kind').execute();
-        const before = await jobs();
-        await sql.raw(`CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$`).execute(t.store.db);
-        await sql.raw(`CREATE TRIGGER ${trigger} BEFORE INSERT ON events FOR EACH ROW WHEN (NEW.instance_id = '${instanceId}') EXECUTE FUNCTION ${trigger}()`).execute(t.store.db);
+    if (dialect.name === 'postgres')
+      it('leaves a job due, not pushed back, when its connection dies while it runs, and runs it on the next poll', async () => {
+        const clock = new FakeClock();
+        clock.set('2026-11-23T08:00:00.000Z');
+        const t = await createTestApp(dialect.name, { clock });
+        const { api, id: instanceId } = await createInstance(t.app);
+        const trigger = `kill_session_${instanceId.replaceAll('-', '_')}`;
+        try {
+          await api.put('/instance', { sla: parisSla });
+          const ticket = await createTicket(api, { priority: 'Urgent' });
+          await t.scheduler.runDue(); // what is due now (the policy's rescheduling), before the trigger
+          const jobs = () =>
+            t.store.db.selectFrom('jobs').select(['kind', 'run_at', 'attempts']).where('instance_id', '=', instanceId).orderBy('kind').execute();
+          const before = await jobs();
+          await sql
+            .raw(`CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$`)
+            .execute(t.store.db);
+          await sql
+            .raw(`CREATE TRIGGER ${trigger} BEFORE INSERT ON events FOR EACH ROW WHEN (NEW.instance_id = '${instanceId}') EXECUTE FUNCTION ${trigger}()`)
+            .execute(t.store.db);
 
-        clock.set('2026-11-23T09:00:00.000Z');
-        const failed = await t.scheduler.runDue().then(() => undefined, (error: unknown) => error);
-        expect(t.store.dialect.fault(failed)?.code).toBe('unavailable');
-        expect(await jobs()).toEqual(before);
-        expect((await api.get(`/tickets/${ticket.id}`)).body.item.isFrtEscalated).toBe(false);
+          clock.set('2026-11-23T09:00:00.000Z');
+          const failed = await t.scheduler.runDue().then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          expect(t.store.dialect.fault(failed)?.code).toBe('unavailable');
+          expect(await jobs()).toEqual(before);
+          expect((await api.get(`/tickets/${ticket.id}`)).body.item.isFrtEscalated).toBe(false);
 
-        await sql.raw(`DROP TRIGGER ${trigger} ON events`).execute(t.store.db);
-        await t.scheduler.runDue();
-        expect((await api.get(`/tickets/${ticket.id}`)).body.item.isFrtEscalated).toBe(true);
-        expect((await events(api)).map((e) => e.type)).toEqual(['sla.firstResponseBreached']);
-      } finally {
-        await sql.raw(`DROP TRIGGER IF EXISTS ${trigger} ON events`).execute(t.store.db).catch(() => undefined);
-        await sql.raw(`DROP FUNCTION IF EXISTS ${trigger}()`).execute(t.store.db).catch(() => undefined);
-        await t.close();
-      }
-    });
+          await sql.raw(`DROP TRIGGER ${trigger} ON events`).execute(t.store.db);
+          await t.scheduler.runDue();
+          expect((await api.get(`/tickets/${ticket.id}`)).body.item.isFrtEscalated).toBe(true);
+          expect((await events(api)).map((e) => e.type)).toEqual(['sla.firstResponseBreached']);
+        } finally {
+          await sql
+            .raw(`DROP TRIGGER IF EXISTS ${trigger} ON events`)
+            .execute(t.store.db)
+            .catch(() => undefined);
+          await sql
+            .raw(`DROP FUNCTION IF EXISTS ${trigger}()`)
+            .execute(t.store.db)
+            .catch(() => undefined);
+          await t.close();
+        }
+      });
 
     // Several processes only share a PostgreSQL store (SQLite has one writer process).
-    if (dialect.name === 'postgres') it('fires a breach once when two schedulers on two connections race for it', async () => {
-      const clock = new FakeClock();
-      clock.set('2026-11-23T08:00:00.000Z');
-      const t = await createTestApp(dialect.name, { clock });
-      const other = await openMigratedStore(t.databaseUrl, { synchronous: 'NORMAL', poolSize: 4 });
-      try {
-        const { api } = await createInstance(t.app);
-        await api.put('/instance', { sla: parisSla });
-        const tickets = await Promise.all(Array.from({ length: 20 }, () => createTicket(api, { priority: 'Urgent' })));
-        clock.set('2026-11-23T12:30:00.000Z');
-        const otherScheduler = new Scheduler({ store: other, now: clock.now });
-        await Promise.all([t.scheduler.runDue(), otherScheduler.runDue(), t.scheduler.runDue(), otherScheduler.runDue()]);
-        const all = (await api.get('/instance/events?limit=500')).body.items as { type: string; ticketId: number }[];
-        expect(all).toHaveLength(40); // each ticket: one first-response and one resolution breach
-        const perTicket = new Set(all.map((e) => `${e.type}:${e.ticketId}`));
-        expect(perTicket.size).toBe(40);
-        for (const ticket of tickets) {
-          const history = (await api.get(`/tickets/${ticket.id}/activities`)).body.items as { type: string }[];
-          expect(history.filter((a) => a.type === 'escalation')).toHaveLength(2);
+    if (dialect.name === 'postgres')
+      it('fires a breach once when two schedulers on two connections race for it', async () => {
+        const clock = new FakeClock();
+        clock.set('2026-11-23T08:00:00.000Z');
+        const t = await createTestApp(dialect.name, { clock });
+        const other = await openMigratedStore(t.databaseUrl, { synchronous: 'NORMAL', poolSize: 4 });
+        try {
+          const { api } = await createInstance(t.app);
+          await api.put('/instance', { sla: parisSla });
+          const tickets = await Promise.all(Array.from({ length: 20 }, () => createTicket(api, { priority: 'Urgent' })));
+          clock.set('2026-11-23T12:30:00.000Z');
+          const otherScheduler = new Scheduler({ store: other, now: clock.now });
+          await Promise.all([t.scheduler.runDue(), otherScheduler.runDue(), t.scheduler.runDue(), otherScheduler.runDue()]);
+          const all = (await api.get('/instance/events?limit=500')).body.items as { type: string; ticketId: number }[];
+          expect(all).toHaveLength(40); // each ticket: one first-response and one resolution breach
+          const perTicket = new Set(all.map((e) => `${e.type}:${e.ticketId}`));
+          expect(perTicket.size).toBe(40);
+          for (const ticket of tickets) {
+            const history = (await api.get(`/tickets/${ticket.id}/activities`)).body.items as { type: string }[];
+            expect(history.filter((a) => a.type === 'escalation')).toHaveLength(2);
+          }
+        } finally {
+          await other.close();
+          await t.close();
         }
-      } finally {
-        await other.close();
-        await t.close();
-      }
-    });
+      });
   });
 }

@@ -281,13 +281,9 @@ for (const dialect of DIALECTS) {
       }
       expect((await api.get(`/tickets/${ticket.id}/activities`)).body.items).toEqual([]);
       // JSON with a charset parameter is JSON.
-      const ok = await inject(
-        t.app,
-        'POST',
-        `/api/v1/tickets/${ticket.id}/comments?key=${primaryKey}`,
-        JSON.stringify({ comment: 'hi', user: agent }),
-        { 'content-type': 'application/json; charset=utf-8' },
-      );
+      const ok = await inject(t.app, 'POST', `/api/v1/tickets/${ticket.id}/comments?key=${primaryKey}`, JSON.stringify({ comment: 'hi', user: agent }), {
+        'content-type': 'application/json; charset=utf-8',
+      });
       expect(ok.statusCode).toBe(201);
     });
 
@@ -367,7 +363,13 @@ for (const dialect of DIALECTS) {
         ['POST', '/instance/keys/tertiary/regenerate'],
       ];
       for (const [method, url, body] of cases) {
-        const res = await inject(t.app, method, `/api/v1${url}${url.includes('?') ? '&' : '?'}${key}`, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : json);
+        const res = await inject(
+          t.app,
+          method,
+          `/api/v1${url}${url.includes('?') ? '&' : '?'}${key}`,
+          body === undefined ? undefined : JSON.stringify(body),
+          body === undefined ? {} : json,
+        );
         const label = `${method} ${url.slice(0, 80)} ${JSON.stringify(body)?.slice(0, 80)}`;
         expect(res.statusCode, `${label} → ${res.body.slice(0, 300)}`).toBeLessThan(500);
         if (res.statusCode >= 400) {
@@ -430,7 +432,13 @@ for (const dialect of DIALECTS) {
           ['POST', '/api/v1/tickets', { ticket: { title: 't', requestor }, user: requestor }],
           ['GET', '/api/v1/instance'],
         ] as [string, string, unknown?][]) {
-          const res = await inject(broken.app, method, `${url}?key=${primaryKey}`, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : json);
+          const res = await inject(
+            broken.app,
+            method,
+            `${url}?key=${primaryKey}`,
+            body === undefined ? undefined : JSON.stringify(body),
+            body === undefined ? {} : json,
+          );
           expect(res.statusCode).toBeGreaterThanOrEqual(500);
           const problem = expectProblem(res, res.statusCode, 'internal');
           expectNoInternals(res.body);
@@ -460,7 +468,15 @@ for (const dialect of DIALECTS) {
       expect(doc.openapi).toMatch(/^3\.1\./);
       expect(doc.info.title).toEqual(expect.any(String));
       const paths = Object.keys(doc.paths).map((p) => p.replace(/^\/api\/v1/, ''));
-      for (const p of ['/tickets', '/tickets/{ticketId}', '/tickets/{ticketId}/status', '/tickets/{ticketId}/activities', '/tickets/{ticketId}/comments', '/instance', '/tags']) {
+      for (const p of [
+        '/tickets',
+        '/tickets/{ticketId}',
+        '/tickets/{ticketId}/status',
+        '/tickets/{ticketId}/activities',
+        '/tickets/{ticketId}/comments',
+        '/instance',
+        '/tags',
+      ]) {
         expect(paths).toContain(p);
       }
       const byPath = (p: string) => doc.paths[p] ?? doc.paths[`/api/v1${p}`];

@@ -51,7 +51,14 @@ export class FakeClock {
  */
 export async function createTestApp(
   dialect: DialectName,
-  options: { env?: Record<string, string>; rateLimit?: boolean; clock?: FakeClock; databaseUrl?: string; logStream?: { write(line: string): void }; searchBudgetMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    rateLimit?: boolean;
+    clock?: FakeClock;
+    databaseUrl?: string;
+    logStream?: { write(line: string): void };
+    searchBudgetMs?: number;
+  } = {},
 ): Promise<TestApp> {
   let dir: string | undefined;
   let databaseUrl: string;
@@ -65,7 +72,11 @@ export async function createTestApp(
     databaseUrl = postgresUrl;
   }
   const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_TOKEN, ...options.env });
-  const store = await openMigratedStore(config.databaseUrl, { synchronous: 'NORMAL', poolSize: 5, ...(options.searchBudgetMs === undefined ? {} : { searchBudgetMs: options.searchBudgetMs }) });
+  const store = await openMigratedStore(config.databaseUrl, {
+    synchronous: 'NORMAL',
+    poolSize: 5,
+    ...(options.searchBudgetMs === undefined ? {} : { searchBudgetMs: options.searchBudgetMs }),
+  });
   const instances = new InstancesService({
     store,
     defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds },
@@ -120,7 +131,7 @@ export function client(app: FastifyInstance, key: string) {
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
     });
     const text = response.body;
-    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined, headers: response.headers as Reply["headers"] };
+    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined, headers: response.headers as Reply['headers'] };
   };
   return {
     key,

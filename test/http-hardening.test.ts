@@ -34,7 +34,12 @@ for (const dialect of DIALECTS) {
     const failures = async (t: TestApp, proxy: string, forwardedFor: string[]) => {
       const statuses: number[] = [];
       for (const client of forwardedFor) {
-        const response = await t.app.inject({ method: 'GET', url: '/api/v1/tickets?key=tkt_wrong', remoteAddress: proxy, headers: { 'x-forwarded-for': client } });
+        const response = await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/tickets?key=tkt_wrong',
+          remoteAddress: proxy,
+          headers: { 'x-forwarded-for': client },
+        });
         statuses.push(response.statusCode);
       }
       return statuses;

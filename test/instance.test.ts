@@ -3,10 +3,29 @@ import { createInstance, createTestApp, createTicket, DIALECTS, requestor, type 
 
 /** docs/api.md §8: the instance, its custom fields and tag categories, through the API. */
 const REFERENCE_FIELDS = [
-  'id', 'groupId', 'name', 'enabled', 'tenantId', 'teamId', 'channelId', 'subscriptionId', 'mailAddress',
-  'customFields', 'customFieldsLeft', 'customFieldsRight', 'optionalFieldsLeft', 'optionalFieldsRight',
-  'assignees', 'assigneeRules', 'defaultRuleAssignee', 'isAutomaticAssignTickets', 'alertNotification',
-  'isAutoAssignIdleTickets', 'dayBeforeTicketsIdle', 'idleTicketAssignedTo', 'isNotifyIdleTicket',
+  'id',
+  'groupId',
+  'name',
+  'enabled',
+  'tenantId',
+  'teamId',
+  'channelId',
+  'subscriptionId',
+  'mailAddress',
+  'customFields',
+  'customFieldsLeft',
+  'customFieldsRight',
+  'optionalFieldsLeft',
+  'optionalFieldsRight',
+  'assignees',
+  'assigneeRules',
+  'defaultRuleAssignee',
+  'isAutomaticAssignTickets',
+  'alertNotification',
+  'isAutoAssignIdleTickets',
+  'dayBeforeTicketsIdle',
+  'idleTicketAssignedTo',
+  'isNotifyIdleTicket',
 ];
 const owner = { id: 'owner-1', name: 'Olga Owner', email: 'olga@example.com' };
 
@@ -113,7 +132,9 @@ for (const dialect of DIALECTS) {
       const { api } = await createInstance(t.app);
       const category = (await api.post('/tags', { text: 'Topics' })).body.item;
       const texts = Array.from({ length: 12 }, (_, i) => `topic-${i}`);
-      const created = await Promise.all(texts.map((text) => api.post('/tickets', { ticket: { title: text, requestor, tags: [{ tagCategoryId: category.id, text }] }, user: requestor })));
+      const created = await Promise.all(
+        texts.map((text) => api.post('/tickets', { ticket: { title: text, requestor, tags: [{ tagCategoryId: category.id, text }] }, user: requestor })),
+      );
       expect(created.map((r) => r.status)).toEqual(texts.map(() => 201));
       const listed = (await api.get('/tags')).body.items[0].tags.map((tag: { text: string }) => tag.text);
       expect([...listed].sort()).toEqual([...texts].sort());
@@ -126,12 +147,26 @@ for (const dialect of DIALECTS) {
       const category = created.body.item;
       expect(Object.keys(category).sort()).toEqual(['color', 'deleted', 'id', 'instanceId', 'tags', 'text']);
       expect(category).toMatchObject({ instanceId, text: 'Hardware', color: '#ff0000', deleted: false });
-      expect(category.tags).toEqual([{ text: 'printer', deleted: false }, { text: 'screen', deleted: false }]);
+      expect(category.tags).toEqual([
+        { text: 'printer', deleted: false },
+        { text: 'screen', deleted: false },
+      ]);
       expect((await api.post('/tags', { text: 'Bad colour', color: 'red' })).status).toBe(400);
 
-      const changed = await api.put(`/tags/${category.id}`, { text: 'Devices', color: '#00aa00', tags: [{ text: 'printer' }, { text: 'screen', deleted: true }] });
+      const changed = await api.put(`/tags/${category.id}`, {
+        text: 'Devices',
+        color: '#00aa00',
+        tags: [{ text: 'printer' }, { text: 'screen', deleted: true }],
+      });
       expect(changed.status).toBe(200);
-      expect(changed.body.item).toMatchObject({ text: 'Devices', color: '#00aa00', tags: [{ text: 'printer', deleted: false }, { text: 'screen', deleted: true }] });
+      expect(changed.body.item).toMatchObject({
+        text: 'Devices',
+        color: '#00aa00',
+        tags: [
+          { text: 'printer', deleted: false },
+          { text: 'screen', deleted: true },
+        ],
+      });
 
       const ticket = await createTicket(api, { tags: [{ tagCategoryId: category.id, text: 'printer' }] });
       const removed = await api.delete(`/tags/${category.id}`);
@@ -141,7 +176,10 @@ for (const dialect of DIALECTS) {
       expect(listed).toHaveLength(1);
       expect(listed[0]).toMatchObject({ id: category.id, deleted: true });
       expect((await api.get(`/tickets/${ticket.id}`)).body.item.tags).toEqual([{ tagCategoryId: category.id, text: 'printer' }]);
-      const refused = await api.post('/tickets', { ticket: { title: 'x', requestor, tags: [{ tagCategoryId: category.id, text: 'printer' }] }, user: requestor });
+      const refused = await api.post('/tickets', {
+        ticket: { title: 'x', requestor, tags: [{ tagCategoryId: category.id, text: 'printer' }] },
+        user: requestor,
+      });
       expect(refused.status).toBe(400);
     });
   });

@@ -57,7 +57,11 @@ for (const dialect of DIALECTS) {
       const ticket = await createTicket(api, { requestor: person, assignee: person }, person);
       expect(ticket.requestor).toEqual(person);
       expect((await api.get(`/tickets?requestor=${encodeURIComponent(person.id)}&orderBy=requestorName`)).body.items).toHaveLength(1);
-      for (const [key, value] of [['id', `${person.id}x`], ['name', `${person.name}x`], ['email', `x${person.email}`]] as const) {
+      for (const [key, value] of [
+        ['id', `${person.id}x`],
+        ['name', `${person.name}x`],
+        ['email', `x${person.email}`],
+      ] as const) {
         const over = { ...person, [key]: value };
         expectRefused(await api.post('/tickets', { ticket: { title: 't', requestor: over }, user: requestor }), 400, `/body/ticket/requestor/${key}`);
         expectRefused(await api.put(`/tickets/${ticket.id}`, { updates: { assignee: over }, user: agent }), 400, `/body/updates/assignee/${key}`);
@@ -71,26 +75,45 @@ for (const dialect of DIALECTS) {
       expect([...ticket.title]).toHaveLength(L.TITLE_MAX);
       expect((await api.get('/tickets?orderBy=title')).body.items).toHaveLength(1);
       expectRefused(await api.post('/tickets', { ticket: { title: wide(L.TITLE_MAX + 1), requestor }, user: requestor }), 400, '/body/ticket/title');
-      expectRefused(await api.put(`/tickets/${ticket.id}`, { updates: { description: 'd'.repeat(L.DESCRIPTION_MAX + 1) }, user: agent }), 400, '/body/updates/description');
+      expectRefused(
+        await api.put(`/tickets/${ticket.id}`, { updates: { description: 'd'.repeat(L.DESCRIPTION_MAX + 1) }, user: agent }),
+        400,
+        '/body/updates/description',
+      );
       expect((await api.post(`/tickets/${ticket.id}/comments`, { comment: 'c'.repeat(L.COMMENT_MAX), user: agent })).status).toBe(201);
       expectRefused(await api.post(`/tickets/${ticket.id}/comments`, { comment: 'c'.repeat(L.COMMENT_MAX + 1), user: agent }), 400, '/body/comment');
-      const over = await api.put(`/tickets/${ticket.id}/status`, { status: 'Resolved', resolution: 'fixed', comment: 'r'.repeat(L.COMMENT_MAX + 1), user: agent });
+      const over = await api.put(`/tickets/${ticket.id}/status`, {
+        status: 'Resolved',
+        resolution: 'fixed',
+        comment: 'r'.repeat(L.COMMENT_MAX + 1),
+        user: agent,
+      });
       expectRefused(over, 400, '/body/comment');
-      const resolved = await api.put(`/tickets/${ticket.id}/status`, { status: 'Resolved', resolution: 'fixed', comment: 'r'.repeat(L.COMMENT_MAX), user: agent });
+      const resolved = await api.put(`/tickets/${ticket.id}/status`, {
+        status: 'Resolved',
+        resolution: 'fixed',
+        comment: 'r'.repeat(L.COMMENT_MAX),
+        user: agent,
+      });
       expect(resolved.status).toBe(200);
       expect(resolved.body.item.lastResolutionComment).toHaveLength(L.COMMENT_MAX);
     });
 
     it('tags: text length, tags per ticket, and a full category refuses new texts from ticket writes', async () => {
       const { api } = await createInstance(t.app);
-      const category = (await api.post('/tags', { text: 'Area', tags: Array.from({ length: L.TAGS_PER_CATEGORY - 1 }, (_, i) => ({ text: `tag ${i}` })) })).body.item;
+      const category = (await api.post('/tags', { text: 'Area', tags: Array.from({ length: L.TAGS_PER_CATEGORY - 1 }, (_, i) => ({ text: `tag ${i}` })) })).body
+        .item;
       expect(category.tags).toHaveLength(L.TAGS_PER_CATEGORY - 1);
       const tag = (text: string) => ({ tagCategoryId: category.id, text });
       // The last free place is taken by a new text of exactly TAG_TEXT_MAX characters.
       const last = wide(L.TAG_TEXT_MAX);
       const ticket = await createTicket(api, { tags: [tag(last)] });
       expect(ticket.tags).toEqual([tag(last)]);
-      expectRefused(await api.post('/tickets', { ticket: { title: 't', requestor, tags: [tag(`${last}x`)] }, user: requestor }), 400, '/body/ticket/tags/0/text');
+      expectRefused(
+        await api.post('/tickets', { ticket: { title: 't', requestor, tags: [tag(`${last}x`)] }, user: requestor }),
+        400,
+        '/body/ticket/tags/0/text',
+      );
       // Full: a new text is refused, on create and update; texts it holds are still taken.
       const full = await api.post('/tickets', { ticket: { title: 't', requestor, tags: [tag('tag 1'), tag('brand new')] }, user: requestor });
       expectRefused(full, 400, '/ticket/tags/1/text');
@@ -103,7 +126,11 @@ for (const dialect of DIALECTS) {
       // Tags per ticket.
       const hundred = Array.from({ length: L.TAGS_PER_TICKET }, (_, i) => tag(`tag ${i}`));
       expect((await createTicket(api, { tags: hundred })).tags).toHaveLength(L.TAGS_PER_TICKET);
-      expectRefused(await api.post('/tickets', { ticket: { title: 't', requestor, tags: [...hundred, tag('tag 500')] }, user: requestor }), 400, '/body/ticket/tags');
+      expectRefused(
+        await api.post('/tickets', { ticket: { title: 't', requestor, tags: [...hundred, tag('tag 500')] }, user: requestor }),
+        400,
+        '/body/ticket/tags',
+      );
     });
 
     it('custom-field values: textField, textArea, people, option and field ids, and all values of a ticket together', async () => {
@@ -128,7 +155,9 @@ for (const dialect of DIALECTS) {
       expectRefused(await create({ ['f'.repeat(L.ID_MAX + 1)]: 'x' }), 400, '/body/ticket/customFields');
       // Values merge key by key: the sum is bounded too, exactly at CUSTOM_FIELD_VALUES_MAX characters of JSON.
       const ticket = await createTicket(api, { customFields: { [area.id]: 'a'.repeat(L.TEXT_AREA_MAX) } });
-      expect((await api.put(`/tickets/${ticket.id}`, { updates: { customFields: { [area2.id]: 'b'.repeat(L.TEXT_AREA_MAX) } }, user: agent })).status).toBe(200);
+      expect((await api.put(`/tickets/${ticket.id}`, { updates: { customFields: { [area2.id]: 'b'.repeat(L.TEXT_AREA_MAX) } }, user: agent })).status).toBe(
+        200,
+      );
       const used = JSON.stringify({ [area.id]: 'a'.repeat(L.TEXT_AREA_MAX), [area2.id]: 'b'.repeat(L.TEXT_AREA_MAX), [area3.id]: '' }).length;
       const rest = L.CUSTOM_FIELD_VALUES_MAX - used;
       const over = await api.put(`/tickets/${ticket.id}`, { updates: { customFields: { [area3.id]: 'c'.repeat(rest + 1) } }, user: agent });
@@ -139,7 +168,12 @@ for (const dialect of DIALECTS) {
     it(`a ticket takes ${L.COMMENTS_PER_TICKET} comments; the next is a 409 conflict`, async () => {
       const { api, id: instanceId } = await createInstance(t.app);
       const ticket = await createTicket(api);
-      const { seq } = await t.store.db.selectFrom('tickets').select('seq').where('instance_id', '=', instanceId).where('id', '=', ticket.id).executeTakeFirstOrThrow();
+      const { seq } = await t.store.db
+        .selectFrom('tickets')
+        .select('seq')
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', ticket.id)
+        .executeTakeFirstOrThrow();
       const rows = Array.from({ length: L.COMMENTS_PER_TICKET - 1 }, (_, i) => ({
         instance_id: instanceId,
         id: uuidv7(),
@@ -154,25 +188,44 @@ for (const dialect of DIALECTS) {
       }));
       // Written without their texts, then given them at once: the full-text triggers re-index
       // the ticket's comments on each insert of a comment, which would make this quadratic.
-      for (let i = 0; i < rows.length; i += 500) await t.store.db.insertInto('activities').values(rows.slice(i, i + 500)).execute();
-      await t.store.db.updateTable('activities').set({ comment: 'an earlier comment' }).where('instance_id', '=', instanceId).where('ticket_seq', '=', seq).where('comment', 'is', null).execute();
+      for (let i = 0; i < rows.length; i += 500)
+        await t.store.db
+          .insertInto('activities')
+          .values(rows.slice(i, i + 500))
+          .execute();
+      await t.store.db
+        .updateTable('activities')
+        .set({ comment: 'an earlier comment' })
+        .where('instance_id', '=', instanceId)
+        .where('ticket_seq', '=', seq)
+        .where('comment', 'is', null)
+        .execute();
       // Other activities don't count.
       expect((await api.put(`/tickets/${ticket.id}/status`, { status: 'Started', comment: 'on it', user: agent })).status).toBe(200);
       expect((await api.post(`/tickets/${ticket.id}/comments`, { comment: 'the last one', user: agent })).status).toBe(201);
       expectRefused(await api.post(`/tickets/${ticket.id}/comments`, { comment: 'one too many', isPrivate: true, user: agent }), 409, '/body/comment');
-      expect((await api.get(`/tickets/${ticket.id}/activities`)).body.items.filter((a: { type: string }) => a.type === 'comment')).toHaveLength(L.COMMENTS_PER_TICKET);
+      expect((await api.get(`/tickets/${ticket.id}/activities`)).body.items.filter((a: { type: string }) => a.type === 'comment')).toHaveLength(
+        L.COMMENTS_PER_TICKET,
+      );
     });
 
     it('instance settings: custom fields, options, tag categories and the lists of PUT /instance are bounded', async () => {
       const { api } = await createInstance(t.app);
-      for (let i = 0; i < L.CUSTOM_FIELDS_PER_INSTANCE; i++) expect((await api.post('/instance/customFields', { name: `f${i}`, type: 'toggle' })).status).toBe(201);
+      for (let i = 0; i < L.CUSTOM_FIELDS_PER_INSTANCE; i++)
+        expect((await api.post('/instance/customFields', { name: `f${i}`, type: 'toggle' })).status).toBe(201);
       expectRefused(await api.post('/instance/customFields', { name: 'one more', type: 'toggle' }), 409, '/body');
       for (let i = 0; i < L.TAG_CATEGORIES_PER_INSTANCE; i++) expect((await api.post('/tags', { text: `c${i}` })).status).toBe(201);
       expectRefused(await api.post('/tags', { text: 'one more' }), 409, '/body');
       const other = (await createInstance(t.app)).api;
       const options = (n: number) => Array.from({ length: n }, (_, i) => ({ text: `o${i}` }));
-      expect((await other.post('/instance/customFields', { name: 'list', type: 'multipleItemsPicker', options: options(L.OPTIONS_PER_FIELD) })).status).toBe(201);
-      expectRefused(await other.post('/instance/customFields', { name: 'list', type: 'multipleItemsPicker', options: options(L.OPTIONS_PER_FIELD + 1) }), 400, '/body/options');
+      expect((await other.post('/instance/customFields', { name: 'list', type: 'multipleItemsPicker', options: options(L.OPTIONS_PER_FIELD) })).status).toBe(
+        201,
+      );
+      expectRefused(
+        await other.post('/instance/customFields', { name: 'list', type: 'multipleItemsPicker', options: options(L.OPTIONS_PER_FIELD + 1) }),
+        400,
+        '/body/options',
+      );
 
       const person = (i: number) => ({ id: `u${i}`, name: `User ${i}`, email: `u${i}@example.com` });
       const people = (n: number) => Array.from({ length: n }, (_, i) => person(i));
@@ -181,7 +234,11 @@ for (const dialect of DIALECTS) {
         { assigneeRules: rules(L.ASSIGNEE_RULES_MAX) },
         { assignees: { type: 'customAssignee', peoples: people(L.PEOPLE_PER_LIST) } },
         { idleTicketAssignedTo: people(L.PEOPLE_PER_LIST) },
-        { assigneeRules: [{ assignees: people(L.PEOPLE_PER_LIST), conditions: { titleContains: Array.from({ length: L.RULE_CONDITION_VALUES_MAX }, (_, i) => `w${i}`) } }] },
+        {
+          assigneeRules: [
+            { assignees: people(L.PEOPLE_PER_LIST), conditions: { titleContains: Array.from({ length: L.RULE_CONDITION_VALUES_MAX }, (_, i) => `w${i}`) } },
+          ],
+        },
         { groupId: 'g'.repeat(L.SETTING_TEXT_MAX) },
       ];
       for (const body of accepted) expect((await other.put('/instance', body)).status, Object.keys(body)[0]).toBe(200);
@@ -191,10 +248,30 @@ for (const dialect of DIALECTS) {
         [{ idleTicketAssignedTo: people(L.PEOPLE_PER_LIST + 1) }, '/body/idleTicketAssignedTo'],
         [{ assigneeRules: [{ assignees: people(L.PEOPLE_PER_LIST + 1) }] }, '/body/assigneeRules/0/assignees'],
         [{ assigneeRules: [{ assignees: [{ ...person(0), name: wide(L.USER_NAME_MAX + 1) }] }] }, '/body/assigneeRules/0/assignees/0/name'],
-        [{ assigneeRules: [{ assignees: [person(0)], conditions: { titleContains: Array.from({ length: L.RULE_CONDITION_VALUES_MAX + 1 }, (_, i) => `w${i}`) } }] }, '/body/assigneeRules/0/conditions/titleContains'],
+        [
+          {
+            assigneeRules: [
+              { assignees: [person(0)], conditions: { titleContains: Array.from({ length: L.RULE_CONDITION_VALUES_MAX + 1 }, (_, i) => `w${i}`) } },
+            ],
+          },
+          '/body/assigneeRules/0/conditions/titleContains',
+        ],
         [{ groupId: 'g'.repeat(L.SETTING_TEXT_MAX + 1) }, '/body/groupId'],
         [{ customFieldsLeft: Array.from({ length: L.CUSTOM_FIELDS_PER_INSTANCE + 1 }, (_, i) => `f${i}`) }, '/body/customFieldsLeft'],
-        [{ sla: { enabled: true, timeZone: 'UTC', workingDays: [1], workingHours: { start: '09:00', end: '17:00' }, holidays: Array.from({ length: L.HOLIDAYS_MAX + 1 }, () => '2027-01-01'), targets: {}, breachAssignees: [] } }, '/body/sla/holidays'],
+        [
+          {
+            sla: {
+              enabled: true,
+              timeZone: 'UTC',
+              workingDays: [1],
+              workingHours: { start: '09:00', end: '17:00' },
+              holidays: Array.from({ length: L.HOLIDAYS_MAX + 1 }, () => '2027-01-01'),
+              targets: {},
+              breachAssignees: [],
+            },
+          },
+          '/body/sla/holidays',
+        ],
       ];
       for (const [body, path] of refused) expectRefused(await other.put('/instance', body), 400, path);
     });
@@ -205,7 +282,11 @@ for (const dialect of DIALECTS) {
       const count = 170;
       const created: number[] = [];
       for (let i = 0; i < count; i++) {
-        const ticket = await createTicket(api, { title: `big ${i}`, description: `ticket ${i} `.repeat(500), customFields: { [area.id]: `${i}`.padEnd(L.TEXT_AREA_MAX, '.') } });
+        const ticket = await createTicket(api, {
+          title: `big ${i}`,
+          description: `ticket ${i} `.repeat(500),
+          customFields: { [area.id]: `${i}`.padEnd(L.TEXT_AREA_MAX, '.') },
+        });
         created.push(ticket.ticketId);
       }
       for (const query of ['limit=1000', 'limit=1000&orderBy=title&order=ASC', 'limit=1000&select=ticketId,title,customFields,requestorName']) {
@@ -213,7 +294,11 @@ for (const dialect of DIALECTS) {
         let token: string | null = null;
         let pages = 0;
         do {
-          const response = await t.app.inject({ method: 'GET', url: `/api/v1/tickets?${query}&key=${api.key}`, headers: token ? { continuationToken: token } : {} });
+          const response = await t.app.inject({
+            method: 'GET',
+            url: `/api/v1/tickets?${query}&key=${api.key}`,
+            headers: token ? { continuationToken: token } : {},
+          });
           expect(response.statusCode).toBe(200);
           expect(response.rawPayload.length, query).toBeLessThanOrEqual(L.LIST_PAGE_BYTES);
           const body = JSON.parse(response.body) as { items: { ticketId: number }[]; continuationToken: string | null };
@@ -229,7 +314,10 @@ for (const dialect of DIALECTS) {
           pages++;
         } while (token);
         expect(pages, query).toBeGreaterThanOrEqual(3);
-        expect([...seen].sort((a, b) => a - b), query).toEqual([...created].sort((a, b) => a - b));
+        expect(
+          [...seen].sort((a, b) => a - b),
+          query,
+        ).toEqual([...created].sort((a, b) => a - b));
       }
       // A small page is not cut.
       expect((await api.get('/tickets?limit=5')).body.items).toHaveLength(5);

@@ -82,10 +82,13 @@ async function sortFixture(api: Client) {
     [2, () => setStatus(api, 2, 'Started')],
     [3, () => setStatus(api, 3, 'Closed')],
     [4, () => setStatus(api, 4, 'Resolved', { resolution: 'fixed' })],
-    [5, async () => {
-      await setStatus(api, 5, 'Resolved', { resolution: 'fixed' });
-      await setStatus(api, 5, 'Reopened');
-    }],
+    [
+      5,
+      async () => {
+        await setStatus(api, 5, 'Resolved', { resolution: 'fixed' });
+        await setStatus(api, 5, 'Reopened');
+      },
+    ],
     [7, () => setStatus(api, 7, 'Started')],
     [1, () => comment(api, 1, 'any news?')],
   ];
@@ -386,7 +389,12 @@ for (const dialect of DIALECTS) {
         await createTicket(api, { tags: [{ tagCategoryId: a, text: 'printer' }] }); // 1
         await createTicket(api, { tags: [{ tagCategoryId: a, text: 'my tag' }] }); // 2
         await createTicket(api, { tags: [{ tagCategoryId: b, text: 'printer' }] }); // 3
-        await createTicket(api, { tags: [{ tagCategoryId: a, text: 'printer' }, { tagCategoryId: a, text: 'network' }] }); // 4
+        await createTicket(api, {
+          tags: [
+            { tagCategoryId: a, text: 'printer' },
+            { tagCategoryId: a, text: 'network' },
+          ],
+        }); // 4
         await createTicket(api); // 5
         await createTicket(api, { tags: [{ tagCategoryId: b, text: 'snake_case' }] }); // 6
         expect(await matching(api, `tags=${a}_printer`)).toEqual([1, 4]);

@@ -18,7 +18,10 @@ describe('migrations', () => {
 
   it.each(files)('%s imports nothing but kysely', (name) => {
     const source = readFileSync(join(folder, name), 'utf8');
-    const imported = [...source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/gm), ...source.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]);
+    const imported = [
+      ...source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/gm),
+      ...source.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ].map((m) => m[1]);
     expect(imported.filter((module) => module !== 'kysely')).toEqual([]);
   });
 });

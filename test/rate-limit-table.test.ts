@@ -28,7 +28,8 @@ describe.skipIf(!postgresUrl)('rate-limit counter table (postgres)', () => {
   }
 
   const persistence = async (store: Store) =>
-    (await sql<{ relpersistence: string }>`SELECT relpersistence FROM pg_class WHERE oid = to_regclass('rate_limits')`.execute(store.db)).rows[0]?.relpersistence;
+    (await sql<{ relpersistence: string }>`SELECT relpersistence FROM pg_class WHERE oid = to_regclass('rate_limits')`.execute(store.db)).rows[0]
+      ?.relpersistence;
 
   it('exists, UNLOGGED, once the store is migrated, before any rate limiter runs', async () => {
     const store = await migratedStore(await freshDatabase());

@@ -143,7 +143,11 @@ for (const dialect of DIALECTS) {
         // The ticket's row (what its GIN index holds) carries no comment's words: each comment's
         // words are in its own activity row, indexed once.
         const [row] = (
-          await sql<{ text: string }>`SELECT t::text AS text FROM tickets t WHERE instance_id = (SELECT instance_id FROM tickets WHERE id = ${ticket.id}) AND id = ${ticket.id}`.execute(t.store.db)
+          await sql<{
+            text: string;
+          }>`SELECT t::text AS text FROM tickets t WHERE instance_id = (SELECT instance_id FROM tickets WHERE id = ${ticket.id}) AND id = ${ticket.id}`.execute(
+            t.store.db,
+          )
         ).rows;
         expect(row!.text).not.toContain('zygomorphic');
         expect(row!.text).not.toContain(word(10, 0));

@@ -117,7 +117,15 @@ for (const dialect of DIALECTS) {
       });
       await t.close({ keepData: true }); // the loader wants the store to itself
       const loader = await openBulkLoader(t.databaseUrl, id);
-      const comment = (text: string) => ({ id: `c-${text}`, ticketId: 0, type: 'comment' as const, comment: text, isPrivate: false, user: requestor, createdOn: '2020-01-05T00:00:00.000Z' });
+      const comment = (text: string) => ({
+        id: `c-${text}`,
+        ticketId: 0,
+        type: 'comment' as const,
+        comment: text,
+        isPrivate: false,
+        user: requestor,
+        createdOn: '2020-01-05T00:00:00.000Z',
+      });
       await loader.write([
         { ticket: old(1), activities: [comment('wobbly leg'), comment('still wobbly')] },
         { ticket: old(2), activities: [] },
@@ -194,7 +202,12 @@ describe('migration 005 (SQLite)', () => {
       }
       // As a store from before the service kept creation order might hold: the newest ticket
       // created before the one stored ahead of it.
-      await t.store.db.updateTable('tickets').set({ created_on: '2001-01-01T00:00:00.000Z' }).where('instance_id', '=', outOfOrder.id).where('ticket_number', '=', 2).execute();
+      await t.store.db
+        .updateTable('tickets')
+        .set({ created_on: '2001-01-01T00:00:00.000Z' })
+        .where('instance_id', '=', outOfOrder.id)
+        .where('ticket_number', '=', 2)
+        .execute();
       const { creationOrderSchema } = await import('../src/store/migrations/005-creation-order.js');
       const { runStatements } = await import('../src/store/migrate.js');
       await runStatements(t.store.db, creationOrderSchema(t.store.dialect.name));

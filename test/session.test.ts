@@ -28,7 +28,11 @@ for (const dialect of DIALECTS) {
       const { primaryKey } = await createInstance(t.app, 'Desk');
       const response = await signIn(primaryKey);
       expect(response.statusCode).toBe(200);
-      expect(JSON.parse(response.body)).toMatchObject({ instance: { name: 'Desk' }, user: { name: 'Alex Wilber', email: 'alexw@example.com' }, which: 'primary' });
+      expect(JSON.parse(response.body)).toMatchObject({
+        instance: { name: 'Desk' },
+        user: { name: 'Alex Wilber', email: 'alexw@example.com' },
+        which: 'primary',
+      });
       const setCookie = String(response.headers['set-cookie']);
       expect(setCookie).toMatch(/HttpOnly/i);
       expect(setCookie).toMatch(/SameSite=Strict/i);
@@ -69,7 +73,12 @@ for (const dialect of DIALECTS) {
       // Everything a database read gives: the stored hashes and the server's stored secret.
       // Before sessions were kept server-side, a cookie signed with that secret over a key's
       // stored hash was a valid session.
-      const { key_hash: keyHash } = await t.store.db.selectFrom('instance_keys').select('key_hash').where('instance_id', '=', id).where('which', '=', 'primary').executeTakeFirstOrThrow();
+      const { key_hash: keyHash } = await t.store.db
+        .selectFrom('instance_keys')
+        .select('key_hash')
+        .where('instance_id', '=', id)
+        .where('which', '=', 'primary')
+        .executeTakeFirstOrThrow();
       const { value: secret } = await t.store.db.selectFrom('meta').select('value').where('key', '=', 'token_secret').executeTakeFirstOrThrow();
       const forgedValue = sign(JSON.stringify({ keyHash, user: { id: 'x', name: 'Mallory', email: 'm@example.com' } }), secret);
       expect(await tickets(`ticketing_session=${encodeURIComponent(forgedValue)}`)).toBe(401);
@@ -125,7 +134,9 @@ for (const dialect of DIALECTS) {
       const next = cookieOf(await signIn(primaryKey));
       expect(await storedSession(cookie)).toBeUndefined();
       expect(await tickets(next)).toBe(200);
-      const { rows } = await sql<{ n: number | string }>`SELECT count(*) AS n FROM sessions WHERE instance_id = ${id} AND expires_on <= ${clock.now()}`.execute(t.store.db);
+      const { rows } = await sql<{ n: number | string }>`SELECT count(*) AS n FROM sessions WHERE instance_id = ${id} AND expires_on <= ${clock.now()}`.execute(
+        t.store.db,
+      );
       expect(Number(rows[0]!.n)).toBe(0);
     });
   });

@@ -116,7 +116,12 @@ for (const dialect of DIALECTS) {
       ]);
       // The same body with PUT on a second ticket.
       const second = await createTicket(own);
-      const put = await t.app.inject({ method: 'PUT', url: `/api/v1/tickets/${second.ticketId}/status?key=${primaryKey}`, headers: { 'content-type': 'application/json' }, payload });
+      const put = await t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/tickets/${second.ticketId}/status?key=${primaryKey}`,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
       expect(put.statusCode).toBe(200);
       expect(JSON.parse(put.body).item.status).toBe('Resolved');
     });
@@ -174,7 +179,8 @@ for (const dialect of DIALECTS) {
     it('sets firstResolutionOn once, lastResolutionOn and lastResolutionComment on each resolve; reopening clears resolution', async () => {
       const ticket = await createTicket(api);
       expect(ticket).toMatchObject({ resolution: null, firstResolutionOn: null, lastResolutionOn: null, lastResolutionComment: null });
-      const first = (await api.put(`/tickets/${ticket.id}/status`, { status: 'Resolved', resolution: 'fixed', comment: 'Restarted the spooler', user: agent })).body.item;
+      const first = (await api.put(`/tickets/${ticket.id}/status`, { status: 'Resolved', resolution: 'fixed', comment: 'Restarted the spooler', user: agent }))
+        .body.item;
       expect(first.resolution).toBe('fixed');
       expect(first.lastResolutionComment).toBe('Restarted the spooler');
       expect(first.firstResolutionOn).toMatch(ISO_UTC);
@@ -189,7 +195,9 @@ for (const dialect of DIALECTS) {
       expect(reopened.firstResolutionOn).toBe(first.firstResolutionOn);
 
       await sleep(15);
-      const second = (await api.put(`/tickets/${ticket.id}/status`, { status: 'Resolved', resolution: 'cannotResolve', comment: 'Replace the printer', user: agent })).body.item;
+      const second = (
+        await api.put(`/tickets/${ticket.id}/status`, { status: 'Resolved', resolution: 'cannotResolve', comment: 'Replace the printer', user: agent })
+      ).body.item;
       expect(second.resolution).toBe('cannotResolve');
       expect(second.lastResolutionComment).toBe('Replace the printer');
       expect(second.firstResolutionOn).toBe(first.firstResolutionOn);
@@ -305,7 +313,13 @@ for (const dialect of DIALECTS) {
 
       it('rejects a missing, blank or non-string comment with 400', async () => {
         const ticket = await createTicket(api);
-        for (const body of [{ user: agent }, { comment: '', user: agent }, { comment: '   ', user: agent }, { comment: 42, user: agent }, { comment: 'x', isPrivate: 'yes', user: agent }]) {
+        for (const body of [
+          { user: agent },
+          { comment: '', user: agent },
+          { comment: '   ', user: agent },
+          { comment: 42, user: agent },
+          { comment: 'x', isPrivate: 'yes', user: agent },
+        ]) {
           expectProblem(await api.post(`/tickets/${ticket.id}/comments`, body), 400);
           expectProblem(await api.post(`/tickets/${ticket.id}/activities`, body), 400);
         }
@@ -368,7 +382,14 @@ for (const dialect of DIALECTS) {
 
     it('answers 400 when the acting user is missing or invalid, on every ticket write', async () => {
       const ticket = await createTicket(api);
-      const badUsers: unknown[] = [undefined, null, {}, { name: 'No id', email: 'x@example.com' }, { id: '', name: 'Empty id', email: 'x@example.com' }, 'agent-1'];
+      const badUsers: unknown[] = [
+        undefined,
+        null,
+        {},
+        { name: 'No id', email: 'x@example.com' },
+        { id: '', name: 'Empty id', email: 'x@example.com' },
+        'agent-1',
+      ];
       for (const user of badUsers) {
         const withUser = (body: Record<string, unknown>) => (user === undefined ? body : { ...body, user });
         const writes: [keyof Client, string, Record<string, unknown>][] = [

@@ -76,7 +76,10 @@ async function postgresFullDisk(databaseUrl: string): Promise<FullDisk> {
     );
     return {
       how: 'a trigger raising disk_full (no tmpfs here)',
-      fill: () => admin(databaseUrl, (c) => c.query('CREATE TRIGGER disk_is_full BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION disk_is_full()')).then(() => undefined),
+      fill: () =>
+        admin(databaseUrl, (c) => c.query('CREATE TRIGGER disk_is_full BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION disk_is_full()')).then(
+          () => undefined,
+        ),
       free: () => admin(databaseUrl, (c) => c.query('DROP TRIGGER disk_is_full ON tickets')).then(() => undefined),
       close: async () => undefined,
     };
@@ -104,9 +107,23 @@ async function postgresFullDisk(databaseUrl: string): Promise<FullDisk> {
 /** Rows of the instance, to show a refused write left nothing behind. */
 async function rowCounts(t: TestApp, instanceId: string) {
   const count = async (table: 'tickets' | 'activities' | 'events' | 'jobs') =>
-    Number((await t.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('instance_id', '=', instanceId).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await t.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('instance_id', '=', instanceId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const instance = await t.store.db.selectFrom('instances').select('last_ticket_number').where('id', '=', instanceId).executeTakeFirstOrThrow();
-  return { tickets: await count('tickets'), activities: await count('activities'), events: await count('events'), jobs: await count('jobs'), lastTicketNumber: Number(instance.last_ticket_number) };
+  return {
+    tickets: await count('tickets'),
+    activities: await count('activities'),
+    events: await count('events'),
+    jobs: await count('jobs'),
+    lastTicketNumber: Number(instance.last_ticket_number),
+  };
 }
 
 for (const dialect of DIALECTS) {

@@ -86,7 +86,10 @@ describe('ticket JSON written from stored rows', () => {
     const store: Store = await openMigratedStore('sqlite::memory:');
     try {
       const at = new Date().toISOString();
-      await store.db.insertInto('instances').values({ id: 'instance', name: 'JSON', settings: '{}', last_ticket_number: 0, created_on: at, updated_on: at }).execute();
+      await store.db
+        .insertInto('instances')
+        .values({ id: 'instance', name: 'JSON', settings: '{}', last_ticket_number: 0, created_on: at, updated_on: at })
+        .execute();
       let number = 0;
       await fc.assert(
         fc.asyncProperty(storedTicket, async (generated) => {

@@ -1,15 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  agent,
-  createInstance,
-  createTestApp,
-  createTicket,
-  DIALECTS,
-  requestor,
-  type Client,
-  type Reply,
-  type TestApp,
-} from './helpers.js';
+import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type Client, type Reply, type TestApp } from './helpers.js';
 
 /*
  * Tickets through HTTP (docs/api.md §3, §4, §5): the reference's own request examples,
@@ -59,9 +49,29 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ITICKET_FIELDS = [
-  'id', 'ticketId', 'title', 'description', 'status', 'priority', 'requestor', 'assignee', 'customFields', 'tags',
-  'expectedDate', 'resolution', 'lastResolutionComment', 'firstResponseOn', 'firstResolutionOn', 'lastResolutionOn',
-  'createdOn', 'lastUpdatedOn', 'lastInteraction', 'isFrtEscalated', 'isRtEscalated', 'createdBy', 'lastUpdatedBy',
+  'id',
+  'ticketId',
+  'title',
+  'description',
+  'status',
+  'priority',
+  'requestor',
+  'assignee',
+  'customFields',
+  'tags',
+  'expectedDate',
+  'resolution',
+  'lastResolutionComment',
+  'firstResponseOn',
+  'firstResolutionOn',
+  'lastResolutionOn',
+  'createdOn',
+  'lastUpdatedOn',
+  'lastInteraction',
+  'isFrtEscalated',
+  'isRtEscalated',
+  'createdBy',
+  'lastUpdatedBy',
 ];
 
 const SERVER_OWNED: Record<string, unknown> = {
@@ -108,7 +118,10 @@ function expectFieldError(res: Reply, segment: string, code = 'validation_failed
   expectProblem(res, 400, code);
   expect(Array.isArray(res.body.errors), JSON.stringify(res.body)).toBe(true);
   const paths: string[] = res.body.errors.map((e: { path: string }) => e.path);
-  expect(paths.some((p) => p.split('/').includes(segment)), `paths ${JSON.stringify(paths)} should name ${segment}`).toBe(true);
+  expect(
+    paths.some((p) => p.split('/').includes(segment)),
+    `paths ${JSON.stringify(paths)} should name ${segment}`,
+  ).toBe(true);
 }
 
 async function ticketCount(api: Client): Promise<number> {
@@ -183,7 +196,12 @@ for (const dialect of DIALECTS) {
         const { api, primaryKey } = await createInstance(t.app);
         await setupExample2(api);
         const raw = (url: string, payload: string) =>
-          t.app.inject({ method: 'POST', url: `/api/v1${url}${url.includes('?') ? '&' : '?'}key=${primaryKey}`, headers: { 'content-type': 'application/json' }, payload });
+          t.app.inject({
+            method: 'POST',
+            url: `/api/v1${url}${url.includes('?') ? '&' : '?'}key=${primaryKey}`,
+            headers: { 'content-type': 'application/json' },
+            payload,
+          });
         const created = await raw('/tickets', EXAMPLE_2);
         expect(created.statusCode, created.body).toBe(201);
         const ticket = JSON.parse(created.body).item;
@@ -631,10 +649,7 @@ for (const dialect of DIALECTS) {
         const other = await createField(api, { name: 'Other', type: 'textField' });
 
         expectFieldError(await api.post('/tickets', { ticket: { title: 'x', requestor }, user: requestor }), req.id);
-        expectFieldError(
-          await api.post('/tickets', { ticket: { title: 'x', requestor, customFields: { [req.id]: 'IT' } }, user: requestor }),
-          pick.id,
-        );
+        expectFieldError(await api.post('/tickets', { ticket: { title: 'x', requestor, customFields: { [req.id]: 'IT' } }, user: requestor }), pick.id);
         expectFieldError(
           await api.post('/tickets', { ticket: { title: 'x', requestor, customFields: { [req.id]: '', [pick.id]: [OPT.singleA] } }, user: requestor }),
           req.id,
@@ -665,10 +680,7 @@ for (const dialect of DIALECTS) {
         expect(del.status).toBe(200);
         expect(del.body.item.deleted).toBe(true);
 
-        expectFieldError(
-          await api.post('/tickets', { ticket: { title: 'x', requestor, customFields: { [field.id]: 'new' } }, user: requestor }),
-          field.id,
-        );
+        expectFieldError(await api.post('/tickets', { ticket: { title: 'x', requestor, customFields: { [field.id]: 'new' } }, user: requestor }), field.id);
         expectFieldError(await api.put(`/tickets/${old.id}`, { updates: { customFields: { [field.id]: 'new' } }, user: agent }), field.id);
 
         // Old values stay readable; a deleted required field is no longer required.
@@ -730,7 +742,11 @@ for (const dialect of DIALECTS) {
         for (const tz of ['15', '0.3', 'abc', '-13', '14.25']) {
           const body = { ticket: { title: 'x', requestor, expectedDate: '2023-07-27' }, user: requestor };
           expectProblem(await api.post(`/tickets?timezone=${tz}`, body), 400, 'invalid_request');
-          expectProblem(await api.put(`/tickets/${ticket.id}?timezone=${tz}`, { updates: { expectedDate: '2023-07-27' }, user: agent }), 400, 'invalid_request');
+          expectProblem(
+            await api.put(`/tickets/${ticket.id}?timezone=${tz}`, { updates: { expectedDate: '2023-07-27' }, user: agent }),
+            400,
+            'invalid_request',
+          );
           expectProblem(await api.get(`/tickets/${ticket.id}?timezone=${tz}`), 400, 'invalid_request');
         }
         expect(await ticketCount(api)).toBe(1);

@@ -55,9 +55,7 @@ for (const { name, skip } of DIALECTS) {
     it('answers a transaction only once its writes are committed (visible to a new reader)', async () => {
       const seenAtAnswer = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          store.dialect
-            .transaction(store.db, (tx) => insert(tx, `visible-${i}`))
-            .then(async () => (await labels()).includes(`visible-${i}`)),
+          store.dialect.transaction(store.db, (tx) => insert(tx, `visible-${i}`)).then(async () => (await labels()).includes(`visible-${i}`)),
         ),
       );
       expect(seenAtAnswer).toEqual(Array(10).fill(true));
@@ -89,7 +87,9 @@ describe('SQLite checkpoints off the event loop', () => {
       // 36,000 rows ≈ 140 MB of pages through the WAL, in groups of 40 transactions, back to back.
       for (let round = 0; round < 900; round++) {
         await Promise.all(
-          Array.from({ length: 40 }, (_, i) => store.dialect.transaction(store.db, (tx) => sql`INSERT INTO wal_probe (n, body) VALUES (${round * 40 + i}, ${body})`.execute(tx))),
+          Array.from({ length: 40 }, (_, i) =>
+            store.dialect.transaction(store.db, (tx) => sql`INSERT INTO wal_probe (n, body) VALUES (${round * 40 + i}, ${body})`.execute(tx)),
+          ),
         );
       }
       // The automatic checkpoint is off; the worker's checkpoints and the writer's restarts keep

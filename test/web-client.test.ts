@@ -50,7 +50,10 @@ describe('desk view in the URL', () => {
 
   it('leaves defaults out of the URL and drops values it does not know', () => {
     expect(formatDeskQuery(EMPTY_QUERY)).toBe('');
-    expect(parseDeskQuery('?status=Open,Nope&priority=urgent&sort=drop&createdFrom=yesterday&escalated=x&tags=notag')).toEqual({ ...EMPTY_QUERY, status: ['Open'] });
+    expect(parseDeskQuery('?status=Open,Nope&priority=urgent&sort=drop&createdFrom=yesterday&escalated=x&tags=notag')).toEqual({
+      ...EMPTY_QUERY,
+      status: ['Open'],
+    });
   });
 
   it('turns the view into GET /tickets parameters, with inclusive "to" days', () => {
@@ -119,7 +122,14 @@ describe('forms', () => {
     expect(byField).toEqual({ title: ['must not be blank'], 'customFields/f1': ['"Dept" is required'], '': ['bogus: is not a known field'] });
   });
 
-  const field = (id: string, extra: Partial<CustomField> = {}): CustomField => ({ id, name: id.toUpperCase(), type: 'textField', required: false, deleted: false, ...extra });
+  const field = (id: string, extra: Partial<CustomField> = {}): CustomField => ({
+    id,
+    name: id.toUpperCase(),
+    type: 'textField',
+    required: false,
+    deleted: false,
+    ...extra,
+  });
 
   it('lays fields out by the instance lists, without deleted fields, and places the unplaced', () => {
     const a = field('a');
@@ -127,7 +137,13 @@ describe('forms', () => {
     const c = field('c');
     const d = field('d', { deleted: true });
     const e = field('e');
-    const layout = formLayout({ customFields: [a, b, c, d, e], customFieldsLeft: [a, d], customFieldsRight: [], optionalFieldsLeft: [b], optionalFieldsRight: [] });
+    const layout = formLayout({
+      customFields: [a, b, c, d, e],
+      customFieldsLeft: [a, d],
+      customFieldsRight: [],
+      optionalFieldsLeft: [b],
+      optionalFieldsRight: [],
+    });
     expect(layout.left.map((f) => f.id)).toEqual(['a', 'e']);
     expect(layout.right.map((f) => f.id)).toEqual(['c']);
     expect(layout.optionalLeft.map((f) => f.id)).toEqual(['b']);
@@ -170,7 +186,13 @@ describe('help-desk engine settings', () => {
   it('edits SLA targets in hours and minutes and stores minutes', () => {
     expect(splitMinutes(90)).toEqual({ hours: '1', minutes: '30' });
     expect(splitMinutes(null)).toEqual({ hours: '', minutes: '' });
-    expect([joinMinutes('1', '30'), joinMinutes('', '45'), joinMinutes('0', ''), joinMinutes('', ''), joinMinutes('1.5', '')]).toEqual([90, 45, 0, null, 'Hours and minutes are whole numbers']);
+    expect([joinMinutes('1', '30'), joinMinutes('', '45'), joinMinutes('0', ''), joinMinutes('', ''), joinMinutes('1.5', '')]).toEqual([
+      90,
+      45,
+      0,
+      null,
+      'Hours and minutes are whole numbers',
+    ]);
     expect(joinMinutes('9000', '')).toBe('At most 8760 hours (a year)');
     expect(workingDaysHint(960, 480)).toBe('≈ 2 working days');
     expect(workingDaysHint(240, 480)).toBe('');
@@ -203,9 +225,11 @@ describe('help-desk engine settings', () => {
     });
   });
 
-  it('puts the server\'s SLA errors at their fields', () => {
+  it("puts the server's SLA errors at their fields", () => {
     expect(slaErrors([{ path: '/body/sla', message: 'unknown time zone "Mars/Base"' }])).toEqual({ timeZone: ['Unknown time zone "Mars/Base"'] });
-    expect(slaErrors([{ path: '/body/sla', message: 'working hours must end after they start' }])).toEqual({ workingHours: ['Working hours must end after they start'] });
+    expect(slaErrors([{ path: '/body/sla', message: 'working hours must end after they start' }])).toEqual({
+      workingHours: ['Working hours must end after they start'],
+    });
     expect(
       slaErrors([
         { path: '/body/sla/workingDays/0', message: 'must be <= 7' },
@@ -220,27 +244,55 @@ describe('help-desk engine settings', () => {
     const rule = {
       id: 'r1',
       name: 'Network',
-      conditions: { priority: ['Urgent' as const, 'Low' as const], tags: ['c1_Network'], titleContains: ['vpn', 'wifi'], requestor: ['ceo@example.com'], customFields: { f1: ['o1'] } },
-      assignees: [{ id: 'a', name: 'Ann', email: 'ann@example.com' }, { id: 'b', name: 'Ben', email: 'ben@example.com' }],
+      conditions: {
+        priority: ['Urgent' as const, 'Low' as const],
+        tags: ['c1_Network'],
+        titleContains: ['vpn', 'wifi'],
+        requestor: ['ceo@example.com'],
+        customFields: { f1: ['o1'] },
+      },
+      assignees: [
+        { id: 'a', name: 'Ann', email: 'ann@example.com' },
+        { id: 'b', name: 'Ben', email: 'ben@example.com' },
+      ],
       mode: 'roundRobin' as const,
     };
     const draft = ruleDraft(rule);
     expect(draft).toMatchObject({ titleContains: 'vpn, wifi', priority: ['Low', 'Urgent'], customFields: [{ fieldId: 'f1', value: ['o1'] }] });
     expect(ruleFromDraft(draft)).toEqual({ ...rule, conditions: { ...rule.conditions, priority: ['Low', 'Urgent'] } });
 
-    const fresh = { ...ruleDraft(), titleContains: ' printer ,, Printer, toner ', customFields: [{ fieldId: 'f2', value: [] }], assignees: [{ id: 'c', name: 'Cat', email: 'cat@example.com' }] };
+    const fresh = {
+      ...ruleDraft(),
+      titleContains: ' printer ,, Printer, toner ',
+      customFields: [{ fieldId: 'f2', value: [] }],
+      assignees: [{ id: 'c', name: 'Cat', email: 'cat@example.com' }],
+    };
     const saved = ruleFromDraft(fresh);
     expect(saved.id).toMatch(/^rule-/);
     expect(saved).toMatchObject({ conditions: { titleContains: ['printer', 'toner'] }, mode: 'roundRobin' });
     expect(saved.conditions).not.toHaveProperty('customFields');
     expect(saved).not.toHaveProperty('name');
     expect(ruleFromDraft({ ...fresh, titleContains: '' })).not.toHaveProperty('conditions');
-    expect(describeConditions(draft, (t) => t.split('_')[1]!, (c) => `${c.fieldId} set`)).toBe('priority Low or Urgent · tagged Network · title contains “vpn” or “wifi” · requested by ceo@example.com · f1 set');
+    expect(
+      describeConditions(
+        draft,
+        (t) => t.split('_')[1]!,
+        (c) => `${c.fieldId} set`,
+      ),
+    ).toBe('priority Low or Urgent · tagged Network · title contains “vpn” or “wifi” · requested by ceo@example.com · f1 set');
     expect(describeConditions(ruleDraft(), String, String)).toBe('every new ticket');
   });
 
-  it('checks rules before saving and places the server\'s errors by rule', () => {
-    expect(ruleProblems({ ...ruleDraft(), customFields: [{ fieldId: 'f1', value: '' }, { fieldId: '', value: 'x' }] })).toEqual({
+  it("checks rules before saving and places the server's errors by rule", () => {
+    expect(
+      ruleProblems({
+        ...ruleDraft(),
+        customFields: [
+          { fieldId: 'f1', value: '' },
+          { fieldId: '', value: 'x' },
+        ],
+      }),
+    ).toEqual({
       assignees: ['Add at least one person to assign to'],
       customFields: ['Choose the value the field must have', 'Choose a field, or remove the condition'],
     });

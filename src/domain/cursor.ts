@@ -31,8 +31,7 @@ export function encodeCursor(secret: string, fingerprint: string, cursor: Cursor
   return `${payload}.${sign(secret, payload)}`;
 }
 
-const badToken = (why: string) =>
-  new DomainError('invalid_request', `continuationToken ${why}`, [{ path: '/headers/continuationToken', message: why }]);
+const badToken = (why: string) => new DomainError('invalid_request', `continuationToken ${why}`, [{ path: '/headers/continuationToken', message: why }]);
 
 export function decodeCursor(secret: string, fingerprint: string, token: string): Cursor {
   const [payload, signature, extra] = token.trim().split('.');

@@ -1,17 +1,20 @@
 import { formatUserInstant, parseInstant } from './dates.js';
 import { type FieldErrors } from './errors.js';
-import { CUSTOM_FIELD_VALUES_MAX, EMAIL_MAX, ID_MAX, isLongerThan, OPTIONS_PER_FIELD, PEOPLE_PER_VALUE, TEXT_AREA_MAX, TEXT_FIELD_MAX, USER_ID_MAX, USER_NAME_MAX } from './limits.js';
+import {
+  CUSTOM_FIELD_VALUES_MAX,
+  EMAIL_MAX,
+  ID_MAX,
+  isLongerThan,
+  OPTIONS_PER_FIELD,
+  PEOPLE_PER_VALUE,
+  TEXT_AREA_MAX,
+  TEXT_FIELD_MAX,
+  USER_ID_MAX,
+  USER_NAME_MAX,
+} from './limits.js';
 import type { CustomFieldValues, IUser } from './ticket.js';
 
-export const CUSTOM_FIELD_TYPES = [
-  'peoplePicker',
-  'multipleItemsPicker',
-  'singleItemPicker',
-  'textField',
-  'textArea',
-  'toggle',
-  'datePicker',
-] as const;
+export const CUSTOM_FIELD_TYPES = ['peoplePicker', 'multipleItemsPicker', 'singleItemPicker', 'textField', 'textArea', 'toggle', 'datePicker'] as const;
 export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
 
 export interface CustomFieldOption {
@@ -29,28 +32,17 @@ export interface CustomFieldDefinition {
   deleted: boolean;
 }
 
-export const hasOptions = (type: CustomFieldType): boolean =>
-  type === 'multipleItemsPicker' || type === 'singleItemPicker';
+export const hasOptions = (type: CustomFieldType): boolean => type === 'multipleItemsPicker' || type === 'singleItemPicker';
 
 const isUser = (value: unknown): value is IUser => {
   const v = value as Partial<IUser> | null;
-  return (
-    typeof v === 'object' && v !== null && typeof v.id === 'string' && v.id.trim() !== '' &&
-    typeof v.name === 'string' && typeof v.email === 'string'
-  );
+  return typeof v === 'object' && v !== null && typeof v.id === 'string' && v.id.trim() !== '' && typeof v.name === 'string' && typeof v.email === 'string';
 };
 
-const isEmpty = (value: unknown): boolean =>
-  value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+const isEmpty = (value: unknown): boolean => value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
 
 /** Checks one value against its field and returns it in stored form, or reports why not. */
-function normalizeValue(
-  field: CustomFieldDefinition,
-  value: unknown,
-  path: string,
-  timezone: number,
-  errors: FieldErrors,
-): unknown {
+function normalizeValue(field: CustomFieldDefinition, value: unknown, path: string, timezone: number, errors: FieldErrors): unknown {
   const optionIds = () => {
     const list = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(list) || !list.every((id) => typeof id === 'string')) {
@@ -82,7 +74,11 @@ function normalizeValue(
       }
       let fits = true;
       value.forEach((u: IUser, i: number) => {
-        for (const [key, max] of [['id', USER_ID_MAX], ['name', USER_NAME_MAX], ['email', EMAIL_MAX]] as const) {
+        for (const [key, max] of [
+          ['id', USER_ID_MAX],
+          ['name', USER_NAME_MAX],
+          ['email', EMAIL_MAX],
+        ] as const) {
           if (isLongerThan(u[key], max)) {
             errors.add(`${path}/${i}/${key}`, `must NOT have more than ${max} characters`);
             fits = false;

@@ -38,8 +38,7 @@ export class DomainError extends Error {
 
 export const notFound = (what: string) => new DomainError('not_found', `${what} not found`);
 
-export const invalid = (path: string, message: string) =>
-  new DomainError('validation_failed', message, [{ path, message }]);
+export const invalid = (path: string, message: string) => new DomainError('validation_failed', message, [{ path, message }]);
 
 /** Collects field errors so one answer lists every invalid field, not just the first. */
 export class FieldErrors {

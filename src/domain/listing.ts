@@ -115,7 +115,14 @@ export const isPrefixTerm = (term: string): boolean => term.length >= SEARCH_LIM
  * and prefixes of another word of the search ("print printer"), add nothing and are dropped.
  */
 export function searchTerms(text: string): string[] {
-  const words = [...new Set(text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((t) => t !== ''))];
+  const words = [
+    ...new Set(
+      text
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}]+/u)
+        .filter((t) => t !== ''),
+    ),
+  ];
   return words.filter((word) => !isPrefixTerm(word) || !words.some((other) => other !== word && other.startsWith(word)));
 }
 
@@ -164,20 +171,16 @@ export function parseListQuery(raw: RawListQuery): ListQuery {
     filters.tags = list(raw.tags).map((tag) => {
       const cut = tag.indexOf('_');
       if (cut <= 0 || cut === tag.length - 1) errors.add(at('tags'), `"${tag}" is not tagCategoryId_tagText`);
-      return `${tag.slice(0, cut).trim()}_${tag.slice(cut + 1).trim().toLowerCase()}`;
+      return `${tag.slice(0, cut).trim()}_${tag
+        .slice(cut + 1)
+        .trim()
+        .toLowerCase()}`;
     });
   }
   if (raw.assignee?.trim()) filters.assignee = raw.assignee.trim();
   if (raw.requestor?.trim()) filters.requestor = raw.requestor.trim();
 
-  for (const name of [
-    'createdAfter',
-    'createdBefore',
-    'lastUpdateAfter',
-    'lastUpdateBefore',
-    'expectedDateAfter',
-    'expectedDateBefore',
-  ] as const) {
+  for (const name of ['createdAfter', 'createdBefore', 'lastUpdateAfter', 'lastUpdateBefore', 'expectedDateAfter', 'expectedDateBefore'] as const) {
     const value = raw[name]?.trim();
     if (!value) continue;
     const instant = parseInstant(value, tz);

@@ -55,7 +55,12 @@ describe('working-time clock', () => {
   });
 
   it('counts a 24-hour day correctly on the day the clocks change', () => {
-    const always: WorkingSchedule = { timeZone: 'Europe/Paris', workingDays: [1, 2, 3, 4, 5, 6, 7], workingHours: { start: '00:00', end: '24:00' }, holidays: [] };
+    const always: WorkingSchedule = {
+      timeZone: 'Europe/Paris',
+      workingDays: [1, 2, 3, 4, 5, 6, 7],
+      workingHours: { start: '00:00', end: '24:00' },
+      holidays: [],
+    };
     // The spring day has 23 hours: from local midnight to the next local midnight.
     expect(workingTimeBetween(at('2026-03-28T23:00:00Z'), at('2026-03-29T22:00:00Z'), always)).toBe(23 * H);
     expect(iso(addWorkingTime(at('2026-03-28T23:00:00Z'), 24 * H, always))).toBe('2026-03-29T23:00:00.000Z');

@@ -46,7 +46,12 @@ describe('wantedJobs', () => {
 
   it('wants the SLA checks at the due dates until responded, resolved or escalated', () => {
     const due = { frtDueOn: '2026-03-01T12:00:00.000Z', rtDueOn: '2026-03-03T10:00:00.000Z' };
-    expect(wantedJobs(ticket(due), settings(), NOW)).toEqual(new Map([[JOB.firstResponse, due.frtDueOn], [JOB.resolution, due.rtDueOn]]));
+    expect(wantedJobs(ticket(due), settings(), NOW)).toEqual(
+      new Map([
+        [JOB.firstResponse, due.frtDueOn],
+        [JOB.resolution, due.rtDueOn],
+      ]),
+    );
     expect([...wantedJobs(ticket({ ...due, firstResponseOn: NOW }), settings(), NOW).keys()]).toEqual([JOB.resolution]);
     expect([...wantedJobs(ticket({ ...due, isFrtEscalated: true, isRtEscalated: true }), settings(), NOW).keys()]).toEqual([]);
     expect([...wantedJobs(ticket({ ...due, firstResponseOn: NOW, status: 'Resolved' }), settings(), NOW).keys()]).toEqual([]);
@@ -62,7 +67,10 @@ describe('wantedJobs', () => {
   it('wants due-date alerts only for times still ahead', () => {
     const alerts = settings({ alertNotification: { enabled: true, daysBeforeExpectedDate: 2, whenOverdue: true } });
     expect(wantedJobs(ticket({ expectedDate: '2026-03-10T00:00:00.000Z' }), alerts, NOW)).toEqual(
-      new Map([[JOB.dueSoon, '2026-03-08T00:00:00.000Z'], [JOB.overdue, '2026-03-10T00:00:00.000Z']]),
+      new Map([
+        [JOB.dueSoon, '2026-03-08T00:00:00.000Z'],
+        [JOB.overdue, '2026-03-10T00:00:00.000Z'],
+      ]),
     );
     // Two days before is already past: only the overdue alert is left.
     expect([...wantedJobs(ticket({ expectedDate: '2026-03-03T00:00:00.000Z' }), alerts, NOW).keys()]).toEqual([JOB.overdue]);
@@ -74,17 +82,29 @@ describe('wantedJobs', () => {
 
 describe('jobChanges', () => {
   it('deletes what is no longer wanted, and writes only the jobs that are new or moved', () => {
-    const existing = new Map([[JOB.firstResponse, '2026-03-02T12:00:00.000Z'], [JOB.resolution, '2026-03-05T00:00:00.000Z']]);
-    const wanted = new Map([[JOB.resolution, '2026-03-06T00:00:00.000Z'], [JOB.idle, '2026-03-04T10:00:00.000Z']]);
+    const existing = new Map([
+      [JOB.firstResponse, '2026-03-02T12:00:00.000Z'],
+      [JOB.resolution, '2026-03-05T00:00:00.000Z'],
+    ]);
+    const wanted = new Map([
+      [JOB.resolution, '2026-03-06T00:00:00.000Z'],
+      [JOB.idle, '2026-03-04T10:00:00.000Z'],
+    ]);
     expect(jobChanges(existing, wanted, NOW)).toEqual({
       remove: [JOB.firstResponse],
-      upsert: [[JOB.resolution, '2026-03-06T00:00:00.000Z'], [JOB.idle, '2026-03-04T10:00:00.000Z']],
+      upsert: [
+        [JOB.resolution, '2026-03-06T00:00:00.000Z'],
+        [JOB.idle, '2026-03-04T10:00:00.000Z'],
+      ],
     });
     expect(jobChanges(wanted, wanted, NOW)).toEqual({ remove: [], upsert: [] });
   });
 
   it('keeps a due alert whose time has come for the scheduler to run, and drops one still ahead', () => {
-    const existing = new Map([[JOB.dueSoon, '2026-03-02T09:00:00.000Z'], [JOB.overdue, '2026-03-09T00:00:00.000Z']]);
+    const existing = new Map([
+      [JOB.dueSoon, '2026-03-02T09:00:00.000Z'],
+      [JOB.overdue, '2026-03-09T00:00:00.000Z'],
+    ]);
     expect(jobChanges(existing, new Map(), NOW)).toEqual({ remove: [JOB.overdue], upsert: [] });
   });
 });
@@ -104,12 +124,18 @@ describe('decideJob', () => {
     const later = '2026-03-05T00:00:00.000Z';
     expect(decideJob(JOB.firstResponse, ticket({ frtDueOn: later }), settings(), NOW)).toEqual({ do: 'postpone', runAt: later });
     const idle = settings({ dayBeforeTicketsIdle: 3, isNotifyIdleTicket: true });
-    expect(decideJob(JOB.idle, ticket({ lastInteraction: '2026-03-01T10:00:00.000Z' }), idle, NOW)).toEqual({ do: 'postpone', runAt: '2026-03-04T10:00:00.000Z' });
+    expect(decideJob(JOB.idle, ticket({ lastInteraction: '2026-03-01T10:00:00.000Z' }), idle, NOW)).toEqual({
+      do: 'postpone',
+      runAt: '2026-03-04T10:00:00.000Z',
+    });
   });
 
   it('marks a ticket idle after the given days, unless idle tickets are no longer acted on', () => {
     const lastInteraction = '2026-02-20T10:00:00.000Z';
-    expect(decideJob(JOB.idle, ticket({ lastInteraction }), settings({ dayBeforeTicketsIdle: 3, isNotifyIdleTicket: true }), NOW)).toEqual({ do: 'markIdle', days: 3 });
+    expect(decideJob(JOB.idle, ticket({ lastInteraction }), settings({ dayBeforeTicketsIdle: 3, isNotifyIdleTicket: true }), NOW)).toEqual({
+      do: 'markIdle',
+      days: 3,
+    });
     expect(decideJob(JOB.idle, ticket({ lastInteraction }), settings({ dayBeforeTicketsIdle: 3 }), NOW)).toEqual({ do: 'nothing' });
   });
 

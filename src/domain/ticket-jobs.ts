@@ -54,7 +54,11 @@ export function wantedJobs(ticket: StoredTicket, settings: InstanceSettings, now
  * to delete, and the jobs to insert or move. An alert whose time has come stays until the
  * scheduler runs it (which re-checks it), even when no longer wanted.
  */
-export function jobChanges(existing: ReadonlyMap<string, string>, wanted: ReadonlyMap<string, string>, now: string): { remove: string[]; upsert: [kind: string, runAt: string][] } {
+export function jobChanges(
+  existing: ReadonlyMap<string, string>,
+  wanted: ReadonlyMap<string, string>,
+  now: string,
+): { remove: string[]; upsert: [kind: string, runAt: string][] } {
   const pendingAlert = (kind: string) => (kind === JOB.dueSoon || kind === JOB.overdue) && existing.get(kind)! <= now;
   return {
     remove: [...existing.keys()].filter((kind) => !wanted.has(kind) && !pendingAlert(kind)),

@@ -87,7 +87,7 @@ export function parseJsonBody(text: string): unknown {
     }
   }
   try {
-    if (value !== null && typeof value === "object") secureJson.scan(value as Record<string, unknown>, safety); // prototype poisoning (`__proto__`, `constructor.prototype`)
+    if (value !== null && typeof value === 'object') secureJson.scan(value as Record<string, unknown>, safety); // prototype poisoning (`__proto__`, `constructor.prototype`)
   } catch {
     throw new InvalidJsonError('The body uses a reserved key (__proto__ or constructor.prototype)');
   }
@@ -123,7 +123,8 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
  * Swagger UI loads only its own scripts and styles; inline styles are the UI's own (it sets
  * them from script), and schema examples may show images by URL.
  */
-const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const DOCS_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
  * API answers are never sniffed as another type nor kept by caches (they hold tenant data and
@@ -196,16 +197,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     for (const m of methods) methodsByPath.get(key)!.add(m);
   });
-  installErrorHandlers(app, (_method, url) => {
-    const found = paths.find('GET', url.split('?')[0] ?? url);
-    const key = (found?.store as { key?: string } | undefined)?.key;
-    return key ? [...(methodsByPath.get(key) ?? [])].filter((m) => m !== 'HEAD') : [];
-  }, (error) => deps.store.dialect.fault(error));
+  installErrorHandlers(
+    app,
+    (_method, url) => {
+      const found = paths.find('GET', url.split('?')[0] ?? url);
+      const key = (found?.store as { key?: string } | undefined)?.key;
+      return key ? [...(methodsByPath.get(key) ?? [])].filter((m) => m !== 'HEAD') : [];
+    },
+    (error) => deps.store.dialect.fault(error),
+  );
 
   // PostgreSQL text cannot hold NUL characters: refuse them in any input (400, not 500), on both stores alike.
   app.addHook('preValidation', async (request) => {
     const path = nulPath(request.params, '/params') ?? nulPath(request.query, '/query') ?? nulPath(request.body, '/body');
-    if (path) throw new DomainError('validation_failed', `${path} must not contain NUL characters`, [{ path, message: 'must not contain NUL (\\u0000) characters' }]);
+    if (path)
+      throw new DomainError('validation_failed', `${path} must not contain NUL characters`, [{ path, message: 'must not contain NUL (\\u0000) characters' }]);
   });
 
   installSecurityHeaders(app, { hsts: deps.hsts ?? false });

@@ -125,7 +125,11 @@ function validationErrors(context: string, errors: AjvError[]): FieldError[] {
  * `storeFault` names failures of the store itself (the dialect knows its driver's errors): the
  * database away or its disk full, answered 503 or 507 rather than 500.
  */
-export function installErrorHandlers(app: FastifyInstance, isKnownPath: (method: string, url: string) => string[], storeFault: (error: unknown) => DomainError | undefined = () => undefined) {
+export function installErrorHandlers(
+  app: FastifyInstance,
+  isKnownPath: (method: string, url: string) => string[],
+  storeFault: (error: unknown) => DomainError | undefined = () => undefined,
+) {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof DomainError) {
       if (STATUS[error.code] >= 500) request.log.error({ err: error }, 'domain error');
@@ -150,7 +154,12 @@ export function installErrorHandlers(app: FastifyInstance, isKnownPath: (method:
     if (status === 415) return sendProblem(reply, 'unsupported_media_type', 'Send the request body as application/json');
     if (status === 429) return sendProblem(reply, 'rate_limited', error.message);
     if (status >= 400 && status < 500) {
-      const detail = error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty' : error instanceof SyntaxError || /JSON/i.test(error.message) ? 'The body is not valid JSON' : error.message;
+      const detail =
+        error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'The JSON body is empty'
+          : error instanceof SyntaxError || /JSON/i.test(error.message)
+            ? 'The body is not valid JSON'
+            : error.message;
       return sendProblem(reply, status === 404 ? 'not_found' : 'invalid_request', detail);
     }
     // Log the whole error with the request id; answer without internals (no stack, no SQL).

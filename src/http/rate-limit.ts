@@ -14,7 +14,11 @@ type Backend = (points: number, durationSeconds: number, keyPrefix: string) => R
  * PostgreSQL store, else (SQLite: one process) memory. A store outage fails open to a
  * per-process memory limiter rather than refusing all traffic.
  */
-async function openBackend(config: Config, store: Store, warn: (message: string) => void): Promise<{ make: Backend; close: () => Promise<void>; isShared: boolean }> {
+async function openBackend(
+  config: Config,
+  store: Store,
+  warn: (message: string) => void,
+): Promise<{ make: Backend; close: () => Promise<void>; isShared: boolean }> {
   const insured = (points: number, duration: number) => new RateLimiterMemory({ points, duration });
   if (config.redisUrl) {
     const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });

@@ -25,7 +25,6 @@ import { nullable, oneOf } from './schema-helpers.js';
  * document, so the three cannot drift apart.
  */
 
-
 export const User = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: USER_ID_MAX, description: 'Any non-empty string (e.g. an Entra ID object id).' }),
@@ -276,12 +275,23 @@ export const Problem = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' },
 );
 
-export const Timezone = Type.Optional(
-  Type.String({ description: "The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0." }),
-);
+export const Timezone = Type.Optional(Type.String({ description: "The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0." }));
 
 /** Schemas with an $id, registered once with Fastify (refs) and named in the OpenAPI document. */
-export const SHARED_SCHEMAS = [User, Tag, Rule, SlaPolicySchema, AlertNotificationSchema, Ticket, Comment, Activity, CustomField, Instance, TagCategory, Problem];
+export const SHARED_SCHEMAS = [
+  User,
+  Tag,
+  Rule,
+  SlaPolicySchema,
+  AlertNotificationSchema,
+  Ticket,
+  Comment,
+  Activity,
+  CustomField,
+  Instance,
+  TagCategory,
+  Problem,
+];
 export const REQUEST_SCHEMAS = [InsertTicketRequest, UpdateTicketRequest, UpdateTicketStatusRequest, InsertCommentRequest];
 
 export const item = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) => Type.Object({ item: schema });

@@ -49,7 +49,9 @@ export const Rule = Type.Object(
         {
           priority: Type.Optional(Values(oneOf(Priorities))),
           tags: Type.Optional(Values(Type.String({ maxLength: ID_MAX + 1 + TAG_TEXT_MAX, description: 'tagCategoryId_text' }))),
-          customFields: Type.Optional(Type.Record(Type.String(), RuleValue, { maxProperties: CUSTOM_FIELDS_PER_INSTANCE, propertyNames: { maxLength: ID_MAX } })),
+          customFields: Type.Optional(
+            Type.Record(Type.String(), RuleValue, { maxProperties: CUSTOM_FIELDS_PER_INSTANCE, propertyNames: { maxLength: ID_MAX } }),
+          ),
           requestor: Type.Optional(Values(Type.String({ maxLength: Math.max(USER_ID_MAX, EMAIL_MAX), description: 'user id or email' }))),
           titleContains: Type.Optional(Values(Type.String({ minLength: 1, maxLength: TITLE_MAX }))),
         },
@@ -120,7 +122,12 @@ export const SettingsUpdate = Type.Object(
     isNotifyIdleTicket: Type.Optional(Type.Boolean()),
     keyAccess: Type.Optional(Type.Object({ primary: Type.Optional(Access), secondary: Type.Optional(Access) }, { additionalProperties: false })),
     rateLimit: Type.Optional(
-      nullable(Type.Object({ max: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }) }, { additionalProperties: false })),
+      nullable(
+        Type.Object(
+          { max: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }) },
+          { additionalProperties: false },
+        ),
+      ),
     ),
     user: Type.Optional(User),
   },

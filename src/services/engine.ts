@@ -124,7 +124,10 @@ export class Engine {
         else after.isRtEscalated = true;
         activities.push({ id: uuidv7(), ...base, type: 'escalation', user: SLA_USER, escalation, dueOn });
         const reassignedTo = await reassign(settings.sla?.breachAssignees ?? [], 'sla-breach', SLA_USER);
-        await event(escalation === 'firstResponse' ? 'sla.firstResponseBreached' : 'sla.resolutionBreached', { dueOn, ...(reassignedTo ? { reassignedTo } : {}) });
+        await event(escalation === 'firstResponse' ? 'sla.firstResponseBreached' : 'sla.resolutionBreached', {
+          dueOn,
+          ...(reassignedTo ? { reassignedTo } : {}),
+        });
         break;
       }
       case 'markIdle': {
@@ -161,5 +164,14 @@ export class Engine {
 }
 
 function summary(t: StoredTicket) {
-  return { id: t.id, ticketId: t.ticketId, title: t.title, status: t.status, priority: t.priority, assignee: t.assignee, requestor: t.requestor, expectedDate: t.expectedDate };
+  return {
+    id: t.id,
+    ticketId: t.ticketId,
+    title: t.title,
+    status: t.status,
+    priority: t.priority,
+    assignee: t.assignee,
+    requestor: t.requestor,
+    expectedDate: t.expectedDate,
+  };
 }

@@ -144,10 +144,14 @@ export class InstancesService {
       for (const list of LAYOUT_LISTS) {
         const given = patch[list];
         if (!given) continue;
-        const ids = given.map((entry) => typeof entry === "string" ? entry : entry.id);
+        const ids = given.map((entry) => (typeof entry === 'string' ? entry : entry.id));
         const unknown = ids.filter((id) => !fields.some((f) => f.id === id));
         if (unknown.length > 0) {
-          throw new DomainError('validation_failed', `${list} names unknown custom fields`, unknown.map((id) => ({ path: `/body/${list}`, message: `unknown custom field "${id}"` })));
+          throw new DomainError(
+            'validation_failed',
+            `${list} names unknown custom fields`,
+            unknown.map((id) => ({ path: `/body/${list}`, message: `unknown custom field "${id}"` })),
+          );
         }
         settings[list] = [...new Set(ids)];
       }
@@ -208,9 +212,11 @@ export class InstancesService {
       if (existing.some((f) => f.id === field.id)) throw new DomainError('conflict', `custom field "${field.id}" exists already`);
       // Every ticket write reads all the fields; deleted ones stay (tickets keep their values).
       if (existing.length >= CUSTOM_FIELDS_PER_INSTANCE) {
-        throw new DomainError('conflict', `the instance has ${CUSTOM_FIELDS_PER_INSTANCE} custom fields (deleted ones included), the most it can have; restore and rename a deleted one`, [
-          { path: '/body', message: `at most ${CUSTOM_FIELDS_PER_INSTANCE} custom fields per instance` },
-        ]);
+        throw new DomainError(
+          'conflict',
+          `the instance has ${CUSTOM_FIELDS_PER_INSTANCE} custom fields (deleted ones included), the most it can have; restore and rename a deleted one`,
+          [{ path: '/body', message: `at most ${CUSTOM_FIELDS_PER_INSTANCE} custom fields per instance` }],
+        );
       }
       await repo.insertCustomField(tx, instanceId, field, this.now());
       return field;
@@ -255,9 +261,11 @@ export class InstancesService {
       const existing = await repo.listTagCategories(tx, instanceId);
       if (existing.some((c) => c.id === category.id)) throw new DomainError('conflict', `tag category "${category.id}" exists already`);
       if (existing.length >= TAG_CATEGORIES_PER_INSTANCE) {
-        throw new DomainError('conflict', `the instance has ${TAG_CATEGORIES_PER_INSTANCE} tag categories (deleted ones included), the most it can have; restore and rename a deleted one`, [
-          { path: '/body', message: `at most ${TAG_CATEGORIES_PER_INSTANCE} tag categories per instance` },
-        ]);
+        throw new DomainError(
+          'conflict',
+          `the instance has ${TAG_CATEGORIES_PER_INSTANCE} tag categories (deleted ones included), the most it can have; restore and rename a deleted one`,
+          [{ path: '/body', message: `at most ${TAG_CATEGORIES_PER_INSTANCE} tag categories per instance` }],
+        );
       }
       await repo.insertTagCategory(tx, instanceId, category, this.now());
       return { ...category, instanceId };
@@ -305,7 +313,9 @@ function uniqueTags(tags: { text: string; deleted?: boolean }[]) {
     .filter((t) => t.text !== '' && !seen.has(t.text.toLowerCase()) && seen.add(t.text.toLowerCase()));
 }
 
-export type SettingsPatch = Partial<Omit<InstanceSettings, 'keyAccess' | 'customFieldsLeft' | 'customFieldsRight' | 'optionalFieldsLeft' | 'optionalFieldsRight'>> & {
+export type SettingsPatch = Partial<
+  Omit<InstanceSettings, 'keyAccess' | 'customFieldsLeft' | 'customFieldsRight' | 'optionalFieldsLeft' | 'optionalFieldsRight'>
+> & {
   name?: string;
   keyAccess?: Partial<InstanceSettings['keyAccess']>;
   customFieldsLeft?: (string | { id: string })[];

@@ -8,7 +8,17 @@ import { selectFields, type ListQuery } from '../domain/listing.js';
 import { COMMENTS_PER_TICKET, LIST_PAGE_BYTES } from '../domain/limits.js';
 import { assertTransition } from '../domain/status.js';
 import { resolveTicketTags } from '../domain/tags.js';
-import { isSameUser, parseStatus, type ITag, type ITicket, type IUser, type Priority, type Resolution, type Status, type StoredTicket } from '../domain/ticket.js';
+import {
+  isSameUser,
+  parseStatus,
+  type ITag,
+  type ITicket,
+  type IUser,
+  type Priority,
+  type Resolution,
+  type Status,
+  type StoredTicket,
+} from '../domain/ticket.js';
 import type { InstanceSettings } from '../domain/instance.js';
 import { Engine } from './engine.js';
 import type { Store } from '../store/db.js';
@@ -63,7 +73,16 @@ export class TicketsService {
   }
 
   /** Writes a changed ticket with its activities, SLA due dates and pending jobs, in `tx`. */
-  private async save(tx: Tx, instanceId: string, seq: number, before: StoredTicket, after: StoredTicket, activities: Activity[], settings: InstanceSettings, now: string) {
+  private async save(
+    tx: Tx,
+    instanceId: string,
+    seq: number,
+    before: StoredTicket,
+    after: StoredTicket,
+    activities: Activity[],
+    settings: InstanceSettings,
+    now: string,
+  ) {
     this.engine.applyDueDates(settings, after);
     await repo.updateTicket(tx, instanceId, seq, before, after);
     for (const activity of activities) await repo.insertActivity(tx, instanceId, seq, activity);
@@ -234,12 +253,7 @@ export class TicketsService {
     });
   }
 
-  async changeStatus(
-    instanceId: string,
-    ref: string,
-    input: { status: Status; resolution?: Resolution; comment?: string },
-    user: IUser,
-  ): Promise<ITicket> {
+  async changeStatus(instanceId: string, ref: string, input: { status: Status; resolution?: Resolution; comment?: string }, user: IUser): Promise<ITicket> {
     return this.tx(async (tx) => {
       const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
       if (input.status === 'Open') throw new DomainError('invalid_transition', 'Open is only the status of a new ticket; reopen with Reopened');
@@ -267,17 +281,28 @@ export class TicketsService {
       }
       if (!after.firstResponseOn && !isSameUser(actor, before.requestor)) after.firstResponseOn = now;
       const settings = await this.settingsOf(tx, instanceId);
-      await this.save(tx, instanceId, seq, before, after, [{
-        id: uuidv7(),
-        ticketId: before.ticketId,
-        type: 'statusChange',
-        user: actor,
-        createdOn: now,
-        from: before.status,
-        to: input.status,
-        resolution: input.status === 'Resolved' ? input.resolution! : null,
-        comment,
-      }], settings, now);
+      await this.save(
+        tx,
+        instanceId,
+        seq,
+        before,
+        after,
+        [
+          {
+            id: uuidv7(),
+            ticketId: before.ticketId,
+            type: 'statusChange',
+            user: actor,
+            createdOn: now,
+            from: before.status,
+            to: input.status,
+            resolution: input.status === 'Resolved' ? input.resolution! : null,
+            comment,
+          },
+        ],
+        settings,
+        now,
+      );
       return present(after);
     });
   }
@@ -287,9 +312,11 @@ export class TicketsService {
       const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
       // The ticket row is locked (PostgreSQL) or writes are serial (SQLite): the count holds.
       if ((await repo.countComments(tx, instanceId, seq, COMMENTS_PER_TICKET)) >= COMMENTS_PER_TICKET) {
-        throw new DomainError('conflict', `ticket ${before.ticketId} has ${COMMENTS_PER_TICKET} comments, the most a ticket can have; open a follow-up ticket`, [
-          { path: '/body/comment', message: `at most ${COMMENTS_PER_TICKET} comments per ticket` },
-        ]);
+        throw new DomainError(
+          'conflict',
+          `ticket ${before.ticketId} has ${COMMENTS_PER_TICKET} comments, the most a ticket can have; open a follow-up ticket`,
+          [{ path: '/body/comment', message: `at most ${COMMENTS_PER_TICKET} comments per ticket` }],
+        );
       }
       const now = this.now();
       const actor = pickUser(user);
@@ -348,9 +375,7 @@ export class TicketsService {
     const page = await repo.listTickets(this.deps.store, instanceId, query, start, storeOrder);
     const last = page.positions[page.positions.length - 1];
     const select = query.select;
-    const items = select
-      ? page.rows.map((row) => JSON.stringify(selectFields(present(wireRowToTicket(row)), select)))
-      : page.rows.map(ticketJson);
+    const items = select ? page.rows.map((row) => JSON.stringify(selectFields(present(wireRowToTicket(row)), select))) : page.rows.map(ticketJson);
     const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last, inclusive: false }) : null;
     return `{"items":[${items.join(',')}${tail(token, items.length)}`;
   }
@@ -392,15 +417,20 @@ export function present(ticket: StoredTicket): ITicket {
 const TRACKED_FIELDS = ['title', 'description', 'priority', 'requestor', 'assignee', 'expectedDate', 'tags'] as const;
 
 /** One fieldChange activity per field whose value changed (custom fields: one per key). */
-function fieldChanges(
-  before: ITicket,
-  after: ITicket,
-  base: { instanceId: string; ticketId: number; user: IUser; createdOn: string },
-): FieldChangeActivity[] {
+function fieldChanges(before: ITicket, after: ITicket, base: { instanceId: string; ticketId: number; user: IUser; createdOn: string }): FieldChangeActivity[] {
   const changes: FieldChangeActivity[] = [];
   const add = (field: string, from: unknown, to: unknown) => {
     if (JSON.stringify(from ?? null) === JSON.stringify(to ?? null)) return;
-    changes.push({ id: uuidv7(), ticketId: base.ticketId, type: 'fieldChange', user: base.user, createdOn: base.createdOn, field, from: from ?? null, to: to ?? null });
+    changes.push({
+      id: uuidv7(),
+      ticketId: base.ticketId,
+      type: 'fieldChange',
+      user: base.user,
+      createdOn: base.createdOn,
+      field,
+      from: from ?? null,
+      to: to ?? null,
+    });
   };
   for (const field of TRACKED_FIELDS) {
     if (field === 'expectedDate') {

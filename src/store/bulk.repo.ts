@@ -103,7 +103,9 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
 
   const dropped = (
     db
-      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${BULK_TABLES.map(() => '?').join(',')}) ORDER BY name`)
+      .prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${BULK_TABLES.map(() => '?').join(',')}) ORDER BY name`,
+      )
       .all(...BULK_TABLES) as { name: string; sql: string }[]
   ).filter((index) => !SQLITE_KEPT_DURING_LOAD.has(index.name));
   for (const index of dropped) db.exec(`DROP INDEX "${index.name.replaceAll('"', '""')}"`);
@@ -133,7 +135,9 @@ function openSqliteLoader(file: string, instanceId: string): BulkLoader {
   let ticketColumns: string[] | undefined;
   const activityColumnNames = [
     'seq',
-    ...Object.keys(activityColumns('', 0, { id: '', ticketId: 0, type: 'comment', comment: '', isPrivate: false, user: { id: '', name: '', email: '' }, createdOn: '' })),
+    ...Object.keys(
+      activityColumns('', 0, { id: '', ticketId: 0, type: 'comment', comment: '', isPrivate: false, user: { id: '', name: '', email: '' }, createdOn: '' }),
+    ),
   ];
   const statements = new Map<string, Database.Statement>();
   const insert = (table: string, columns: string[], rows: number) => {
@@ -328,7 +332,9 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
   let ticketColumns: string[] | undefined;
   const activityColumnNames = [
     'seq',
-    ...Object.keys(activityColumns('', 0, { id: '', ticketId: 0, type: 'comment', comment: '', isPrivate: false, user: { id: '', name: '', email: '' }, createdOn: '' })),
+    ...Object.keys(
+      activityColumns('', 0, { id: '', ticketId: 0, type: 'comment', comment: '', isPrivate: false, user: { id: '', name: '', email: '' }, createdOn: '' }),
+    ),
   ];
   const tagColumns = ['instance_id', 'ticket_seq', 'tag_key'];
 
@@ -387,7 +393,10 @@ async function openPostgresLoader(url: string, instanceId: string): Promise<Bulk
         await pending;
         if (failed) throw failed;
         for (const index of dropped) await timed('create indexes', client.query(index.def));
-        for (const [table, max] of [['tickets', ticketSeq], ['activities', activitySeq]] as const) {
+        for (const [table, max] of [
+          ['tickets', ticketSeq],
+          ['activities', activitySeq],
+        ] as const) {
           if (max > 0) await client.query(`SELECT setval(pg_get_serial_sequence($1, 'seq'), $2)`, [table, max]);
         }
         await client.query('UPDATE instances SET last_ticket_number = $1 WHERE id = $2', [number, instanceId]);

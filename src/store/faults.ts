@@ -6,8 +6,7 @@ import { DomainError } from '../domain/errors.js';
  * dialect names its own errors here; http/errors.ts turns the domain codes into 503 and 507.
  */
 
-export const storeUnavailable = () =>
-  new DomainError('unavailable', 'The database cannot be reached right now; try again shortly');
+export const storeUnavailable = () => new DomainError('unavailable', 'The database cannot be reached right now; try again shortly');
 
 export const storeFull = () =>
   new DomainError('insufficient_storage', 'The database is out of disk space, so nothing was saved; an operator has to free space before writes can succeed');
@@ -40,7 +39,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
  * ("Connection terminated unexpectedly"), a client used after its connection broke, or the
  * pool's connection timeout ("timeout exceeded when trying to connect").
  */
-const PG_CONNECTION_MESSAGES = /^(Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
+const PG_CONNECTION_MESSAGES =
+  /^(Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
 
 /**
  * PostgreSQL: 53100 disk_full is a full disk; 08 (connection exception), 57P01-57P03 (admin or

@@ -26,7 +26,10 @@ export async function listInstances(db: Tx): Promise<Instance[]> {
 }
 
 export async function countInstances(db: Tx): Promise<number> {
-  const row = await db.selectFrom('instances').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('instances')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -127,11 +130,7 @@ export async function updateCustomField(db: Tx, instanceId: string, field: Custo
 }
 
 export async function listTagCategories(db: Tx, instanceId: string, options: { forUpdate?: boolean } = {}): Promise<TagCategory[]> {
-  let query = db
-    .selectFrom('tag_categories')
-    .select(['id', 'text', 'color', 'tags', 'deleted'])
-    .where('instance_id', '=', instanceId)
-    .orderBy('position');
+  let query = db.selectFrom('tag_categories').select(['id', 'text', 'color', 'tags', 'deleted']).where('instance_id', '=', instanceId).orderBy('position');
   if (options.forUpdate) query = query.forUpdate();
   const rows = await query.execute();
   return rows.map((row) => ({ id: row.id, text: row.text, color: row.color, tags: JSON.parse(row.tags), deleted: row.deleted === 1 }));
@@ -174,12 +173,20 @@ export async function getMeta(db: Tx, key: string): Promise<string | undefined> 
 
 /** Stores value under key unless one is there already; returns the value that won. */
 export async function putMetaIfAbsent(db: Tx, key: string, value: string): Promise<string> {
-  await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  await db
+    .insertInto('meta')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
   return (await getMeta(db, key))!;
 }
 
 /** Inserts key unless present; true when this call inserted it. */
 export async function claimMeta(db: Tx, key: string, value: string): Promise<boolean> {
-  const result = await db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).executeTakeFirst();
+  const result = await db
+    .insertInto('meta')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }

@@ -26,7 +26,10 @@ function openPool(connectionString: string, max: number): pg.Pool {
   return pool;
 }
 
-export function openPostgres(connectionString: string, poolSize = 10): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; openCounterPool(max: number): pg.Pool; close(): Promise<void> } {
+export function openPostgres(
+  connectionString: string,
+  poolSize = 10,
+): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; openCounterPool(max: number): pg.Pool; close(): Promise<void> } {
   const pool = openPool(connectionString, poolSize);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   // Hot reads run as named statements: each connection parses and plans them once. The names

@@ -16,7 +16,10 @@ export interface SqliteOptions {
   searchBudgetMs?: number;
 }
 
-export function openSqlite(file: string, options: SqliteOptions): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
+export function openSqlite(
+  file: string,
+  options: SqliteOptions,
+): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
   // WAL lets readers go on while one writer commits; with synchronous=NORMAL a commit is in the

@@ -171,7 +171,10 @@ export async function findTicket(
   options: { forUpdate?: boolean } = {},
 ): Promise<{ seq: number; ticket: StoredTicket } | undefined> {
   // The columns a ticket is made of, not the search vectors (PostgreSQL) beside them.
-  let query = db.selectFrom('tickets').select(['seq', ...WIRE_COLUMNS]).where('instance_id', '=', instanceId);
+  let query = db
+    .selectFrom('tickets')
+    .select(['seq', ...WIRE_COLUMNS])
+    .where('instance_id', '=', instanceId);
   query = ref.id !== undefined ? query.where('id', '=', ref.id) : query.where('ticket_number', '=', ref.number ?? -1);
   if (options.forUpdate && dialect.supportsRowLocks) query = query.forUpdate();
   const row = await query.executeTakeFirst();
@@ -199,7 +202,11 @@ export async function readTicketRow(store: Store, instanceId: string, ref: Ticke
 }
 
 export async function findTicketBySeq(db: Tx, dialect: StoreDialect, instanceId: string, seq: number): Promise<StoredTicket | undefined> {
-  let query = db.selectFrom('tickets').select(['seq', ...WIRE_COLUMNS]).where('instance_id', '=', instanceId).where('seq', '=', seq);
+  let query = db
+    .selectFrom('tickets')
+    .select(['seq', ...WIRE_COLUMNS])
+    .where('instance_id', '=', instanceId)
+    .where('seq', '=', seq);
   if (dialect.supportsRowLocks) query = query.forUpdate();
   const row = await query.executeTakeFirst();
   return row && toTicket(row);
@@ -241,7 +248,10 @@ export function activityColumns(instanceId: string, ticketSeq: number, activity:
 }
 
 export async function insertActivity(db: Tx, instanceId: string, ticketSeq: number, activity: Activity): Promise<void> {
-  await db.insertInto('activities').values(activityColumns(instanceId, ticketSeq, activity)).execute();
+  await db
+    .insertInto('activities')
+    .values(activityColumns(instanceId, ticketSeq, activity))
+    .execute();
 }
 
 /** The comments (and private notes) of a ticket, counted up to `upTo`. */
@@ -263,19 +273,15 @@ export async function countComments(db: Tx, instanceId: string, ticketSeq: numbe
 }
 
 export async function listActivities(db: Tx, instanceId: string, ticketSeq: number): Promise<Activity[]> {
-  const rows = await db
-    .selectFrom('activities')
-    .selectAll()
-    .where('instance_id', '=', instanceId)
-    .where('ticket_seq', '=', ticketSeq)
-    .orderBy('seq')
-    .execute();
+  const rows = await db.selectFrom('activities').selectAll().where('instance_id', '=', instanceId).where('ticket_seq', '=', ticketSeq).orderBy('seq').execute();
   return rows.map((row) => {
     const base = { id: row.id, ticketId: row.ticket_number, type: row.type, user: JSON.parse(row.user), createdOn: row.created_on };
     const data = row.data ? JSON.parse(row.data) : {};
-    return (row.type === 'comment'
-      ? { ...base, comment: row.comment, isPrivate: row.is_private === 1 }
-      : { ...base, ...data, ...(row.comment !== null || row.type === 'statusChange' ? { comment: row.comment } : {}) }) as Activity;
+    return (
+      row.type === 'comment'
+        ? { ...base, comment: row.comment, isPrivate: row.is_private === 1 }
+        : { ...base, ...data, ...(row.comment !== null || row.type === 'statusChange' ? { comment: row.comment } : {}) }
+    ) as Activity;
   });
 }
 
@@ -299,8 +305,7 @@ const ORDER_COLUMNS: Record<OrderName, keyof TicketsTable> = {
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The SELECT list of listings: the answer's columns, then (as k0, k1) the order's columns. */
-const listColumns = (orderColumns: readonly string[]) =>
-  [...WIRE_COLUMNS.map((c) => `t.${c}`), ...orderColumns.map((c, i) => `t.${c} AS k${i}`)].join(', ');
+const listColumns = (orderColumns: readonly string[]) => [...WIRE_COLUMNS.map((c) => `t.${c}`), ...orderColumns.map((c, i) => `t.${c} AS k${i}`)].join(', ');
 
 /**
  * The meta key (+ instance id) present when an instance's tickets are not all stored in the
@@ -358,7 +363,11 @@ export async function markOutOfCreationOrder(db: Tx, instanceId: string): Promis
 
 /** The createdOn of the instance's newest ticket (null without tickets). */
 export async function latestCreatedOn(db: Tx, instanceId: string): Promise<string | null> {
-  const row = await db.selectFrom('tickets').select((eb) => eb.fn.max('created_on').as('latest')).where('instance_id', '=', instanceId).executeTakeFirst();
+  const row = await db
+    .selectFrom('tickets')
+    .select((eb) => eb.fn.max('created_on').as('latest'))
+    .where('instance_id', '=', instanceId)
+    .executeTakeFirst();
   return (row?.latest as string | null | undefined) ?? null;
 }
 

@@ -18,7 +18,16 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
 if (!hasChromium) console.warn(`web app browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ME = { name: 'Megan Bowen', email: 'megan.bowen@example.com' };
 
 describe.skipIf(!hasChromium)('web app in Chromium', () => {
@@ -60,7 +69,11 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       expect(created.status).toBe(201);
       fields[field.name] = created.body.item;
     }
-    await call('PUT', '/instance', { customFieldsLeft: [fields.Department!.id, fields['Laptop serial']!.id], customFieldsRight: [fields['Urgent customer']!.id], optionalFieldsLeft: [fields.Watchers!.id] });
+    await call('PUT', '/instance', {
+      customFieldsLeft: [fields.Department!.id, fields['Laptop serial']!.id],
+      customFieldsRight: [fields['Urgent customer']!.id],
+      optionalFieldsLeft: [fields.Watchers!.id],
+    });
     const area = await call('POST', '/tags', { text: 'Area', color: '#2456c7', tags: [{ text: 'Network' }, { text: 'Hardware' }] });
     expect(area.status).toBe(201);
     areaId = area.body.item.id;
@@ -288,7 +301,7 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     expect(instance.customFieldsRight.map((f: { name: string }) => f.name)).toEqual(['Urgent customer', 'Building']);
   });
 
-  it('sets an SLA policy and due-date alerts in settings, with the server\'s errors at the field', async () => {
+  it("sets an SLA policy and due-date alerts in settings, with the server's errors at the field", async () => {
     await nav('Settings').click();
     const sla = page.locator('#sla');
     await sla.getByRole('switch', { name: 'Apply the SLA policy' }).check();
@@ -338,7 +351,11 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     await due.getByLabel('Days before the expected date').fill('2');
     await due.getByRole('button', { name: 'Save due-date alerts' }).click();
     await page.getByRole('status').filter({ hasText: 'Due-date alerts saved' }).waitFor();
-    expect((await call('GET', '/instance', undefined, newKey)).body.item.alertNotification).toEqual({ enabled: true, daysBeforeExpectedDate: 2, whenOverdue: true });
+    expect((await call('GET', '/instance', undefined, newKey)).body.item.alertNotification).toEqual({
+      enabled: true,
+      daysBeforeExpectedDate: 2,
+      whenOverdue: true,
+    });
 
     // What was saved is what the form shows after a reload.
     await page.reload();
@@ -370,12 +387,24 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     const instance = (await call('GET', '/instance', undefined, newKey)).body.item;
     expect(instance.isAutomaticAssignTickets).toBe(true);
     expect(instance.assigneeRules).toMatchObject([
-      { name: 'Network desk', conditions: { titleContains: ['wifi', 'vpn'], tags: [`${areaId}_Network`] }, mode: 'roundRobin', assignees: [{ email: 'nina@example.com' }, { email: 'omar@example.com' }] },
+      {
+        name: 'Network desk',
+        conditions: { titleContains: ['wifi', 'vpn'], tags: [`${areaId}_Network`] },
+        mode: 'roundRobin',
+        assignees: [{ email: 'nina@example.com' }, { email: 'omar@example.com' }],
+      },
     ]);
 
     const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
     const create = async (title: string, tags: { tagCategoryId: string; text: string }[], priority = 'Medium') =>
-      (await call('POST', '/tickets', { ticket: { title, priority, requestor, tags, customFields: { [fields.Department!.id]: [fields.Department!.options![0]!.id] } }, user: requestor }, newKey)).body.item;
+      (
+        await call(
+          'POST',
+          '/tickets',
+          { ticket: { title, priority, requestor, tags, customFields: { [fields.Department!.id]: [fields.Department!.options![0]!.id] } }, user: requestor },
+          newKey,
+        )
+      ).body.item;
     const first = await create('Wifi drops in meeting room 3', [{ tagCategoryId: areaId, text: 'Network' }]);
     const second = await create('VPN refuses my password', [{ tagCategoryId: areaId, text: 'Network' }]);
     const other = await create('Wifi password for a guest', []);
@@ -389,12 +418,30 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
   it('shows an SLA breach on the ticket, in the desk and among the alerts', async () => {
     // Low tickets must be answered at once (target 0): this one is late as soon as it exists.
     const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
-    const late = (await call('POST', '/tickets', { ticket: { title: 'Monitor cable missing', priority: 'Low', requestor, customFields: { [fields.Department!.id]: [fields.Department!.options![0]!.id] } }, user: requestor }, newKey)).body.item;
+    const late = (
+      await call(
+        'POST',
+        '/tickets',
+        {
+          ticket: {
+            title: 'Monitor cable missing',
+            priority: 'Low',
+            requestor,
+            customFields: { [fields.Department!.id]: [fields.Department!.options![0]!.id] },
+          },
+          user: requestor,
+        },
+        newKey,
+      )
+    ).body.item;
     await expect.poll(async () => (await call('GET', `/tickets/${late.ticketId}`, undefined, newKey)).body.item.isFrtEscalated, { timeout: 10_000 }).toBe(true);
 
     await page.goto(`${server.url}/tickets/${late.ticketId}`);
     await page.locator('.ticket-head .badge', { hasText: 'First response escalated' }).waitFor();
-    await page.locator('.due-hints').getByText(/First response\s+missed/).waitFor();
+    await page
+      .locator('.due-hints')
+      .getByText(/First response\s+missed/)
+      .waitFor();
     await page.locator('.timeline .event.escalation').filter({ hasText: 'the first response target was missed' }).waitFor();
     await page.locator('.timeline .event.auto').filter({ hasText: 'after a missed SLA target' }).waitFor();
     await page.locator('dl.details').getByText('Lea Lead').waitFor();

@@ -136,7 +136,10 @@ describe.skipIf(!postgresUrl)('the server while PostgreSQL goes away (real proce
     expect(terminated).toBeGreaterThan(0);
     expect(server.child.exitCode, server.output()).toBeNull();
     expect(server.child.signalCode).toBeNull();
-    expect(Object.keys(statuses).filter((s) => s !== '201' && s !== '503'), JSON.stringify(statuses)).toEqual([]);
+    expect(
+      Object.keys(statuses).filter((s) => s !== '201' && s !== '503'),
+      JSON.stringify(statuses),
+    ).toEqual([]);
     for (const refusal of refusals) {
       expect(refusal).toEqual({ status: 503, code: 'unavailable', retryAfter: expect.stringMatching(/^[1-9]\d*$/) });
     }

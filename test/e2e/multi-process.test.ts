@@ -105,7 +105,14 @@ describe.skipIf(!postgresUrl)('two server processes on one PostgreSQL database',
   it('escalates each SLA breach once, though both processes run the scheduler', async () => {
     const servers = await twoServers({ RATE_LIMIT_MAX: '100000', JOBS_POLL_MS: '50' });
     const key = await newInstance(servers[0]);
-    const always = { enabled: true, timeZone: 'UTC', workingDays: [1, 2, 3, 4, 5, 6, 7], workingHours: { start: '00:00', end: '24:00' }, holidays: [], breachAssignees: [] };
+    const always = {
+      enabled: true,
+      timeZone: 'UTC',
+      workingDays: [1, 2, 3, 4, 5, 6, 7],
+      workingHours: { start: '00:00', end: '24:00' },
+      holidays: [],
+      breachAssignees: [],
+    };
     const policy = await fetch(`${servers[0].url}/api/v1/instance?key=${key}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },

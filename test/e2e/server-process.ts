@@ -69,8 +69,7 @@ export async function freshPostgresDatabase(baseUrl: string, prefix: string): Pr
   return url.toString();
 }
 
-export const dropPostgresDatabase = (url: string): Promise<void> =>
-  onMaintenanceDatabase(url, `DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
+export const dropPostgresDatabase = (url: string): Promise<void> => onMaintenanceDatabase(url, `DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
 
 export async function json(response: Response): Promise<any> {
   const text = await response.text();

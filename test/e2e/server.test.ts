@@ -10,8 +10,7 @@ const run = promisify(execFile);
 describe('real server process (SQLite)', () => {
   let server: ServerProcess;
   const databaseUrl = tempSqliteUrl();
-  const cli = (...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, DATABASE_URL: databaseUrl } });
+  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, DATABASE_URL: databaseUrl } });
 
   beforeAll(async () => {
     server = await startServer({ DATABASE_URL: databaseUrl, RATE_LIMIT_MAX: '1000' });
@@ -73,7 +72,7 @@ describe('real server process (SQLite)', () => {
     expect((await fetch(`${server.url}/api/v1/instance?key=${created.primaryKey}`)).status).toBe(200);
   });
 
-  it('exposes the same CLI as the package\'s `ticketing` bin', async () => {
+  it("exposes the same CLI as the package's `ticketing` bin", async () => {
     const { stdout } = await run(process.execPath, ['bin/ticketing.js', 'instance', 'list', '--json'], { env: { ...process.env, DATABASE_URL: databaseUrl } });
     const names = (JSON.parse(stdout) as { name: string }[]).map((i) => i.name);
     expect(names).toContain('Default');
@@ -98,7 +97,11 @@ describe('real server process: failed authentications (SQLite)', () => {
     const { primary } = printedKeys(server.output());
     const admin = (token: string) => fetch(`${server.url}/api/v1/admin/instances`, { headers: { authorization: `Bearer ${token}` } });
     const signIn = (key: string) =>
-      fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, user: { name: 'M', email: 'm@example.com' } }) });
+      fetch(`${server.url}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key, user: { name: 'M', email: 'm@example.com' } }),
+      });
     expect((await admin(adminToken)).status).toBe(200);
     expect((await signIn(primary)).status).toBe(200);
     expect((await admin('tka_guess-1')).status).toBe(401);

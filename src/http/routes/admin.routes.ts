@@ -34,11 +34,24 @@ export const adminRoutes =
         },
       },
       async (request, reply) => {
-        const { id, name, keyAccess, user: _user, customFieldsLeft: _l, customFieldsRight: _r, optionalFieldsLeft: _ol, optionalFieldsRight: _or, ...settings } = request.body;
+        const {
+          id,
+          name,
+          keyAccess,
+          user: _user,
+          customFieldsLeft: _l,
+          customFieldsRight: _r,
+          optionalFieldsLeft: _ol,
+          optionalFieldsRight: _or,
+          ...settings
+        } = request.body;
         const created = await instances.create({
           ...(id ? { id } : {}),
           name: name.trim(),
-          settings: { ...(settings as Partial<InstanceSettings>), ...(keyAccess ? { keyAccess: { primary: 'readWrite', secondary: 'readWrite', ...keyAccess } } : {}) },
+          settings: {
+            ...(settings as Partial<InstanceSettings>),
+            ...(keyAccess ? { keyAccess: { primary: 'readWrite', secondary: 'readWrite', ...keyAccess } } : {}),
+          },
         });
         reply.code(201);
         return { item: await instances.present(created.instance.id), primaryKey: created.primaryKey, secondaryKey: created.secondaryKey };

@@ -14,8 +14,15 @@ import { ID_MAX, LABEL_MAX, OPTIONS_PER_FIELD, TAG_TEXT_MAX, TAGS_PER_CATEGORY }
  * letters, digits and dashes are taken: the reference's own PUT example names the field
  * `dcd58c80-xxxx-xxxx-xxxx-xxxxxxxxxxxxxxx`. No `_`: the tags filter splits on it.
  */
-const Uuid = Type.String({ pattern: `^[A-Za-z0-9][A-Za-z0-9-]{0,${ID_MAX - 1}}$`, maxLength: ID_MAX, description: 'A UUID (or another id of letters, digits and dashes)' });
-const Option = Type.Object({ id: Type.Optional(Uuid), text: Type.String({ minLength: 1, maxLength: LABEL_MAX }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const Uuid = Type.String({
+  pattern: `^[A-Za-z0-9][A-Za-z0-9-]{0,${ID_MAX - 1}}$`,
+  maxLength: ID_MAX,
+  description: 'A UUID (or another id of letters, digits and dashes)',
+});
+const Option = Type.Object(
+  { id: Type.Optional(Uuid), text: Type.String({ minLength: 1, maxLength: LABEL_MAX }), deleted: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 const CustomFieldCreate = Type.Object(
   {
     id: Type.Optional(Uuid),
@@ -40,7 +47,10 @@ const CustomFieldUpdate = Type.Object(
   },
   { additionalProperties: false },
 );
-const TagText = Type.Object({ text: Type.String({ minLength: 1, maxLength: TAG_TEXT_MAX }), deleted: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const TagText = Type.Object(
+  { text: Type.String({ minLength: 1, maxLength: TAG_TEXT_MAX }), deleted: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
 const Color = Type.String({ pattern: '^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$', description: 'CSS hex colour' });
 const TagCategoryCreate = Type.Object(
   {
@@ -162,8 +172,7 @@ export const instanceRoutes =
         schema: {
           tags: ['instance'],
           summary: 'Regenerate the primary or secondary key; the new key is shown only in this answer',
-          description:
-            'The primary key may regenerate either key, the secondary key only itself. Web sessions made with the old key end.',
+          description: 'The primary key may regenerate either key, the secondary key only itself. Web sessions made with the old key end.',
           params: Type.Object({ which: oneOf(['primary', 'secondary'] as const) }),
           response: { 200: Type.Object({ key: Type.String(), which: Type.String() }), ...errorResponses(401, 403) },
         },
@@ -214,7 +223,15 @@ export const instanceRoutes =
         }
         const events = await instances.events(request.auth.instanceId, limit);
         return {
-          items: events.map((e) => ({ id: e.id, type: e.type, ticketId: e.ticketNumber, ticket: e.ticketId, payload: e.payload, createdOn: e.createdOn, deliveredOn: e.deliveredOn ?? null })),
+          items: events.map((e) => ({
+            id: e.id,
+            type: e.type,
+            ticketId: e.ticketNumber,
+            ticket: e.ticketId,
+            payload: e.payload,
+            createdOn: e.createdOn,
+            deliveredOn: e.deliveredOn ?? null,
+          })),
         };
       },
     );

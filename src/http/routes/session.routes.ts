@@ -21,7 +21,13 @@ const SessionInfo = Type.Object({
  * sign-out, on regeneration of the key it was made with, or after 14 days.
  */
 export const sessionRoutes =
-  (deps: { keys: KeyResolver; instances: InstancesService; sessions: SessionsService; secureCookies: boolean; rateLimit?: RateLimitHooks }): FastifyPluginAsyncTypebox =>
+  (deps: {
+    keys: KeyResolver;
+    instances: InstancesService;
+    sessions: SessionsService;
+    secureCookies: boolean;
+    rateLimit?: RateLimitHooks;
+  }): FastifyPluginAsyncTypebox =>
   async (app) => {
     const cookieOptions = { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: deps.secureCookies };
 
@@ -36,7 +42,11 @@ export const sessionRoutes =
             {
               key: Type.String({ minLength: 1, maxLength: 200 }),
               user: Type.Object(
-                { id: Type.Optional(Type.String({ minLength: 1 })), name: Type.String({ minLength: 1, pattern: '\\S' }), email: Type.String({ minLength: 3, pattern: '^[^@\\s]+@[^@\\s]+$' }) },
+                {
+                  id: Type.Optional(Type.String({ minLength: 1 })),
+                  name: Type.String({ minLength: 1, pattern: '\\S' }),
+                  email: Type.String({ minLength: 3, pattern: '^[^@\\s]+@[^@\\s]+$' }),
+                },
                 { additionalProperties: false },
               ),
             },
@@ -77,14 +87,10 @@ export const sessionRoutes =
       },
     );
 
-    app.delete(
-      '/session',
-      { schema: { tags: ['session'], summary: 'Sign out: ends the session (answers 204)', security: [] } },
-      async (request, reply) => {
-        const id = request.cookies?.[SESSION_COOKIE];
-        if (id) await deps.sessions.end(id);
-        reply.clearCookie(SESSION_COOKIE, cookieOptions);
-        return reply.code(204).send();
-      },
-    );
+    app.delete('/session', { schema: { tags: ['session'], summary: 'Sign out: ends the session (answers 204)', security: [] } }, async (request, reply) => {
+      const id = request.cookies?.[SESSION_COOKIE];
+      if (id) await deps.sessions.end(id);
+      reply.clearCookie(SESSION_COOKIE, cookieOptions);
+      return reply.code(204).send();
+    });
   };

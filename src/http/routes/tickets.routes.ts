@@ -7,15 +7,7 @@ import { ORDER_NAMES, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } fro
 import { parseStatus } from '../../domain/ticket.js';
 import type { TicketsService } from '../../services/tickets.service.js';
 import { errorResponses } from '../schema-helpers.js';
-import {
-  InsertCommentRequest,
-  InsertTicketRequest,
-  ListedTicket,
-  TicketItem,
-  Timezone,
-  UpdateTicketRequest,
-  UpdateTicketStatusRequest,
-} from '../schemas.js';
+import { InsertCommentRequest, InsertTicketRequest, ListedTicket, TicketItem, Timezone, UpdateTicketRequest, UpdateTicketStatusRequest } from '../schemas.js';
 
 /** The caller's timezone from the query, or a 400 that says what is allowed. */
 export function timezoneOf(query: unknown): number {
@@ -143,8 +135,7 @@ export const ticketsRoutes =
         schema: {
           tags: ['tickets'],
           summary: 'Update a ticket (partial)',
-          description:
-            'Only the given fields change. customFields merge key by key (null clears one); tags replace the list. The status has its own route.',
+          description: 'Only the given fields change. customFields merge key by key (null clears one); tags replace the list. The status has its own route.',
           params: TicketParams,
           querystring: TimezoneQuery,
           body: UpdateTicketRequest,
@@ -178,7 +169,12 @@ export const ticketsRoutes =
       auth: { instanceId: string };
       params: { ticketId: string };
       query: unknown;
-      body: { status: string; resolution?: 'fixed' | 'cannotResolve' | 'cancelled' | null; comment?: string | null; user: { id: string; name: string; email: string } };
+      body: {
+        status: string;
+        resolution?: 'fixed' | 'cannotResolve' | 'cancelled' | null;
+        comment?: string | null;
+        user: { id: string; name: string; email: string };
+      };
     }) => {
       timezoneOf(request.query);
       const status = parseStatus(request.body.status);
@@ -222,7 +218,11 @@ export const ticketsRoutes =
       },
     };
     const addComment = async (
-      request: { auth: { instanceId: string }; params: { ticketId: string }; body: { comment: string; isPrivate?: boolean; user: { id: string; name: string; email: string } } },
+      request: {
+        auth: { instanceId: string };
+        params: { ticketId: string };
+        body: { comment: string; isPrivate?: boolean; user: { id: string; name: string; email: string } };
+      },
       reply: { code(n: number): unknown },
     ) => {
       const { comment, isPrivate, user } = request.body;

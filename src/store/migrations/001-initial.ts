@@ -13,8 +13,7 @@ const SERIAL_KEY = {
 const BINARY_TEXT = { sqlite: 'TEXT', postgres: 'TEXT COLLATE "C"' } as const;
 
 /** Words are letters and digits on both stores (SQLite's unicode61 tokenizer does the same). */
-const searchable = (column: string) =>
-  `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
+const searchable = (column: string) => `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
 
 /** The first full-text indexes: replaced by migration 004, then 007. */
 const FULL_TEXT = {
@@ -47,8 +46,7 @@ const FULL_TEXT = {
 export function initialSchema(dialect: 'sqlite' | 'postgres'): string[] {
   const text = BINARY_TEXT[dialect];
   const serialKey = SERIAL_KEY[dialect];
-  const orderIndex = (name: string, column: string) =>
-    `CREATE INDEX tickets_by_${name} ON tickets (instance_id, ${column}, ticket_number)`;
+  const orderIndex = (name: string, column: string) => `CREATE INDEX tickets_by_${name} ON tickets (instance_id, ${column}, ticket_number)`;
   return [
     `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
     `CREATE TABLE instances (

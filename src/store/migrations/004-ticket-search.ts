@@ -1,8 +1,7 @@
 /* Frozen: imports nothing from the live code (see 001-initial.ts). */
 
 /** Words are letters and digits on both stores (SQLite's unicode61 tokenizer does the same). */
-const searchable = (column: string) =>
-  `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
+const searchable = (column: string) => `to_tsvector('simple'::regconfig, regexp_replace(coalesce(${column}, ''), '[^[:alnum:]]+', ' ', 'g'))`;
 
 /** The text of one ticket's search document: its comments (and status-change comments). */
 export const commentsOf = (instance: string, seq: string) =>

@@ -3,7 +3,15 @@ import { formatUser, parseUser } from '../lib/format.js';
 import type { CustomFieldOption, TagCategory, TicketTag, User } from '../lib/types.js';
 
 /** A labelled form row; errors are announced and tied to the control with aria-describedby. */
-export function Field(props: { label: ReactNode; htmlFor?: string; errors?: string[]; hint?: ReactNode; required?: boolean; children: ReactNode; as?: 'fieldset' }) {
+export function Field(props: {
+  label: ReactNode;
+  htmlFor?: string;
+  errors?: string[];
+  hint?: ReactNode;
+  required?: boolean;
+  children: ReactNode;
+  as?: 'fieldset';
+}) {
   const errorId = useId();
   const errors = props.errors ?? [];
   const body = (
@@ -17,7 +25,12 @@ export function Field(props: { label: ReactNode; htmlFor?: string; errors?: stri
       )}
     </>
   );
-  const mark = props.required ? <span className="required" aria-hidden="true"> *</span> : null;
+  const mark = props.required ? (
+    <span className="required" aria-hidden="true">
+      {' '}
+      *
+    </span>
+  ) : null;
   if (props.as === 'fieldset') {
     return (
       <fieldset className={`field${errors.length ? ' has-error' : ''}`} aria-describedby={errors.length ? errorId : undefined}>
@@ -112,7 +125,15 @@ export function UserInput(props: {
 
 /** Several people: removable chips plus an input to add one more. */
 /** The text box a person is typed into as "Name <email>", suggesting known people; Enter adds. */
-export function PersonTextInput(props: { id: string; listId: string; text: string; invalid?: boolean; describedBy?: string; onText: (text: string) => void; onEnter: () => void }) {
+export function PersonTextInput(props: {
+  id: string;
+  listId: string;
+  text: string;
+  invalid?: boolean;
+  describedBy?: string;
+  onText: (text: string) => void;
+  onEnter: () => void;
+}) {
   return (
     <input
       id={props.id}
@@ -164,7 +185,12 @@ export function PeoplePicker(props: { id: string; value: User[]; onChange: (user
           {props.value.map((u) => (
             <li key={u.email} className="chip">
               <span title={u.email}>{u.name || u.email}</span>
-              <button type="button" className="chip-remove" aria-label={`Remove ${u.name || u.email} from ${props.label}`} onClick={() => props.onChange(props.value.filter((x) => x !== u))}>
+              <button
+                type="button"
+                className="chip-remove"
+                aria-label={`Remove ${u.name || u.email} from ${props.label}`}
+                onClick={() => props.onChange(props.value.filter((x) => x !== u))}
+              >
                 ×
               </button>
             </li>
@@ -218,7 +244,13 @@ export function MultiOptionPicker(props: { name: string; options: CustomFieldOpt
   );
 }
 
-export function SingleOptionPicker(props: { id: string; options: CustomFieldOption[] | undefined; value: string[]; onChange: (ids: string[]) => void; required?: boolean }) {
+export function SingleOptionPicker(props: {
+  id: string;
+  options: CustomFieldOption[] | undefined;
+  value: string[];
+  onChange: (ids: string[]) => void;
+  required?: boolean;
+}) {
   const options = visibleOptions(props.options, props.value);
   return (
     <select id={props.id} value={props.value[0] ?? ''} required={props.required} onChange={(e) => props.onChange(e.target.value ? [e.target.value] : [])}>
@@ -249,7 +281,11 @@ export function Toggle(props: { id: string; checked: boolean; onChange: (checked
 export function TagChip(props: { tag: TicketTag; categories: TagCategory[]; onRemove?: () => void }) {
   const category = props.categories.find((c) => c.id === props.tag.tagCategoryId);
   return (
-    <span className="tag" style={{ ['--tag' as string]: category?.color ?? '#6b7280' }} title={category ? `${category.text}: ${props.tag.text}` : props.tag.text}>
+    <span
+      className="tag"
+      style={{ ['--tag' as string]: category?.color ?? '#6b7280' }}
+      title={category ? `${category.text}: ${props.tag.text}` : props.tag.text}
+    >
       {props.tag.text}
       {props.onRemove && (
         <button type="button" className="chip-remove" aria-label={`Remove tag ${props.tag.text}`} onClick={props.onRemove}>
@@ -279,7 +315,12 @@ export function TagPicker(props: { id: string; value: TicketTag[]; onChange: (ta
       {props.value.length > 0 && (
         <div className="chips">
           {props.value.map((tag, i) => (
-            <TagChip key={`${tag.tagCategoryId}_${tag.text}`} tag={tag} categories={props.categories} onRemove={() => props.onChange(props.value.filter((_, j) => j !== i))} />
+            <TagChip
+              key={`${tag.tagCategoryId}_${tag.text}`}
+              tag={tag}
+              categories={props.categories}
+              onRemove={() => props.onChange(props.value.filter((_, j) => j !== i))}
+            />
           ))}
         </div>
       )}
@@ -313,7 +354,11 @@ export function TagPicker(props: { id: string; value: TicketTag[]; onChange: (ta
             Add tag
           </button>
           <datalist id={listId}>
-            {category?.tags.filter((t) => !t.deleted).map((t) => <option key={t.text} value={t.text} />)}
+            {category?.tags
+              .filter((t) => !t.deleted)
+              .map((t) => (
+                <option key={t.text} value={t.text} />
+              ))}
           </datalist>
         </div>
       )}

@@ -2,7 +2,8 @@ import { formatDate, formatUser } from '../lib/format.js';
 import type { CustomField, User } from '../lib/types.js';
 import { Field, MultiOptionPicker, PeoplePicker, SingleOptionPicker, Toggle } from './controls.js';
 
-const asArray = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : []);
+const asArray = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
 const asUsers = (value: unknown): User[] => (Array.isArray(value) ? value.filter((v): v is User => typeof v === 'object' && v !== null && 'email' in v) : []);
 
 /** The input for one custom field, by its type. Date pickers hold a local day (YYYY-MM-DD) while edited. */
@@ -41,19 +42,40 @@ export function CustomFieldInput(props: { field: CustomField; value: unknown; on
     case 'datePicker':
       return (
         <Field label={label} htmlFor={id} errors={props.errors} required={field.required}>
-          <input id={id} type="date" value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value)} required={field.required} aria-invalid={invalid || undefined} />
+          <input
+            id={id}
+            type="date"
+            value={typeof value === 'string' ? value : ''}
+            onChange={(e) => onChange(e.target.value)}
+            required={field.required}
+            aria-invalid={invalid || undefined}
+          />
         </Field>
       );
     case 'textArea':
       return (
         <Field label={label} htmlFor={id} errors={props.errors} required={field.required}>
-          <textarea id={id} rows={4} value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value)} required={field.required} aria-invalid={invalid || undefined} />
+          <textarea
+            id={id}
+            rows={4}
+            value={typeof value === 'string' ? value : ''}
+            onChange={(e) => onChange(e.target.value)}
+            required={field.required}
+            aria-invalid={invalid || undefined}
+          />
         </Field>
       );
     default:
       return (
         <Field label={label} htmlFor={id} errors={props.errors} required={field.required}>
-          <input id={id} type="text" value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value)} required={field.required} aria-invalid={invalid || undefined} />
+          <input
+            id={id}
+            type="text"
+            value={typeof value === 'string' ? value : ''}
+            onChange={(e) => onChange(e.target.value)}
+            required={field.required}
+            aria-invalid={invalid || undefined}
+          />
         </Field>
       );
   }

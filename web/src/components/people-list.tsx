@@ -8,7 +8,15 @@ import type { User } from '../lib/types.js';
  * shows all three and can move up or go; a new person is typed as "Name <email>" (or picked
  * from the people the desk knows, keeping their id), with an optional id of another system.
  */
-export function PeopleList(props: { id: string; label: string; value: User[]; onChange: (users: User[]) => void; people: User[]; invalid?: boolean; describedBy?: string }) {
+export function PeopleList(props: {
+  id: string;
+  label: string;
+  value: User[];
+  onChange: (users: User[]) => void;
+  people: User[];
+  invalid?: boolean;
+  describedBy?: string;
+}) {
   const listId = useId();
   const [text, setText] = useState('');
   const [personId, setPersonId] = useState('');
@@ -18,7 +26,8 @@ export function PeopleList(props: { id: string; label: string; value: User[]; on
     const user = parseUser(text, props.people);
     if (!user) return setProblem('Type a name and email as Name <email@example.com>');
     const person = personId.trim() ? { ...user, id: personId.trim() } : user;
-    if (props.value.some((u) => u.id === person.id || u.email.toLowerCase() === person.email.toLowerCase())) return setProblem(`${person.name} is already in the list`);
+    if (props.value.some((u) => u.id === person.id || u.email.toLowerCase() === person.email.toLowerCase()))
+      return setProblem(`${person.name} is already in the list`);
     setProblem('');
     setText('');
     setPersonId('');
@@ -52,7 +61,12 @@ export function PeopleList(props: { id: string; label: string; value: User[]; on
                     ↑
                   </button>
                 )}
-                <button type="button" className="icon" aria-label={`Remove ${u.name || u.email} from ${props.label}`} onClick={() => props.onChange(props.value.filter((_, j) => j !== i))}>
+                <button
+                  type="button"
+                  className="icon"
+                  aria-label={`Remove ${u.name || u.email} from ${props.label}`}
+                  onClick={() => props.onChange(props.value.filter((_, j) => j !== i))}
+                >
                   ×
                 </button>
               </span>

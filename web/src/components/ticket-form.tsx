@@ -92,7 +92,9 @@ export function TicketForm(props: {
   const setCustom = (id: string, value: unknown) => setValues((v) => ({ ...v, customFields: { ...v.customFields, [id]: value } }));
 
   const focusFirstError = () =>
-    requestAnimationFrame(() => document.querySelector<HTMLElement>('.ticket-form .has-error input, .ticket-form .has-error select, .ticket-form .has-error textarea')?.focus());
+    requestAnimationFrame(() =>
+      document.querySelector<HTMLElement>('.ticket-form .has-error input, .ticket-form .has-error select, .ticket-form .has-error textarea')?.focus(),
+    );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -102,7 +104,8 @@ export function TicketForm(props: {
     const payload = ticketPayload(values, editing ? initial : undefined);
     if (editing) {
       const changed = (payload.customFields ?? {}) as Record<string, unknown>;
-      for (const field of instance.customFields) if (field.required && field.id in changed && changed[field.id] === null) found[`customFields/${field.id}`] = [`${field.name} is required`];
+      for (const field of instance.customFields)
+        if (field.required && field.id in changed && changed[field.id] === null) found[`customFields/${field.id}`] = [`${field.name} is required`];
     } else Object.assign(found, missingRequired(instance.customFields, values.customFields));
     setErrors(found);
     if (Object.keys(found).length) return focusFirstError();
@@ -120,7 +123,14 @@ export function TicketForm(props: {
 
   const renderFields = (fields: CustomField[]) =>
     fields.map((f) => (
-      <CustomFieldInput key={f.id} field={f} value={values.customFields[f.id]} onChange={(v) => setCustom(f.id, v)} errors={errors[`customFields/${f.id}`]} people={people} />
+      <CustomFieldInput
+        key={f.id}
+        field={f}
+        value={values.customFields[f.id]}
+        onChange={(v) => setCustom(f.id, v)}
+        errors={errors[`customFields/${f.id}`]}
+        people={people}
+      />
     ));
   const hasOptional = layout.optionalLeft.length + layout.optionalRight.length > 0;
 
@@ -134,7 +144,16 @@ export function TicketForm(props: {
       <div className="form-columns">
         <div>
           <Field label="Title" htmlFor="tf-title" errors={errors.title} required>
-            <input id="tf-title" type="text" value={values.title} onChange={(e) => set('title', e.target.value)} required maxLength={1000} aria-invalid={!!errors.title || undefined} autoFocus={!editing} />
+            <input
+              id="tf-title"
+              type="text"
+              value={values.title}
+              onChange={(e) => set('title', e.target.value)}
+              required
+              maxLength={1000}
+              aria-invalid={!!errors.title || undefined}
+              autoFocus={!editing}
+            />
           </Field>
           <Field label="Description" htmlFor="tf-description" errors={errors.description}>
             <textarea id="tf-description" rows={6} value={values.description} onChange={(e) => set('description', e.target.value)} />

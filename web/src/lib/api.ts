@@ -57,7 +57,12 @@ export async function send<T>(call: Promise<{ data?: T; error?: unknown; respons
   }
   const { response } = result;
   if (!response.ok) {
-    const problem = (typeof result.error === 'object' && result.error !== null ? result.error : {}) as { code?: string; detail?: string; message?: string; errors?: FieldError[] };
+    const problem = (typeof result.error === 'object' && result.error !== null ? result.error : {}) as {
+      code?: string;
+      detail?: string;
+      message?: string;
+      errors?: FieldError[];
+    };
     const retry = Number(response.headers.get('Retry-After'));
     const message =
       response.status === 429

@@ -87,7 +87,18 @@ export function dueHint(dueOn: string, escalated: boolean, now = Date.now()): { 
 
 // ---------------------------------------------------------------- time zones
 
-const FALLBACK_ZONES = ['UTC', 'Europe/London', 'Europe/Paris', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney'];
+const FALLBACK_ZONES = [
+  'UTC',
+  'Europe/London',
+  'Europe/Paris',
+  'Europe/Berlin',
+  'America/New_York',
+  'America/Chicago',
+  'America/Los_Angeles',
+  'Asia/Tokyo',
+  'Asia/Kolkata',
+  'Australia/Sydney',
+];
 
 /** The IANA zones the browser knows, plus UTC and `extra` (the saved zone) when missing. */
 export function timeZones(extra?: string): string[] {
@@ -109,7 +120,8 @@ export function zoneOffset(zone: string, at = new Date()): string {
   if (cached !== undefined) return cached;
   let label = '';
   try {
-    const part = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    const part =
+      new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? '';
     label = part === 'GMT' ? 'UTC+00:00' : part.replace('GMT', 'UTC');
   } catch {
     label = '';
@@ -184,7 +196,18 @@ export function slaDraft(sla: SlaPolicy | null, zone = browserZone()): SlaDraft 
       return [p, { firstResponseHours: fr.hours, firstResponseMinutes: fr.minutes, resolutionHours: r.hours, resolutionMinutes: r.minutes }];
     }),
   ) as Record<Priority, TargetDraft>;
-  if (!sla) return { enabled: false, timeZone: zone, workingDays: [1, 2, 3, 4, 5], start: '09:00', end: '17:00', untilMidnight: false, holidays: [], targets, breachAssignees: [] };
+  if (!sla)
+    return {
+      enabled: false,
+      timeZone: zone,
+      workingDays: [1, 2, 3, 4, 5],
+      start: '09:00',
+      end: '17:00',
+      untilMidnight: false,
+      holidays: [],
+      targets,
+      breachAssignees: [],
+    };
   const midnight = sla.workingHours.end === '24:00';
   return {
     enabled: sla.enabled,
@@ -213,7 +236,8 @@ export function slaFromDraft(draft: SlaDraft): { sla: SlaPolicy; errors: Record<
     const r = joinMinutes(t.resolutionHours, t.resolutionMinutes);
     if (typeof fr === 'string') (errors[`targets/${p}/firstResponseMinutes`] ??= []).push(fr);
     if (typeof r === 'string') (errors[`targets/${p}/resolutionMinutes`] ??= []).push(r);
-    if (typeof fr === 'number' && typeof r === 'number' && r < fr) (errors[`targets/${p}/resolutionMinutes`] ??= []).push('Resolution cannot come before the first response');
+    if (typeof fr === 'number' && typeof r === 'number' && r < fr)
+      (errors[`targets/${p}/resolutionMinutes`] ??= []).push('Resolution cannot come before the first response');
     if (fr === null && r === null) continue;
     targets[p] = { firstResponseMinutes: typeof fr === 'number' ? fr : null, resolutionMinutes: typeof r === 'number' ? r : null };
   }
@@ -292,7 +316,10 @@ export interface RuleDraft {
 let counter = 0;
 /** A fresh id (rules keep one, so their round-robin turn survives reordering). */
 export function newId(prefix = 'rule'): string {
-  const random = typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const random =
+    typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function'
+      ? crypto.randomUUID()
+      : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   counter += 1;
   return prefix ? `${prefix}-${random}` : `${random}-${counter}`;
 }

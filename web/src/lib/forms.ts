@@ -36,7 +36,9 @@ export interface FormLayout {
  * A live field in no list still shows (in the shorter main column), so none is unreachable;
  * a required field placed among the optional ones is shown there, marked required.
  */
-export function formLayout(instance: Pick<Instance, 'customFields' | 'customFieldsLeft' | 'customFieldsRight' | 'optionalFieldsLeft' | 'optionalFieldsRight'>): FormLayout {
+export function formLayout(
+  instance: Pick<Instance, 'customFields' | 'customFieldsLeft' | 'customFieldsRight' | 'optionalFieldsLeft' | 'optionalFieldsRight'>,
+): FormLayout {
   const live = new Map(instance.customFields.filter((f) => !f.deleted).map((f) => [f.id, f]));
   const placed = new Set<string>();
   const take = (list: CustomField[]) =>
@@ -59,14 +61,14 @@ export function formLayout(instance: Pick<Instance, 'customFields' | 'customFiel
   return layout;
 }
 
-export const isEmptyValue = (value: unknown): boolean =>
-  value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+export const isEmptyValue = (value: unknown): boolean => value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
 
 /** Required custom fields left empty, as form errors keyed like the server's. */
 export function missingRequired(fields: readonly CustomField[], values: Record<string, unknown>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const field of fields) {
-    if (field.required && !field.deleted && field.type !== 'toggle' && isEmptyValue(values[field.id])) out[`customFields/${field.id}`] = [`${field.name} is required`];
+    if (field.required && !field.deleted && field.type !== 'toggle' && isEmptyValue(values[field.id]))
+      out[`customFields/${field.id}`] = [`${field.name} is required`];
   }
   return out;
 }

@@ -10,7 +10,9 @@ import { TRANSITIONS } from '../../../src/domain/status.js';
 
 type Schemas = components['schemas'];
 /** The JSON body a route answers with on success (200). */
-type Answer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: { content: { 'application/json': infer T } } } } ? T : never;
+type Answer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: { 200: { content: { 'application/json': infer T } } } }
+  ? T
+  : never;
 /** The JSON body a route takes. */
 type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { 'application/json': infer T } } } ? T : never;
 

@@ -92,7 +92,8 @@ export function AlertsPage() {
           </div>
         </div>
         <p className="muted small">
-          Written by the help-desk engine when a ticket misses an SLA target, goes idle, or nears or passes its expected date (see <Link href="/settings#sla">Settings</Link>). Newest first.
+          Written by the help-desk engine when a ticket misses an SLA target, goes idle, or nears or passes its expected date (see{' '}
+          <Link href="/settings#sla">Settings</Link>). Newest first.
         </p>
         {error && (
           <div className="alert error" role="alert">

@@ -2,13 +2,24 @@ import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import { EscalationBadges, PriorityBadge, Spinner, StatusBadge, TagChip } from '../components/controls.js';
 import { browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
-import { activeFilterCount, effectiveOrder, EMPTY_QUERY, formatDeskQuery, parseDeskQuery, sortBy, toListParams, type DeskQuery, type OrderName } from '../lib/desk-query.js';
+import {
+  activeFilterCount,
+  effectiveOrder,
+  EMPTY_QUERY,
+  formatDeskQuery,
+  parseDeskQuery,
+  sortBy,
+  toListParams,
+  type DeskQuery,
+  type OrderName,
+} from '../lib/desk-query.js';
 import { formatShortDate, formatRelative } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../lib/router.js';
 import { PRIORITIES, STATUSES, type ListedTicket, type TagCategory } from '../lib/types.js';
 
 const PAGE_SIZE = 50;
-const SELECT = 'id,ticketId,title,status,priority,requestorName,requestorEmail,assigneeName,assigneeEmail,expectedDate,createdOn,lastInteraction,tags,isFrtEscalated,isRtEscalated';
+const SELECT =
+  'id,ticketId,title,status,priority,requestorName,requestorEmail,assigneeName,assigneeEmail,expectedDate,createdOn,lastInteraction,tags,isFrtEscalated,isRtEscalated';
 
 /** The desk: every ticket of the instance, filtered, searched and sorted, with the view in the URL. */
 export function DeskPage() {
@@ -36,7 +47,10 @@ export function DeskPage() {
       try {
         const page = await send(
           client.GET('/tickets', {
-            params: { query: { ...(JSON.parse(listKey) as Record<string, string>), select: SELECT, limit: String(PAGE_SIZE) }, header: continuationToken ? { continuationToken } : {} },
+            params: {
+              query: { ...(JSON.parse(listKey) as Record<string, string>), select: SELECT, limit: String(PAGE_SIZE) },
+              header: continuationToken ? { continuationToken } : {},
+            },
           }),
         );
         if (mine !== generation.current) return;
@@ -166,7 +180,13 @@ function SearchBox(props: { value: string; onSearch: (text: string) => void }) {
       <label htmlFor="desk-search" className="visually-hidden">
         Search tickets
       </label>
-      <input id="desk-search" type="search" placeholder="Search title, description, comments or #number" value={text} onChange={(e) => setText(e.target.value)} />
+      <input
+        id="desk-search"
+        type="search"
+        placeholder="Search title, description, comments or #number"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+      />
     </form>
   );
 }
@@ -355,7 +375,12 @@ function Filters(props: { query: DeskQuery; onChange: (q: DeskQuery) => void; op
               return (
                 <span key={tag} className="tag" style={{ ['--tag' as string]: category?.color ?? '#6b7280' }}>
                   {text}
-                  <button type="button" className="chip-remove" aria-label={`Remove tag filter ${text}`} onClick={() => set({ tags: q.tags.filter((t) => t !== tag) })}>
+                  <button
+                    type="button"
+                    className="chip-remove"
+                    aria-label={`Remove tag filter ${text}`}
+                    onClick={() => set({ tags: q.tags.filter((t) => t !== tag) })}
+                  >
                     ×
                   </button>
                 </span>
@@ -381,7 +406,14 @@ function Filters(props: { query: DeskQuery; onChange: (q: DeskQuery) => void; op
         </select>
       </div>
       <PersonFilter id="f-assignee" label="Assignee" value={q.assignee} onChange={(assignee) => set({ assignee })} people={people} me={session.user.email} />
-      <PersonFilter id="f-requestor" label="Requestor" value={q.requestor} onChange={(requestor) => set({ requestor })} people={people} me={session.user.email} />
+      <PersonFilter
+        id="f-requestor"
+        label="Requestor"
+        value={q.requestor}
+        onChange={(requestor) => set({ requestor })}
+        people={people}
+        me={session.user.email}
+      />
       <div className="filter">
         <label htmlFor="f-escalated">Escalated</label>
         <select id="f-escalated" value={q.escalated} onChange={(e) => set({ escalated: e.target.value as DeskQuery['escalated'] })}>
@@ -403,7 +435,14 @@ function Filters(props: { query: DeskQuery; onChange: (q: DeskQuery) => void; op
   );
 }
 
-function PersonFilter(props: { id: string; label: string; value: string; onChange: (value: string) => void; people: { email: string; name: string }[]; me: string }) {
+function PersonFilter(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  people: { email: string; name: string }[];
+  me: string;
+}) {
   const [text, setText] = useState(props.value);
   useEffect(() => setText(props.value), [props.value]);
   const commit = () => text.trim() !== props.value && props.onChange(text.trim());
@@ -421,7 +460,12 @@ function PersonFilter(props: { id: string; label: string; value: string; onChang
           onBlur={commit}
           onKeyDown={(e) => e.key === 'Enter' && commit()}
         />
-        <button type="button" aria-label={`${props.label}: me`} onClick={() => props.onChange(props.value === props.me ? '' : props.me)} aria-pressed={props.value === props.me}>
+        <button
+          type="button"
+          aria-label={`${props.label}: me`}
+          onClick={() => props.onChange(props.value === props.me ? '' : props.me)}
+          aria-pressed={props.value === props.me}
+        >
           Me
         </button>
       </div>

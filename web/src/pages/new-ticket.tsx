@@ -18,7 +18,12 @@ export function NewTicketPage() {
           onCancel={() => history.back()}
           onSubmit={async (ticket) => {
             // The form has checked the title and the requestor before it submits.
-            const r = await send(client.POST('/tickets', { params: { query: { timezone: String(browserTimezone()) } }, body: { ticket: ticket as NewTicket, user: session.user } }));
+            const r = await send(
+              client.POST('/tickets', {
+                params: { query: { timezone: String(browserTimezone()) } },
+                body: { ticket: ticket as NewTicket, user: session.user },
+              }),
+            );
             notify(`Ticket #${r.item.ticketId} created`);
             navigate(`/tickets/${r.item.ticketId}`);
           }}

@@ -22,7 +22,9 @@ async function walk(params: Record<string, string>, select: string): Promise<Wal
   let token: string | null | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const r: ListPage = await send(
-      client.GET('/tickets', { params: { query: { ...params, select, limit: '1000', timezone: String(browserTimezone()) }, header: token ? { continuationToken: token } : {} } }),
+      client.GET('/tickets', {
+        params: { query: { ...params, select, limit: '1000', timezone: String(browserTimezone()) }, header: token ? { continuationToken: token } : {} },
+      }),
     );
     items.push(...r.items);
     token = r.continuationToken;
@@ -96,7 +98,12 @@ export function OverviewPage() {
     );
   const plus = (capped: boolean) => (capped ? '+' : '');
   const deskLink = (patch: Partial<DeskQuery>) => `/tickets${formatDeskQuery({ ...EMPTY_QUERY, ...patch })}`;
-  const statusCount = (s: Status) => (s === 'Resolved' ? `${data.resolved.items.length}${plus(data.resolved.capped)}` : s === 'Closed' ? `${data.closed.items.length}${plus(data.closed.capped)}` : `${data.queue.byStatus[s]}${plus(data.queueCapped)}`);
+  const statusCount = (s: Status) =>
+    s === 'Resolved'
+      ? `${data.resolved.items.length}${plus(data.resolved.capped)}`
+      : s === 'Closed'
+        ? `${data.closed.items.length}${plus(data.closed.capped)}`
+        : `${data.queue.byStatus[s]}${plus(data.queueCapped)}`;
   return (
     <div className="page overview">
       <h1>Overview</h1>
@@ -183,7 +190,11 @@ function FlowChart({ days, created, resolved }: { days: string[]; created: numbe
       <div className="legend" aria-hidden="true">
         <span className="key created" /> Created ({totalCreated}) <span className="key resolved" /> Resolved ({totalResolved})
       </div>
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`Bar chart: ${totalCreated} tickets created and ${totalResolved} resolved over the last ${days.length} days`}>
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label={`Bar chart: ${totalCreated} tickets created and ${totalResolved} resolved over the last ${days.length} days`}
+      >
         {[0, max / 2, max].map((tick) => (
           <g key={tick}>
             <line x1={pad.left} x2={width - pad.right} y1={y(tick)} y2={y(tick)} className="grid" />

@@ -76,7 +76,13 @@ export function SlaSection() {
         <FormError errors={errors[''] ? { '': errors[''] } : {}} />
         <Field label="Policy" as="fieldset" errors={errors.enabled}>
           <Toggle id="s-sla-enabled" checked={draft.enabled} onChange={(enabled) => set({ enabled })} label="Apply the SLA policy" />
-          <div className="hint">{instance.sla ? (instance.sla.enabled ? 'The saved policy is being applied.' : 'The saved policy is switched off: nothing is escalated.') : 'No policy is saved yet.'}</div>
+          <div className="hint">
+            {instance.sla
+              ? instance.sla.enabled
+                ? 'The saved policy is being applied.'
+                : 'The saved policy is switched off: nothing is escalated.'
+              : 'No policy is saved yet.'}
+          </div>
         </Field>
 
         <h3>Working time</h3>
@@ -92,7 +98,11 @@ export function SlaSection() {
                     <input
                       type="checkbox"
                       checked={draft.workingDays.includes(i + 1)}
-                      onChange={(e) => set({ workingDays: e.target.checked ? [...draft.workingDays, i + 1].sort((a, b) => a - b) : draft.workingDays.filter((d) => d !== i + 1) })}
+                      onChange={(e) =>
+                        set({
+                          workingDays: e.target.checked ? [...draft.workingDays, i + 1].sort((a, b) => a - b) : draft.workingDays.filter((d) => d !== i + 1),
+                        })
+                      }
                     />
                     {day}
                   </label>
@@ -101,15 +111,37 @@ export function SlaSection() {
             </Field>
           </div>
           <div>
-            <Field label="Working hours" as="fieldset" errors={errors.workingHours} hint={dayMinutes > 0 ? `A working day is ${formatMinutes(dayMinutes)}.` : undefined}>
+            <Field
+              label="Working hours"
+              as="fieldset"
+              errors={errors.workingHours}
+              hint={dayMinutes > 0 ? `A working day is ${formatMinutes(dayMinutes)}.` : undefined}
+            >
               <div className="hours">
                 <label htmlFor="s-sla-start">From</label>
-                <input id="s-sla-start" type="time" value={draft.start} onChange={(e) => set({ start: e.target.value })} aria-invalid={!!errors.workingHours || undefined} />
+                <input
+                  id="s-sla-start"
+                  type="time"
+                  value={draft.start}
+                  onChange={(e) => set({ start: e.target.value })}
+                  aria-invalid={!!errors.workingHours || undefined}
+                />
                 <label htmlFor="s-sla-end">to</label>
-                <input id="s-sla-end" type="time" value={draft.untilMidnight ? '' : draft.end} disabled={draft.untilMidnight} onChange={(e) => set({ end: e.target.value })} aria-invalid={!!errors.workingHours || undefined} />
+                <input
+                  id="s-sla-end"
+                  type="time"
+                  value={draft.untilMidnight ? '' : draft.end}
+                  disabled={draft.untilMidnight}
+                  onChange={(e) => set({ end: e.target.value })}
+                  aria-invalid={!!errors.workingHours || undefined}
+                />
               </div>
               <label className="check">
-                <input type="checkbox" checked={draft.untilMidnight} onChange={(e) => set({ untilMidnight: e.target.checked, end: e.target.checked ? draft.end : draft.end || '17:00' })} />
+                <input
+                  type="checkbox"
+                  checked={draft.untilMidnight}
+                  onChange={(e) => set({ untilMidnight: e.target.checked, end: e.target.checked ? draft.end : draft.end || '17:00' })}
+                />
                 Until midnight (24:00)
               </label>
             </Field>
@@ -119,7 +151,12 @@ export function SlaSection() {
                   {draft.holidays.map((d) => (
                     <li key={d} className="chip">
                       <time dateTime={d}>{formatHoliday(d)}</time>
-                      <button type="button" className="chip-remove" aria-label={`Remove the holiday ${formatHoliday(d)}`} onClick={() => set({ holidays: draft.holidays.filter((h) => h !== d) })}>
+                      <button
+                        type="button"
+                        className="chip-remove"
+                        aria-label={`Remove the holiday ${formatHoliday(d)}`}
+                        onClick={() => set({ holidays: draft.holidays.filter((h) => h !== d) })}
+                      >
                         ×
                       </button>
                     </li>
@@ -191,7 +228,14 @@ export function SlaSection() {
           errors={errors.breachAssignees}
           hint="In turn, one after the other. Leave empty to keep the assignee: the escalation is still recorded and alerted."
         >
-          <PeopleList id="s-sla-breach" label="Reassign escalated tickets to" value={draft.breachAssignees} onChange={(breachAssignees) => set({ breachAssignees })} people={people} invalid={!!errors.breachAssignees} />
+          <PeopleList
+            id="s-sla-breach"
+            label="Reassign escalated tickets to"
+            value={draft.breachAssignees}
+            onChange={(breachAssignees) => set({ breachAssignees })}
+            people={people}
+            invalid={!!errors.breachAssignees}
+          />
         </Field>
 
         <div className="actions">
@@ -229,9 +273,19 @@ function ZoneHint({ zone }: { zone: string }) {
   );
 }
 
-function DurationInput(props: { id: string; label: string; caption: string; hours: string; minutes: string; onChange: (hours: string, minutes: string) => void; errors?: string[]; dayMinutes: number }) {
+function DurationInput(props: {
+  id: string;
+  label: string;
+  caption: string;
+  hours: string;
+  minutes: string;
+  onChange: (hours: string, minutes: string) => void;
+  errors?: string[];
+  dayMinutes: number;
+}) {
   const total = joinMinutes(props.hours, props.minutes);
-  const hint = typeof total === 'number' ? [formatMinutes(total), workingDaysHint(total, props.dayMinutes)].filter(Boolean).join(', ') : total === null ? 'No target' : '';
+  const hint =
+    typeof total === 'number' ? [formatMinutes(total), workingDaysHint(total, props.dayMinutes)].filter(Boolean).join(', ') : total === null ? 'No target' : '';
   const invalid = (props.errors?.length ?? 0) > 0 || undefined;
   return (
     <div className={`duration${invalid ? ' has-error' : ''}`}>
@@ -337,8 +391,16 @@ export function AssigneesSection() {
     setDefaultLocal(Object.values(fallbackFields).flat());
     if (Object.keys(found).length || Object.keys(fallbackFields).length) return;
     const rules = drafts.map(ruleFromDraft);
-    const defaults: Rule[] = fallbackEmpty ? [] : [{ ...ruleFromDraft({ ...fallback, priority: [], tags: [], titleContains: '', requestor: '', customFields: [] }), conditions: undefined }, ...instance.defaultRuleAssignee.slice(1)];
-    const ok = await save({ assignees: { type, peoples }, isAutomaticAssignTickets: auto, assigneeRules: rules, defaultRuleAssignee: defaults }, 'Assignment settings saved');
+    const defaults: Rule[] = fallbackEmpty
+      ? []
+      : [
+          { ...ruleFromDraft({ ...fallback, priority: [], tags: [], titleContains: '', requestor: '', customFields: [] }), conditions: undefined },
+          ...instance.defaultRuleAssignee.slice(1),
+        ];
+    const ok = await save(
+      { assignees: { type, peoples }, isAutomaticAssignTickets: auto, assigneeRules: rules, defaultRuleAssignee: defaults },
+      'Assignment settings saved',
+    );
     // The rules keep the ids they were saved with (their round-robin turn is kept by id).
     if (ok) setDrafts((list) => list.map((d, i) => ({ ...d, id: rules[i]?.id ?? d.id })));
   };
@@ -352,7 +414,11 @@ export function AssigneesSection() {
   };
 
   return (
-    <Section id="assignees" title="Assignees and rules" intro="Who tickets can be assigned to, and how new tickets without an assignee are assigned automatically.">
+    <Section
+      id="assignees"
+      title="Assignees and rules"
+      intro="Who tickets can be assigned to, and how new tickets without an assignee are assigned automatically."
+    >
       <form onSubmit={(event) => void submit(event)} noValidate aria-label="Assignees and rules">
         <FormError errors={server.other.length ? { '': server.other } : {}} />
         {invalidCount > 0 && (
@@ -361,7 +427,15 @@ export function AssigneesSection() {
           </div>
         )}
         <div className="form-columns">
-          <Field label="Who can be assigned" htmlFor="s-assignee-type" hint={type === 'customAssignee' ? 'Only the people below can be assigned, by hand or by the rules.' : 'Anyone; the team’s owners are managed in Microsoft Teams.'}>
+          <Field
+            label="Who can be assigned"
+            htmlFor="s-assignee-type"
+            hint={
+              type === 'customAssignee'
+                ? 'Only the people below can be assigned, by hand or by the rules.'
+                : 'Anyone; the team’s owners are managed in Microsoft Teams.'
+            }
+          >
             <select id="s-assignee-type" value={type} onChange={(e) => setType(e.target.value as typeof type)}>
               <option value="customAssignee">A list of people (below)</option>
               <option value="teamsOwner">The team's owners</option>
@@ -373,7 +447,9 @@ export function AssigneesSection() {
         </div>
         <Field label="Automatic assignment" as="fieldset">
           <Toggle id="s-auto-assign" checked={auto} onChange={setAuto} label="Assign new tickets automatically by the rules" />
-          <div className="hint">The rules are tried in order; the first whose conditions all hold assigns the ticket. Within one condition, any of the listed values matches.</div>
+          <div className="hint">
+            The rules are tried in order; the first whose conditions all hold assigns the ticket. Within one condition, any of the listed values matches.
+          </div>
         </Field>
 
         <h3 id="rules-title">Rules, in order</h3>
@@ -408,10 +484,23 @@ export function AssigneesSection() {
 
         <fieldset className="rule default-rule">
           <legend>Default rule: when no rule matches</legend>
-          <Field label="Assign to" htmlFor={`r-${fallback.key}-people`} errors={[...server.default, ...defaultLocal]} hint="Leave empty to leave such tickets unassigned.">
-            <PeopleList id={`r-${fallback.key}-people`} label="Default rule: assign to" value={fallback.assignees} onChange={(assignees) => setFallback({ ...fallback, assignees })} people={knownPeople} />
+          <Field
+            label="Assign to"
+            htmlFor={`r-${fallback.key}-people`}
+            errors={[...server.default, ...defaultLocal]}
+            hint="Leave empty to leave such tickets unassigned."
+          >
+            <PeopleList
+              id={`r-${fallback.key}-people`}
+              label="Default rule: assign to"
+              value={fallback.assignees}
+              onChange={(assignees) => setFallback({ ...fallback, assignees })}
+              people={knownPeople}
+            />
           </Field>
-          {fallback.assignees.length > 1 && <ModeChoice name={`r-${fallback.key}-mode`} value={fallback.mode} onChange={(mode) => setFallback({ ...fallback, mode })} />}
+          {fallback.assignees.length > 1 && (
+            <ModeChoice name={`r-${fallback.key}-mode`} value={fallback.mode} onChange={(mode) => setFallback({ ...fallback, mode })} />
+          )}
         </fieldset>
 
         <div className="actions">
@@ -504,7 +593,14 @@ function RuleCard(props: {
           </div>
         ) : null}
         <Field label="Name" htmlFor={`${id}-name`} errors={errors.name} hint="Shown in the ticket's history when the rule assigns it.">
-          <input id={`${id}-name`} type="text" maxLength={200} value={d.name} onChange={(e) => props.onChange({ name: e.target.value })} placeholder="e.g. Network issues" />
+          <input
+            id={`${id}-name`}
+            type="text"
+            maxLength={200}
+            value={d.name}
+            onChange={(e) => props.onChange({ name: e.target.value })}
+            placeholder="e.g. Network issues"
+          />
         </Field>
 
         <div className="conditions">
@@ -513,7 +609,11 @@ function RuleCard(props: {
             <div className="checks">
               {PRIORITIES.map((p) => (
                 <label key={p} className="check">
-                  <input type="checkbox" checked={d.priority.includes(p)} onChange={(e) => props.onChange({ priority: PRIORITIES.filter((x) => (x === p ? e.target.checked : d.priority.includes(x))) })} />
+                  <input
+                    type="checkbox"
+                    checked={d.priority.includes(p)}
+                    onChange={(e) => props.onChange({ priority: PRIORITIES.filter((x) => (x === p ? e.target.checked : d.priority.includes(x))) })}
+                  />
                   {p}
                 </label>
               ))}
@@ -525,7 +625,12 @@ function RuleCard(props: {
                 {d.tags.map((tag) => (
                   <li key={tag} className="chip">
                     <span>{tagLabel(tag)}</span>
-                    <button type="button" className="chip-remove" aria-label={`Remove the tag ${tagLabel(tag)} from ${title}`} onClick={() => props.onChange({ tags: d.tags.filter((t) => t !== tag) })}>
+                    <button
+                      type="button"
+                      className="chip-remove"
+                      aria-label={`Remove the tag ${tagLabel(tag)} from ${title}`}
+                      onClick={() => props.onChange({ tags: d.tags.filter((t) => t !== tag) })}
+                    >
                       ×
                     </button>
                   </li>
@@ -553,11 +658,28 @@ function RuleCard(props: {
             )}
           </Field>
           <div className="form-columns">
-            <Field label="Title contains any of" htmlFor={`${id}-title`} errors={errors.titleContains} hint="Words or phrases, comma separated; case does not matter.">
-              <input id={`${id}-title`} type="text" value={d.titleContains} onChange={(e) => props.onChange({ titleContains: e.target.value })} placeholder="e.g. vpn, wifi" />
+            <Field
+              label="Title contains any of"
+              htmlFor={`${id}-title`}
+              errors={errors.titleContains}
+              hint="Words or phrases, comma separated; case does not matter."
+            >
+              <input
+                id={`${id}-title`}
+                type="text"
+                value={d.titleContains}
+                onChange={(e) => props.onChange({ titleContains: e.target.value })}
+                placeholder="e.g. vpn, wifi"
+              />
             </Field>
             <Field label="Requested by any of" htmlFor={`${id}-requestor`} errors={errors.requestor} hint="User ids or emails, comma separated.">
-              <input id={`${id}-requestor`} type="text" value={d.requestor} onChange={(e) => props.onChange({ requestor: e.target.value })} placeholder="e.g. ceo@example.com" />
+              <input
+                id={`${id}-requestor`}
+                type="text"
+                value={d.requestor}
+                onChange={(e) => props.onChange({ requestor: e.target.value })}
+                placeholder="e.g. ceo@example.com"
+              />
             </Field>
           </div>
           <Field label="Custom fields" as="fieldset" errors={errors.customFields}>
@@ -580,7 +702,11 @@ function RuleCard(props: {
             {usable.length === 0 ? (
               <p className="muted small">No custom fields to match on.</p>
             ) : (
-              <button type="button" disabled={d.customFields.length >= usable.length} onClick={() => props.onChange({ customFields: [...d.customFields, { fieldId: '', value: undefined }] })}>
+              <button
+                type="button"
+                disabled={d.customFields.length >= usable.length}
+                onClick={() => props.onChange({ customFields: [...d.customFields, { fieldId: '', value: undefined }] })}
+              >
                 Add a custom field condition
               </button>
             )}
@@ -591,11 +717,24 @@ function RuleCard(props: {
           label="Assign to"
           htmlFor={`${id}-people`}
           errors={errors.assignees}
-          hint={outsiders.length ? `Not in the Assignees list above: ${outsiders.map((u) => u.name || u.email).join(', ')}. Add them there, so that they may be assigned.` : undefined}
+          hint={
+            outsiders.length
+              ? `Not in the Assignees list above: ${outsiders.map((u) => u.name || u.email).join(', ')}. Add them there, so that they may be assigned.`
+              : undefined
+          }
         >
-          <PeopleList id={`${id}-people`} label={`${title}: assign to`} value={d.assignees} onChange={(assignees) => props.onChange({ assignees })} people={props.people} invalid={!!errors.assignees} />
+          <PeopleList
+            id={`${id}-people`}
+            label={`${title}: assign to`}
+            value={d.assignees}
+            onChange={(assignees) => props.onChange({ assignees })}
+            people={props.people}
+            invalid={!!errors.assignees}
+          />
         </Field>
-        {d.assignees.length > 1 || errors.mode ? <ModeChoice name={`${id}-mode`} value={d.mode} onChange={(mode) => props.onChange({ mode })} errors={errors.mode} /> : null}
+        {d.assignees.length > 1 || errors.mode ? (
+          <ModeChoice name={`${id}-mode`} value={d.mode} onChange={(mode) => props.onChange({ mode })} errors={errors.mode} />
+        ) : null}
       </fieldset>
     </li>
   );
@@ -617,9 +756,18 @@ function conditionText(fields: CustomField[], c: CustomFieldCondition): string {
   return `${field.name} is ${values.map((v) => `“${v}”`).join(' or ')}`;
 }
 
-const asList = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : value === undefined || value === null || value === '' ? [] : [String(value)]);
+const asList = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map(String) : value === undefined || value === null || value === '' ? [] : [String(value)];
 
-function FieldCondition(props: { id: string; n: number; condition: CustomFieldCondition; fields: CustomField[]; allFields: CustomField[]; onChange: (c: CustomFieldCondition) => void; onRemove: () => void }) {
+function FieldCondition(props: {
+  id: string;
+  n: number;
+  condition: CustomFieldCondition;
+  fields: CustomField[];
+  allFields: CustomField[];
+  onChange: (c: CustomFieldCondition) => void;
+  onRemove: () => void;
+}) {
   const { condition: c } = props;
   const field = props.allFields.find((f) => f.id === c.fieldId);
   let value: ReactNode = null;
@@ -635,7 +783,11 @@ function FieldCondition(props: { id: string; n: number; condition: CustomFieldCo
         {options.length === 0 && <span className="muted small">no options</span>}
         {options.map((o) => (
           <label key={o.id} className="check">
-            <input type="checkbox" checked={chosen.includes(o.id)} onChange={(e) => props.onChange({ ...c, value: e.target.checked ? [...chosen, o.id] : chosen.filter((x) => x !== o.id) })} />
+            <input
+              type="checkbox"
+              checked={chosen.includes(o.id)}
+              onChange={(e) => props.onChange({ ...c, value: e.target.checked ? [...chosen, o.id] : chosen.filter((x) => x !== o.id) })}
+            />
             {o.text}
             {o.deleted && ' (deleted)'}
           </label>
@@ -644,7 +796,11 @@ function FieldCondition(props: { id: string; n: number; condition: CustomFieldCo
     );
   } else if (field?.type === 'toggle') {
     value = (
-      <select aria-label={`Condition ${props.n}: ${field.name} is`} value={c.value === true ? 'true' : c.value === false ? 'false' : ''} onChange={(e) => props.onChange({ ...c, value: e.target.value === '' ? undefined : e.target.value === 'true' })}>
+      <select
+        aria-label={`Condition ${props.n}: ${field.name} is`}
+        value={c.value === true ? 'true' : c.value === false ? 'false' : ''}
+        onChange={(e) => props.onChange({ ...c, value: e.target.value === '' ? undefined : e.target.value === 'true' })}
+      >
         <option value="">Choose…</option>
         <option value="true">On</option>
         <option value="false">Off</option>
@@ -657,14 +813,27 @@ function FieldCondition(props: { id: string; n: number; condition: CustomFieldCo
         type="text"
         aria-label={`Condition ${props.n}: ${field.name} ${people ? 'includes the person with id' : 'is'}`}
         placeholder={people ? 'Person id' : 'Value (any case)'}
-        value={typeof c.value === 'string' ? c.value : Array.isArray(c.value) ? c.value.join(', ') : c.value === undefined || c.value === null ? '' : JSON.stringify(c.value)}
+        value={
+          typeof c.value === 'string'
+            ? c.value
+            : Array.isArray(c.value)
+              ? c.value.join(', ')
+              : c.value === undefined || c.value === null
+                ? ''
+                : JSON.stringify(c.value)
+        }
         onChange={(e) => props.onChange({ ...c, value: e.target.value })}
       />
     );
   }
   return (
     <li className="field-condition">
-      <select id={props.id} aria-label={`Condition ${props.n}: field`} value={c.fieldId} onChange={(e) => props.onChange({ fieldId: e.target.value, value: undefined })}>
+      <select
+        id={props.id}
+        aria-label={`Condition ${props.n}: field`}
+        value={c.fieldId}
+        onChange={(e) => props.onChange({ fieldId: e.target.value, value: undefined })}
+      >
         <option value="">Choose a field…</option>
         {props.fields.map((f) => (
           <option key={f.id} value={f.id}>
@@ -689,7 +858,9 @@ export function DueAlertsSection() {
   const { save, errors, busy } = useSettingsSave();
   const current = instance.alertNotification;
   const [enabled, setEnabled] = useState(current?.enabled ?? false);
-  const [days, setDays] = useState(current?.daysBeforeExpectedDate === null || current?.daysBeforeExpectedDate === undefined ? '' : String(current.daysBeforeExpectedDate));
+  const [days, setDays] = useState(
+    current?.daysBeforeExpectedDate === null || current?.daysBeforeExpectedDate === undefined ? '' : String(current.daysBeforeExpectedDate),
+  );
   const [overdue, setOverdue] = useState(current?.whenOverdue ?? true);
   const [local, setLocal] = useState('');
   const submit = async (e: FormEvent) => {
@@ -706,7 +877,8 @@ export function DueAlertsSection() {
       title="Due-date alerts"
       intro={
         <>
-          Alerts about tickets' expected dates, written to the instance's alert list (<Link href="/overview/alerts">Overview › Alerts</Link>) with SLA breaches and idle tickets. Only times still ahead when a ticket is saved are alerted.
+          Alerts about tickets' expected dates, written to the instance's alert list (<Link href="/overview/alerts">Overview › Alerts</Link>) with SLA breaches
+          and idle tickets. Only times still ahead when a ticket is saved are alerted.
         </>
       }
     >
@@ -716,7 +888,16 @@ export function DueAlertsSection() {
           <Toggle id="s-due-enabled" checked={enabled} onChange={setEnabled} label="Alert about expected dates" />
         </Field>
         <Field label="Days before the expected date" htmlFor="s-due-days" errors={fieldErrors} hint="Empty: no early alert.">
-          <input id="s-due-days" type="number" inputMode="numeric" min={0} max={365} value={days} disabled={!enabled} onChange={(e) => setDays(e.target.value)} />
+          <input
+            id="s-due-days"
+            type="number"
+            inputMode="numeric"
+            min={0}
+            max={365}
+            value={days}
+            disabled={!enabled}
+            onChange={(e) => setDays(e.target.value)}
+          />
         </Field>
         <Field label="Overdue" as="fieldset">
           <Toggle id="s-due-overdue" checked={overdue} onChange={setOverdue} label="Alert when an unresolved ticket passes its expected date" />

@@ -4,7 +4,17 @@ import { FormError, Section, useSettingsSave } from '../components/settings-kit.
 import { AssigneesSection, DueAlertsSection, SlaSection } from './settings-engine.js';
 import { ApiError, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
-import { CUSTOM_FIELD_TYPE_LABELS, CUSTOM_FIELD_TYPES, hasOptions, type CustomField, type CustomFieldType, type Instance, type KeyName, type TagCategory, type User } from '../lib/types.js';
+import {
+  CUSTOM_FIELD_TYPE_LABELS,
+  CUSTOM_FIELD_TYPES,
+  hasOptions,
+  type CustomField,
+  type CustomFieldType,
+  type Instance,
+  type KeyName,
+  type TagCategory,
+  type User,
+} from '../lib/types.js';
 
 const SECTIONS = [
   ['keys', 'API keys'],
@@ -85,13 +95,24 @@ function KeysSection() {
   };
 
   const setAccess = async (which: KeyName, readOnly: boolean) => {
-    if (readOnly && which === session.which && !window.confirm(`You are signed in with the ${which} key. Made read-only, it can't change anything, not even this switch: sign in with the other key to undo it. Continue?`)) return;
+    if (
+      readOnly &&
+      which === session.which &&
+      !window.confirm(
+        `You are signed in with the ${which} key. Made read-only, it can't change anything, not even this switch: sign in with the other key to undo it. Continue?`,
+      )
+    )
+      return;
     const ok = await save({ keyAccess: { [which]: readOnly ? 'readOnly' : 'readWrite' } }, `The ${which} key is now ${readOnly ? 'read-only' : 'read-write'}`);
     if (ok && which === session.which) setSession(await send(client.GET('/session')));
   };
 
   return (
-    <Section id="keys" title="API keys" intro="Either key works for the API and for signing in here. Rotate without downtime: move every client to one key, regenerate the other. A new key is shown once.">
+    <Section
+      id="keys"
+      title="API keys"
+      intro="Either key works for the API and for signing in here. Rotate without downtime: move every client to one key, regenerate the other. A new key is shown once."
+    >
       <FormError errors={errors} />
       {error && (
         <div className="alert error" role="alert">
@@ -105,7 +126,12 @@ function KeysSection() {
               {which === 'primary' ? 'Primary key' : 'Secondary key'} {session.which === which && <span className="badge">You are signed in with it</span>}
             </h3>
             <p className="muted small">Only a hash is stored: the key itself cannot be shown again.</p>
-            <Toggle id={`key-${which}-readonly`} checked={instance.keyAccess[which] === 'readOnly'} onChange={(on) => void setAccess(which, on)} label="Read-only (writes answer 403)" />
+            <Toggle
+              id={`key-${which}-readonly`}
+              checked={instance.keyAccess[which] === 'readOnly'}
+              onChange={(on) => void setAccess(which, on)}
+              label="Read-only (writes answer 403)"
+            />
             <div className="actions">
               <button type="button" onClick={() => setConfirming(which)}>
                 Regenerate {which} key
@@ -265,12 +291,18 @@ function CustomFieldsSection() {
   };
 
   const groups: [string, CustomField[], LayoutList | ''][] = [
-    ...PLACEMENTS.filter(([l]) => l !== '').map(([l, label]) => [label, instance[l as LayoutList].filter((f) => !f.deleted), l] as [string, CustomField[], LayoutList]),
+    ...PLACEMENTS.filter(([l]) => l !== '').map(
+      ([l, label]) => [label, instance[l as LayoutList].filter((f) => !f.deleted), l] as [string, CustomField[], LayoutList],
+    ),
     ['Not placed', live.filter((f) => placementOf(instance, f.id) === ''), ''],
   ];
 
   return (
-    <Section id="fields" title="Custom fields" intro="Fields of every ticket, laid out on the new-ticket form in a main and an optional section, each with two columns. Deleting a field hides it from new tickets; old tickets keep their values.">
+    <Section
+      id="fields"
+      title="Custom fields"
+      intro="Fields of every ticket, laid out on the new-ticket form in a main and an optional section, each with two columns. Deleting a field hides it from new tickets; old tickets keep their values."
+    >
       {error && (
         <div className="alert error" role="alert">
           {error}
@@ -315,7 +347,14 @@ function CustomFieldsSection() {
                     <button type="button" onClick={() => setEditing(f)} aria-label={`Edit ${f.name}`}>
                       Edit
                     </button>
-                    <button type="button" className="danger" aria-label={`Delete ${f.name}`} onClick={() => void run(() => send(client.DELETE('/instance/customFields/{id}', { params: { path: { id: f.id } } })), `Deleted “${f.name}”`)}>
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`Delete ${f.name}`}
+                      onClick={() =>
+                        void run(() => send(client.DELETE('/instance/customFields/{id}', { params: { path: { id: f.id } } })), `Deleted “${f.name}”`)
+                      }
+                    >
                       Delete
                     </button>
                   </div>
@@ -335,7 +374,16 @@ function CustomFieldsSection() {
                   <s>{f.name}</s> <span className="muted">· {CUSTOM_FIELD_TYPE_LABELS[f.type]}</span>
                 </div>
                 <div className="row-actions">
-                  <button type="button" aria-label={`Restore ${f.name}`} onClick={() => void run(() => send(client.PUT('/instance/customFields/{id}', { params: { path: { id: f.id } }, body: { deleted: false } })), `Restored “${f.name}”`)}>
+                  <button
+                    type="button"
+                    aria-label={`Restore ${f.name}`}
+                    onClick={() =>
+                      void run(
+                        () => send(client.PUT('/instance/customFields/{id}', { params: { path: { id: f.id } }, body: { deleted: false } })),
+                        `Restored “${f.name}”`,
+                      )
+                    }
+                  >
                     Restore
                   </button>
                 </div>
@@ -393,7 +441,8 @@ function FieldEditor({ field, onDone }: { field?: CustomField; onDone: () => voi
       onDone();
     } catch (e) {
       const byField: Record<string, string[]> = {};
-      if (e instanceof ApiError && e.errors.length) for (const fe of e.errors) (byField[fe.path.replace(/^\/body\//, '').split('/')[0] ?? ''] ??= []).push(fe.message);
+      if (e instanceof ApiError && e.errors.length)
+        for (const fe of e.errors) (byField[fe.path.replace(/^\/body\//, '').split('/')[0] ?? ''] ??= []).push(fe.message);
       else byField[''] = [errorMessage(e)];
       setErrors(byField);
     } finally {
@@ -515,7 +564,13 @@ function TagsSection() {
                   <span className="swatch" style={{ background: c.color }} aria-hidden="true" /> <s>{c.text}</s>
                 </div>
                 <div className="row-actions">
-                  <button type="button" aria-label={`Restore ${c.text}`} onClick={() => void run(() => send(client.PUT('/tags/{id}', { params: { path: { id: c.id } }, body: { deleted: false } })), `Restored “${c.text}”`)}>
+                  <button
+                    type="button"
+                    aria-label={`Restore ${c.text}`}
+                    onClick={() =>
+                      void run(() => send(client.PUT('/tags/{id}', { params: { path: { id: c.id } }, body: { deleted: false } })), `Restored “${c.text}”`)
+                    }
+                  >
                     Restore
                   </button>
                 </div>
@@ -528,20 +583,50 @@ function TagsSection() {
   );
 }
 
-const splitTags = (text: string) => [...new Set(text.split(',').map((t) => t.trim()).filter(Boolean))];
+const splitTags = (text: string) => [
+  ...new Set(
+    text
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+  ),
+];
 
 function TagCategoryRow({ category, run }: { category: TagCategory; run: (work: () => Promise<unknown>, message: string) => Promise<boolean> }) {
   const [text, setText] = useState(category.text);
   const [color, setColor] = useState(category.color.length === 4 ? `#${[...category.color.slice(1)].map((c) => c + c).join('')}` : category.color);
-  const [tags, setTags] = useState(category.tags.filter((t) => !t.deleted).map((t) => t.text).join(', '));
-  useEffect(() => setTags(category.tags.filter((t) => !t.deleted).map((t) => t.text).join(', ')), [category.tags]);
+  const [tags, setTags] = useState(
+    category.tags
+      .filter((t) => !t.deleted)
+      .map((t) => t.text)
+      .join(', '),
+  );
+  useEffect(
+    () =>
+      setTags(
+        category.tags
+          .filter((t) => !t.deleted)
+          .map((t) => t.text)
+          .join(', '),
+      ),
+    [category.tags],
+  );
   const id = `tc-${category.id}`;
   const save = (e: FormEvent) => {
     e.preventDefault();
     const kept = splitTags(tags);
     const lower = kept.map((t) => t.toLowerCase());
     const removed = category.tags.filter((t) => !lower.includes(t.text.toLowerCase())).map((t) => ({ text: t.text, deleted: true }));
-    void run(() => send(client.PUT('/tags/{id}', { params: { path: { id: category.id } }, body: { text: text.trim(), color, tags: [...kept.map((t) => ({ text: t })), ...removed] } })), `Saved “${text.trim()}”`);
+    void run(
+      () =>
+        send(
+          client.PUT('/tags/{id}', {
+            params: { path: { id: category.id } },
+            body: { text: text.trim(), color, tags: [...kept.map((t) => ({ text: t })), ...removed] },
+          }),
+        ),
+      `Saved “${text.trim()}”`,
+    );
   };
   return (
     <li className="row">
@@ -560,7 +645,12 @@ function TagCategoryRow({ category, run }: { category: TagCategory; run: (work: 
         </div>
         <div className="row-actions">
           <button type="submit">Save</button>
-          <button type="button" className="danger" aria-label={`Delete ${category.text}`} onClick={() => void run(() => send(client.DELETE('/tags/{id}', { params: { path: { id: category.id } } })), `Deleted “${category.text}”`)}>
+          <button
+            type="button"
+            className="danger"
+            aria-label={`Delete ${category.text}`}
+            onClick={() => void run(() => send(client.DELETE('/tags/{id}', { params: { path: { id: category.id } } })), `Deleted “${category.text}”`)}
+          >
             Delete
           </button>
         </div>
@@ -576,7 +666,10 @@ function NewTagCategory({ run }: { run: (work: () => Promise<unknown>, message: 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!text.trim()) return;
-    const ok = await run(() => send(client.POST('/tags', { body: { text: text.trim(), color, tags: splitTags(tags).map((t) => ({ text: t })) } })), `Added “${text.trim()}”`);
+    const ok = await run(
+      () => send(client.POST('/tags', { body: { text: text.trim(), color, tags: splitTags(tags).map((t) => ({ text: t })) } })),
+      `Added “${text.trim()}”`,
+    );
     if (ok) {
       setText('');
       setTags('');
@@ -616,7 +709,12 @@ function IdleSection() {
   const [notifyIdle, setNotifyIdle] = useState(instance.isNotifyIdleTicket);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void save({ isAutoAssignIdleTickets: autoAssign, dayBeforeTicketsIdle: days.trim() ? Number(days) : null, idleTicketAssignedTo: assignTo, isNotifyIdleTicket: notifyIdle });
+    void save({
+      isAutoAssignIdleTickets: autoAssign,
+      dayBeforeTicketsIdle: days.trim() ? Number(days) : null,
+      idleTicketAssignedTo: assignTo,
+      isNotifyIdleTicket: notifyIdle,
+    });
   };
   return (
     <Section id="idle" title="Idle tickets" intro="A ticket with no interaction for a number of days is idle.">

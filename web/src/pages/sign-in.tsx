@@ -31,7 +31,9 @@ export function SignInPage(props: { onSignedIn: (session: Session) => void }) {
       setKey('');
       props.onSignedIn(session);
     } catch (e) {
-      setError(e instanceof ApiError && e.status === 401 ? 'That key is not valid for any instance. Check it, or ask your operator for a new one.' : errorMessage(e));
+      setError(
+        e instanceof ApiError && e.status === 401 ? 'That key is not valid for any instance. Check it, or ask your operator for a new one.' : errorMessage(e),
+      );
     } finally {
       setBusy(false);
     }
@@ -47,14 +49,26 @@ export function SignInPage(props: { onSignedIn: (session: Session) => void }) {
           </svg>
         </div>
         <h1 id="signin-title">Sign in to Ticketing</h1>
-        <p className="muted">Use one of your instance's API keys (printed when the server first started, or in Settings). Your name and email are recorded on every change you make.</p>
+        <p className="muted">
+          Use one of your instance's API keys (printed when the server first started, or in Settings). Your name and email are recorded on every change you
+          make.
+        </p>
         {error && (
           <div className="alert error" role="alert">
             {error}
           </div>
         )}
         <Field label="Instance key" htmlFor="signin-key" errors={fieldErrors.key ? [fieldErrors.key] : undefined} required>
-          <input id="signin-key" type="password" autoComplete="off" spellCheck={false} value={key} onChange={(e) => setKey(e.target.value)} placeholder="tkt_…" autoFocus />
+          <input
+            id="signin-key"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            placeholder="tkt_…"
+            autoFocus
+          />
         </Field>
         <Field label="Your name" htmlFor="signin-name" errors={fieldErrors.name ? [fieldErrors.name] : undefined} required>
           <input id="signin-name" type="text" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />

@@ -7,7 +7,19 @@ import { useApp } from '../lib/app-context.js';
 import { dueHint, type Tone } from '../lib/engine.js';
 import { formatDate, formatDateTime, formatUser } from '../lib/format.js';
 import { Link } from '../lib/router.js';
-import { isSystemUser, NEXT_STATUSES, RESOLUTION_LABELS, RESOLUTIONS, type Activity, type CustomField, type Resolution, type Status, type TagCategory, type Ticket, type User } from '../lib/types.js';
+import {
+  isSystemUser,
+  NEXT_STATUSES,
+  RESOLUTION_LABELS,
+  RESOLUTIONS,
+  type Activity,
+  type CustomField,
+  type Resolution,
+  type Status,
+  type TagCategory,
+  type Ticket,
+  type User,
+} from '../lib/types.js';
 
 /** One ticket: every field, its history, and everything an agent does to it. */
 export function TicketPage({ id }: { id: string }) {
@@ -84,7 +96,10 @@ export function TicketPage({ id }: { id: string }) {
             onSubmit={async (updates) => {
               if (Object.keys(updates).length === 0) return setEditing(false);
               const r = await send(
-                client.PUT('/tickets/{ticketId}', { params: { path: { ticketId: ticket.id }, query: { timezone: String(browserTimezone()) } }, body: { updates, user: session.user } }),
+                client.PUT('/tickets/{ticketId}', {
+                  params: { path: { ticketId: ticket.id }, query: { timezone: String(browserTimezone()) } },
+                  body: { updates, user: session.user },
+                }),
               );
               setEditing(false);
               changed(r.item, 'Ticket saved');
@@ -156,7 +171,11 @@ function DueIcon({ tone }: { tone: Tone }) {
   return (
     <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" className="due-icon">
       <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
-      {tone === 'danger' ? <path d="M8 4.2v4.6M8 10.8v.9" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" /> : <path d="M8 4.5V8l2.4 1.6" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />}
+      {tone === 'danger' ? (
+        <path d="M8 4.2v4.6M8 10.8v.9" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+      ) : (
+        <path d="M8 4.5V8l2.4 1.6" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />
+      )}
     </svg>
   );
 }
@@ -262,7 +281,9 @@ function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
       onChanged(r.item);
     } catch (e) {
       const byField: Record<string, string[]> = {};
-      if (e instanceof ApiError && e.errors.length) for (const fe of e.errors) (byField[fe.path.includes('resolution') ? 'resolution' : fe.path.includes('comment') ? 'comment' : 'status'] ??= []).push(fe.message);
+      if (e instanceof ApiError && e.errors.length)
+        for (const fe of e.errors)
+          (byField[fe.path.includes('resolution') ? 'resolution' : fe.path.includes('comment') ? 'comment' : 'status'] ??= []).push(fe.message);
       else byField.status = [errorMessage(e)];
       setErrors(byField);
     } finally {
@@ -286,7 +307,12 @@ function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
         </Field>
         {status === 'Resolved' && (
           <Field label="Resolution" htmlFor="t-resolution" errors={errors.resolution} required>
-            <select id="t-resolution" value={resolution} onChange={(e) => setResolution(e.target.value as Resolution)} aria-invalid={!!errors.resolution || undefined}>
+            <select
+              id="t-resolution"
+              value={resolution}
+              onChange={(e) => setResolution(e.target.value as Resolution)}
+              aria-invalid={!!errors.resolution || undefined}
+            >
               <option value="">Choose…</option>
               {RESOLUTIONS.map((r) => (
                 <option key={r} value={r}>
@@ -321,7 +347,9 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
     setBusy(true);
     setError('');
     try {
-      const r = await send(client.PUT('/tickets/{ticketId}', { params: { path: { ticketId: ticket.id } }, body: { updates: { assignee }, user: session.user } }));
+      const r = await send(
+        client.PUT('/tickets/{ticketId}', { params: { path: { ticketId: ticket.id } }, body: { updates: { assignee }, user: session.user } }),
+      );
       onChanged(r.item);
     } catch (e) {
       setError(errorMessage(e));
@@ -427,7 +455,9 @@ function describeValue(field: string, value: unknown, fields: CustomField[], cat
   if (custom) return customFieldText(custom, value) || 'nothing';
   if (field === 'expectedDate' && typeof value === 'string') return formatDate(value);
   if (field === 'tags' && Array.isArray(value))
-    return value.map((t: { tagCategoryId?: string; text?: string }) => `${categories.find((c) => c.id === t.tagCategoryId)?.text ?? '?'}: ${t.text}`).join(', ');
+    return value
+      .map((t: { tagCategoryId?: string; text?: string }) => `${categories.find((c) => c.id === t.tagCategoryId)?.text ?? '?'}: ${t.text}`)
+      .join(', ');
   if (typeof value === 'object' && value !== null && 'email' in value) return formatUser(value as User);
   if (typeof value === 'string') return value.length > 80 ? `${value.slice(0, 80)}…` : value;
   return JSON.stringify(value);
@@ -526,7 +556,8 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
           return (
             <li key={a.id} className="event field">
               <div className="event-head">
-                {who} changed {label} from <em>{describeValue(a.field, a.from, fields, tagCategories)}</em> to <em>{describeValue(a.field, a.to, fields, tagCategories)}</em> {when}
+                {who} changed {label} from <em>{describeValue(a.field, a.from, fields, tagCategories)}</em> to{' '}
+                <em>{describeValue(a.field, a.to, fields, tagCategories)}</em> {when}
               </div>
             </li>
           );
