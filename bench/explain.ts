@@ -8,8 +8,8 @@ import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Store } from '../src/store/db.js';
 import { parseListQuery } from '../src/domain/listing.js';
-import { sqliteDialect } from '../src/store/sqlite.js';
-import { postgresDialect } from '../src/store/postgres.js';
+import { sqliteDialect } from '../src/store/sqlite/dialect.js';
+import { postgresDialect } from '../src/store/postgres/dialect.js';
 import * as repo from '../src/store/tickets.repo.js';
 import type { Database as Schema } from '../src/store/schema.js';
 

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /*
@@ -33,7 +33,47 @@ function storeImports(dir: string, accept: (i: { typeOnly: boolean }) => boolean
   );
 }
 
+/**
+ * The import cycles among the files of src/, each as `a -> b -> … -> a`. Every edge counts,
+ * type-only imports and re-exports too: a cycle of types is still two files that cannot be read
+ * (or moved) one without the other.
+ */
+function importCycles(): string[] {
+  const edges = new Map<string, string[]>();
+  for (const file of sourceFiles(SRC)) {
+    const text = readFileSync(file, 'utf8');
+    const modules = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gms), ...text.matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)].map(
+      (m) => m[1]!,
+    );
+    edges.set(
+      relative(SRC, file),
+      modules.map((module) => relative(SRC, join(dirname(file), module.replace(/\.js$/, '.ts')))),
+    );
+  }
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (file: string): void => {
+    const at = path.indexOf(file);
+    if (at >= 0) {
+      cycles.push([...path.slice(at), file].join(' -> '));
+      return;
+    }
+    if (done.has(file)) return;
+    path.push(file);
+    for (const next of edges.get(file) ?? []) visit(next);
+    path.pop();
+    done.add(file);
+  };
+  for (const file of [...edges.keys()].sort()) visit(file);
+  return cycles;
+}
+
 describe('layers', () => {
+  it('no file of src/ imports itself through others: each folder can be read from the bottom up', () => {
+    expect(importCycles()).toEqual([]);
+  });
+
   it('routes import nothing from the store, not even its types: they call services', () => {
     expect(storeImports('http/routes', () => false)).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigratedStore, type Store } from '../src/store/db.js';
-import { startCheckpointer } from '../src/store/sqlite-checkpointer.js';
+import { startCheckpointer } from '../src/store/sqlite/sqlite-checkpointer.js';
 import { DIALECTS, postgresUrl } from './helpers.js';
 
 /*

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { DomainError } from '../domain/errors.js';
 import type { Db, Tx } from './schema.js';
 
@@ -40,4 +41,35 @@ export interface StoreDialect {
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return e?.code === '23505' || (typeof e?.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT'));
+}
+
+/** SQL in the store's placeholder style ($1 or ?) with its parameters: what Kysely's compile() gives. */
+export interface ReadQuery {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+  /**
+   * It has a full-text search condition: its cost depends on how common the words are, not on
+   * the rows it answers. SQLite runs it off the event loop, within a time budget
+   * (sqlite-searcher.ts); past the budget it fails with StatementBudgetExceeded.
+   */
+  readonly fullText?: boolean;
+}
+
+export interface Store {
+  readonly db: Db;
+  readonly dialect: StoreDialect;
+  /** Where the data lives, without credentials, for start-up messages. */
+  readonly description: string;
+  /**
+   * Runs a read-only query outside any transaction (SQLite: on a read-only connection of its
+   * own), answering rows as arrays in the order the query selects its columns.
+   */
+  readRows(query: ReadQuery): Promise<unknown[][]>;
+  /**
+   * A small pool of its own on the same database, for the rate limiter's counters (table
+   * rate_limits, migration 010) that every server process shares; the caller ends it. Absent
+   * where there is nothing to share (SQLite: one process).
+   */
+  openCounterPool?(max: number): pg.Pool;
+  close(): Promise<void>;
 }

@@ -5,9 +5,9 @@ import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
 import type { Cursor, Position } from '../domain/cursor.js';
-import type { Store } from './db.js';
+import type { Store } from './dialect.js';
 import { SQLITE_TICKET_JSON, ticketJson, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
-import { PART_BITS, searchTermMatch } from './sqlite.js';
+import { PART_BITS, searchTermMatch } from './sqlite/dialect.js';
 import { claimMeta } from './instances.repo.js';
 import { LIST_LIMIT_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { ReadQuery } from './db.js';
-import { StatementBudgetExceeded, storeUnavailable } from './faults.js';
+import type { ReadQuery } from '../dialect.js';
+import { StatementBudgetExceeded, storeUnavailable } from '../faults.js';
 
 /*
  * Full-text searches on threads of their own. better-sqlite3 runs a statement synchronously on

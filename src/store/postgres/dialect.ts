@@ -1,30 +1,13 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { ReadQuery } from './db.js';
-import type { StoreDialect } from './dialect.js';
-import { postgresFault } from './faults.js';
-import type { Database as Schema, Db } from './schema.js';
-import { isPrefixTerm } from '../domain/listing.js';
+import type { ReadQuery, StoreDialect } from '../dialect.js';
+import { postgresFault } from '../faults.js';
+import { openPool } from './pool.js';
+import type { Database as Schema, Db } from '../schema.js';
+import { isPrefixTerm } from '../../domain/listing.js';
 
 // bigint (int8) surrogate keys and counts fit easily in a double; without this pg returns strings.
 pg.types.setTypeParser(20, (value) => Number(value));
-
-/**
- * A pool whose connections may drop at any time (the server restarts, an operator terminates
- * backends, the network breaks) without taking the process down. pg emits `error` on a client
- * whose connection dies; the pool listens only while the client is idle, so one checked out
- * (inside a transaction, or between a query's error and its release) would emit it unheard,
- * and an unheard `error` event ends the process. Each client gets a listener of its own: the
- * query in flight is rejected anyway, a later one fails as "not queryable", and the pool
- * discards the client when it comes back. New connections are made as needed, so the pool
- * recovers by itself when the database is back.
- */
-function openPool(connectionString: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 });
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
-  return pool;
-}
 
 export function openPostgres(
   connectionString: string,
