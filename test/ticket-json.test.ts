@@ -5,7 +5,8 @@ import { PRIORITIES, RESOLUTIONS, STATUSES, type StoredTicket } from '../src/dom
 import { SHARED_SCHEMAS, TicketItem } from '../src/http/schemas.js';
 import { present } from '../src/services/tickets.service.js';
 import { openMigratedStore, type Store } from '../src/store/db.js';
-import { SQLITE_TICKET_JSON, ticketJson, WIRE_COLUMNS, wireRowToTicket } from '../src/store/ticket-json.js';
+import { ticketJson, WIRE_COLUMNS, wireRowToTicket } from '../src/store/ticket-json.js';
+import { SQLITE_TICKET_JSON } from '../src/store/sqlite/read-plans.js';
 import { toColumns } from '../src/store/tickets.repo.js';
 
 /*

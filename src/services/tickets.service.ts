@@ -188,16 +188,16 @@ export class TicketsService {
   }
 
   /**
-   * Now. With one writer process (SQLite) the store's search relies on tickets being stored in
-   * creation order (repo.searchesInStoreOrder; writes there are serial, so the newest stored
-   * ticket is the newest created): when the clock is behind the instance's newest ticket by at
+   * Now. Where the store relies on tickets being stored in creation order (its search walk;
+   * StoreDialect.keepsStorageInCreationOrder: writes are serial, so the newest stored ticket is
+   * the newest created): when the clock is behind the instance's newest ticket by at
    * most CLOCK_STEP_MS (an NTP step), the ticket gets that ticket's createdOn instead; further
    * behind (a clock set back by hand, or tickets from the future, say bulk loaded), the ticket
    * keeps the real time and the instance is marked out of creation order, for good.
    */
   private async creationTime(tx: Tx, instanceId: string): Promise<string> {
     const now = this.now();
-    if (this.deps.store.dialect.supportsMultipleProcesses) return now;
+    if (!this.deps.store.dialect.keepsStorageInCreationOrder) return now;
     const latest = await repo.latestCreatedOn(tx, instanceId);
     if (latest === null || latest <= now) return now;
     if (Date.parse(latest) - Date.parse(now) <= CLOCK_STEP_MS) return latest;

@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Activity } from '../domain/activity.js';
 import { tagKey } from '../domain/tags.js';
 import type { StoredTicket } from '../domain/ticket.js';
-import { PART_BITS } from './sqlite/dialect.js';
+import { PART_BITS } from './sqlite/read-plans.js';
 import { activityColumns, OUT_OF_CREATION_ORDER, toColumns } from './tickets.repo.js';
 
 /*

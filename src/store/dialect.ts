@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Position } from '../domain/cursor.js';
 import type { DomainError } from '../domain/errors.js';
 import type { Db, Tx } from './schema.js';
 
@@ -7,9 +8,18 @@ import type { Db, Tx } from './schema.js';
  * `if (sqlite)` checks spread around the repositories.
  */
 export interface StoreDialect {
+  /** For messages and measurements only: behaviour asks the capabilities below, never the name. */
   readonly name: 'sqlite' | 'postgres';
-  /** Several server processes may share this store (SQLite: one process writes at a time). */
-  readonly supportsMultipleProcesses: boolean;
+  /**
+   * The store relies on each instance's tickets being stored in the order they were created (its
+   * search walk, readPlans.searchWalk): writes are serial, so the service can keep it so by giving
+   * a new ticket a createdOn no earlier than the instance's newest (docs/decisions/011).
+   */
+  readonly keepsStorageInCreationOrder: boolean;
+  /** A listing's LIMIT is written into the statement text rather than bound as a parameter. */
+  readonly inlinesLimits: boolean;
+  /** Plans for the hottest reads that only this dialect has; absent ones take the general plan. */
+  readonly readPlans: ReadPlans;
   /** Whether `SELECT … FOR UPDATE` exists; SQLite's writer lock already serialises writes. */
   readonly supportsRowLocks: boolean;
   /** Runs fn in one write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up front). */
@@ -72,4 +82,58 @@ export interface Store {
    */
   openCounterPool?(max: number): pg.Pool;
   close(): Promise<void>;
+}
+
+/** The parts of one page of a listing (tickets aliased `t`), as tickets.repo writes them. */
+export interface ListingSql {
+  /** `DISTINCT ` when the rows come from a search walk (a ticket may match in several parts), else ''. */
+  readonly distinct: string;
+  /** FROM … WHERE … ORDER BY … LIMIT limit + 1 [OFFSET …]. */
+  readonly tail: string;
+  readonly parameters: readonly unknown[];
+  /** The order's columns of tickets, the last one ticket_number. */
+  readonly columns: readonly string[];
+  /** Whether the first order column holds integers (else text). */
+  readonly integerOrder: boolean;
+  readonly desc: boolean;
+}
+
+/** A page as its answer's items: ticketJson texts joined by commas, as UTF-8. */
+export interface JsonPage {
+  items: Buffer;
+  itemCount: number;
+  /** Where the next page starts (inclusive), when there is one. */
+  next?: Position;
+}
+
+export interface ReadPlans {
+  /**
+   * A search for one word listed by creation date, answered by walking the full-text index in
+   * storage order (docs/decisions/011-search-in-store-order.md); only right while the instance's
+   * tickets are stored in creation order (keepsStorageInCreationOrder, and no out-of-order mark).
+   */
+  readonly searchWalk?: SearchWalk;
+  /** A page of tickets made into its JSON by the store itself (docs/decisions/008-read-path.md). */
+  readonly pageJson?: PageJson;
+}
+
+export interface SearchWalk {
+  /** `DISTINCT ` when a ticket may be met more than once on the walk. */
+  readonly distinct: string;
+  /** FROM: the matches joined to their tickets `t`. */
+  readonly from: string;
+  /** The condition that the match is of this word (a search term). */
+  match(param: (value: unknown) => string, term: string): string;
+  /** The condition that the walk starts at (or after) the instance's ticket with this number. */
+  startAt(param: (value: unknown) => string, instanceId: string, ticketNumber: unknown, desc: boolean, inclusive: boolean): string;
+  /** ORDER BY: storage order. */
+  orderBy(direction: 'ASC' | 'DESC'): string;
+}
+
+export interface PageJson {
+  /**
+   * The page of this listing (limit + 1 rows read, the last one only telling that more follow),
+   * or undefined when the store could not make it: the caller then reads the rows.
+   */
+  readPage(readRows: (query: ReadQuery) => Promise<unknown[][]>, listing: ListingSql, limit: number, fullText: boolean): Promise<JsonPage | undefined>;
 }

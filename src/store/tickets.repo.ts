@@ -1,13 +1,11 @@
-import type { StoreDialect } from './dialect.js';
+import type { JsonPage, ListingSql, Store, StoreDialect } from './dialect.js';
 import type { ActivitiesTable, TicketsTable, Tx } from './schema.js';
 import { priorityRank, statusRank, type StoredTicket } from '../domain/ticket.js';
 import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
 import type { ListQuery, OrderName } from '../domain/listing.js';
 import type { Cursor, Position } from '../domain/cursor.js';
-import type { Store } from './dialect.js';
-import { SQLITE_TICKET_JSON, ticketJson, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
-import { PART_BITS, searchTermMatch } from './sqlite/dialect.js';
+import { ticketJson, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 import { claimMeta } from './instances.repo.js';
 import { LIST_LIMIT_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
 
@@ -185,17 +183,18 @@ export async function findTicket(
  * The SQL of reading one ticket by UUID or by number, made once per store kind: a read is then
  * only parameters and a prepared statement, without building and compiling a query each time.
  */
-const ticketReadSql = new Map<string, string>();
+const ticketReadSql = new Map<StoreDialect, Map<'id' | 'number', string>>();
 
 /** A ticket's row for answering a read (WIRE_COLUMNS order), outside any transaction. */
 export async function readTicketRow(store: Store, instanceId: string, ref: TicketRef): Promise<WireRow | undefined> {
   const byId = ref.id !== undefined;
-  const key = `${store.dialect.name}:${byId ? 'id' : 'number'}`;
-  let text = ticketReadSql.get(key);
+  const texts = ticketReadSql.get(store.dialect) ?? new Map<'id' | 'number', string>();
+  ticketReadSql.set(store.dialect, texts);
+  let text = texts.get(byId ? 'id' : 'number');
   if (text === undefined) {
     const base = store.db.selectFrom('tickets').select(WIRE_COLUMNS).where('instance_id', '=', '');
     text = (byId ? base.where('id', '=', '') : base.where('ticket_number', '=', 0)).compile().sql;
-    ticketReadSql.set(key, text);
+    texts.set(byId ? 'id' : 'number', text);
   }
   const rows = await store.readRows({ sql: text, parameters: [instanceId, byId ? ref.id : (ref.number ?? -1)] });
   return rows[0];
@@ -314,23 +313,23 @@ const listColumns = (orderColumns: readonly string[]) => [...WIRE_COLUMNS.map((c
 export const OUT_OF_CREATION_ORDER = 'tickets-out-of-creation-order:';
 
 /**
- * SQLite answers a search listed by creation date by walking its full-text index by rowid,
- * from the newest ticket (or the oldest) on, and stops after the page: a few hundred
- * microseconds instead of gathering every match and walking the created_on index. rowid is seq,
- * the order tickets were stored in, so this is only right while that is also the order of
- * (created_on, ticket_number) for the instance: on one writer process, the service gives each
- * new ticket a createdOn no earlier than the instance's newest and numbers them in order; a bulk
- * load of older tickets (and migration 005, for stores from before) marks the instance out of
- * order, and it keeps the general plan. A search that may also match a ticket number keeps it too.
+ * Where the dialect has a search walk (SQLite), a search listed by creation date walks the
+ * full-text index in storage order, from the newest ticket (or the oldest) on, and stops after
+ * the page (StoreDialect.readPlans.searchWalk). Storage order is only right while it is also the
+ * order of (created_on, ticket_number) for the instance: the service gives each new ticket a
+ * createdOn no earlier than the instance's newest and numbers them in order
+ * (keepsStorageInCreationOrder); a bulk load of older tickets (and migration 005, for stores from
+ * before) marks the instance out of order, and it keeps the general plan. A search that may also
+ * match a ticket number keeps it too.
  *
  * One word only: its matches are one MATCH over the parts (title and description, or one
- * comment; migration 007) in rowid order. Words found in different parts of a ticket need one
+ * comment; migration 007) in storage order. Words found in different parts of a ticket need one
  * lookup per word, so several words take the general plan.
  */
 function searchesInStoreOrder(dialect: StoreDialect, query: ListQuery): boolean {
   const { search, ...others } = query.filters;
   return (
-    dialect.name === 'sqlite' &&
+    dialect.readPlans.searchWalk !== undefined &&
     search !== undefined &&
     search.terms.length === 1 &&
     search.number === undefined &&
@@ -348,8 +347,9 @@ function searchesInStoreOrder(dialect: StoreDialect, query: ListQuery): boolean 
  */
 export async function inCreationOrder(store: Store, instanceId: string, query: ListQuery): Promise<boolean> {
   if (!searchesInStoreOrder(store.dialect, query)) return false;
+  const p = store.dialect.placeholder;
   const [row] = await store.readRows({
-    sql: `SELECT (SELECT 1 FROM meta WHERE key = ?), (SELECT last_ticket_number FROM instances WHERE id = ?), (SELECT max(seq) FROM tickets)`,
+    sql: `SELECT (SELECT 1 FROM meta WHERE key = ${p(1)}), (SELECT last_ticket_number FROM instances WHERE id = ${p(2)}), (SELECT max(seq) FROM tickets)`,
     parameters: [`${OUT_OF_CREATION_ORDER}${instanceId}`, instanceId],
   });
   const [marked, own, all] = row as [number | null, number | null, number | null];
@@ -389,7 +389,7 @@ const INTEGER_ORDER_COLUMNS = new Set<string>(['ticket_number', 'status_rank', '
  * reads, and building and compiling the query cost more than SQLite spends answering it (a
  * profile at a million tickets; docs/decisions/008-read-path.md). Every value is a parameter.
  */
-function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean) {
+function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean): ListingSql {
   const { filters, order } = query;
   const column = ORDER_COLUMNS[order.by];
   const columns = column === 'ticket_number' ? ['ticket_number'] : [column, 'ticket_number'];
@@ -423,17 +423,12 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
   if (filters.isFrtEscalated !== undefined) and.push(`t.is_frt_escalated = ${p(filters.isFrtEscalated ? 1 : 0)}`);
   if (filters.isRtEscalated !== undefined) and.push(`t.is_rt_escalated = ${p(filters.isRtEscalated ? 1 : 0)}`);
   const comparison = `${desc ? '<' : '>'}${start?.inclusive ? '=' : ''}`;
-  if (storeOrder) {
-    // The full-text parts walked by rowid (seq * 2^24 + part), which is creation order here; see
-    // searchesInStoreOrder. A position (created_on, ticket_number) is the seq of that ticket,
-    // and a ticket's parts are the rowids from seq * 2^24 up to the next ticket's.
-    and.push(`s.search_parts MATCH ${p(searchTermMatch(filters.search!.terms[0]!))}`);
-    if (start) {
-      const seq = `(SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ticket_number = ${p(start.position[start.position.length - 1])})`;
-      // rowid >> 24 compared with seq, written on rowid itself so that FTS5 seeks to it.
-      const past = desc === start.inclusive; // < seq + 1 (DESC, inclusive) or > seq (ASC, exclusive)
-      and.push(`s.rowid ${desc ? '<' : '>='} (${seq}${past ? ' + 1' : ''}) << ${PART_BITS}`);
-    }
+  // The walk in storage order, which is creation order here (see searchesInStoreOrder).
+  const walk = storeOrder ? dialect.readPlans.searchWalk : undefined;
+  if (storeOrder && !walk) throw new Error('a search walk was chosen on a store without one');
+  if (walk) {
+    and.push(walk.match(p, filters.search!.terms[0]!));
+    if (start) and.push(walk.startAt(p, instanceId, start.position[start.position.length - 1], desc, start.inclusive));
   } else {
     if (filters.search) {
       const { terms, number } = filters.search;
@@ -447,20 +442,14 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
     }
   }
   const direction = desc ? 'DESC' : 'ASC';
-  const from = storeOrder ? `FROM search_parts s JOIN tickets t ON t.seq = s.rowid >> ${PART_BITS}` : 'FROM tickets t';
-  const orderBy = storeOrder ? `s.rowid ${direction}` : columns.map((c) => `t.${c} ${direction}`).join(', ');
-  // On SQLite the LIMIT is written into the text, not bound: with a bound LIMIT, each run of the
-  // same prepared statement cost what preparing it costs (SQLite 3.53, which lets a LIMIT's value
-  // steer the plan and so, it seems, re-prepares a statement whose LIMIT is re-bound): +22 µs for
-  // a page of 30 columns, +35 µs for the JSON page, whatever the value. A bound OFFSET costs
-  // nothing, so it stays a parameter (each offset its own statement would crowd the cache), as
-  // both do on PostgreSQL (named statements are limited in number).
-  const limit = dialect.name === 'sqlite' ? integer(query.limit + 1) : p(query.limit + 1);
+  const from = walk ? walk.from : 'FROM tickets t';
+  const orderBy = walk ? walk.orderBy(direction) : columns.map((c) => `t.${c} ${direction}`).join(', ');
+  // Some stores re-prepare a statement whose LIMIT is re-bound (StoreDialect.inlinesLimits). The
+  // OFFSET stays a parameter everywhere: each offset its own statement would crowd the caches.
+  const limit = dialect.inlinesLimits ? integer(query.limit + 1) : p(query.limit + 1);
   let tail = `${from} WHERE ${and.join(' AND ')} ORDER BY ${orderBy} LIMIT ${limit}`;
   if (!start && query.offset > 0) tail += ` OFFSET ${p(query.offset)}`;
-  // A ticket with the word in several parts is met once per part on the walk: DISTINCT keeps
-  // one (SQLite streams it, remembering the rows it passed, and still stops at the LIMIT).
-  return { distinct: storeOrder ? 'DISTINCT ' : '', tail, parameters, columns, desc };
+  return { distinct: walk ? walk.distinct : '', tail, parameters, columns, integerOrder: INTEGER_ORDER_COLUMNS.has(columns[0]!), desc };
 }
 
 /**
@@ -505,24 +494,11 @@ export async function listedSizes(store: Store, instanceId: string, query: ListQ
   return rows.map((row) => Number(row[0]));
 }
 
-/** A page as its answer's items: ticketJson texts joined by commas, as UTF-8. */
-export interface JsonPage {
-  items: Buffer;
-  itemCount: number;
-  /** Where the next page starts (inclusive), when there is one. */
-  next?: Position;
-}
-
 /**
- * The same page as listTickets, made into JSON by the store itself (SQLite): one query answers
- * one blob holding the page's items (docs/decisions/008-read-path.md). It reads limit + 1 rows
- * like listTickets; the last, when there is one, is cut off the blob and becomes the position
- * the next page starts at. Which row is last is not taken from the order group_concat saw the
- * rows in: min()/max() of the row's sort key picks it, and SQLite gives the other columns of
- * that row with it. Answers undefined where the store cannot (PostgreSQL), and if the blob does
- * not end with that row's text (group_concat's order is the subquery's, which SQLite documents
- * as arbitrary): the caller then uses listTickets. `storeOrder`: what inCreationOrder answered
- * (asked once by the caller, for both).
+ * The same page as listTickets, made into JSON by the store itself where its dialect can
+ * (readPlans.pageJson; docs/decisions/008-read-path.md), as its answer's items. Answers undefined
+ * where it cannot (no such plan, or the plan gave up on this page): the caller then uses
+ * listTickets. `storeOrder`: what inCreationOrder answered (asked once by the caller, for both).
  */
 export async function listTicketsJson(
   store: Store,
@@ -531,27 +507,8 @@ export async function listTicketsJson(
   start: Cursor | undefined,
   storeOrder: boolean,
 ): Promise<JsonPage | undefined> {
-  if (store.dialect.name !== 'sqlite') return undefined;
-  const { distinct, tail, parameters, columns, desc } = listingSql(store.dialect, instanceId, query, start, storeOrder);
-  const [first, second] = columns.map((c) => `t.${c}`);
-  // One value per row that sorts as the row does: integers as one integer (ranks < 10), text
-  // by its UTF-8 bytes in hex (the index's BINARY order, a prefix before its extensions).
-  const sortValue =
-    second === undefined
-      ? first
-      : INTEGER_ORDER_COLUMNS.has(columns[0]!)
-        ? `${first} * 1000000000000 + ${second}`
-        : `hex(${first}) || ' ' || printf('%020d', ${second})`;
-  const keys = columns.map((_, i) => `k${i}`).join(', ');
-  const text =
-    `SELECT CAST(group_concat(j, ',') AS BLOB), count(*), ${desc ? 'min' : 'max'}(o), CAST(j AS BLOB), ${keys} ` +
-    `FROM (SELECT ${distinct}${SQLITE_TICKET_JSON} AS j, ${sortValue} AS o, ${columns.map((c, i) => `t.${c} AS k${i}`).join(', ')} ${tail})`;
-  const [row] = await store.readRows({ sql: text, parameters, fullText: query.filters.search !== undefined });
-  const [blob, count, , last, ...position] = row as [Buffer | null, number, unknown, Buffer, ...(string | number)[]];
-  if (count <= query.limit) return { items: blob ?? Buffer.alloc(0), itemCount: count };
-  const cut = blob!.length - last.length - 1;
-  if (cut < 0 || blob![cut] !== COMMA || !blob!.subarray(cut + 1).equals(last)) return undefined;
-  return { items: blob!.subarray(0, cut), itemCount: query.limit, next: position };
+  const plan = store.dialect.readPlans.pageJson;
+  if (!plan) return undefined;
+  const listing = listingSql(store.dialect, instanceId, query, start, storeOrder);
+  return plan.readPage((q) => store.readRows(q), listing, query.limit, query.filters.search !== undefined);
 }
-
-const COMMA = ','.charCodeAt(0);

@@ -38,7 +38,12 @@ const MIGRATION_LOCK = 7_364_201_119;
 
 export const postgresDialect: StoreDialect = {
   name: 'postgres',
-  supportsMultipleProcesses: true,
+  // Several processes write concurrently: storage order is not creation order, and the planner
+  // already chooses between walking the created_on index and sorting the matches (011).
+  keepsStorageInCreationOrder: false,
+  // Named statements are limited in number: one per LIMIT value would crowd them out.
+  inlinesLimits: false,
+  readPlans: {},
   supportsRowLocks: true,
   transaction(db, fn) {
     return db.transaction().execute(fn);
