@@ -51,6 +51,16 @@ export const WIRE_COLUMNS = [
 /** A ticket row as read: the WIRE_COLUMNS values, then whatever the query selected after them. */
 export type WireRow = readonly unknown[];
 
+export type WireColumn = (typeof WIRE_COLUMNS)[number];
+
+/**
+ * Where each column sits in a WireRow: rows stay arrays (no object per row on the read path),
+ * and the code that reads them says which column it means, from the one list above.
+ */
+export const WIRE: { readonly [C in WireColumn]: number } = Object.freeze(
+  Object.fromEntries(WIRE_COLUMNS.map((column, i) => [column, i])) as { [C in WireColumn]: number },
+);
+
 const str = JSON.stringify as (value: unknown) => string;
 const nullableStr = (value: unknown): string => (value === null || value === undefined ? 'null' : str(value));
 /** Stored JSON columns are written by JSON.stringify; an unexpected NULL reads as the empty value. */
@@ -58,50 +68,62 @@ const rawJson = (value: unknown, empty: string): string => (typeof value === 'st
 
 /** The ITicket JSON of a row, as the ticket response schema serialises it. */
 export function ticketJson(r: WireRow): string {
-  const assignee = r[9] === null ? 'null' : `{"id":${str(r[9])},"name":${str(r[10] ?? '')},"email":${str(r[11] ?? '')}}`;
-  const expected = r[14] === null ? 'null' : str(formatUserInstant(r[14] as string));
+  const assigneeId = r[WIRE.assignee_id];
+  const assignee =
+    assigneeId === null ? 'null' : `{"id":${str(assigneeId)},"name":${str(r[WIRE.assignee_name] ?? '')},"email":${str(r[WIRE.assignee_email] ?? '')}}`;
+  const expectedDate = r[WIRE.expected_date];
+  const expected = expectedDate === null ? 'null' : str(formatUserInstant(expectedDate as string));
   let json =
-    `{"id":${str(r[0])},"ticketId":${Number(r[1])},"title":${str(r[2])},"description":${str(r[3])},"status":${str(r[4])},"priority":${str(r[5])}` +
-    `,"requestor":{"id":${str(r[6])},"name":${str(r[7])},"email":${str(r[8])}},"assignee":${assignee}` +
-    `,"customFields":${rawJson(r[12], '{}')},"tags":${rawJson(r[13], '[]')},"expectedDate":${expected}` +
-    `,"resolution":${nullableStr(r[15])},"lastResolutionComment":${nullableStr(r[16])},"firstResponseOn":${nullableStr(r[17])}` +
-    `,"firstResolutionOn":${nullableStr(r[18])},"lastResolutionOn":${nullableStr(r[19])},"createdOn":${str(r[20])}` +
-    `,"lastUpdatedOn":${str(r[21])},"lastInteraction":${str(r[22])},"isFrtEscalated":${Number(r[23]) === 1},"isRtEscalated":${Number(r[24]) === 1}` +
-    `,"createdBy":${rawJson(r[25], 'null')},"lastUpdatedBy":${rawJson(r[26], 'null')}`;
+    `{"id":${str(r[WIRE.id])},"ticketId":${Number(r[WIRE.ticket_number])},"title":${str(r[WIRE.title])},"description":${str(r[WIRE.description])}` +
+    `,"status":${str(r[WIRE.status])},"priority":${str(r[WIRE.priority])}` +
+    `,"requestor":{"id":${str(r[WIRE.requestor_id])},"name":${str(r[WIRE.requestor_name])},"email":${str(r[WIRE.requestor_email])}},"assignee":${assignee}` +
+    `,"customFields":${rawJson(r[WIRE.custom_fields], '{}')},"tags":${rawJson(r[WIRE.tags], '[]')},"expectedDate":${expected}` +
+    `,"resolution":${nullableStr(r[WIRE.resolution])},"lastResolutionComment":${nullableStr(r[WIRE.last_resolution_comment])}` +
+    `,"firstResponseOn":${nullableStr(r[WIRE.first_response_on])},"firstResolutionOn":${nullableStr(r[WIRE.first_resolution_on])}` +
+    `,"lastResolutionOn":${nullableStr(r[WIRE.last_resolution_on])},"createdOn":${str(r[WIRE.created_on])}` +
+    `,"lastUpdatedOn":${str(r[WIRE.last_updated_on])},"lastInteraction":${str(r[WIRE.last_interaction])}` +
+    `,"isFrtEscalated":${Number(r[WIRE.is_frt_escalated]) === 1},"isRtEscalated":${Number(r[WIRE.is_rt_escalated]) === 1}` +
+    `,"createdBy":${rawJson(r[WIRE.created_by], 'null')},"lastUpdatedBy":${rawJson(r[WIRE.last_updated_by], 'null')}`;
   // SLA due dates appear only while something is due (as present() leaves them out).
-  if (r[27] !== null && r[27] !== undefined) json += `,"frtDueOn":${str(r[27])}`;
-  if (r[28] !== null && r[28] !== undefined) json += `,"rtDueOn":${str(r[28])}`;
+  const frtDueOn = r[WIRE.frt_due_on];
+  if (frtDueOn !== null && frtDueOn !== undefined) json += `,"frtDueOn":${str(frtDueOn)}`;
+  const rtDueOn = r[WIRE.rt_due_on];
+  if (rtDueOn !== null && rtDueOn !== undefined) json += `,"rtDueOn":${str(rtDueOn)}`;
   return `${json}}`;
 }
 
 /** The stored ticket of a row (for the paths that need objects: `select` projections, writes). */
 export function wireRowToTicket(r: WireRow): StoredTicket {
+  const assigneeId = r[WIRE.assignee_id];
   return {
-    id: r[0] as string,
-    ticketId: Number(r[1]),
-    title: r[2] as string,
-    description: r[3] as string,
-    status: r[4] as Status,
-    priority: r[5] as Priority,
-    requestor: { id: r[6] as string, name: r[7] as string, email: r[8] as string },
-    assignee: r[9] === null ? null : { id: r[9] as string, name: (r[10] as string | null) ?? '', email: (r[11] as string | null) ?? '' },
-    customFields: JSON.parse(r[12] as string),
-    tags: JSON.parse(r[13] as string),
-    expectedDate: r[14] as string | null,
-    resolution: r[15] as Resolution | null,
-    lastResolutionComment: r[16] as string | null,
-    firstResponseOn: r[17] as string | null,
-    firstResolutionOn: r[18] as string | null,
-    lastResolutionOn: r[19] as string | null,
-    createdOn: r[20] as string,
-    lastUpdatedOn: r[21] as string,
-    lastInteraction: r[22] as string,
-    isFrtEscalated: Number(r[23]) === 1,
-    isRtEscalated: Number(r[24]) === 1,
-    createdBy: JSON.parse(r[25] as string),
-    lastUpdatedBy: JSON.parse(r[26] as string),
-    frtDueOn: r[27] as string | null,
-    rtDueOn: r[28] as string | null,
-    rtStartedOn: (r[29] as string | null) ?? (r[20] as string),
+    id: r[WIRE.id] as string,
+    ticketId: Number(r[WIRE.ticket_number]),
+    title: r[WIRE.title] as string,
+    description: r[WIRE.description] as string,
+    status: r[WIRE.status] as Status,
+    priority: r[WIRE.priority] as Priority,
+    requestor: { id: r[WIRE.requestor_id] as string, name: r[WIRE.requestor_name] as string, email: r[WIRE.requestor_email] as string },
+    assignee:
+      assigneeId === null
+        ? null
+        : { id: assigneeId as string, name: (r[WIRE.assignee_name] as string | null) ?? '', email: (r[WIRE.assignee_email] as string | null) ?? '' },
+    customFields: JSON.parse(r[WIRE.custom_fields] as string),
+    tags: JSON.parse(r[WIRE.tags] as string),
+    expectedDate: r[WIRE.expected_date] as string | null,
+    resolution: r[WIRE.resolution] as Resolution | null,
+    lastResolutionComment: r[WIRE.last_resolution_comment] as string | null,
+    firstResponseOn: r[WIRE.first_response_on] as string | null,
+    firstResolutionOn: r[WIRE.first_resolution_on] as string | null,
+    lastResolutionOn: r[WIRE.last_resolution_on] as string | null,
+    createdOn: r[WIRE.created_on] as string,
+    lastUpdatedOn: r[WIRE.last_updated_on] as string,
+    lastInteraction: r[WIRE.last_interaction] as string,
+    isFrtEscalated: Number(r[WIRE.is_frt_escalated]) === 1,
+    isRtEscalated: Number(r[WIRE.is_rt_escalated]) === 1,
+    createdBy: JSON.parse(r[WIRE.created_by] as string),
+    lastUpdatedBy: JSON.parse(r[WIRE.last_updated_by] as string),
+    frtDueOn: r[WIRE.frt_due_on] as string | null,
+    rtDueOn: r[WIRE.rt_due_on] as string | null,
+    rtStartedOn: (r[WIRE.rt_started_on] as string | null) ?? (r[WIRE.created_on] as string),
   };
 }
