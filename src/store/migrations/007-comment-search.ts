@@ -6,7 +6,7 @@
  *
  * A ticket still matches a search when every word is in its title, its description or any of
  * its comments; the words may now sit in different rows, so the search asks per word (see
- * fullTextCondition in src/store/sqlite.ts and src/store/postgres.ts).
+ * fullTextCondition in src/store/sqlite/dialect.ts and src/store/postgres/dialect.ts).
  *
  * SQLite: one contentless FTS5 table of "parts", `search_parts`. A ticket's part 0 holds its
  * title and description; each comment-bearing activity is a part of its own. The rowid is
