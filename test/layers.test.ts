@@ -74,6 +74,21 @@ describe('layers', () => {
     expect(importCycles()).toEqual([]);
   });
 
+  it('code outside the dialect folders asks a dialect what it offers, never its name', () => {
+    // The migrations are frozen and may not ask the live code, so they choose their SQL by name.
+    const outside = sourceFiles(SRC).filter((file) => !/^store\/(sqlite|postgres|migrations)\//.test(relative(SRC, file)));
+    const checks = outside.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, i) =>
+          /[!=]==?\s*'(sqlite|postgres)'|'(sqlite|postgres)'\s*[!=]==?|dialect\.name\s*[!=]==?/.test(line)
+            ? [`${relative(SRC, file)}:${i + 1}: ${line.trim()}`]
+            : [],
+        ),
+    );
+    expect(checks).toEqual([]);
+  });
+
   it('routes import nothing from the store, not even its types: they call services', () => {
     expect(storeImports('http/routes', () => false)).toEqual([]);
   });

@@ -8,7 +8,10 @@ import type { Db, Tx } from './schema.js';
  * `if (sqlite)` checks spread around the repositories.
  */
 export interface StoreDialect {
-  /** For messages and measurements only: behaviour asks the capabilities below, never the name. */
+  /**
+   * For messages, measurements and the frozen migrations (which may not ask the live code, so
+   * choose their SQL by name); other behaviour asks the capabilities below, never the name.
+   */
   readonly name: 'sqlite' | 'postgres';
   /**
    * The store relies on each instance's tickets being stored in the order they were created (its
