@@ -112,10 +112,8 @@ export class TicketsService {
     if (this.deps.store.dialect.supportsRowLocks) {
       // Read again under the lock: another write may have filled the category meanwhile.
       categories = await listTagCategories(tx, instanceId, { forUpdate: true });
-      const locked = new FieldErrors();
-      ({ tags: resolved, additions } = resolveTicketTags(categories, tags, path, locked));
-      for (const e of locked.list) errors.add(e.path, e.message);
-      if (locked.list.length > 0) return resolved;
+      ({ tags: resolved, additions } = resolveTicketTags(categories, tags, path, errors));
+      if (errors.list.length > 0) return resolved;
     }
     for (const [categoryId, texts] of additions) {
       const category = categories.find((c) => c.id === categoryId)!;

@@ -126,25 +126,35 @@ export function listedBytes(columns: Omit<TicketsTable, 'seq'>): number {
   return bytes;
 }
 
-/** Instances known (in this process) to be marked LARGE_TICKETS: the mark is never taken back. */
-const markedLarge = new WeakMap<object, Set<string>>();
+/**
+ * What this process knows of instances' LARGE_TICKETS marks, so that a listing does not read
+ * meta each time: a mark is never taken back, so "large" is kept for good; "not large" for
+ * NOT_LARGE_FOR_MS, so a mark written by another process is seen within that (this process's
+ * own marks at once). Instance ids are unique across stores, so one map serves them all.
+ */
+const largeTickets = new Map<string, { large: boolean; until: number }>();
+const NOT_LARGE_FOR_MS = 1000;
+
+function rememberLarge(instanceId: string, large: boolean): void {
+  if (largeTickets.size > 10_000) largeTickets.clear();
+  largeTickets.set(instanceId, { large, until: large ? Infinity : Date.now() + NOT_LARGE_FOR_MS });
+}
 
 /**
  * Marks the instance LARGE_TICKETS when this ticket is larger than LARGE_TICKET_BYTES, counted
  * as listings count it or as its JSON really is (escapes included), whichever is more.
  */
 async function noteListedSize(db: Tx, instanceId: string, columns: Omit<TicketsTable, 'seq'>): Promise<void> {
+  if (largeTickets.get(instanceId)?.large) return;
   const estimate = listedBytes(columns);
   if (estimate <= LARGE_TICKET_BYTES) {
     // Escaping makes JSON at most 6 bytes per byte of text (\u00XX): only then measure it.
     if ((estimate - LISTED_FIXED_BYTES) * 6 + LISTED_FIXED_BYTES <= LARGE_TICKET_BYTES) return;
     if (Buffer.byteLength(ticketJson(WIRE_COLUMNS.map((c) => columns[c]))) + (estimate - LISTED_FIXED_BYTES) <= LARGE_TICKET_BYTES) return;
   }
-  const known = markedLarge.get(db) ?? new Set<string>();
-  if (known.has(instanceId)) return;
   await claimMeta(db, `${LARGE_TICKETS}${instanceId}`, '1');
-  known.add(instanceId);
-  markedLarge.set(db, known);
+  // Before the commit: should it roll back, listings of the instance only measure needlessly.
+  rememberLarge(instanceId, true);
 }
 
 async function insertTicketTags(db: Tx, instanceId: string, seq: number, ticket: StoredTicket): Promise<void> {
@@ -188,8 +198,8 @@ const ticketReadSql = new Map<StoreDialect, Map<'id' | 'number', string>>();
 /** A ticket's row for answering a read (WIRE_COLUMNS order), outside any transaction. */
 export async function readTicketRow(store: Store, instanceId: string, ref: TicketRef): Promise<WireRow | undefined> {
   const byId = ref.id !== undefined;
-  const texts = ticketReadSql.get(store.dialect) ?? new Map<'id' | 'number', string>();
-  ticketReadSql.set(store.dialect, texts);
+  let texts = ticketReadSql.get(store.dialect);
+  if (!texts) ticketReadSql.set(store.dialect, (texts = new Map()));
   let text = texts.get(byId ? 'id' : 'number');
   if (text === undefined) {
     const base = store.db.selectFrom('tickets').select(WIRE_COLUMNS).where('instance_id', '=', '');
@@ -480,7 +490,10 @@ export async function listTickets(
 
 /** Whether the instance is marked LARGE_TICKETS (see LARGE_TICKET_BYTES). */
 export async function hasLargeTickets(store: Store, instanceId: string): Promise<boolean> {
+  const known = largeTickets.get(instanceId);
+  if (known && known.until > Date.now()) return known.large;
   const rows = await store.readRows({ sql: `SELECT 1 FROM meta WHERE key = ${store.dialect.placeholder(1)}`, parameters: [`${LARGE_TICKETS}${instanceId}`] });
+  rememberLarge(instanceId, rows.length > 0);
   return rows.length > 0;
 }
 
