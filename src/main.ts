@@ -81,7 +81,7 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit,
     logger: { level: config.logLevel },
-    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+    trustProxy: config.trustProxy,
     hsts: config.publicUrl?.startsWith('https:') ?? false,
   });
   await app.listen({ port: config.port, host: config.host });

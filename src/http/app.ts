@@ -99,7 +99,12 @@ const CLIENT_ERRORS: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request header fields too large', 'The URL or the headers are larger than allowed (16 KiB in all)'],
 };
 
-/** Fastify's trustProxy: a hop count trusts that many proxies nearest to us (as Fastify reads a number). */
+/**
+ * Fastify's trustProxy for a hop count: the nearest `setting` hops, whoever they are. Fastify 5
+ * takes a bare number as trusting nobody (it cannot check the immediate peer, so a client that
+ * reaches the server directly could forge X-Forwarded-For); the operator who sets a hop count
+ * says that no client can (README: TRUST_PROXY), hence a function.
+ */
 function trustedProxies(setting: number | string | undefined): string | false | ((address: string, hop: number) => boolean) {
   if (setting === undefined) return false;
   if (typeof setting === 'number') return (_address, hop) => hop < setting;

@@ -1,4 +1,3 @@
-import type { KeyName } from '../domain/instance.js';
 import { generateSecret, hashSecret } from '../domain/keys.js';
 import type { Store } from '../store/db.js';
 import * as repo from '../store/sessions.repo.js';
@@ -9,13 +8,8 @@ export const SESSION_LIFETIME_MS = 14 * 24 * 60 * 60 * 1000;
 /** A session id as the cookie carries it: 32 random bytes in base64url. */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
-export interface WebSession {
-  instanceId: string;
-  which: KeyName;
-  keyHash: string;
-  user: { id: string; name: string; email: string };
-  expiresOn: string;
-}
+/** A live web session: what the store keeps of it. */
+export type WebSession = repo.StoredSession;
 
 /**
  * Web app sessions, kept in the store (docs/decisions/013-server-side-sessions.md): the cookie

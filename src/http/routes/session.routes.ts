@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { EMAIL_MAX, USER_ID_MAX, USER_NAME_MAX } from '../../domain/limits.js';
 import { hashSecret } from '../../domain/keys.js';
 import type { InstancesService } from '../../services/instances.service.js';
 import { SESSION_LIFETIME_MS, type SessionsService } from '../../services/sessions.service.js';
@@ -43,9 +44,9 @@ export const sessionRoutes =
               key: Type.String({ minLength: 1, maxLength: 200 }),
               user: Type.Object(
                 {
-                  id: Type.Optional(Type.String({ minLength: 1 })),
-                  name: Type.String({ minLength: 1, pattern: '\\S' }),
-                  email: Type.String({ minLength: 3, pattern: '^[^@\\s]+@[^@\\s]+$' }),
+                  id: Type.Optional(Type.String({ minLength: 1, maxLength: USER_ID_MAX })),
+                  name: Type.String({ minLength: 1, maxLength: USER_NAME_MAX, pattern: '\\S' }),
+                  email: Type.String({ minLength: 3, maxLength: EMAIL_MAX, pattern: '^[^@\\s]+@[^@\\s]+$' }),
                 },
                 { additionalProperties: false },
               ),
