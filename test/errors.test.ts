@@ -425,6 +425,7 @@ for (const dialect of DIALECTS) {
         await broken.store.close();
         const ready = await broken.app.inject({ method: 'GET', url: '/readyz' });
         expectProblem(ready, 503);
+        expect(ready.headers['retry-after']).toBe('5');
         expectNoInternals(ready.body);
         for (const [method, url, body] of [
           ['GET', '/api/v1/tickets'],

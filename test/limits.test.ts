@@ -38,6 +38,7 @@ for (const dialect of DIALECTS) {
       expect([L.USER_NAME_MAX, L.USER_ID_MAX, L.EMAIL_MAX, L.TAG_TEXT_MAX, L.TITLE_MAX]).toEqual([200, 200, 254, 200, 500]);
       expect([L.DESCRIPTION_MAX, L.COMMENT_MAX, L.TEXT_FIELD_MAX, L.TEXT_AREA_MAX]).toEqual([100_000, 100_000, 10_000, 100_000]);
       expect([L.TAGS_PER_TICKET, L.TAGS_PER_CATEGORY, L.COMMENTS_PER_TICKET, L.OPTIONS_PER_FIELD]).toEqual([100, 1_000, 5_000, 500]);
+      expect([L.CUSTOM_FIELDS_PER_INSTANCE, L.TAG_CATEGORIES_PER_INSTANCE]).toEqual([200, 100]);
     });
 
     it('a 5,000-character requestor name or tag is a 400 naming the field, not a 500', async () => {

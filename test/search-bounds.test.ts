@@ -78,6 +78,7 @@ for (const dialect of DIALECTS) {
     afterAll(() => t.close());
 
     it('rejects too many words, too long a word or too long a search with 400 naming /query/search', async () => {
+      expect(SEARCH_LIMITS).toEqual({ maxLength: 200, maxWords: 10, maxWordLength: 64, minPrefixLength: 3 });
       const tooMany = Array.from({ length: SEARCH_LIMITS.maxWords + 1 }, (_, i) => word(1, i)).join(' ');
       const tooLong = 'a'.repeat(SEARCH_LIMITS.maxWordLength + 1);
       const tooLongText = `${'ab '.repeat(Math.ceil(SEARCH_LIMITS.maxLength / 3))}x`;

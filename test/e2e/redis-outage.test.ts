@@ -13,14 +13,20 @@ describe('REDIS_URL unreachable at start', () => {
     const server = await startServer({ DATABASE_URL: tempSqliteUrl(), REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_MAX: '3' });
     try {
       const { primary } = printedKeys(server.output());
-      const statuses: number[] = [];
+      const responses: { status: number; limit: string | null; retryAfter: string | null; body: any }[] = [];
       for (let i = 0; i < 4; i++) {
         const response = await fetch(`${server.url}/api/v1/instance?key=${primary}`);
-        statuses.push(response.status);
-        if (response.status === 200) expect(response.headers.get('ratelimit-limit')).toBe('3');
-        await json(response);
+        responses.push({
+          status: response.status,
+          limit: response.headers.get('ratelimit-limit'),
+          retryAfter: response.headers.get('retry-after'),
+          body: await json(response),
+        });
       }
-      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+      expect(responses.map((r) => r.limit)).toEqual(['3', '3', '3', '3']);
+      expect(responses[3]!.retryAfter).toMatch(/^[1-9]\d*$/);
+      expect(responses[3]!.body.code).toBe('rate_limited');
       // ioredis keeps retrying in the background; the warning is not repeated for each try.
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const warnings = server.output().match(/Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/g) ?? [];
