@@ -50,14 +50,15 @@ function secretLines(boot: Pick<Bootstrapped, 'admin' | 'created'>): string[] {
 }
 
 /** Secrets are printed once, to the terminal, never through the logger. */
-function printBanner(url: string, where: string, boot: Pick<Bootstrapped, 'admin' | 'created'>, workers: number): void {
+/** `showSecrets` false: they were printed already (after a worker failed to start), and only once. */
+function printBanner(url: string, where: string, boot: Pick<Bootstrapped, 'admin' | 'created'>, workers: number, showSecrets = true): void {
   const lines = [
     `Ticketing is listening on ${url} (${where}${workers > 1 ? `, ${workers} workers` : ''})`,
     `  Web app:  ${url}/`,
     `  API docs: ${url}/api/docs`,
   ];
-  lines.push(...secretLines(boot));
-  if (boot.created) lines.push('', `Try: curl "${url}/api/v1/instance?key=${boot.created.primaryKey}"`);
+  if (showSecrets) lines.push(...secretLines(boot));
+  if (showSecrets && boot.created) lines.push('', `Try: curl "${url}/api/v1/instance?key=${boot.created.primaryKey}"`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -72,17 +73,18 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
   const { store, instances, tokenSecret, admin } = boot;
   const tickets = new TicketsService({ store, tokenSecret });
   const rateLimit = await createRateLimiter({ config, store });
+  const https = config.publicUrl?.startsWith('https:') ?? false;
   const app = await buildApp({
     store,
     tickets,
     instances,
     adminTokenHash: admin.hash,
-    secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+    secureCookies: https,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimit,
     logger: { level: config.logLevel },
     trustProxy: config.trustProxy,
-    hsts: config.publicUrl?.startsWith('https:') ?? false,
+    hsts: https,
   });
   await app.listen({ port: config.port, host: config.host });
   const scheduler = new Scheduler({ store, log: app.log, pollMs: config.jobsPollMs });
@@ -124,7 +126,7 @@ async function supervise(config: Config): Promise<void> {
   cluster.on('listening', () => {
     if (announced) return;
     announced = true;
-    printBanner(publicUrl(config, config.port), where, secretsShown ? { admin: { hash: '' }, created: undefined } : boot, config.workers);
+    printBanner(publicUrl(config, config.port), where, boot, config.workers, !secretsShown);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

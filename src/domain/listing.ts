@@ -110,19 +110,15 @@ export const SEARCH_LIMITS = {
 /** Whether a search word matches as a prefix (see SEARCH_LIMITS.minPrefixLength). */
 export const isPrefixTerm = (term: string): boolean => term.length >= SEARCH_LIMITS.minPrefixLength;
 
+/** Words of a search text: letters and digits, the same split the full-text indexes use. */
+const searchWords = (text: string): string[] => text.split(/[^\p{L}\p{N}]+/u).filter((t) => t !== '');
+
 /**
- * Words of a search text, lowercased; the same split the full-text indexes use. Repeated words,
- * and prefixes of another word of the search ("print printer"), add nothing and are dropped.
+ * The search's terms, lowercased. Repeated words, and prefixes of another word of the search
+ * ("print printer"), add nothing and are dropped.
  */
-export function searchTerms(text: string): string[] {
-  const words = [
-    ...new Set(
-      text
-        .toLowerCase()
-        .split(/[^\p{L}\p{N}]+/u)
-        .filter((t) => t !== ''),
-    ),
-  ];
+function searchTerms(words: string[]): string[] {
+  words = [...new Set(words.map((word) => word.toLowerCase()))];
   return words.filter((word) => !isPrefixTerm(word) || !words.some((other) => other !== word && other.startsWith(word)));
 }
 
@@ -132,12 +128,12 @@ function parseSearch(raw: string, path: string, errors: FieldErrors): ListFilter
     errors.add(path, `search is at most ${maxLength} characters`);
     return undefined;
   }
-  const words = raw.split(/[^\p{L}\p{N}]+/u).filter((t) => t !== '');
+  const words = searchWords(raw);
   if (words.length > maxWords) errors.add(path, `search is at most ${maxWords} words`);
   const long = words.find((word) => word.length > maxWordLength);
   if (long !== undefined) errors.add(path, `a search word is at most ${maxWordLength} characters ("${long.slice(0, 20)}…")`);
   const number = /^#?\d{1,9}$/.test(raw) ? Number(raw.replace('#', '')) : undefined;
-  return { terms: searchTerms(raw), ...(number !== undefined ? { number } : {}) };
+  return { terms: searchTerms(words), ...(number !== undefined ? { number } : {}) };
 }
 
 /** Turns GET /tickets query parameters into a ListQuery, reporting every invalid one. */
