@@ -106,7 +106,12 @@ export async function resolveSession(session: WebSession | undefined, resolver: 
   return context && context.instanceId === session.instanceId && context.which === session.which ? context : undefined;
 }
 
-export const disabledDetail = 'This instance is disabled by the operator';
+/** Answers 403 instance_disabled when the operator disabled the context's instance; true when it answered. */
+export function refuseDisabled(context: AuthContext, reply: FastifyReply): boolean {
+  if (context.enabled) return false;
+  void sendProblem(reply, 'instance_disabled', 'This instance is disabled by the operator');
+  return true;
+}
 
 export function instanceAuthHook(resolver: KeyResolver, sessions: SessionsService, limits?: RateLimitHooks) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
@@ -126,7 +131,7 @@ export function instanceAuthHook(resolver: KeyResolver, sessions: SessionsServic
     }
     request.auth = context;
     if (limits && (await limits.countRequest(request, reply))) return reply;
-    if (!context.enabled) return sendProblem(reply, 'instance_disabled', disabledDetail);
+    if (refuseDisabled(context, reply)) return reply;
     if (!READS.has(request.method) && context.access === 'readOnly') {
       return sendProblem(reply, 'forbidden', `The ${context.which} key is read-only`);
     }

@@ -4,7 +4,7 @@ import { EMAIL_MAX, USER_ID_MAX, USER_NAME_MAX } from '../../domain/limits.js';
 import { hashSecret } from '../../domain/keys.js';
 import type { InstancesService } from '../../services/instances.service.js';
 import { SESSION_LIFETIME_MS, type SessionsService } from '../../services/sessions.service.js';
-import { disabledDetail, readSession, resolveSession, SESSION_COOKIE, type KeyResolver, type RateLimitHooks } from '../auth.js';
+import { readSession, refuseDisabled, resolveSession, SESSION_COOKIE, type KeyResolver, type RateLimitHooks } from '../auth.js';
 import { sendProblem } from '../errors.js';
 import { errorResponses, oneOf } from '../schema-helpers.js';
 
@@ -65,7 +65,7 @@ export const sessionRoutes =
           if (deps.rateLimit && (await deps.rateLimit.countAuthFailure(request, reply))) return reply;
           return sendProblem(reply, 'unauthorized', 'The API key is not valid');
         }
-        if (!context.enabled) return sendProblem(reply, 'instance_disabled', disabledDetail);
+        if (refuseDisabled(context, reply)) return reply;
         const { name, email } = request.body.user;
         const user = { id: request.body.user.id ?? email.trim().toLowerCase(), name: name.trim(), email: email.trim() };
         const session = await deps.sessions.create({ instanceId: context.instanceId, which: context.which, keyHash, user });
@@ -82,7 +82,7 @@ export const sessionRoutes =
         const session = await readSession(request, deps.sessions);
         const context = await resolveSession(session, deps.keys);
         if (!session || !context) return sendProblem(reply, 'unauthorized', 'Not signed in');
-        if (!context.enabled) return sendProblem(reply, 'instance_disabled', disabledDetail);
+        if (refuseDisabled(context, reply)) return reply;
         const instance = await deps.instances.get(context.instanceId);
         return { instance: { id: instance.id, name: instance.name }, user: session.user, which: context.which, access: context.access };
       },
