@@ -168,7 +168,7 @@ function typeOf(write: CustomFieldWrite, current: CustomFieldDefinition | undefi
     type ??= write.typeName;
   }
   if (type && write.isMultiple !== undefined && write.isMultiple !== isMultiple(type)) {
-    errors.add('/body/isMultiple', `a ${CUSTOM_FIELD_TYPE_LABELS[type]} field ${isMultiple(type) ? 'holds several values' : 'holds one value'}`);
+    errors.add('/body/isMultiple', `${CUSTOM_FIELD_TYPE_LABELS[type]} ${isMultiple(type) ? 'holds several values' : 'holds one value'}`);
   }
   return type;
 }

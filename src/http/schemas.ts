@@ -220,7 +220,10 @@ export const CustomField = Type.Object(
     required: Type.Boolean(),
     isMultiple: Type.Boolean({ description: 'Whether a value may hold several entries (multiple choice lists, people and e-mail pickers)' }),
     status: oneOf(['active', 'deleted'] as const),
-    defaultValue: Type.Null({ description: 'Always null: a new ticket starts with the values it is given' }),
+    defaultValue: Type.Unknown({
+      description:
+        "The value a new ticket's field starts with, in the field's value shape. Always null here (a new ticket starts with the values it is given); typed loosely so that clients do not rely on that",
+    }),
     options: Type.Array(CustomFieldOption, { description: 'Empty unless the field is a list' }),
     deleted: Type.Boolean({ description: 'The same as `status: "deleted"`' }),
   },
