@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl } from '../helpers.js';
-import { RawJson, readAs, sendAsDotnet, t, type Shape, type WireAnswer, type WireRequest } from './dotnet-client.js';
+import { dotnetJson, escapeDataString, RawJson, readAs, sendAsDotnet, ShapeError, t, type Shape, type WireAnswer, type WireRequest } from './dotnet-client.js';
 import { dropPostgresDatabase, freshPostgresDatabase, printedKeys, startServer, tempSqliteUrl, type ServerProcess } from './server-process.js';
 
 /*
@@ -768,6 +768,39 @@ for (const store of STORES) {
     });
   });
 }
+
+/** The replay is only as strict as its reader and as faithful as its writer: both, pinned. */
+describe('the replay reads and writes as the .NET client does', () => {
+  const Model = t.object({ id: t.string(), ticketNo: t.int(), isPrivate: t.bool(), assignee: t.nullable(User), note: t.optional(t.string()) });
+  const read = (json: unknown) => readAs(JSON.stringify(json), Model);
+
+  it('matches member names without case and ignores unknown members', () => {
+    expect(read({ ID: 'a', TicketNo: 3, isprivate: false, assignee: null, extra: [1] })).toEqual({ id: 'a', ticketNo: 3, isPrivate: false, assignee: null });
+  });
+
+  it('refuses a number for a string, a string for a number or a boolean, a fraction for an int, null where not nullable, a missing member', () => {
+    const base = { id: 'a', ticketNo: 3, isPrivate: false, assignee: null };
+    for (const bad of [
+      { ...base, id: 7 },
+      { ...base, ticketNo: '3' },
+      { ...base, ticketNo: 3.5 },
+      { ...base, isPrivate: 'false' },
+      { ...base, id: null },
+      { ...base, assignee: { id: 'x', name: 'X' } },
+      { ...base, note: 4 },
+      { id: 'a', ticketNo: 3, assignee: null },
+    ]) {
+      expect(() => read(bad), JSON.stringify(bad)).toThrow(ShapeError);
+    }
+  });
+
+  it('writes bodies without null members, escaping as System.Text.Json does, and queries as Uri.EscapeDataString does', () => {
+    expect(dotnetJson({ comment: '<p>"Tom\'s" & co + café</p>', comment_HTML: null, isPrivate: false, customFields: new RawJson({ a: null }) })).toBe(
+      '{"comment":"\\u003Cp\\u003E\\u0022Tom\\u0027s\\u0022 \\u0026 co \\u002B caf\\u00E9\\u003C/p\\u003E","isPrivate":false,"customFields":{"a":null}}',
+    );
+    expect(escapeDataString("id,ticketId 2026-04-01T10:00:00 (x)'*!")).toBe('id%2CticketId%202026-04-01T10%3A00%3A00%20%28x%29%27%2A%21');
+  });
+});
 
 // ------------------------------------------------------------------ the instance the client works on
 
