@@ -101,7 +101,7 @@ const ticketWritable = {
   customFields: Type.Record(Type.String(), Type.Unknown(), {
     maxProperties: CUSTOM_FIELDS_PER_INSTANCE,
     propertyNames: { maxLength: ID_MAX },
-    description: `Values keyed by custom field id; a textField takes up to ${TEXT_FIELD_MAX.toLocaleString('en')} characters, a textArea ${TEXT_AREA_MAX.toLocaleString('en')}, a peoplePicker ${PEOPLE_PER_VALUE} people; all values of a ticket together at most ${CUSTOM_FIELD_VALUES_MAX.toLocaleString('en')} characters of JSON`,
+    description: `Values keyed by custom field id; a textField takes up to ${TEXT_FIELD_MAX.toLocaleString('en')} characters, a textArea ${TEXT_AREA_MAX.toLocaleString('en')}, a peoplePicker ${PEOPLE_PER_VALUE} people, an emailPicker ${PEOPLE_PER_VALUE} addresses; all values of a ticket together at most ${CUSTOM_FIELD_VALUES_MAX.toLocaleString('en')} characters of JSON`,
   }),
   tags: Type.Array(TagRef, { maxItems: TAGS_PER_TICKET }),
   expectedDate: nullable(Type.String({ description: 'ISO 8601 date-time, or a date (local midnight in `timezone`)' })),

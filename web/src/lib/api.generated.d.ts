@@ -700,7 +700,7 @@ export interface paths {
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -860,7 +860,7 @@ export interface paths {
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor?: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -876,7 +876,7 @@ export interface paths {
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor?: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -2499,7 +2499,7 @@ export interface components {
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };
@@ -2519,7 +2519,7 @@ export interface components {
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor?: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };
@@ -2535,7 +2535,7 @@ export interface components {
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor?: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };
