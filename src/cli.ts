@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import type { KeyName } from './domain/instance.js';
 import { DomainError } from './domain/errors.js';
-import { InstancesService, type SettingsPatch } from './services/instances.service.js';
+import type { SettingsPatch } from './contract/settings.schema.js';
+import { InstancesService } from './services/instances.service.js';
 import { openMigratedStore } from './store/db.js';
 
 const USAGE = `Usage: ticketing <command> [options]   (npm run -s cli -- <command> [options])

@@ -22,6 +22,7 @@ import {
 } from '../web/src/lib/engine.js';
 import { countPerDay, lastDays, niceCeiling, summarizeQueue } from '../web/src/lib/overview.js';
 import type { CustomField } from '../web/src/lib/types.js';
+import { presentCustomField, type CustomFieldDefinition } from '../src/domain/custom-fields.js';
 
 /* The web app's client logic that needs no browser: URL state, forms, overview numbers, engine settings. */
 
@@ -122,14 +123,9 @@ describe('forms', () => {
     expect(byField).toEqual({ title: ['must not be blank'], 'customFields/f1': ['"Dept" is required'], '': ['bogus: is not a known field'] });
   });
 
-  const field = (id: string, extra: Partial<CustomField> = {}): CustomField => ({
-    id,
-    name: id.toUpperCase(),
-    type: 'textField',
-    required: false,
-    deleted: false,
-    ...extra,
-  });
+  /** A field as GET /instance answers it (the server's own presentation). */
+  const field = (id: string, extra: Partial<CustomFieldDefinition> = {}): CustomField =>
+    presentCustomField({ id, name: id.toUpperCase(), type: 'textField', required: false, options: [], deleted: false, ...extra });
 
   it('lays fields out by the instance lists, without deleted fields, and places the unplaced', () => {
     const a = field('a');

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { CUSTOM_FIELD_TYPES } from '../domain/custom-fields.js';
+import { CUSTOM_FIELD_TYPE_KEYS, CUSTOM_FIELD_TYPES } from '../domain/custom-fields.js';
 import {
   COMMENT_MAX,
   CUSTOM_FIELDS_PER_INSTANCE,
@@ -17,7 +17,7 @@ import {
   USER_NAME_MAX,
 } from '../domain/limits.js';
 import { PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
-import { AlertNotificationSchema, Rule, SlaPolicySchema } from './settings.schema.js';
+import { AlertNotificationSchema, Rule, SlaPolicySchema } from '../contract/settings.schema.js';
 import { nullable, oneOf } from './schema-helpers.js';
 
 /*
@@ -101,7 +101,7 @@ const ticketWritable = {
   customFields: Type.Record(Type.String(), Type.Unknown(), {
     maxProperties: CUSTOM_FIELDS_PER_INSTANCE,
     propertyNames: { maxLength: ID_MAX },
-    description: `Values keyed by custom field id; a textField takes up to ${TEXT_FIELD_MAX.toLocaleString('en')} characters, a textArea ${TEXT_AREA_MAX.toLocaleString('en')}, a peoplePicker ${PEOPLE_PER_VALUE} people; all values of a ticket together at most ${CUSTOM_FIELD_VALUES_MAX.toLocaleString('en')} characters of JSON`,
+    description: `Values keyed by custom field id; a textField takes up to ${TEXT_FIELD_MAX.toLocaleString('en')} characters, a textArea ${TEXT_AREA_MAX.toLocaleString('en')}, a peoplePicker ${PEOPLE_PER_VALUE} people, an emailPicker ${PEOPLE_PER_VALUE} addresses; all values of a ticket together at most ${CUSTOM_FIELD_VALUES_MAX.toLocaleString('en')} characters of JSON`,
   }),
   tags: Type.Array(TagRef, { maxItems: TAGS_PER_TICKET }),
   expectedDate: nullable(Type.String({ description: 'ISO 8601 date-time, or a date (local midnight in `timezone`)' })),
@@ -200,27 +200,63 @@ export const Activity = Type.Object(
   { $id: 'IActivity' },
 );
 
-export const CustomFieldOption = Type.Object({ id: Type.String(), text: Type.String(), deleted: Type.Boolean() });
+export const CustomFieldOption = Type.Object({
+  key: Type.String({ description: 'The option id (the original product names it so)' }),
+  id: Type.String(),
+  text: Type.String(),
+  deleted: Type.Boolean(),
+});
 export const CustomField = Type.Object(
   {
     id: Type.String(),
+    title: Type.String({ description: 'The name (the original product names it so)' }),
     name: Type.String(),
-    type: oneOf(CUSTOM_FIELD_TYPES),
+    type: Type.Object(
+      { key: oneOf(CUSTOM_FIELD_TYPE_KEYS), text: Type.String({ description: 'The type, for people to read' }) },
+      { description: "The original product's type key; single and multiple choice lists are both `5_list`, told apart by `isMultiple`" },
+    ),
+    typeName: oneOf(CUSTOM_FIELD_TYPES),
+    isMandatory: Type.Boolean({ description: 'The same as `required`' }),
     required: Type.Boolean(),
-    options: Type.Optional(Type.Array(CustomFieldOption)),
-    deleted: Type.Boolean(),
+    isMultiple: Type.Boolean({ description: 'Whether a value may hold several entries (multiple choice lists, people and e-mail pickers)' }),
+    status: oneOf(['active', 'deleted'] as const),
+    defaultValue: Type.Unknown({
+      description:
+        "The value a new ticket's field starts with, in the field's value shape. Always null here (a new ticket starts with the values it is given); typed loosely so that clients do not rely on that",
+    }),
+    options: Type.Array(CustomFieldOption, { description: 'Empty unless the field is a list' }),
+    deleted: Type.Boolean({ description: 'The same as `status: "deleted"`' }),
   },
-  { $id: 'ICustomField' },
+  {
+    $id: 'ICustomField',
+    description:
+      "A custom field definition, under our names and the original product's (docs/decisions/016-custom-field-shapes.md). Values: textField, textArea a string; toggle a boolean; datePicker a date-time; lists an array of option ids; peoplePicker IUser[]; emailPicker an array of e-mail addresses.",
+  },
 );
 const CustomFieldRef = Type.Unsafe<Static<typeof CustomField>>(Type.Ref('ICustomField'));
 
 const KeyAccess = oneOf(['readWrite', 'readOnly'] as const);
+
+/** IPersonaProps: a person as the original product lists them, as Fluent UI personas are. */
+export const Persona = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    email: Type.String(),
+    text: Type.String({ description: 'The same as `name`' }),
+    secondaryText: Type.String({ description: 'The same as `email`' }),
+  },
+  { $id: 'IPersonaProps', description: 'A person, with the persona names of the original product (`text`, `secondaryText`) beside ours' },
+);
+const PersonaRef = Type.Unsafe<Static<typeof Persona>>(Type.Ref('IPersonaProps'));
 
 export const Instance = Type.Object(
   {
     id: Type.String(),
     groupId: nullable(Type.String()),
     name: Type.String(),
+    instanceName: Type.String({ description: 'The same as `name`' }),
+    displayName: Type.String({ description: 'The same as `name`' }),
     enabled: Type.Boolean(),
     tenantId: nullable(Type.String()),
     teamId: nullable(Type.String()),
@@ -232,14 +268,14 @@ export const Instance = Type.Object(
     customFieldsRight: Type.Array(CustomFieldRef),
     optionalFieldsLeft: Type.Array(CustomFieldRef),
     optionalFieldsRight: Type.Array(CustomFieldRef),
-    assignees: nullable(Type.Object({ type: oneOf(['teamsOwner', 'customAssignee'] as const), peoples: Type.Array(UserRef) })),
+    assignees: nullable(Type.Object({ type: oneOf(['teamsOwner', 'customAssignee'] as const), peoples: Type.Array(PersonaRef) })),
     assigneeRules: Type.Array(Type.Ref('IRule')),
     defaultRuleAssignee: Type.Array(Type.Ref('IRule')),
     isAutomaticAssignTickets: Type.Boolean(),
     alertNotification: Type.Union([Type.Ref('IAlertNotification'), Type.Null()]),
     isAutoAssignIdleTickets: Type.Boolean(),
     dayBeforeTicketsIdle: nullable(Type.Number()),
-    idleTicketAssignedTo: Type.Array(UserRef),
+    idleTicketAssignedTo: Type.Array(PersonaRef),
     isNotifyIdleTicket: Type.Boolean(),
     keyAccess: Type.Object({ primary: KeyAccess, secondary: KeyAccess }),
     rateLimit: Type.Object({ max: Type.Integer(), windowSeconds: Type.Integer() }),
@@ -288,6 +324,7 @@ export const SHARED_SCHEMAS = [
   Comment,
   Activity,
   CustomField,
+  Persona,
   Instance,
   TagCategory,
   Problem,

@@ -301,6 +301,37 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     expect(instance.customFieldsRight.map((f: { name: string }) => f.name)).toEqual(['Urgent customer', 'Building']);
   });
 
+  it('adds an e-mail picker field and creates a ticket with addresses, refusing what is not one', async () => {
+    await nav('Settings').click();
+    await page.getByRole('button', { name: 'Add custom field' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New custom field' });
+    await dialog.getByLabel('Name', { exact: true }).fill('Cc');
+    await dialog.getByLabel('Type', { exact: true }).selectOption({ label: 'E-mail picker' });
+    await dialog.getByRole('button', { name: 'Add field' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.locator('#fields').getByText('E-mail picker').waitFor();
+    const cc = (await call('GET', '/instance', undefined, newKey)).body.item.customFields.find((f: { name: string }) => f.name === 'Cc');
+    expect(cc).toMatchObject({ typeName: 'emailPicker', type: { key: '7_emailpicker' }, isMultiple: true });
+
+    await nav('New ticket').click();
+    await page.getByLabel('Title', { exact: true }).fill('Copy the auditors');
+    await page.getByLabel('Department', { exact: true }).selectOption({ label: 'Facilities' });
+    const input = page.getByLabel('Cc', { exact: true });
+    await input.fill('ann@example.com, not-an-address');
+    await page.getByRole('button', { name: 'Add address to Cc' }).click();
+    await page.getByText('Not an e-mail address: not-an-address').waitFor();
+    await input.fill('ann@example.com; ben@example.org');
+    await input.press('Enter');
+    const chosen = page.getByRole('list', { name: 'Cc: chosen addresses' });
+    await expect.poll(() => chosen.getByRole('listitem').allTextContents()).toEqual(['ann@example.com×', 'ben@example.org×']);
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+
+    await page.getByRole('heading', { name: /Copy the auditors/ }).waitFor();
+    await page.locator('dl.details').getByText('ann@example.com, ben@example.org').waitFor();
+    const number = Number(new URL(page.url()).pathname.split('/').pop());
+    expect((await call('GET', `/tickets/${number}`, undefined, newKey)).body.item.customFields[cc.id]).toEqual(['ann@example.com', 'ben@example.org']);
+  });
+
   it("sets an SLA policy and due-date alerts in settings, with the server's errors at the field", async () => {
     await nav('Settings').click();
     const sla = page.locator('#sla');

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { InstanceSettings } from '../../domain/instance.js';
-import type { InstancesService, SettingsPatch } from '../../services/instances.service.js';
+import type { InstancesService } from '../../services/instances.service.js';
 import type { KeyResolver } from '../auth.js';
-import { SettingsUpdate } from '../settings.schema.js';
+import { SettingsUpdate } from '../../contract/settings.schema.js';
 import { errorResponses } from '../schema-helpers.js';
 import { LABEL_MAX } from '../../domain/limits.js';
 
@@ -34,25 +33,8 @@ export const adminRoutes =
         },
       },
       async (request, reply) => {
-        const {
-          id,
-          name,
-          keyAccess,
-          user: _user,
-          customFieldsLeft: _l,
-          customFieldsRight: _r,
-          optionalFieldsLeft: _ol,
-          optionalFieldsRight: _or,
-          ...settings
-        } = request.body;
-        const created = await instances.create({
-          ...(id ? { id } : {}),
-          name: name.trim(),
-          settings: {
-            ...(settings as Partial<InstanceSettings>),
-            ...(keyAccess ? { keyAccess: { primary: 'readWrite', secondary: 'readWrite', ...keyAccess } } : {}),
-          },
-        });
+        const { id, name, ...patch } = request.body;
+        const created = await instances.createWithSettings({ ...(id ? { id } : {}), name: name.trim(), patch });
         reply.code(201);
         return { item: await instances.present(created.instance.id), primaryKey: created.primaryKey, secondaryKey: created.secondaryKey };
       },
@@ -84,7 +66,7 @@ export const adminRoutes =
         },
       },
       async (request) => {
-        const item = await instances.updateSettings(request.params.id, request.body as SettingsPatch);
+        const item = await instances.updateSettings(request.params.id, request.body);
         deps.keys.forgetInstance(request.params.id);
         return { item };
       },

@@ -55,6 +55,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        displayName?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        instanceName?: string;
                         groupId?: string | null;
                         enabled?: boolean;
                         tenantId?: string | null;
@@ -81,7 +85,15 @@ export interface paths {
                         assignees?: {
                             /** @enum {string} */
                             type: "teamsOwner" | "customAssignee";
-                            peoples?: components["schemas"]["IUser"][];
+                            peoples?: {
+                                id: string;
+                                name?: string;
+                                email?: string;
+                                /** @description The name (Fluent UI persona); same as `name` */
+                                text?: string;
+                                /** @description The e-mail (Fluent UI persona); same as `email` */
+                                secondaryText?: string;
+                            }[];
                         } | null;
                         assigneeRules?: components["schemas"]["IRule"][];
                         defaultRuleAssignee?: components["schemas"]["IRule"][] | null;
@@ -90,7 +102,15 @@ export interface paths {
                         sla?: components["schemas"]["ISlaPolicy"] | null;
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
-                        idleTicketAssignedTo?: components["schemas"]["IUser"][];
+                        idleTicketAssignedTo?: {
+                            id: string;
+                            name?: string;
+                            email?: string;
+                            /** @description The name (Fluent UI persona); same as `name` */
+                            text?: string;
+                            /** @description The e-mail (Fluent UI persona); same as `email` */
+                            secondaryText?: string;
+                        }[];
                         isNotifyIdleTicket?: boolean;
                         keyAccess?: {
                             /** @enum {string} */
@@ -178,6 +198,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        displayName?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        instanceName?: string;
                         groupId?: string | null;
                         enabled?: boolean;
                         tenantId?: string | null;
@@ -204,7 +228,15 @@ export interface paths {
                         assignees?: {
                             /** @enum {string} */
                             type: "teamsOwner" | "customAssignee";
-                            peoples?: components["schemas"]["IUser"][];
+                            peoples?: {
+                                id: string;
+                                name?: string;
+                                email?: string;
+                                /** @description The name (Fluent UI persona); same as `name` */
+                                text?: string;
+                                /** @description The e-mail (Fluent UI persona); same as `email` */
+                                secondaryText?: string;
+                            }[];
                         } | null;
                         assigneeRules?: components["schemas"]["IRule"][];
                         defaultRuleAssignee?: components["schemas"]["IRule"][] | null;
@@ -213,7 +245,15 @@ export interface paths {
                         sla?: components["schemas"]["ISlaPolicy"] | null;
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
-                        idleTicketAssignedTo?: components["schemas"]["IUser"][];
+                        idleTicketAssignedTo?: {
+                            id: string;
+                            name?: string;
+                            email?: string;
+                            /** @description The name (Fluent UI persona); same as `name` */
+                            text?: string;
+                            /** @description The e-mail (Fluent UI persona); same as `email` */
+                            secondaryText?: string;
+                        }[];
                         isNotifyIdleTicket?: boolean;
                         keyAccess?: {
                             /** @enum {string} */
@@ -660,7 +700,7 @@ export interface paths {
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -820,7 +860,7 @@ export interface paths {
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor?: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -836,7 +876,7 @@ export interface paths {
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor?: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -1381,6 +1421,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        displayName?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        instanceName?: string;
                         groupId?: string | null;
                         enabled?: boolean;
                         tenantId?: string | null;
@@ -1407,7 +1451,15 @@ export interface paths {
                         assignees?: {
                             /** @enum {string} */
                             type: "teamsOwner" | "customAssignee";
-                            peoples?: components["schemas"]["IUser"][];
+                            peoples?: {
+                                id: string;
+                                name?: string;
+                                email?: string;
+                                /** @description The name (Fluent UI persona); same as `name` */
+                                text?: string;
+                                /** @description The e-mail (Fluent UI persona); same as `email` */
+                                secondaryText?: string;
+                            }[];
                         } | null;
                         assigneeRules?: components["schemas"]["IRule"][];
                         defaultRuleAssignee?: components["schemas"]["IRule"][] | null;
@@ -1416,7 +1468,15 @@ export interface paths {
                         sla?: components["schemas"]["ISlaPolicy"] | null;
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
-                        idleTicketAssignedTo?: components["schemas"]["IUser"][];
+                        idleTicketAssignedTo?: {
+                            id: string;
+                            name?: string;
+                            email?: string;
+                            /** @description The name (Fluent UI persona); same as `name` */
+                            text?: string;
+                            /** @description The e-mail (Fluent UI persona); same as `email` */
+                            secondaryText?: string;
+                        }[];
                         isNotifyIdleTicket?: boolean;
                         keyAccess?: {
                             /** @enum {string} */
@@ -1489,7 +1549,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a custom field (an id may be given, to keep ids from another system) */
+        /**
+         * Create a custom field (an id may be given, to keep ids from another system)
+         * @description Takes our names (`name`, `type: "singleItemPicker"`, `required`, `deleted`) or the original product's (`title`, `type: "5_list"` or `{ key: "5_list" }` with `isMultiple`, `isMandatory`, `status`, option `key`), or both when they agree; a field answered by GET /instance can be posted as it is.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1497,22 +1560,44 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
+            /** @description A new custom field: a name (or title) and a type are needed */
             requestBody: {
                 content: {
                     "application/json": {
                         /** @description A UUID (or another id of letters, digits and dashes) */
                         id?: string;
-                        name: string;
-                        /** @enum {string} */
-                        type: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker";
+                        name?: string;
+                        /** @description The same as `name` (the original product names it so) */
+                        title?: string;
+                        /** @description One of our type names, or a key of the original product (`1_text`, `2_textarea`, `3_date`, `4_toggle`, `5_list`, `6_peoplepicker`, `7_emailpicker`), alone or as `{ key, text }`. `5_list` is a multiple choice list with `isMultiple: true`, else a single choice one. */
+                        type?: ("peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker" | "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker") | {
+                            /** @enum {string} */
+                            key: "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker";
+                            text?: string;
+                        };
+                        /**
+                         * @description Our name of the type, as answered; the same as a `type` given beside it
+                         * @enum {string}
+                         */
+                        typeName?: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker";
+                        /** @description For `5_list`: multiple choice (true) or single (false); other types have a fixed answer */
+                        isMultiple?: boolean;
                         required?: boolean;
+                        /** @description The same as `required` */
+                        isMandatory?: boolean;
                         options?: {
                             /** @description A UUID (or another id of letters, digits and dashes) */
                             id?: string;
+                            /** @description The same as `id` (the original product names it so) */
+                            key?: string;
                             text: string;
                             deleted?: boolean;
                         }[];
                         deleted?: boolean;
+                        /** @enum {string} */
+                        status?: "active" | "deleted";
+                        /** @description Fields have no default value here: only null is taken */
+                        defaultValue?: null;
                         /** @description The acting user (optional on settings writes) */
                         user?: unknown;
                     };
@@ -1595,18 +1680,40 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Ignored: the path names the field */
                         id?: string;
                         name?: string;
-                        /** @enum {string} */
-                        type?: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker";
+                        /** @description The same as `name` (the original product names it so) */
+                        title?: string;
+                        /** @description One of our type names, or a key of the original product (`1_text`, `2_textarea`, `3_date`, `4_toggle`, `5_list`, `6_peoplepicker`, `7_emailpicker`), alone or as `{ key, text }`. `5_list` is a multiple choice list with `isMultiple: true`, else a single choice one. */
+                        type?: ("peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker" | "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker") | {
+                            /** @enum {string} */
+                            key: "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker";
+                            text?: string;
+                        };
+                        /**
+                         * @description Our name of the type, as answered; the same as a `type` given beside it
+                         * @enum {string}
+                         */
+                        typeName?: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker";
+                        /** @description For `5_list`: multiple choice (true) or single (false); other types have a fixed answer */
+                        isMultiple?: boolean;
                         required?: boolean;
+                        /** @description The same as `required` */
+                        isMandatory?: boolean;
                         options?: {
                             /** @description A UUID (or another id of letters, digits and dashes) */
                             id?: string;
+                            /** @description The same as `id` (the original product names it so) */
+                            key?: string;
                             text: string;
                             deleted?: boolean;
                         }[];
                         deleted?: boolean;
+                        /** @enum {string} */
+                        status?: "active" | "deleted";
+                        /** @description Fields have no default value here: only null is taken */
+                        defaultValue?: null;
                         /** @description The acting user (optional on settings writes) */
                         user?: unknown;
                     };
@@ -2268,23 +2375,59 @@ export interface components {
             /** @description idle: days without interaction */
             idleDays?: number;
         };
+        /** @description A custom field definition, under our names and the original product's (docs/decisions/016-custom-field-shapes.md). Values: textField, textArea a string; toggle a boolean; datePicker a date-time; lists an array of option ids; peoplePicker IUser[]; emailPicker an array of e-mail addresses. */
         ICustomField: {
             id: string;
+            /** @description The name (the original product names it so) */
+            title: string;
             name: string;
+            /** @description The original product's type key; single and multiple choice lists are both `5_list`, told apart by `isMultiple` */
+            type: {
+                /** @enum {string} */
+                key: "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker";
+                /** @description The type, for people to read */
+                text: string;
+            };
             /** @enum {string} */
-            type: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker";
+            typeName: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker";
+            /** @description The same as `required` */
+            isMandatory: boolean;
             required: boolean;
-            options?: {
+            /** @description Whether a value may hold several entries (multiple choice lists, people and e-mail pickers) */
+            isMultiple: boolean;
+            /** @enum {string} */
+            status: "active" | "deleted";
+            /** @description The value a new ticket's field starts with, in the field's value shape. Always null here (a new ticket starts with the values it is given); typed loosely so that clients do not rely on that */
+            defaultValue: unknown;
+            /** @description Empty unless the field is a list */
+            options: {
+                /** @description The option id (the original product names it so) */
+                key: string;
                 id: string;
                 text: string;
                 deleted: boolean;
             }[];
+            /** @description The same as `status: "deleted"` */
             deleted: boolean;
+        };
+        /** @description A person, with the persona names of the original product (`text`, `secondaryText`) beside ours */
+        IPersonaProps: {
+            id: string;
+            name: string;
+            email: string;
+            /** @description The same as `name` */
+            text: string;
+            /** @description The same as `email` */
+            secondaryText: string;
         };
         IInstance: {
             id: string;
             groupId: string | null;
             name: string;
+            /** @description The same as `name` */
+            instanceName: string;
+            /** @description The same as `name` */
+            displayName: string;
             enabled: boolean;
             tenantId: string | null;
             teamId: string | null;
@@ -2299,7 +2442,7 @@ export interface components {
             assignees: {
                 /** @enum {string} */
                 type: "teamsOwner" | "customAssignee";
-                peoples: components["schemas"]["IUser"][];
+                peoples: components["schemas"]["IPersonaProps"][];
             } | null;
             assigneeRules: components["schemas"]["IRule"][];
             defaultRuleAssignee: components["schemas"]["IRule"][];
@@ -2307,7 +2450,7 @@ export interface components {
             alertNotification: components["schemas"]["IAlertNotification"] | null;
             isAutoAssignIdleTickets: boolean;
             dayBeforeTicketsIdle: number | null;
-            idleTicketAssignedTo: components["schemas"]["IUser"][];
+            idleTicketAssignedTo: components["schemas"]["IPersonaProps"][];
             isNotifyIdleTicket: boolean;
             keyAccess: {
                 /** @enum {string} */
@@ -2356,7 +2499,7 @@ export interface components {
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };
@@ -2376,7 +2519,7 @@ export interface components {
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor?: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };
@@ -2392,7 +2535,7 @@ export interface components {
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor?: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };

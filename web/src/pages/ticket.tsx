@@ -245,7 +245,7 @@ function CustomFieldRow({ field, value }: { field: CustomField; value: unknown }
         {field.name}
         {field.deleted && <span className="muted"> (deleted)</span>}
       </dt>
-      <dd className={field.type === 'textArea' ? 'prose' : undefined}>{text || <span className="muted">—</span>}</dd>
+      <dd className={field.typeName === 'textArea' ? 'prose' : undefined}>{text || <span className="muted">—</span>}</dd>
     </>
   );
 }
