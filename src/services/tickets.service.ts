@@ -394,9 +394,11 @@ export class TicketsService {
       ...(afterSeq === undefined ? {} : { afterSeq }),
     });
     const itemCount = await repo.countActivities(db, instanceId, seq);
-    const options = { commentHtml: query.include.has('comment_HTML') };
+    const commentHtml = query.include.has('comment_HTML');
     return {
-      items: page.activities.map((activity) => presentActivity(activity, ticket, options)),
+      // Attachments (contract §11) join here: read for the whole page at once, then passed to
+      // each activity as presentActivity's `attachments`.
+      items: page.activities.map((activity) => presentActivity(activity, ticket, { commentHtml })),
       continuationToken:
         page.hasMore && page.lastSeq !== undefined ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: [page.lastSeq], inclusive: false }) : null,
       itemCount,
