@@ -1,4 +1,4 @@
-import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import type { Db } from './schema.js';
 import { initialSchema } from './migrations/001-initial.js';
@@ -36,8 +36,20 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
  * Kysely records applied migrations, and on PostgreSQL an advisory lock makes processes queue.
  */
 export async function migrateToLatest(db: Db, dialect: StoreDialect): Promise<void> {
+  await migrate(db, dialect, (migrator) => migrator.migrateToLatest());
+}
+
+/**
+ * Brings the schema up to the migration `name` and no further: the store as an earlier version
+ * left it, for tests of what an upgrade does.
+ */
+export async function migrateTo(db: Db, dialect: StoreDialect, name: string): Promise<void> {
+  await migrate(db, dialect, (migrator) => migrator.migrateTo(name));
+}
+
+async function migrate(db: Db, dialect: StoreDialect, run: (migrator: Migrator) => Promise<MigrationResultSet>): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const { error, results } = await dialect.withExclusiveLock(db, (locked) => new Migrator({ db: locked, provider }).migrateToLatest());
+  const { error, results } = await dialect.withExclusiveLock(db, (locked) => run(new Migrator({ db: locked, provider })));
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`migration ${failed ?? ''} failed: ${(error as Error).message}`, { cause: error });
