@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMENT_MAX, DESCRIPTION_MAX } from '../src/domain/limits.js';
+import { COMMENT_MAX, DESCRIPTION_MAX, LIST_PAGE_BYTES } from '../src/domain/limits.js';
 import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type Client, type Reply, type TestApp } from './helpers.js';
 
 /*
@@ -389,6 +389,45 @@ for (const dialect of DIALECTS) {
         // The status route answers it when asked too.
         const status = await api.put(`/tickets/${ticket.id}/status?include=description_HTML`, { status: 'Started', user: agent });
         expect(status.body.item.description_HTML).toBe('<b>Both</b>');
+      });
+
+      it('counts in the 8 MiB page budget when included, also where only the HTML is long', async () => {
+        // A short plain text, a long HTML: 1,000 of these are about 10 MB with their HTML.
+        const { api: own } = await createInstance(t.app);
+        const count = 1_000;
+        const html = `<p>${'<b>x</b>'.repeat(1_100)}</p>`;
+        for (let i = 0; i < count; i += 50) {
+          await Promise.all(
+            Array.from({ length: Math.min(50, count - i) }, (_, j) =>
+              createTicket(own, { title: `t${i + j}`, description: `ticket ${i + j}`, description_HTML: html }),
+            ),
+          );
+        }
+        const seen = new Set<number>();
+        let token: string | null = null;
+        let pages = 0;
+        do {
+          const response = await t.app.inject({
+            method: 'GET',
+            url: `/api/v1/tickets?limit=1000&include=description_HTML&key=${own.key}`,
+            headers: token ? { continuationToken: token } : {},
+          });
+          expect(response.statusCode).toBe(200);
+          expect(response.rawPayload.length).toBeLessThanOrEqual(LIST_PAGE_BYTES);
+          const body = JSON.parse(response.body) as { items: { ticketId: number; description_HTML: string }[]; continuationToken: string | null };
+          for (const item of body.items) {
+            expect(item.description_HTML).toBe(html);
+            seen.add(item.ticketId);
+          }
+          token = body.continuationToken;
+          pages++;
+        } while (token);
+        expect(pages).toBe(2);
+        expect(seen.size).toBe(count);
+        // Without include, one page holds them all.
+        const plain = await own.get('/tickets?limit=1000');
+        expect(plain.body.items).toHaveLength(count);
+        expect(plain.body.continuationToken).toBeNull();
       });
 
       it('is sanitised, and refused over the size limit, writing nothing', async () => {

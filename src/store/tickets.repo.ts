@@ -118,21 +118,18 @@ const LISTED_TEXT_COLUMNS = [
 export const LISTED_BYTES_SQL = `(${LISTED_FIXED_BYTES} + ${LISTED_TEXT_COLUMNS.map(([c, n]) => `${n === 1 ? '' : `${n} * `}coalesce(octet_length(t.${c}), 0)`).join(' + ')})`;
 /**
  * LISTED_BYTES_SQL of a page with include=description_HTML: plus the description's HTML, or the
- * description again where the HTML is made from it (escaping it is not counted either).
+ * description again where the HTML is made from it (the escapes it gets are not counted either).
  */
 const LISTED_BYTES_WITH_HTML_SQL = `(${LISTED_BYTES_SQL} + coalesce(octet_length(t.description_html), octet_length(t.description), 0))`;
 
-/**
- * LISTED_BYTES_WITH_HTML_SQL of a ticket's columns, in JavaScript: whether a ticket is large
- * (LARGE_TICKET_BYTES) is decided as if every listing asked for description_HTML.
- */
+/** LISTED_BYTES_SQL of a ticket's columns, in JavaScript. */
 export function listedBytes(columns: Omit<TicketsTable, 'seq'>): number {
   let bytes = LISTED_FIXED_BYTES;
   for (const [column, times] of LISTED_TEXT_COLUMNS) {
     const value = columns[column];
     if (typeof value === 'string') bytes += times * Buffer.byteLength(value);
   }
-  return bytes + Buffer.byteLength(columns.description_html ?? columns.description ?? '');
+  return bytes;
 }
 
 /**
@@ -151,25 +148,18 @@ function rememberLarge(instanceId: string, large: boolean): void {
 
 /**
  * Marks the instance LARGE_TICKETS when this ticket is larger than LARGE_TICKET_BYTES, counted
- * as listings count it or as its JSON really is (escapes and description_HTML included), whichever is more.
+ * as listings count it or as its JSON really is (escapes included), whichever is more, with the
+ * description's HTML (include=description_HTML). The description counts twice in the measured
+ * JSON (once as listed, once as the estimate), so an HTML made from it is covered; an HTML given
+ * by the client, which may be far longer than its plain text, is added to the estimate.
  */
 async function noteListedSize(db: Tx, instanceId: string, columns: Omit<TicketsTable, 'seq'>): Promise<void> {
   if (largeTickets.get(instanceId)?.large) return;
-  const estimate = listedBytes(columns);
+  const estimate = listedBytes(columns) + Buffer.byteLength(columns.description_html ?? '');
   if (estimate <= LARGE_TICKET_BYTES) {
     // Escaping makes JSON at most 6 bytes per byte of text (\u00XX): only then measure it.
     if ((estimate - LISTED_FIXED_BYTES) * 6 + LISTED_FIXED_BYTES <= LARGE_TICKET_BYTES) return;
-    if (
-      Buffer.byteLength(
-        ticketJson(
-          WIRE_COLUMNS.map((c) => columns[c]),
-          true,
-        ),
-      ) +
-        (estimate - LISTED_FIXED_BYTES) <=
-      LARGE_TICKET_BYTES
-    )
-      return;
+    if (Buffer.byteLength(ticketJson(WIRE_COLUMNS.map((c) => columns[c]))) + (estimate - LISTED_FIXED_BYTES) <= LARGE_TICKET_BYTES) return;
   }
   await claimMeta(db, `${LARGE_TICKETS}${instanceId}`, '1');
   // Before the commit: should it roll back, listings of the instance only measure needlessly.
