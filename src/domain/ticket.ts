@@ -50,10 +50,16 @@ export interface ITicket {
   frtDueOn?: string | null;
   /** When resolution is due under the SLA policy (absent/null: no target, or resolved). */
   rtDueOn?: string | null;
+  /** The description as sanitised HTML: only when the request has include=description_HTML. */
+  description_HTML?: string;
 }
 
-/** A ticket as stored: plus when its resolution clock last (re)started. Not on the wire. */
-export type StoredTicket = ITicket & { rtStartedOn: string; frtDueOn: string | null; rtDueOn: string | null };
+/**
+ * A ticket as stored: plus when its resolution clock last (re)started, and its description's
+ * sanitised HTML when it came as HTML (null or absent: made from the description when asked for,
+ * src/domain/rich-text.ts). Not on the wire as such.
+ */
+export type StoredTicket = ITicket & { rtStartedOn: string; frtDueOn: string | null; rtDueOn: string | null; descriptionHtml?: string | null };
 
 /** Status rank = the reference's order; priority rank = severity. Both drive sorting. */
 export const statusRank = (status: Status): number => STATUSES.indexOf(status) + 1;

@@ -52,6 +52,11 @@ export const Ticket = Type.Object(
     ticketId: Type.Integer({ description: 'Per-instance ticket number: 1, 2, 3…' }),
     title: Type.String(),
     description: Type.String(),
+    description_HTML: Type.Optional(
+      Type.String({
+        description: 'The description as sanitised HTML (made from the plain text when it came as plain text); only with include=description_HTML',
+      }),
+    ),
     status: Status,
     priority: Priority,
     requestor: UserRef,
@@ -94,7 +99,11 @@ export const ListedTicket = Type.Object({
 
 const ticketWritable = {
   title: Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: '\\S' }),
-  description: Type.String({ maxLength: DESCRIPTION_MAX }),
+  description: Type.String({ maxLength: DESCRIPTION_MAX, description: 'Plain text; made from description_HTML when only that is given' }),
+  description_HTML: Type.String({
+    maxLength: DESCRIPTION_MAX,
+    description: 'HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5)',
+  }),
   priority: Priority,
   requestor: UserRef,
   assignee: nullable(UserRef),
@@ -115,6 +124,7 @@ export const InsertTicketRequest = Type.Object(
         title: ticketWritable.title,
         requestor: UserRef,
         description: Type.Optional(ticketWritable.description),
+        description_HTML: Type.Optional(ticketWritable.description_HTML),
         priority: Type.Optional(Priority),
         assignee: Type.Optional(ticketWritable.assignee),
         customFields: Type.Optional(ticketWritable.customFields),
@@ -158,36 +168,91 @@ export const UpdateTicketStatusRequest = Type.Object(
   { additionalProperties: false, $id: 'updateTicketStatusRequest' },
 );
 
+const commentText = Type.Optional(nullable(Type.String({ maxLength: COMMENT_MAX, description: 'Plain text; made from comment_HTML when only that is given' })));
+const commentHtml = Type.Optional(
+  nullable(
+    Type.String({
+      maxLength: COMMENT_MAX,
+      description: 'HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §6)',
+    }),
+  ),
+);
+
 export const InsertCommentRequest = Type.Object(
   {
-    comment: Type.String({ minLength: 1, maxLength: COMMENT_MAX, pattern: '\\S' }),
+    comment: commentText,
+    comment_HTML: commentHtml,
     isPrivate: Type.Optional(Type.Boolean({ description: 'An internal note, never sent to the requestor' })),
     user: UserRef,
   },
-  { additionalProperties: false, $id: 'insertCommentRequest' },
+  { additionalProperties: false, $id: 'insertCommentRequest', description: 'At least one of comment and comment_HTML, with text.' },
 );
+
+/** What every activity answer and the comment answer carry (contract §10). */
+const activityBase = {
+  id: Type.String(),
+  ticketId: Type.String({ format: 'uuid', description: "The ticket's UUID `id` (a string); its number is `ticketNo`" }),
+  ticketNo: Type.Integer({ description: "The ticket's number (ITicket's `ticketId`)" }),
+  comment: nullable(Type.String()),
+  comment_HTML: nullable(Type.String({ description: 'The comment as sanitised HTML (made from the plain text when it came as plain text)' })),
+  isPrivate: Type.Boolean(),
+  attachments: Type.Array(Type.Unknown(), { description: 'The files and links of the activity (contract §11); empty until attachments exist' }),
+  user: UserRef,
+  createdBy: UserRef,
+  createdOn: DateTime,
+  createdDateTime: DateTime,
+};
 
 export const Comment = Type.Object(
   {
-    id: Type.String(),
-    ticketId: Type.Integer(),
+    id: activityBase.id,
+    activityId: Type.String({ description: 'The same as `id`' }),
+    ticketId: activityBase.ticketId,
+    ticketNo: activityBase.ticketNo,
     comment: Type.String(),
-    isPrivate: Type.Boolean(),
-    user: UserRef,
-    createdOn: DateTime,
+    comment_HTML: Type.String({ description: 'The comment as sanitised HTML (made from the plain text when it came as plain text)' }),
+    isPrivate: activityBase.isPrivate,
+    attachments: activityBase.attachments,
+    user: activityBase.user,
+    createdBy: activityBase.createdBy,
+    createdOn: activityBase.createdOn,
+    createdDateTime: activityBase.createdDateTime,
   },
   { $id: 'IComment' },
 );
 
+export const ActivityChange = Type.Object(
+  {
+    name: Type.String({
+      description:
+        'The field: status, resolution, title, description, description_HTML, priority, requestor, assignee, expectedDate, tags, customFields.<id>, isFrtEscalated, isRtEscalated',
+    }),
+    oldValue: nullable(Type.String()),
+    newValue: nullable(Type.String()),
+  },
+  {
+    $id: 'IActivityChange',
+    description: 'A value as text: a person "Name <email>", a list its items joined by ", ", nothing null. The typed values are in from/to.',
+  },
+);
+
 export const Activity = Type.Object(
   {
-    id: Type.String(),
-    ticketId: Type.Integer(),
+    id: activityBase.id,
     type: Type.String({ description: 'comment | statusChange | fieldChange | escalation | idle' }),
-    user: UserRef,
-    createdOn: DateTime,
-    comment: Type.Optional(nullable(Type.String())),
-    isPrivate: Type.Optional(Type.Boolean()),
+    ticketId: activityBase.ticketId,
+    ticketNo: activityBase.ticketNo,
+    createdDateTime: activityBase.createdDateTime,
+    createdOn: activityBase.createdOn,
+    createdBy: activityBase.createdBy,
+    user: activityBase.user,
+    comment: activityBase.comment,
+    comment_HTML: Type.Optional(activityBase.comment_HTML),
+    isPrivate: activityBase.isPrivate,
+    attachments: activityBase.attachments,
+    changes: Type.Array(Type.Unsafe<Static<typeof ActivityChange>>(Type.Ref('IActivityChange')), {
+      description: 'fieldChange: the field; statusChange: status (and resolution); escalation: the flag; otherwise empty',
+    }),
     from: Type.Optional(Type.Unknown()),
     to: Type.Optional(Type.Unknown()),
     resolution: Type.Optional(nullable(Type.String())),
@@ -322,6 +387,7 @@ export const SHARED_SCHEMAS = [
   AlertNotificationSchema,
   Ticket,
   Comment,
+  ActivityChange,
   Activity,
   CustomField,
   Persona,
@@ -336,6 +402,10 @@ export const items = <T extends Parameters<typeof Type.Object>[0][string]>(schem
 export const TicketItem = item(TicketRef);
 
 export type InsertTicketBody = Static<typeof InsertTicketRequest>;
+/** The fields of a new ticket, as POST /tickets takes them. */
+export type TicketCreateInput = InsertTicketBody['ticket'];
+/** The fields of a ticket update, as PUT /tickets/{ticketId} takes them (under `updates` or `ticket`). */
+export type TicketUpdateInput = Static<typeof TicketUpdates>;
 export type UpdateTicketBody = Static<typeof UpdateTicketRequest>;
 export type UpdateTicketStatusBody = Static<typeof UpdateTicketStatusRequest>;
 export type InsertCommentBody = Static<typeof InsertCommentRequest>;

@@ -101,6 +101,8 @@ export interface TicketsTable {
   frt_due_on: string | null;
   rt_due_on: string | null;
   rt_started_on: string | null;
+  /** The description's sanitised HTML; NULL: made from `description` when asked for (migration 011). */
+  description_html: string | null;
 }
 
 export interface JobsTable {
@@ -149,6 +151,8 @@ export interface ActivitiesTable {
   is_private: number;
   /** JSON with the type-specific fields (from, to, resolution, field). */
   data: string | null;
+  /** The comment's sanitised HTML; NULL: made from `comment` when asked for (migration 011). */
+  comment_html: string | null;
 }
 
 /** A web app session (migration 006); the cookie holds the id, the store only its SHA-256. */

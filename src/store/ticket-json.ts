@@ -1,4 +1,5 @@
 import { formatUserInstant } from '../domain/dates.js';
+import { htmlOf } from '../domain/rich-text.js';
 import type { Priority, Resolution, Status, StoredTicket } from '../domain/ticket.js';
 
 /*
@@ -46,6 +47,7 @@ export const WIRE_COLUMNS = [
   'frt_due_on',
   'rt_due_on',
   'rt_started_on',
+  'description_html',
 ] as const;
 
 /** A ticket row as read: the WIRE_COLUMNS values, then whatever the query selected after them. */
@@ -66,8 +68,11 @@ const nullableStr = (value: unknown): string => (value === null || value === und
 /** Stored JSON columns are written by JSON.stringify; an unexpected NULL reads as the empty value. */
 const rawJson = (value: unknown, empty: string): string => (typeof value === 'string' && value !== '' ? value : empty);
 
-/** The ITicket JSON of a row, as the ticket response schema serialises it. */
-export function ticketJson(r: WireRow): string {
+/**
+ * The ITicket JSON of a row, as the ticket response schema serialises it; with
+ * `descriptionHtml`, also its description_HTML (include=description_HTML).
+ */
+export function ticketJson(r: WireRow, descriptionHtml = false): string {
   const assigneeId = r[WIRE.assignee_id];
   const assignee =
     assigneeId === null ? 'null' : `{"id":${str(assigneeId)},"name":${str(r[WIRE.assignee_name] ?? '')},"email":${str(r[WIRE.assignee_email] ?? '')}}`;
@@ -84,6 +89,8 @@ export function ticketJson(r: WireRow): string {
     `,"lastUpdatedOn":${str(r[WIRE.last_updated_on])},"lastInteraction":${str(r[WIRE.last_interaction])}` +
     `,"isFrtEscalated":${Number(r[WIRE.is_frt_escalated]) === 1},"isRtEscalated":${Number(r[WIRE.is_rt_escalated]) === 1}` +
     `,"createdBy":${rawJson(r[WIRE.created_by], 'null')},"lastUpdatedBy":${rawJson(r[WIRE.last_updated_by], 'null')}`;
+  // The schema's serialiser writes the optional fields after the required ones, in schema order.
+  if (descriptionHtml) json += `,"description_HTML":${str(htmlOf({ plain: r[WIRE.description] as string, html: r[WIRE.description_html] as string | null }))}`;
   // SLA due dates appear only while something is due (as present() leaves them out).
   const frtDueOn = r[WIRE.frt_due_on];
   if (frtDueOn !== null && frtDueOn !== undefined) json += `,"frtDueOn":${str(frtDueOn)}`;
@@ -125,5 +132,6 @@ export function wireRowToTicket(r: WireRow): StoredTicket {
     frtDueOn: r[WIRE.frt_due_on] as string | null,
     rtDueOn: r[WIRE.rt_due_on] as string | null,
     rtStartedOn: (r[WIRE.rt_started_on] as string | null) ?? (r[WIRE.created_on] as string),
+    descriptionHtml: (r[WIRE.description_html] as string | null | undefined) ?? null,
   };
 }

@@ -55,6 +55,7 @@ export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTabl
     frt_due_on: t.frtDueOn,
     rt_due_on: t.rtDueOn,
     rt_started_on: t.rtStartedOn,
+    description_html: t.descriptionHtml ?? null,
   };
 }
 
@@ -115,6 +116,11 @@ const LISTED_TEXT_COLUMNS = [
  * counted: the budget counts the text as stored.
  */
 export const LISTED_BYTES_SQL = `(${LISTED_FIXED_BYTES} + ${LISTED_TEXT_COLUMNS.map(([c, n]) => `${n === 1 ? '' : `${n} * `}coalesce(octet_length(t.${c}), 0)`).join(' + ')})`;
+/**
+ * LISTED_BYTES_SQL of a page with include=description_HTML: plus the description's HTML, or the
+ * description again where the HTML is made from it (the escapes it gets are not counted either).
+ */
+const LISTED_BYTES_WITH_HTML_SQL = `(${LISTED_BYTES_SQL} + coalesce(octet_length(t.description_html), octet_length(t.description), 0))`;
 
 /** LISTED_BYTES_SQL of a ticket's columns, in JavaScript. */
 export function listedBytes(columns: Omit<TicketsTable, 'seq'>): number {
@@ -142,11 +148,14 @@ function rememberLarge(instanceId: string, large: boolean): void {
 
 /**
  * Marks the instance LARGE_TICKETS when this ticket is larger than LARGE_TICKET_BYTES, counted
- * as listings count it or as its JSON really is (escapes included), whichever is more.
+ * as listings count it or as its JSON really is (escapes included), whichever is more, with the
+ * description's HTML (include=description_HTML). The description counts twice in the measured
+ * JSON (once as listed, once as the estimate), so an HTML made from it is covered; an HTML given
+ * by the client, which may be far longer than its plain text, is added to the estimate.
  */
 async function noteListedSize(db: Tx, instanceId: string, columns: Omit<TicketsTable, 'seq'>): Promise<void> {
   if (largeTickets.get(instanceId)?.large) return;
-  const estimate = listedBytes(columns);
+  const estimate = listedBytes(columns) + Buffer.byteLength(columns.description_html ?? '');
   if (estimate <= LARGE_TICKET_BYTES) {
     // Escaping makes JSON at most 6 bytes per byte of text (\u00XX): only then measure it.
     if ((estimate - LISTED_FIXED_BYTES) * 6 + LISTED_FIXED_BYTES <= LARGE_TICKET_BYTES) return;
@@ -241,7 +250,7 @@ export async function updateTicket(db: Tx, instanceId: string, seq: number, befo
 
 /** The activities row of an activity: the type-specific fields go to `data` as JSON. */
 export function activityColumns(instanceId: string, ticketSeq: number, activity: Activity): Omit<ActivitiesTable, 'seq'> {
-  const { id, ticketId, type, user, createdOn, comment, isPrivate, ...data } = activity;
+  const { id, ticketId, type, user, createdOn, comment, commentHtml, isPrivate, ...data } = activity;
   return {
     instance_id: instanceId,
     id,
@@ -253,6 +262,7 @@ export function activityColumns(instanceId: string, ticketSeq: number, activity:
     comment: comment ?? null,
     is_private: isPrivate ? 1 : 0,
     data: Object.keys(data).length > 0 ? JSON.stringify(data) : null,
+    comment_html: commentHtml ?? null,
   };
 }
 
@@ -281,10 +291,40 @@ export async function countComments(db: Tx, instanceId: string, ticketSeq: numbe
   return Number(row.n);
 }
 
-export async function listActivities(db: Tx, instanceId: string, ticketSeq: number): Promise<Activity[]> {
-  const rows = await db.selectFrom('activities').selectAll().where('instance_id', '=', instanceId).where('ticket_seq', '=', ticketSeq).orderBy('seq').execute();
-  return rows.map((row) => {
-    const base = { id: row.id, ticketId: row.ticket_number, type: row.type, user: JSON.parse(row.user), createdOn: row.created_on };
+/** Where a page of a ticket's activities starts: after the activity with this seq (keyset), in this direction. */
+export interface ActivityPageQuery {
+  limit: number;
+  descending: boolean;
+  afterSeq?: number;
+}
+
+/**
+ * One page of a ticket's activities in the order they were recorded (seq; the
+ * activities_by_ticket index serves it), reading one more to know whether more follow.
+ */
+export async function listActivities(
+  db: Tx,
+  instanceId: string,
+  ticketSeq: number,
+  page: ActivityPageQuery,
+): Promise<{ activities: Activity[]; lastSeq: number | undefined; hasMore: boolean }> {
+  let query = db.selectFrom('activities').selectAll().where('instance_id', '=', instanceId).where('ticket_seq', '=', ticketSeq);
+  if (page.afterSeq !== undefined) query = query.where('seq', page.descending ? '<' : '>', page.afterSeq);
+  const rows = await query
+    .orderBy('seq', page.descending ? 'desc' : 'asc')
+    .limit(page.limit + 1)
+    .execute();
+  const hasMore = rows.length > page.limit;
+  const kept = hasMore ? rows.slice(0, page.limit) : rows;
+  const activities = kept.map((row) => {
+    const base = {
+      id: row.id,
+      ticketId: row.ticket_number,
+      type: row.type,
+      user: JSON.parse(row.user),
+      createdOn: row.created_on,
+      commentHtml: row.comment_html,
+    };
     const data = row.data ? JSON.parse(row.data) : {};
     return (
       row.type === 'comment'
@@ -292,6 +332,18 @@ export async function listActivities(db: Tx, instanceId: string, ticketSeq: numb
         : { ...base, ...data, ...(row.comment !== null || row.type === 'statusChange' ? { comment: row.comment } : {}) }
     ) as Activity;
   });
+  return { activities, lastSeq: kept[kept.length - 1]?.seq, hasMore };
+}
+
+/** How many activities a ticket has (on the activities_by_ticket index). */
+export async function countActivities(db: Tx, instanceId: string, ticketSeq: number): Promise<number> {
+  const row = await db
+    .selectFrom('activities')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('instance_id', '=', instanceId)
+    .where('ticket_seq', '=', ticketSeq)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** The sort column of each orderBy name; every order ends with ticket_number, so it is total. */
@@ -498,12 +550,20 @@ export async function hasLargeTickets(store: Store, instanceId: string): Promise
 }
 
 /**
- * What each ticket of the page (up to limit + 1 of them) adds to it in bytes (LISTED_BYTES_SQL),
- * in page order, without reading their texts.
+ * What each ticket of the page (up to limit + 1 of them) adds to it in bytes (LISTED_BYTES_SQL;
+ * with `descriptionHtml`, LISTED_BYTES_WITH_HTML_SQL), in page order, without reading their texts.
  */
-export async function listedSizes(store: Store, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean): Promise<number[]> {
+export async function listedSizes(
+  store: Store,
+  instanceId: string,
+  query: ListQuery,
+  start: Cursor | undefined,
+  storeOrder: boolean,
+  descriptionHtml = false,
+): Promise<number[]> {
   const { tail, parameters } = listingSql(store.dialect, instanceId, query, start, storeOrder);
-  const rows = await store.readRows({ sql: `SELECT ${LISTED_BYTES_SQL} ${tail}`, parameters, fullText: query.filters.search !== undefined });
+  const bytes = descriptionHtml ? LISTED_BYTES_WITH_HTML_SQL : LISTED_BYTES_SQL;
+  const rows = await store.readRows({ sql: `SELECT ${bytes} ${tail}`, parameters, fullText: query.filters.search !== undefined });
   return rows.map((row) => Number(row[0]));
 }
 

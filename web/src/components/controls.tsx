@@ -6,6 +6,8 @@ import { isEmailAddress, type CustomFieldOption, type TagCategory, type TicketTa
 export function Field(props: {
   label: ReactNode;
   htmlFor?: string;
+  /** The label's id, for a control that names itself with aria-labelledby (a contentEditable box is not labelable). */
+  labelId?: string;
   errors?: string[];
   hint?: ReactNode;
   required?: boolean;
@@ -46,7 +48,9 @@ export function Field(props: {
     <div className={`field${errors.length ? ' has-error' : ''}`}>
       {/* The mark sits outside the label, so the control's name is the label alone. */}
       <div className="field-label">
-        <label htmlFor={props.htmlFor}>{props.label}</label>
+        <label id={props.labelId} htmlFor={props.htmlFor}>
+          {props.label}
+        </label>
         {mark}
       </div>
       {body}

@@ -596,6 +596,8 @@ export interface paths {
                     limit?: string;
                     /** @description Also accepted as a request header */
                     continuationToken?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: {
                     continuationToken?: string;
@@ -619,6 +621,8 @@ export interface paths {
                                 ticketId?: number;
                                 title?: string;
                                 description?: string;
+                                /** @description The description as sanitised HTML (made from the plain text when it came as plain text); only with include=description_HTML */
+                                description_HTML?: string;
                                 /** @enum {string} */
                                 status?: "Open" | "Reopened" | "Started" | "Resolved" | "Closed";
                                 /** @enum {string} */
@@ -685,6 +689,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path?: never;
@@ -695,7 +701,10 @@ export interface paths {
                     "application/json": {
                         ticket: {
                             title: string;
+                            /** @description Plain text; made from description_HTML when only that is given */
                             description?: string;
+                            /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                            description_HTML?: string;
                             /** @enum {string} */
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor: components["schemas"]["IUser"];
@@ -791,6 +800,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path: {
@@ -841,6 +852,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path: {
@@ -855,7 +868,10 @@ export interface paths {
                     "application/json": {
                         updates?: {
                             title?: string;
+                            /** @description Plain text; made from description_HTML when only that is given */
                             description?: string;
+                            /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                            description_HTML?: string;
                             /** @enum {string} */
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor?: components["schemas"]["IUser"];
@@ -871,7 +887,10 @@ export interface paths {
                         };
                         ticket?: {
                             title?: string;
+                            /** @description Plain text; made from description_HTML when only that is given */
                             description?: string;
+                            /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                            description_HTML?: string;
                             /** @enum {string} */
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor?: components["schemas"]["IUser"];
@@ -963,6 +982,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path: {
@@ -1050,6 +1071,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path: {
@@ -1141,11 +1164,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the activities of a ticket, oldest first */
+        /**
+         * List the activities of a ticket, oldest first
+         * @description All of them (up to 1,000) by default, as the reference has it; with `limit`, a page, and `continuationToken` (send it back in the `continuationToken` header or query parameter) for the next. `itemCount` is how many the ticket has in all. Shapes: docs/api.md §6.
+         */
         get: {
             parameters: {
-                query?: never;
-                header?: never;
+                query?: {
+                    /** @description 1..1000; default: all of them, up to 1000 */
+                    limit?: string;
+                    /** @description ASC (default: oldest first) or DESC */
+                    order?: string;
+                    /** @description Also accepted as a request header */
+                    continuationToken?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
+                };
+                header?: {
+                    continuationToken?: string;
+                };
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
                     ticketId: string;
@@ -1162,7 +1199,19 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["IActivity"][];
+                            continuationToken: string | null;
+                            /** @description How many activities the ticket has, over all pages */
+                            itemCount: number;
                         };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details (application/problem+json) */
@@ -1186,10 +1235,18 @@ export interface paths {
             };
         };
         put?: never;
-        /** Add a comment (isPrivate: an internal note) */
+        /**
+         * Add a comment (isPrivate: an internal note)
+         * @description The comment as plain text (`comment`), HTML (`comment_HTML`, sanitised) or both; the answer carries both, and `activityId` (= `id`). docs/api.md §6.
+         */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
+                    timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
+                };
                 header?: never;
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
@@ -1197,10 +1254,12 @@ export interface paths {
                 };
                 cookie?: never;
             };
+            /** @description At least one of comment and comment_HTML, with text. */
             requestBody: {
                 content: {
                     "application/json": {
-                        comment: string;
+                        comment?: string | null;
+                        comment_HTML?: string | null;
                         /** @description An internal note, never sent to the requestor */
                         isPrivate?: boolean;
                         user: components["schemas"]["IUser"];
@@ -1281,10 +1340,18 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a comment (isPrivate: an internal note) */
+        /**
+         * Add a comment (isPrivate: an internal note)
+         * @description The comment as plain text (`comment`), HTML (`comment_HTML`, sanitised) or both; the answer carries both, and `activityId` (= `id`). docs/api.md §6.
+         */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
+                    timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
+                };
                 header?: never;
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
@@ -1292,10 +1359,12 @@ export interface paths {
                 };
                 cookie?: never;
             };
+            /** @description At least one of comment and comment_HTML, with text. */
             requestBody: {
                 content: {
                     "application/json": {
-                        comment: string;
+                        comment?: string | null;
+                        comment_HTML?: string | null;
                         /** @description An internal note, never sent to the requestor */
                         isPrivate?: boolean;
                         user: components["schemas"]["IUser"];
@@ -2313,6 +2382,8 @@ export interface components {
             ticketId: number;
             title: string;
             description: string;
+            /** @description The description as sanitised HTML (made from the plain text when it came as plain text); only with include=description_HTML */
+            description_HTML?: string;
             /** @enum {string} */
             status: "Open" | "Reopened" | "Started" | "Resolved" | "Closed";
             /** @enum {string} */
@@ -2345,23 +2416,59 @@ export interface components {
         };
         IComment: {
             id: string;
-            ticketId: number;
+            /** @description The same as `id` */
+            activityId: string;
+            /**
+             * Format: uuid
+             * @description The ticket's UUID `id` (a string); its number is `ticketNo`
+             */
+            ticketId: string;
+            /** @description The ticket's number (ITicket's `ticketId`) */
+            ticketNo: number;
             comment: string;
+            /** @description The comment as sanitised HTML (made from the plain text when it came as plain text) */
+            comment_HTML: string;
             isPrivate: boolean;
+            /** @description The files and links of the activity (contract §11); empty until attachments exist */
+            attachments: unknown[];
             user: components["schemas"]["IUser"];
+            createdBy: components["schemas"]["IUser"];
             /** @description ISO 8601 UTC date-time */
             createdOn: string;
+            /** @description ISO 8601 UTC date-time */
+            createdDateTime: string;
+        };
+        /** @description A value as text: a person "Name <email>", a list its items joined by ", ", nothing null. The typed values are in from/to. */
+        IActivityChange: {
+            /** @description The field: status, resolution, title, description, description_HTML, priority, requestor, assignee, expectedDate, tags, customFields.<id>, isFrtEscalated, isRtEscalated */
+            name: string;
+            oldValue: string | null;
+            newValue: string | null;
         };
         IActivity: {
             id: string;
-            ticketId: number;
             /** @description comment | statusChange | fieldChange | escalation | idle */
             type: string;
-            user: components["schemas"]["IUser"];
+            /**
+             * Format: uuid
+             * @description The ticket's UUID `id` (a string); its number is `ticketNo`
+             */
+            ticketId: string;
+            /** @description The ticket's number (ITicket's `ticketId`) */
+            ticketNo: number;
+            /** @description ISO 8601 UTC date-time */
+            createdDateTime: string;
             /** @description ISO 8601 UTC date-time */
             createdOn: string;
-            comment?: string | null;
-            isPrivate?: boolean;
+            createdBy: components["schemas"]["IUser"];
+            user: components["schemas"]["IUser"];
+            comment: string | null;
+            comment_HTML?: string | null;
+            isPrivate: boolean;
+            /** @description The files and links of the activity (contract §11); empty until attachments exist */
+            attachments: unknown[];
+            /** @description fieldChange: the field; statusChange: status (and resolution); escalation: the flag; otherwise empty */
+            changes: components["schemas"]["IActivityChange"][];
             from?: unknown;
             to?: unknown;
             resolution?: string | null;
@@ -2494,7 +2601,10 @@ export interface components {
         insertTicketRequest: {
             ticket: {
                 title: string;
+                /** @description Plain text; made from description_HTML when only that is given */
                 description?: string;
+                /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                description_HTML?: string;
                 /** @enum {string} */
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor: components["schemas"]["IUser"];
@@ -2514,7 +2624,10 @@ export interface components {
         updateTicketRequest: {
             updates?: {
                 title?: string;
+                /** @description Plain text; made from description_HTML when only that is given */
                 description?: string;
+                /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                description_HTML?: string;
                 /** @enum {string} */
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor?: components["schemas"]["IUser"];
@@ -2530,7 +2643,10 @@ export interface components {
             };
             ticket?: {
                 title?: string;
+                /** @description Plain text; made from description_HTML when only that is given */
                 description?: string;
+                /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                description_HTML?: string;
                 /** @enum {string} */
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor?: components["schemas"]["IUser"];
@@ -2553,8 +2669,10 @@ export interface components {
             comment?: string | null;
             user: components["schemas"]["IUser"];
         };
+        /** @description At least one of comment and comment_HTML, with text. */
         insertCommentRequest: {
-            comment: string;
+            comment?: string | null;
+            comment_HTML?: string | null;
             /** @description An internal note, never sent to the requestor */
             isPrivate?: boolean;
             user: components["schemas"]["IUser"];
