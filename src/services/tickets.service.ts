@@ -4,16 +4,18 @@ import { applyCustomFieldValues } from '../domain/custom-fields.js';
 import { formatUserInstant, parseInstant } from '../domain/dates.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
 import { decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../domain/cursor.js';
-import { selectFields, type ListQuery } from '../domain/listing.js';
+import { selectFields, type CountGroup, type ListFilters, type ListQuery } from '../domain/listing.js';
 import { COMMENTS_PER_TICKET, LIST_PAGE_BYTES } from '../domain/limits.js';
 import { assertTransition } from '../domain/status.js';
 import { resolveTicketTags } from '../domain/tags.js';
 import {
   isSameUser,
   parseStatus,
+  trackingIdOf,
   type ITag,
   type ITicket,
   type IUser,
+  type Origin,
   type Priority,
   type Resolution,
   type Status,
@@ -26,6 +28,7 @@ import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
+import { countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
 import { ticketJson, wireRowToTicket } from '../store/ticket-json.js';
 
 export interface TicketInput {
@@ -83,6 +86,7 @@ export class TicketsService {
     settings: InstanceSettings,
     now: string,
   ) {
+    this.engine.noteMissedTargets(before, after, now);
     this.engine.applyDueDates(settings, after);
     await repo.updateTicket(tx, instanceId, seq, before, after);
     for (const activity of activities) await repo.insertActivity(tx, instanceId, seq, activity);
@@ -130,7 +134,8 @@ export class TicketsService {
     return instant ?? null;
   }
 
-  async create(instanceId: string, input: TicketInput, user: IUser, timezone: number): Promise<ITicket> {
+  /** `origin`: where the request came from (domain ticketOrigin decides it). */
+  async create(instanceId: string, input: TicketInput, user: IUser, timezone: number, origin: Origin = 'api'): Promise<ITicket> {
     return this.tx(async (tx) => {
       const errors = new FieldErrors();
       if (input.status !== undefined && (typeof input.status !== 'string' || parseStatus(input.status) !== 'Open')) {
@@ -170,6 +175,9 @@ export class TicketsService {
         lastInteraction: now,
         isFrtEscalated: false,
         isRtEscalated: false,
+        isFrtBreached: false,
+        isRtBreached: false,
+        origin,
         createdBy: actor,
         lastUpdatedBy: actor,
         frtDueOn: null,
@@ -347,13 +355,7 @@ export class TicketsService {
     try {
       return await this.listJsonPage(instanceId, query, continuationToken);
     } catch (error) {
-      // Only searches have a time budget (their cost is how common the words are): the
-      // client can narrow one, so this is a 400 on the search, not a server failure.
-      if (error instanceof StatementBudgetExceeded) {
-        const message = `this search matches too much to answer within ${error.budgetMs / 1000} s; add words, use longer words or add filters`;
-        throw new DomainError('validation_failed', `/query/search: ${message}`, [{ path: '/query/search', message }]);
-      }
-      throw error;
+      throw budgetProblem(error, query.filters);
     }
   }
 
@@ -361,13 +363,16 @@ export class TicketsService {
     const fingerprint = queryFingerprint(instanceId, query);
     const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
     const tail = (token: string | null, itemCount: number) => `],"continuationToken":${JSON.stringify(token)},"itemCount":${itemCount}}`;
+    // The count (docs/decisions/014-exact-item-counts.md) runs beside the page.
+    const counting = countTickets(this.deps.store, instanceId, query.filters);
+    counting.catch(() => undefined); // awaited below; a page that fails first must not leave it unhandled
     const storeOrder = await repo.inCreationOrder(this.deps.store, instanceId, query);
     query = await fitToBudget(this.deps.store, instanceId, query, start, storeOrder);
     if (!query.select) {
       const page = await repo.listTicketsJson(this.deps.store, instanceId, query, start, storeOrder);
       if (page) {
         const token = page.next ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: page.next, inclusive: true }) : null;
-        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, page.itemCount))]);
+        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, await counting))]);
       }
     }
     const page = await repo.listTickets(this.deps.store, instanceId, query, start, storeOrder);
@@ -375,11 +380,34 @@ export class TicketsService {
     const select = query.select;
     const items = select ? page.rows.map((row) => JSON.stringify(selectFields(present(wireRowToTicket(row)), select))) : page.rows.map(ticketJson);
     const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last, inclusive: false }) : null;
-    return `{"items":[${items.join(',')}${tail(token, items.length)}`;
+    return `{"items":[${items.join(',')}${tail(token, await counting)}`;
+  }
+
+  /** How many tickets match the filters, and with `groupBy` how many per value (GET /tickets/counts). */
+  async counts(instanceId: string, filters: ListFilters, groupBy: CountGroup | undefined, timezone: number): Promise<TicketCounts> {
+    try {
+      return await countTicketGroups(this.deps.store, instanceId, filters, groupBy, timezone);
+    } catch (error) {
+      throw budgetProblem(error, filters);
+    }
   }
 }
 
 const ITEMS_HEAD = Buffer.from('{"items":[');
+
+/**
+ * Searches, and counts made on the tickets, have a time budget (their cost is how many tickets
+ * match): past it the client can narrow the query, so this is a 400 on the search (or on the
+ * query), not a server failure. Other errors pass unchanged.
+ */
+function budgetProblem(error: unknown, filters: ListFilters): unknown {
+  if (!(error instanceof StatementBudgetExceeded)) return error;
+  const seconds = error.budgetMs / 1000;
+  const [path, message] = filters.search
+    ? ['/query/search', `this search matches too much to answer within ${seconds} s; add words, use longer words or add filters`]
+    : ['/query', `these filters match too many tickets to count within ${seconds} s; add filters`];
+  return new DomainError('validation_failed', `${path}: ${message}`, [{ path, message }]);
+}
 
 /**
  * The page's query with its limit lowered so that the page stays within LIST_PAGE_BYTES
@@ -408,14 +436,24 @@ export function present(ticket: StoredTicket): ITicket {
   const { rtStartedOn: _internal, frtDueOn, rtDueOn, ...contract } = ticket;
   // SLA due dates appear only while something is due, so instances without an SLA policy
   // answer exactly the reference's ITicket.
-  const wire = { ...contract, ...(frtDueOn ? { frtDueOn } : {}), ...(rtDueOn ? { rtDueOn } : {}) } as ITicket;
+  const wire = {
+    ...contract,
+    ticketNo: ticket.ticketId,
+    trackingId: trackingIdOf(ticket),
+    ...(frtDueOn ? { frtDueOn } : {}),
+    ...(rtDueOn ? { rtDueOn } : {}),
+  } as ITicket;
   return wire.expectedDate ? { ...wire, expectedDate: formatUserInstant(wire.expectedDate) } : wire;
 }
 
 const TRACKED_FIELDS = ['title', 'description', 'priority', 'requestor', 'assignee', 'expectedDate', 'tags'] as const;
 
 /** One fieldChange activity per field whose value changed (custom fields: one per key). */
-function fieldChanges(before: ITicket, after: ITicket, base: { instanceId: string; ticketId: number; user: IUser; createdOn: string }): FieldChangeActivity[] {
+function fieldChanges(
+  before: StoredTicket,
+  after: StoredTicket,
+  base: { instanceId: string; ticketId: number; user: IUser; createdOn: string },
+): FieldChangeActivity[] {
   const changes: FieldChangeActivity[] = [];
   const add = (field: string, from: unknown, to: unknown) => {
     if (JSON.stringify(from ?? null) === JSON.stringify(to ?? null)) return;

@@ -1,4 +1,4 @@
-import type { JsonPage, ListingSql, PageJson, ReadQuery, SearchWalk } from '../dialect.js';
+import type { JsonPage, ListingSql, PageJson, ReadQuery, SearchCount, SearchWalk } from '../dialect.js';
 import type { Position } from '../../domain/cursor.js';
 import { isPrefixTerm } from '../../domain/listing.js';
 
@@ -40,6 +40,22 @@ export const sqliteSearchWalk: SearchWalk = {
   orderBy: (direction) => `s.rowid ${direction}`,
 };
 
+/**
+ * The matches of a search counted from the full-text index: each word's ticket seqs (the parts'
+ * rowids >> 24, intersected across words, each seq once), then each ticket looked up by its seq
+ * to check the instance and the other filters. Asked as `count(*) … WHERE t.instance_id = ? AND
+ * t.seq IN (…)`, SQLite walks the instance's tickets instead and tests each one against the
+ * matches (4.5 ms instead of 0.3 ms for 450 matches in 100,000 tickets): CROSS JOIN keeps the
+ * matches first.
+ */
+export const sqliteSearchCount: SearchCount = {
+  from(param, terms) {
+    const seqs = terms.map((term) => `SELECT rowid >> ${PART_BITS} AS seq FROM search_parts WHERE search_parts MATCH ${param(searchTermMatch(term))}`);
+    const matches = seqs.length === 1 ? seqs[0]!.replace('SELECT ', 'SELECT DISTINCT ') : seqs.join(' INTERSECT ');
+    return `FROM (${matches}) m CROSS JOIN tickets t ON t.seq = m.seq`;
+  },
+};
+
 /*
  * The same text, made by SQLite: one printf per row with every string through json_quote, which
  * escapes exactly as JSON.stringify does (", \, \b \f \n \r \t, other controls as \u00xx; all
@@ -50,12 +66,16 @@ export const sqliteSearchWalk: SearchWalk = {
  */
 const q = (column: string) => `json_quote(t.${column})`;
 const SQLITE_TICKET_FORMAT =
-  '{"id":%s,"ticketId":%d,"title":%s,"description":%s,"status":%s,"priority":%s,"requestor":{"id":%s,"name":%s,"email":%s},"assignee":%s' +
+  '{"id":%s,"ticketId":%d,"ticketNo":%d,"trackingId":"T%d-%s","title":%s,"description":%s,"status":%s,"priority":%s,"requestor":{"id":%s,"name":%s,"email":%s},"assignee":%s' +
   ',"customFields":%s,"tags":%s,"expectedDate":%s,"resolution":%s,"lastResolutionComment":%s,"firstResponseOn":%s,"firstResolutionOn":%s' +
-  ',"lastResolutionOn":%s,"createdOn":%s,"lastUpdatedOn":%s,"lastInteraction":%s,"isFrtEscalated":%s,"isRtEscalated":%s,"createdBy":%s,"lastUpdatedBy":%s%s%s}';
+  ',"lastResolutionOn":%s,"createdOn":%s,"lastUpdatedOn":%s,"lastInteraction":%s,"isFrtEscalated":%s,"isRtEscalated":%s,"isFrtBreached":%s,"isRtBreached":%s,"origin":%s,"createdBy":%s,"lastUpdatedBy":%s%s%s}';
 const SQLITE_TICKET_ARGUMENTS = [
   q('id'),
   't.ticket_number',
+  't.ticket_number',
+  // trackingIdOf (src/domain/ticket.ts): hex digits and a number need no quoting.
+  't.ticket_number',
+  'upper(substr(t.id, -8))',
   q('title'),
   q('description'),
   q('status'),
@@ -78,6 +98,9 @@ const SQLITE_TICKET_ARGUMENTS = [
   q('last_interaction'),
   `CASE WHEN t.is_frt_escalated = 1 THEN 'true' ELSE 'false' END`,
   `CASE WHEN t.is_rt_escalated = 1 THEN 'true' ELSE 'false' END`,
+  `CASE WHEN t.is_frt_breached = 1 THEN 'true' ELSE 'false' END`,
+  `CASE WHEN t.is_rt_breached = 1 THEN 'true' ELSE 'false' END`,
+  q('origin'),
   `coalesce(nullif(t.created_by, ''), 'null')`,
   `coalesce(nullif(t.last_updated_by, ''), 'null')`,
   `CASE WHEN t.frt_due_on IS NULL THEN '' ELSE ',"frtDueOn":' || json_quote(t.frt_due_on) END`,
