@@ -1,8 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredTicket } from '../src/domain/ticket.js';
 import { openBulkLoader } from '../src/store/bulk.repo.js';
-import type { Store } from '../src/store/db.js';
-import { agent, client, createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type Client, type TestApp } from './helpers.js';
+import { openStore, type Store } from '../src/store/db.js';
+import { migrateToLatest, migrations } from '../src/store/migrate.js';
+import { toColumns } from '../src/store/tickets.repo.js';
+import {
+  agent,
+  client,
+  createInstance,
+  createTestApp,
+  createTicket,
+  DIALECTS,
+  FakeClock,
+  postgresUrl,
+  requestor,
+  type Client,
+  type TestApp,
+} from './helpers.js';
+import { databaseName, onMaintenanceDatabase } from './pg-admin.js';
 
 /*
  * What the original product's clients read on tickets (API-CONTRACT §10, docs/api.md §5 and §7):
@@ -562,6 +581,83 @@ for (const dialect of DIALECTS) {
       await createTicket(reopened, { title: 'after the load' });
       expect((await list(reopened)).itemCount).toBe(5);
       await expectCountsEqualTickets(t.store, id);
+    });
+
+    it('migration 010 counts the tickets there were before it', async () => {
+      let url: string;
+      let cleanup: () => Promise<void>;
+      if (dialect.name === 'sqlite') {
+        const dir = mkdtempSync(join(tmpdir(), 'ticketing-010-'));
+        url = `sqlite:${join(dir, 'old.db')}`;
+        cleanup = async () => rmSync(dir, { recursive: true, force: true });
+      } else {
+        const name = `${databaseName(postgresUrl!)}_010_${process.pid}`;
+        url = Object.assign(new URL(postgresUrl!), { pathname: `/${name}` }).toString();
+        await onMaintenanceDatabase(postgresUrl!, `DROP DATABASE IF EXISTS "${name}"`, `CREATE DATABASE "${name}"`);
+        cleanup = () => onMaintenanceDatabase(postgresUrl!, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      }
+      const store = openStore(url, { synchronous: 'NORMAL', poolSize: 2 });
+      try {
+        const provider = { getMigrations: async () => migrations(store.dialect) };
+        const before = await new Migrator({ db: store.db, provider }).migrateTo('009-rate-limits');
+        expect(before.error).toBeUndefined();
+        const at = '2026-01-01T00:00:00.000Z';
+        for (const id of ['inst-a', 'inst-b']) {
+          await store.db.insertInto('instances').values({ id, name: id, settings: '{}', last_ticket_number: 0, created_on: at, updated_on: at }).execute();
+        }
+        // Tickets as the schema before 010 held them: no origin, no breach flags.
+        const statuses = ['Open', 'Started', 'Resolved', 'Closed', 'Reopened'] as const;
+        const priorities = ['Low', 'Medium', 'Important', 'Urgent'] as const;
+        for (let n = 1; n <= 60; n++) {
+          const ticket = {
+            id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+            ticketId: n,
+            title: `old ${n}`,
+            description: '',
+            status: statuses[n % 5]!,
+            priority: priorities[n % 4]!,
+            requestor,
+            assignee: n % 3 === 0 ? null : people[n % 2]!,
+            customFields: {},
+            tags: [],
+            expectedDate: null,
+            resolution: null,
+            lastResolutionComment: null,
+            firstResponseOn: null,
+            firstResolutionOn: null,
+            lastResolutionOn: null,
+            createdOn: at,
+            lastUpdatedOn: at,
+            lastInteraction: at,
+            isFrtEscalated: n % 7 === 0,
+            isRtEscalated: n % 11 === 0,
+            isFrtBreached: false,
+            isRtBreached: false,
+            origin: 'api',
+            createdBy: requestor,
+            lastUpdatedBy: requestor,
+            frtDueOn: null,
+            rtDueOn: null,
+            rtStartedOn: at,
+          } satisfies StoredTicket;
+          const { origin: _origin, is_frt_breached: _frt, is_rt_breached: _rt, ...columns } = toColumns(n % 4 === 0 ? 'inst-b' : 'inst-a', ticket);
+          // (The schema before 010 lacks three columns the Database type has now.)
+          await store.db
+            .insertInto('tickets')
+            .values(columns as never)
+            .execute();
+        }
+        await migrateToLatest(store.db, store.dialect);
+        for (const instanceId of ['inst-a', 'inst-b']) await expectCountsEqualTickets(store, instanceId);
+        const [flags] = await store.readRows({
+          sql: `SELECT count(*) FROM tickets WHERE is_frt_breached <> is_frt_escalated OR is_rt_breached <> is_rt_escalated OR origin <> 'api'`,
+          parameters: [],
+        });
+        expect(Number(flags![0])).toBe(0);
+      } finally {
+        await store.close();
+        await cleanup();
+      }
     });
   });
 }

@@ -16,7 +16,8 @@ export async function runStatements(db: Db, statements: readonly string[]): Prom
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
 
-function migrations(dialect: StoreDialect): Record<string, Migration> {
+/** Every migration by name, in order (exported for tests that start from an older schema). */
+export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001-initial': { up: (db) => runStatements(db as Db, initialSchema(dialect.name)) },
     '002-engine': { up: (db) => runStatements(db as Db, engineSchema(dialect.name)) },

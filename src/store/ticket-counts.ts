@@ -12,9 +12,10 @@ import { FLAG_COLUMNS, filterConditions, sortKey } from './tickets.repo.js';
  *   the number of tickets. Triggers keep both exact in every write's transaction (migration 010).
  * - any other filter (search, title, tags, requestor, dates, ticket numbers) is counted on the
  *   tickets with the indexes the filter has: its cost grows with the matches, so on SQLite it runs
- *   where searches run, off the event loop and within their time budget (ReadQuery.costly). Such a
- *   count is kept until the store changes (Store.changeStamp), so the pages of one listing, or the
- *   same search asked again, count once between two writes.
+ *   where searches run, off the event loop and within their time budget (ReadQuery.costly).
+ *
+ * Where the store can tell when it changed (Store.changeStamp: SQLite), a count is kept until it
+ * does, so the pages of one listing, or the same search asked again, count once between writes.
  */
 
 export interface TicketCounts {
@@ -61,9 +62,9 @@ export async function countTicketGroups(
   timezone: number,
 ): Promise<TicketCounts> {
   const table = countTableFor(filters, groupBy);
-  if (table) return fromCountTable(store, table, instanceId, filters, groupBy);
-  return cached(store, JSON.stringify([instanceId, filters, groupBy ?? null, groupBy === 'createdOn' || groupBy === 'lastResolutionOn' ? timezone : 0]), () =>
-    fromTickets(store, instanceId, filters, groupBy, timezone),
+  const key = JSON.stringify([instanceId, filters, groupBy ?? null, groupBy === 'createdOn' || groupBy === 'lastResolutionOn' ? timezone : 0]);
+  return cached(store, key, () =>
+    table ? fromCountTable(store, table, instanceId, filters, groupBy) : fromTickets(store, instanceId, filters, groupBy, timezone),
   );
 }
 
@@ -78,7 +79,16 @@ async function fromCountTable(
   const parameters: unknown[] = [];
   const p = (value: unknown) => store.dialect.placeholder(parameters.push(value));
   const list = (values: readonly unknown[]) => (values.length === 0 ? null : values.map(p).join(', '));
-  const and = [`c.instance_id = ${p(instanceId)}`];
+  let from = `${table} c`;
+  const and: string[] = [];
+  if (filters.assignee !== undefined) {
+    // The rows of the assignee's id, then those of the e-mail with another id: each ticket is in
+    // one row, so a ticket matching both is counted once. Two lookups (the primary key and the
+    // e-mail index), where `id = ? OR email = ?` would read every row of the instance.
+    const [instance, id] = [p(instanceId), p(filters.assignee)];
+    from = `(SELECT * FROM ${table} WHERE instance_id = ${instance} AND assignee_id = ${id}
+              UNION ALL SELECT * FROM ${table} WHERE instance_id = ${p(instanceId)} AND assignee_email_sort = ${p(sortKey(filters.assignee))} AND assignee_id <> ${p(filters.assignee)}) c`;
+  } else and.push(`c.instance_id = ${p(instanceId)}`);
   const within = (column: string, values: readonly unknown[] | undefined) => {
     if (!values) return;
     const text = list(values);
@@ -91,15 +101,9 @@ async function fromCountTable(
     const value = filters[name];
     if (value !== undefined) and.push(`c.${column} = ${p(value ? 1 : 0)}`);
   }
-  if (filters.assignee !== undefined) {
-    // A ticket is in one row: matching its id or its e-mail counts it once.
-    and.push(`(c.assignee_id = ${p(filters.assignee)} OR c.assignee_email_sort = ${p(sortKey(filters.assignee))})`);
-  }
   const column = groupBy ? GROUP_COLUMNS[table][groupBy] : undefined;
-  const where = and.join(' AND ');
-  const sql = column
-    ? `SELECT c.${column}, sum(c.n) FROM ${table} c WHERE ${where} GROUP BY c.${column}`
-    : `SELECT coalesce(sum(c.n), 0) FROM ${table} c WHERE ${where}`;
+  const where = and.length > 0 ? `WHERE ${and.join(' AND ')}` : '';
+  const sql = column ? `SELECT c.${column}, sum(c.n) FROM ${from} ${where} GROUP BY c.${column}` : `SELECT coalesce(sum(c.n), 0) FROM ${from} ${where}`;
   const rows = await store.readRows({ sql, parameters });
   if (!column) return { itemCount: Number(rows[0]?.[0] ?? 0) };
   return grouped(
