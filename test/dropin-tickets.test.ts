@@ -583,6 +583,60 @@ for (const dialect of DIALECTS) {
       await expectCountsEqualTickets(t.store, id);
     });
 
+    // How a search is counted depends on what else the store holds and on how many tickets match
+    // (SQLite's readPlans.searchCount); PostgreSQL has one way, which the tests above count with.
+    if (dialect.name === 'sqlite') {
+      it('counts a search exactly alone in the store, beside other instances, and with many matches', async () => {
+        let own = await createTestApp(dialect.name, { clock }); // a store of its own
+        const a = await createInstance(own.app);
+        try {
+          for (const n of [1, 2, 3]) await createTicket(a.api, { title: `lamp ${n}` });
+          await createTicket(a.api, { title: 'other' });
+          const count = async (api: Client, query: string) => {
+            const { ids, counts } = await walk(api, query, 1000);
+            expect(counts, query).toEqual([ids.length]);
+            return ids.length;
+          };
+          // The only instance with tickets: the full-text index alone answers.
+          expect(await count(a.api, 'search=lamp')).toBe(3);
+          const b = await createInstance(own.app);
+          for (const n of [1, 2]) await createTicket(b.api, { title: `lamp ${n}`, priority: 'Urgent' });
+          // Beside another instance's matches: led by the matches.
+          expect(await count(a.api, 'search=lamp')).toBe(3);
+          expect(await count(b.api, 'search=lamp')).toBe(2);
+          expect(await count(b.api, 'search=lamp&priority=Urgent')).toBe(2);
+          // More matches than that reads (5,000): led by the instance's tickets.
+          const template = (await ok(b.api.get('/tickets/1'))).item as StoredTicket;
+          await own.close({ keepData: true }); // the loader wants the store to itself
+          const loader = await openBulkLoader(own.databaseUrl, b.id);
+          await loader.write(
+            Array.from({ length: 5_100 }, (_, i) => ({
+              ticket: {
+                ...template,
+                id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+                title: `lamp bulk ${i}`,
+                priority: i % 2 ? 'Low' : 'Urgent',
+              },
+              activities: [],
+            })),
+          );
+          await loader.finish();
+          own = await createTestApp(dialect.name, { clock, databaseUrl: own.databaseUrl });
+          const [apiA, apiB] = [client(own.app, a.api.key), client(own.app, b.api.key)];
+          expect((await list(apiA, 'search=lamp')).itemCount).toBe(3);
+          expect((await list(apiB, 'search=lamp')).itemCount).toBe(5_102);
+          expect((await list(apiB, 'search=lamp&priority=Urgent')).itemCount).toBe(2_552);
+          expect((await list(apiB, 'search=bulk')).itemCount).toBe(5_100);
+          expect((await ok(apiB.get('/tickets/counts?search=lamp&groupBy=priority'))).groups).toEqual([
+            { key: 'Low', itemCount: 2_550 },
+            { key: 'Urgent', itemCount: 2_552 },
+          ]);
+        } finally {
+          await own.close();
+        }
+      });
+    }
+
     it('migration 010 counts the tickets there were before it', async () => {
       let url: string;
       let cleanup: () => Promise<void>;

@@ -141,6 +141,13 @@ export interface ReadPlans {
 
 export interface SearchCount {
   /**
+   * SQL answering one row: how many tickets of the whole store hold every term (from the
+   * full-text index alone), and whether an instance other than `instanceId` has tickets (1 or 0).
+   */
+  matchesSql(param: (value: unknown) => string, instanceId: string, terms: readonly string[]): string;
+  /** Up to how many matches counting is led by them (`from`); beyond, by the instance's tickets. */
+  readonly ledByMatchesUpTo: number;
+  /**
    * FROM: the tickets `t` holding every term, each once, found through the full-text index and
    * then looked up one by one; the caller's conditions (its instance first) follow in WHERE.
    */

@@ -112,26 +112,38 @@ async function fromCountTable(
   );
 }
 
-/** Counts on the tickets themselves, with the filters' indexes. */
+/**
+ * Counts on the tickets themselves, with the filters' indexes. A search where the store has its
+ * own way of counting (readPlans.searchCount, SQLite) first counts its matches in the full-text
+ * index alone; that is the answer when the search is the only filter and no other instance has
+ * tickets. Otherwise the tickets are read led by the matches when they are few, or by the
+ * instance's index, testing each against the matches, when they are many.
+ */
 async function fromTickets(store: Store, instanceId: string, filters: ListFilters, groupBy: CountGroup | undefined, timezone: number): Promise<TicketCounts> {
   const { dialect } = store;
+  const plan = dialect.readPlans.searchCount;
+  const search = filters.search;
+  let ledByMatches = false;
+  if (plan && search && search.terms.length > 0 && search.number === undefined) {
+    const parameters: unknown[] = [];
+    const [[matches, othersHaveTickets]] = (await store.readRows({
+      sql: plan.matchesSql((value) => dialect.placeholder(parameters.push(value)), instanceId, search.terms),
+      parameters,
+      costly: true,
+    })) as [[number, number]];
+    const onlySearch = (Object.keys(filters) as (keyof ListFilters)[]).every((name) => name === 'search' || filters[name] === undefined);
+    if (onlySearch && !groupBy && !othersHaveTickets) return { itemCount: Number(matches) };
+    ledByMatches = Number(matches) <= plan.ledByMatchesUpTo;
+  }
   const parameters: unknown[] = [];
   const p = (value: unknown) => dialect.placeholder(parameters.push(value));
   // The FROM comes first in the text, so its parameters are added first (SQLite's are positional).
-  let from = 'FROM tickets t';
-  let searchCondition: (() => string) | undefined;
-  if (filters.search) {
-    const { terms, number } = filters.search;
-    if (terms.length > 0 && number === undefined && dialect.readPlans.searchCount) from = dialect.readPlans.searchCount.from(p, terms);
-    else {
-      searchCondition = () => {
-        const text = terms.length > 0 ? dialect.fullTextCondition(p, instanceId, terms) : '1 = 0';
-        return number !== undefined ? `(${text} OR t.ticket_number = ${p(number)})` : text;
-      };
-    }
-  }
+  const from = ledByMatches ? plan!.from(p, search!.terms) : 'FROM tickets t';
   const and = filterConditions(instanceId, filters, p, true);
-  if (searchCondition) and.push(searchCondition());
+  if (search && !ledByMatches) {
+    const text = search.terms.length > 0 ? dialect.fullTextCondition(p, instanceId, search.terms) : '1 = 0';
+    and.push(search.number !== undefined ? `(${text} OR t.ticket_number = ${p(search.number)})` : text);
+  }
   const where = and.join(' AND ');
   const offsetMinutes = Math.round(timezone * 60);
   const groupExpression: Record<CountGroup, string> = {

@@ -40,20 +40,28 @@ export const sqliteSearchWalk: SearchWalk = {
   orderBy: (direction) => `s.rowid ${direction}`,
 };
 
+/** The distinct ticket seqs holding every term: each word's parts (rowid >> 24), intersected. */
+function matchingSeqs(param: (value: unknown) => string, terms: readonly string[]): string {
+  const seqs = terms.map((term) => `SELECT rowid >> ${PART_BITS} AS seq FROM search_parts WHERE search_parts MATCH ${param(searchTermMatch(term))}`);
+  return seqs.length === 1 ? seqs[0]!.replace('SELECT ', 'SELECT DISTINCT ') : seqs.join(' INTERSECT ');
+}
+
 /**
- * The matches of a search counted from the full-text index: each word's ticket seqs (the parts'
- * rowids >> 24, intersected across words, each seq once), then each ticket looked up by its seq
- * to check the instance and the other filters. Asked as `count(*) … WHERE t.instance_id = ? AND
- * t.seq IN (…)`, SQLite walks the instance's tickets instead and tests each one against the
- * matches (4.5 ms instead of 0.3 ms for 450 matches in 100,000 tickets): CROSS JOIN keeps the
- * matches first.
+ * Counting the matches of a search (docs/decisions/014-exact-item-counts.md). The full-text index
+ * alone counts them in a pass over each word's entries (0.1 ms for 450 matches of 100,000
+ * tickets, 5 ms for 28,500), but for the whole store: the instance and the other filters need
+ * each ticket. Led by the matches (each looked up by its seq; CROSS JOIN keeps them first), that
+ * is 0.3–0.6 ms for a few hundred matches and 100 ms and more for 28,500 (random reads of whole
+ * rows); led by the instance's index, testing each ticket against the matches (what SQLite
+ * chooses by itself for `t.seq IN (…)`), about 5 ms for any word at 100,000 tickets and 20 ms for
+ * 28,500 matches. The two meet around 5,000 matches.
  */
 export const sqliteSearchCount: SearchCount = {
-  from(param, terms) {
-    const seqs = terms.map((term) => `SELECT rowid >> ${PART_BITS} AS seq FROM search_parts WHERE search_parts MATCH ${param(searchTermMatch(term))}`);
-    const matches = seqs.length === 1 ? seqs[0]!.replace('SELECT ', 'SELECT DISTINCT ') : seqs.join(' INTERSECT ');
-    return `FROM (${matches}) m CROSS JOIN tickets t ON t.seq = m.seq`;
-  },
+  matchesSql: (param, instanceId, terms) =>
+    `SELECT (SELECT count(*) FROM (${matchingSeqs(param, terms)})),
+            EXISTS (SELECT 1 FROM instances WHERE id <> ${param(instanceId)} AND last_ticket_number > 0)`,
+  ledByMatchesUpTo: 5_000,
+  from: (param, terms) => `FROM (${matchingSeqs(param, terms)}) m CROSS JOIN tickets t ON t.seq = m.seq`,
 };
 
 /*
