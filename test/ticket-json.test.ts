@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRIORITIES, RESOLUTIONS, STATUSES, type StoredTicket } from '../src/domain/ticket.js';
+import { ORIGINS, PRIORITIES, RESOLUTIONS, STATUSES, type StoredTicket } from '../src/domain/ticket.js';
 import { SHARED_SCHEMAS, TicketItem } from '../src/http/schemas.js';
 import { present } from '../src/services/tickets.service.js';
 import { htmlFromPlain, type Includable } from '../src/domain/rich-text.js';
@@ -61,6 +61,9 @@ const storedTicket: fc.Arbitrary<StoredTicket> = fc.record({
   lastInteraction: instant,
   isFrtEscalated: fc.boolean(),
   isRtEscalated: fc.boolean(),
+  isFrtBreached: fc.boolean(),
+  isRtBreached: fc.boolean(),
+  origin: fc.constantFrom(...ORIGINS),
   createdBy: user,
   lastUpdatedBy: user,
   frtDueOn: nullable(instant),

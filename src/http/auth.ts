@@ -15,9 +15,15 @@ export interface AuthContext {
   rateLimit: { max: number; windowSeconds: number } | null;
 }
 
+/** The context of an authenticated request: its key's, and how it came. */
+export interface RequestAuth extends AuthContext {
+  /** `web`: the web app's own request, made with its session cookie; `api`: an instance key. */
+  channel: 'api' | 'web';
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
-    auth: AuthContext;
+    auth: RequestAuth;
   }
 }
 
@@ -129,7 +135,7 @@ export function instanceAuthHook(resolver: KeyResolver, sessions: SessionsServic
       if (limits && (await limits.countAuthFailure(request, reply))) return reply;
       return sendProblem(reply, 'unauthorized', key ? 'The API key is not valid' : 'An API key is required: ?key=, X-API-Key or Authorization: Bearer');
     }
-    request.auth = context;
+    request.auth = { ...context, channel: key ? 'api' : 'web' };
     if (limits && (await limits.countRequest(request, reply))) return reply;
     if (refuseDisabled(context, reply)) return reply;
     if (!READS.has(request.method) && context.access === 'readOnly') {

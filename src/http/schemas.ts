@@ -16,7 +16,7 @@ import {
   USER_ID_MAX,
   USER_NAME_MAX,
 } from '../domain/limits.js';
-import { PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
+import { ORIGINS, PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
 import { AlertNotificationSchema, Rule, SlaPolicySchema } from '../contract/settings.schema.js';
 import { nullable, oneOf } from './schema-helpers.js';
 
@@ -44,12 +44,18 @@ const TagRef = Type.Unsafe<Static<typeof Tag>>(Type.Ref('ITag'));
 const Status = oneOf(STATUSES);
 const Priority = oneOf(PRIORITIES);
 const Resolution = oneOf(RESOLUTIONS);
+const Origin = oneOf(ORIGINS, { description: 'Where the ticket was created: api (an instance key), web (the web app) or email (given by an e-mail gateway)' });
 const DateTime = Type.String({ description: 'ISO 8601 UTC date-time' });
 
 export const Ticket = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     ticketId: Type.Integer({ description: 'Per-instance ticket number: 1, 2, 3…' }),
+    ticketNo: Type.Integer({ description: 'The ticket number again (= ticketId), as the original product names it' }),
+    trackingId: Type.String({
+      description:
+        'Identifies the ticket in e-mail subjects. Opaque to clients; today `T`, the ticket number, `-` and 8 hexadecimal digits (`T1234-5F0C2A9B`); stable for the life of the ticket. docs/api.md §5',
+    }),
     title: Type.String(),
     description: Type.String(),
     description_HTML: Type.Optional(
@@ -74,6 +80,9 @@ export const Ticket = Type.Object(
     lastInteraction: DateTime,
     isFrtEscalated: Type.Boolean(),
     isRtEscalated: Type.Boolean(),
+    isFrtBreached: Type.Boolean({ description: 'The first-response target was missed, whether or not the engine escalated (docs/api.md §5)' }),
+    isRtBreached: Type.Boolean({ description: 'A resolution target was missed, whether or not the engine escalated; stays true after a reopening' }),
+    origin: Origin,
     createdBy: UserRef,
     lastUpdatedBy: UserRef,
     frtDueOn: Type.Optional(nullable(Type.String({ description: 'When the first response is due under the SLA policy; absent when nothing is due' }))),
@@ -131,6 +140,12 @@ export const InsertTicketRequest = Type.Object(
         tags: Type.Optional(ticketWritable.tags),
         expectedDate: Type.Optional(ticketWritable.expectedDate),
         status: Type.Optional(Type.String({ description: 'Only "Open" is accepted on create' })),
+        origin: Type.Optional(
+          oneOf(['api', 'email'] as const, {
+            description:
+              'Where the ticket comes from: api (the default with a key) or email (a gateway relaying mail). The web app’s tickets are web; no request can say web',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

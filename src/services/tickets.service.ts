@@ -13,12 +13,24 @@ import { applyCustomFieldValues } from '../domain/custom-fields.js';
 import { formatUserInstant, parseInstant } from '../domain/dates.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
 import { activitiesFingerprint, decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../domain/cursor.js';
-import { selectFields, type ListQuery } from '../domain/listing.js';
+import { selectFields, type CountGroup, type ListFilters, type ListQuery } from '../domain/listing.js';
 import { COMMENT_MAX, COMMENTS_PER_TICKET, DESCRIPTION_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
 import { htmlOf, resolveRichText, type Includable } from '../domain/rich-text.js';
 import { assertTransition } from '../domain/status.js';
 import { resolveTicketTags } from '../domain/tags.js';
-import { isSameUser, parseStatus, type ITag, type ITicket, type IUser, type Resolution, type Status, type StoredTicket } from '../domain/ticket.js';
+import {
+  isSameUser,
+  parseStatus,
+  trackingIdOf,
+  type ITag,
+  type ITicket,
+  type IUser,
+  type Origin,
+  type Priority,
+  type Resolution,
+  type Status,
+  type StoredTicket,
+} from '../domain/ticket.js';
 import type { InstanceSettings } from '../domain/instance.js';
 import { Engine } from './engine.js';
 import type { Store } from '../store/db.js';
@@ -26,6 +38,7 @@ import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
+import { countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
 import { ticketJson, wireRowToTicket } from '../store/ticket-json.js';
 import type { InsertCommentBody, TicketCreateInput, TicketUpdateInput } from '../http/schemas.js';
 
@@ -86,6 +99,7 @@ export class TicketsService {
     settings: InstanceSettings,
     now: string,
   ) {
+    this.engine.noteMissedTargets(before, after, now);
     this.engine.applyDueDates(settings, after);
     await repo.updateTicket(tx, instanceId, seq, before, after);
     for (const activity of activities) await repo.insertActivity(tx, instanceId, seq, activity);
@@ -133,7 +147,14 @@ export class TicketsService {
     return instant ?? null;
   }
 
-  async create(instanceId: string, input: TicketCreateInput, user: IUser, timezone: number, include: Included = NOTHING_INCLUDED): Promise<ITicket> {
+  /** `include`: what the answer carries besides the ticket (include=…); `origin`: where the request came from (domain ticketOrigin decides it). */
+  async create(
+    instanceId: string,
+    input: TicketCreateInput,
+    user: IUser,
+    timezone: number,
+    { include = NOTHING_INCLUDED, origin = 'api' }: { include?: Included; origin?: Origin } = {},
+  ): Promise<ITicket> {
     return this.tx(async (tx) => {
       const errors = new FieldErrors();
       const description = resolveRichText(
@@ -178,6 +199,9 @@ export class TicketsService {
         lastInteraction: now,
         isFrtEscalated: false,
         isRtEscalated: false,
+        isFrtBreached: false,
+        isRtBreached: false,
+        origin,
         createdBy: actor,
         lastUpdatedBy: actor,
         frtDueOn: null,
@@ -413,13 +437,7 @@ export class TicketsService {
     try {
       return await this.listJsonPage(instanceId, query, continuationToken, include.has('description_HTML'));
     } catch (error) {
-      // Only searches have a time budget (their cost is how common the words are): the
-      // client can narrow one, so this is a 400 on the search, not a server failure.
-      if (error instanceof StatementBudgetExceeded) {
-        const message = `this search matches too much to answer within ${error.budgetMs / 1000} s; add words, use longer words or add filters`;
-        throw new DomainError('validation_failed', `/query/search: ${message}`, [{ path: '/query/search', message }]);
-      }
-      throw error;
+      throw budgetProblem(error, query.filters);
     }
   }
 
@@ -427,6 +445,9 @@ export class TicketsService {
     const fingerprint = queryFingerprint(instanceId, query);
     const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
     const tail = (token: string | null, itemCount: number) => `],"continuationToken":${JSON.stringify(token)},"itemCount":${itemCount}}`;
+    // The count (docs/decisions/014-exact-item-counts.md) runs beside the page.
+    const counting = countTickets(this.deps.store, instanceId, query.filters);
+    counting.catch(() => undefined); // awaited below; a page that fails first must not leave it unhandled
     const storeOrder = await repo.inCreationOrder(this.deps.store, instanceId, query);
     query = await fitToBudget(this.deps.store, instanceId, query, start, storeOrder, descriptionHtml);
     // The store's own page JSON has no description_HTML: with it, the page is made from rows.
@@ -434,7 +455,7 @@ export class TicketsService {
       const page = await repo.listTicketsJson(this.deps.store, instanceId, query, start, storeOrder);
       if (page) {
         const token = page.next ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: page.next, inclusive: true }) : null;
-        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, page.itemCount))]);
+        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, await counting))]);
       }
     }
     const page = await repo.listTickets(this.deps.store, instanceId, query, start, storeOrder);
@@ -450,11 +471,34 @@ export class TicketsService {
         })
       : page.rows.map((row) => ticketJson(row, descriptionHtml));
     const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last, inclusive: false }) : null;
-    return `{"items":[${items.join(',')}${tail(token, items.length)}`;
+    return `{"items":[${items.join(',')}${tail(token, await counting)}`;
+  }
+
+  /** How many tickets match the filters, and with `groupBy` how many per value (GET /tickets/counts). */
+  async counts(instanceId: string, filters: ListFilters, groupBy: CountGroup | undefined, timezone: number): Promise<TicketCounts> {
+    try {
+      return await countTicketGroups(this.deps.store, instanceId, filters, groupBy, timezone);
+    } catch (error) {
+      throw budgetProblem(error, filters);
+    }
   }
 }
 
 const ITEMS_HEAD = Buffer.from('{"items":[');
+
+/**
+ * Searches, and counts made on the tickets, have a time budget (their cost is how many tickets
+ * match): past it the client can narrow the query, so this is a 400 on the search (or on the
+ * query), not a server failure. Other errors pass unchanged.
+ */
+function budgetProblem(error: unknown, filters: ListFilters): unknown {
+  if (!(error instanceof StatementBudgetExceeded)) return error;
+  const seconds = error.budgetMs / 1000;
+  const [path, message] = filters.search
+    ? ['/query/search', `this search matches too much to answer within ${seconds} s; add words, use longer words or add filters`]
+    : ['/query', `these filters match too many tickets to count within ${seconds} s; add filters`];
+  return new DomainError('validation_failed', `${path}: ${message}`, [{ path, message }]);
+}
 
 /**
  * The page's query with its limit lowered so that the page stays within LIST_PAGE_BYTES
@@ -495,6 +539,8 @@ export function present(ticket: StoredTicket, include: Included = NOTHING_INCLUD
   // answer exactly the reference's ITicket.
   const wire = {
     ...contract,
+    ticketNo: ticket.ticketId,
+    trackingId: trackingIdOf(ticket),
     ...(include.has('description_HTML') ? { description_HTML: htmlOf({ plain: ticket.description, html: descriptionHtml ?? null }) } : {}),
     ...(frtDueOn ? { frtDueOn } : {}),
     ...(rtDueOn ? { rtDueOn } : {}),

@@ -10,13 +10,15 @@ import { up as sessionsUp } from './migrations/006-sessions.js';
 import { commentSearchSchema } from './migrations/007-comment-search.js';
 import { largeTicketsSchema } from './migrations/008-large-tickets.js';
 import { up as rateLimitsUp } from './migrations/009-rate-limits.js';
+import { ticketCountsSchema } from './migrations/010-ticket-counts.js';
 import { richTextSchema } from './migrations/011-rich-text.js';
 
 export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
 }
 
-function migrations(dialect: StoreDialect): Record<string, Migration> {
+/** Every migration by name, in order (exported for tests that start from an older schema). */
+export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '001-initial': { up: (db) => runStatements(db as Db, initialSchema(dialect.name)) },
     '002-engine': { up: (db) => runStatements(db as Db, engineSchema(dialect.name)) },
@@ -27,6 +29,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '007-comment-search': { up: (db) => runStatements(db as Db, commentSearchSchema(dialect.name)) },
     '008-large-tickets': { up: (db) => runStatements(db as Db, largeTicketsSchema()) },
     '009-rate-limits': { up: rateLimitsUp },
+    '010-ticket-counts': { up: (db) => runStatements(db as Db, ticketCountsSchema(dialect.name)) },
     '011-rich-text': { up: (db) => runStatements(db as Db, richTextSchema()) },
   };
 }

@@ -3,7 +3,7 @@ import type { ActivitiesTable, TicketsTable, Tx } from './schema.js';
 import { priorityRank, statusRank, type StoredTicket } from '../domain/ticket.js';
 import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
-import type { ListQuery, OrderName } from '../domain/listing.js';
+import type { FLAG_FILTERS, ListFilters, ListQuery, OrderName } from '../domain/listing.js';
 import type { Cursor, Position } from '../domain/cursor.js';
 import { ticketJson, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 import { claimMeta } from './instances.repo.js';
@@ -12,7 +12,7 @@ import { LIST_LIMIT_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
 type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 
 /** '1' + lowercased value, or '2' when empty: empty sorts last in ASC and first in DESC. */
-const sortKey = (value: string | null | undefined): string => (value ? `1${value.toLowerCase()}` : '2');
+export const sortKey = (value: string | null | undefined): string => (value ? `1${value.toLowerCase()}` : '2');
 
 export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTable, 'seq'> {
   return {
@@ -56,6 +56,9 @@ export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTabl
     rt_due_on: t.rtDueOn,
     rt_started_on: t.rtStartedOn,
     description_html: t.descriptionHtml ?? null,
+    origin: t.origin,
+    is_frt_breached: t.isFrtBreached ? 1 : 0,
+    is_rt_breached: t.isRtBreached ? 1 : 0,
   };
 }
 
@@ -350,6 +353,7 @@ export async function countActivities(db: Tx, instanceId: string, ticketSeq: num
 const ORDER_COLUMNS: Record<OrderName, keyof TicketsTable> = {
   status: 'status_rank',
   ticketId: 'ticket_number',
+  ticketNo: 'ticket_number',
   title: 'title_sort',
   requestorName: 'requestor_name_sort',
   requestorEmail: 'requestor_email_sort',
@@ -443,6 +447,65 @@ function integer(value: number): string {
 const INTEGER_ORDER_COLUMNS = new Set<string>(['ticket_number', 'status_rank', 'priority_rank']);
 
 /**
+ * The conditions of every filter but `search` on tickets `t`, as SQL text (both dialects), the
+ * instance's first; `param` adds a parameter and answers its placeholder. All are conditions on
+ * indexed columns of the instance, or on the row an index led to.
+ *
+ * `forCount`: for counting every match (ticket-counts.ts) rather than reading a page. An
+ * assignee or requestor (id or e-mail) then becomes one lookup in each of the two indexes: as
+ * `id = ? OR email = ?` beside `instance_id = ?`, neither index serves it, and a page still
+ * stops after its rows where a count would read the instance's every ticket.
+ */
+export function filterConditions(instanceId: string, filters: ListFilters, param: (value: unknown) => string, forCount = false): string[] {
+  const p = param;
+  const list = (values: readonly unknown[]) => values.map(p).join(', ');
+  const and: string[] = [`t.instance_id = ${p(instanceId)}`];
+  // Ranks, not names: the (status_rank, priority_rank, last_interaction) index serves them.
+  if (filters.status) and.push(filters.status.length === 0 ? '1 = 0' : `t.status_rank IN (${list(filters.status.map(statusRank))})`);
+  if (filters.priority) and.push(`t.priority_rank IN (${list(filters.priority.map(priorityRank))})`);
+  if (filters.title) and.push(`t.title_sort LIKE ${p(`1%${escapeLike(filters.title.toLowerCase())}%`)} ESCAPE '\\'`);
+  if (filters.tags) {
+    and.push(`t.seq IN (SELECT ticket_seq FROM ticket_tags WHERE instance_id = ${p(instanceId)} AND tag_key IN (${list(filters.tags)}))`);
+  }
+  const person = (who: 'assignee' | 'requestor', value: string) =>
+    forCount
+      ? `t.seq IN (SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ${who}_id = ${p(value)}
+           UNION SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ${who}_email_sort = ${p(sortKey(value))})`
+      : `(t.${who}_id = ${p(value)} OR t.${who}_email_sort = ${p(sortKey(value))})`;
+  if (filters.assignee !== undefined) and.push(person('assignee', filters.assignee));
+  if (filters.requestor !== undefined) and.push(person('requestor', filters.requestor));
+  const ranges = [
+    ['t.created_on', filters.createdAfter, filters.createdBefore],
+    ['t.last_updated_on', filters.lastUpdateAfter, filters.lastUpdateBefore],
+    ['t.expected_date', filters.expectedDateAfter, filters.expectedDateBefore],
+  ] as const;
+  for (const [col, from, to] of ranges) {
+    if (from) and.push(`${col} >= ${p(from)}`);
+    if (to) and.push(`${col} < ${p(to)}`);
+  }
+  for (const [name, column] of FLAG_COLUMNS) {
+    const value = filters[name];
+    if (value !== undefined) and.push(`t.${column} = ${p(value ? 1 : 0)}`);
+  }
+  if (filters.origin) and.push(filters.origin.length === 0 ? '1 = 0' : `t.origin IN (${list(filters.origin)})`);
+  if (filters.ticketNo) and.push(`t.ticket_number IN (${list(filters.ticketNo)})`);
+  if (filters.trackingId) {
+    // The number finds the ticket (tickets_by_number); the end of its UUID must match too.
+    const { ticketNumber, idSuffix } = filters.trackingId;
+    and.push(`t.ticket_number = ${p(ticketNumber)} AND lower(substr(t.id, length(t.id) - 7)) = ${p(idSuffix)}`);
+  }
+  return and;
+}
+
+/** The flag filters and their columns (tickets and the count tables name them alike). */
+export const FLAG_COLUMNS = [
+  ['isFrtEscalated', 'is_frt_escalated'],
+  ['isRtEscalated', 'is_rt_escalated'],
+  ['isFrtBreached', 'is_frt_breached'],
+  ['isRtBreached', 'is_rt_breached'],
+] as const satisfies readonly (readonly [(typeof FLAG_FILTERS)[number], keyof TicketsTable])[];
+
+/**
  * The WHERE, ORDER BY and LIMIT of one page of a listing, as SQL text with its parameters. All
  * filters are conditions on indexed columns of the instance. `storeOrder`: walk the full-text
  * index by rowid (what inCreationOrder decided for this query).
@@ -463,27 +526,7 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
   };
   const list = (values: readonly unknown[]) => values.map(p).join(', ');
 
-  const and: string[] = [`t.instance_id = ${p(instanceId)}`];
-  // Ranks, not names: the (status_rank, priority_rank, last_interaction) index serves them.
-  if (filters.status) and.push(`t.status_rank IN (${list(filters.status.map(statusRank))})`);
-  if (filters.priority) and.push(`t.priority_rank IN (${list(filters.priority.map(priorityRank))})`);
-  if (filters.title) and.push(`t.title_sort LIKE ${p(`1%${escapeLike(filters.title.toLowerCase())}%`)} ESCAPE '\\'`);
-  if (filters.tags) {
-    and.push(`t.seq IN (SELECT ticket_seq FROM ticket_tags WHERE instance_id = ${p(instanceId)} AND tag_key IN (${list(filters.tags)}))`);
-  }
-  if (filters.assignee !== undefined) and.push(`(t.assignee_id = ${p(filters.assignee)} OR t.assignee_email_sort = ${p(sortKey(filters.assignee))})`);
-  if (filters.requestor !== undefined) and.push(`(t.requestor_id = ${p(filters.requestor)} OR t.requestor_email_sort = ${p(sortKey(filters.requestor))})`);
-  const ranges = [
-    ['t.created_on', filters.createdAfter, filters.createdBefore],
-    ['t.last_updated_on', filters.lastUpdateAfter, filters.lastUpdateBefore],
-    ['t.expected_date', filters.expectedDateAfter, filters.expectedDateBefore],
-  ] as const;
-  for (const [col, from, to] of ranges) {
-    if (from) and.push(`${col} >= ${p(from)}`);
-    if (to) and.push(`${col} < ${p(to)}`);
-  }
-  if (filters.isFrtEscalated !== undefined) and.push(`t.is_frt_escalated = ${p(filters.isFrtEscalated ? 1 : 0)}`);
-  if (filters.isRtEscalated !== undefined) and.push(`t.is_rt_escalated = ${p(filters.isRtEscalated ? 1 : 0)}`);
+  const and = filterConditions(instanceId, filters, p);
   const comparison = `${desc ? '<' : '>'}${start?.inclusive ? '=' : ''}`;
   // The walk in storage order, which is creation order here (see searchesInStoreOrder).
   const walk = storeOrder ? dialect.readPlans.searchWalk : undefined;

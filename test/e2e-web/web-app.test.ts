@@ -126,6 +126,9 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
   it('lists tickets 50 at a time and loads more on scroll', async () => {
     const rows = page.locator('table.tickets tbody tr');
     await expect.poll(() => rows.count()).toBe(50);
+    // The total is the server's count of every matching ticket, not what was loaded.
+    await page.locator('.desk-total', { hasText: '55 tickets' }).waitFor();
+    await page.getByText('50 of 55 tickets shown').waitFor();
     await page.locator('.sentinel').scrollIntoViewIfNeeded();
     await expect.poll(() => rows.count()).toBe(55);
     await page.getByText('55 tickets shown — that is all of them').waitFor();
@@ -484,6 +487,8 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     await rows.first().getByText('First response escalated').waitFor();
 
     await nav('Overview').click();
+    // Counted by the server (GET /tickets/counts): the one active ticket whose first response escalated.
+    await page.locator('.overview .stat.warn').filter({ hasText: 'First response escalated' }).locator('.stat-value', { hasText: /^1$/ }).waitFor();
     await page.getByRole('navigation', { name: 'Overview views' }).getByRole('link', { name: 'Alerts' }).click();
     const alert = page.locator('table.alerts tbody tr').filter({ hasText: 'First response target missed' });
     await alert.getByRole('link', { name: `#${late.ticketId} Monitor cable missing` }).waitFor();

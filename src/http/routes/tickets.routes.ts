@@ -5,9 +5,9 @@ import { parseTimezone } from '../../domain/dates.js';
 import { parseActivityQuery } from '../../domain/activity.js';
 import { DomainError } from '../../domain/errors.js';
 import { ACTIVITY_LIMIT_MAX } from '../../domain/limits.js';
-import { ORDER_NAMES, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
+import { COUNT_GROUPS, ORDER_NAMES, parseCountQuery, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
 import { INCLUDABLE, parseInclude } from '../../domain/rich-text.js';
-import { parseStatus } from '../../domain/ticket.js';
+import { ORIGINS, parseStatus, ticketOrigin } from '../../domain/ticket.js';
 import type { TicketsService } from '../../services/tickets.service.js';
 import { errorResponses } from '../schema-helpers.js';
 import {
@@ -52,24 +52,36 @@ const TimezoneQuery = Type.Object({ timezone: Timezone, include: Include }, { ad
 /** `include` of the request: the names asked for, or a 400. */
 const includeOf = (query: unknown) => parseInclude((query as { include?: string } | undefined)?.include);
 
+/** The filters of GET /tickets (docs/api.md §7), also taken by GET /tickets/counts. */
+const listFilterSchema = {
+  timezone: Timezone,
+  search: Type.Optional(Type.String({ description: 'Full text over title, description and comments; a number also matches ticketId' })),
+  title: Type.Optional(Type.String({ description: 'Case-insensitive substring of the title' })),
+  status: Type.Optional(Type.String({ description: 'One status or a comma-separated list' })),
+  priority: Type.Optional(Type.String({ description: 'One priority or a comma-separated list' })),
+  tags: Type.Optional(Type.String({ description: 'Comma-separated tagCategoryId_tagText; any of them matches' })),
+  assignee: Type.Optional(Type.String({ description: 'User id or email' })),
+  requestor: Type.Optional(Type.String({ description: 'User id or email' })),
+  createdAfter: Type.Optional(Type.String({ description: 'Inclusive; ISO date or date-time, local to timezone without offset' })),
+  createdBefore: Type.Optional(Type.String({ description: 'Exclusive' })),
+  lastUpdateAfter: Type.Optional(Type.String()),
+  lastUpdateBefore: Type.Optional(Type.String()),
+  expectedDateAfter: Type.Optional(Type.String()),
+  expectedDateBefore: Type.Optional(Type.String()),
+  isFrtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
+  isRtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
+  isFrtBreached: Type.Optional(Type.String({ description: 'true or false: the first-response target was missed (escalated or not)' })),
+  isRtBreached: Type.Optional(Type.String({ description: 'true or false: a resolution target was missed (escalated or not)' })),
+  isResolved: Type.Optional(Type.String({ description: 'true: Resolved and Closed tickets; false: the others' })),
+  statusId: Type.Optional(Type.String({ description: "A status's id, or a comma-separated list; a built-in status's id is its name (Open, …)" })),
+  origin: Type.Optional(Type.String({ description: `One of ${ORIGINS.join(', ')}, or a comma-separated list` })),
+  trackingId: Type.Optional(Type.String({ description: 'The ticket with this trackingId' })),
+  ticketNo: Type.Optional(Type.String({ description: 'A ticket number, or a comma-separated list' })),
+};
+
 const listQuerySchema = Type.Object(
   {
-    timezone: Timezone,
-    search: Type.Optional(Type.String({ description: 'Full text over title, description and comments; a number also matches ticketId' })),
-    title: Type.Optional(Type.String({ description: 'Case-insensitive substring of the title' })),
-    status: Type.Optional(Type.String({ description: 'One status or a comma-separated list' })),
-    priority: Type.Optional(Type.String({ description: 'One priority or a comma-separated list' })),
-    tags: Type.Optional(Type.String({ description: 'Comma-separated tagCategoryId_tagText; any of them matches' })),
-    assignee: Type.Optional(Type.String({ description: 'User id or email' })),
-    requestor: Type.Optional(Type.String({ description: 'User id or email' })),
-    createdAfter: Type.Optional(Type.String({ description: 'Inclusive; ISO date or date-time, local to timezone without offset' })),
-    createdBefore: Type.Optional(Type.String({ description: 'Exclusive' })),
-    lastUpdateAfter: Type.Optional(Type.String()),
-    lastUpdateBefore: Type.Optional(Type.String()),
-    expectedDateAfter: Type.Optional(Type.String()),
-    expectedDateBefore: Type.Optional(Type.String()),
-    isFrtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
-    isRtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
+    ...listFilterSchema,
     orderBy: Type.Optional(Type.String({ description: `One of ${ORDER_NAMES.join(', ')}. Default: createdDateTime DESC` })),
     order: Type.Optional(Type.String({ description: 'ASC (default with orderBy) or DESC' })),
     select: Type.Optional(Type.String({ description: `Comma-separated: ${SELECTABLE_FIELDS.join(', ')}` })),
@@ -115,7 +127,7 @@ export const ticketsRoutes =
             200: Type.Object({
               items: Type.Array(ListedTicket),
               continuationToken: Type.Union([Type.String(), Type.Null()]),
-              itemCount: Type.Integer(),
+              itemCount: Type.Integer({ description: 'How many tickets match the filters, over all pages (docs/api.md §7)' }),
             }),
             ...errorResponses(400, 401),
           },
@@ -126,6 +138,46 @@ export const ticketsRoutes =
         const query = parseListQuery(raw);
         const include = includeOf(raw);
         return sendJsonText(reply, await tickets.listJson(request.auth.instanceId, query, continuationTokenOf(request), include));
+      },
+    );
+
+    app.get(
+      '/tickets/counts',
+      {
+        schema: {
+          tags: ['tickets'],
+          summary: 'Count tickets',
+          description:
+            'How many tickets match the filters of `GET /tickets` (the same parameters), exactly; with `groupBy`, also how many per status, priority, origin, or local day (in `timezone`) of creation or of last resolution. docs/api.md §7.',
+          querystring: Type.Object(
+            {
+              ...listFilterSchema,
+              groupBy: Type.Optional(Type.String({ description: `One of ${COUNT_GROUPS.join(', ')}` })),
+            },
+            { additionalProperties: true },
+          ),
+          response: {
+            200: Type.Object({
+              itemCount: Type.Integer({ description: 'How many tickets match the filters' }),
+              groups: Type.Optional(
+                Type.Array(
+                  Type.Object({
+                    key: Type.Union([Type.String(), Type.Null()], {
+                      description: 'The status, priority or origin; for a day grouping `YYYY-MM-DD`, null for tickets without that date',
+                    }),
+                    itemCount: Type.Integer(),
+                  }),
+                  { description: 'With groupBy: each value that has tickets, with their number; statuses and priorities in their order, others ascending' },
+                ),
+              ),
+            }),
+            ...errorResponses(400, 401),
+          },
+        },
+      },
+      async (request) => {
+        const { filters, groupBy, timezone } = parseCountQuery(request.query as RawListQuery);
+        return tickets.counts(request.auth.instanceId, filters, groupBy, timezone);
       },
     );
 
@@ -142,7 +194,11 @@ export const ticketsRoutes =
       },
       async (request, reply) => {
         const { ticket, user } = request.body;
-        const created = await tickets.create(request.auth.instanceId, ticket, user, timezoneOf(request.query), includeOf(request.query));
+        const { origin, ...fields } = ticket;
+        const created = await tickets.create(request.auth.instanceId, fields, user, timezoneOf(request.query), {
+          include: includeOf(request.query),
+          origin: ticketOrigin(request.auth.channel, origin),
+        });
         reply.code(201).header('Location', `/api/v1/tickets/${created.id}`);
         return { item: created };
       },

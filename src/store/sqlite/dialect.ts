@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { GroupCommitter } from './group-commit.js';
-import { PART_BITS, searchTermMatch, sqlitePageJson, sqliteSearchWalk } from './read-plans.js';
+import { PART_BITS, searchTermMatch, sqlitePageJson, sqliteSearchCount, sqliteSearchWalk } from './read-plans.js';
 import { startSearcher, type Searcher } from './sqlite-searcher.js';
 import type { ReadQuery, StoreDialect } from '../dialect.js';
 import { sqliteFault } from '../faults.js';
@@ -19,7 +19,7 @@ export interface SqliteOptions {
 export function openSqlite(
   file: string,
   options: SqliteOptions,
-): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
+): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; changeStamp?: () => Promise<unknown>; close(): Promise<void> } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
   // WAL lets readers go on while one writer commits; with synchronous=NORMAL a commit is in the
@@ -96,16 +96,20 @@ export function openSqlite(
   // out of a write transaction that is half done.
   const readRows = async (query: ReadQuery): Promise<unknown[][]> => {
     if (inMemory) return db.connection().execute(async () => rawRows(query));
-    if (query.fullText) {
+    if (query.fullText || query.costly) {
       searcher ??= startSearcher(file, { ...(options.searchBudgetMs === undefined ? {} : { budgetMs: options.searchBudgetMs }) });
       return searcher.run(query);
     }
     return rawRows(query);
   };
+  // The read connection's data_version changes whenever another connection (the writer) has
+  // committed since it last looked. In memory there is no second connection to tell.
+  const changeStamp = inMemory ? undefined : async (): Promise<unknown> => rawRows({ sql: 'PRAGMA data_version', parameters: [] })[0]?.[0];
   return {
     db,
     dialect: sqliteDialect,
     readRows,
+    ...(changeStamp ? { changeStamp } : {}),
     close: async () => {
       await checkpointer?.close();
       await searcher?.close();
@@ -127,7 +131,7 @@ export const sqliteDialect: StoreDialect = {
   // statement whose LIMIT is re-bound): +22 µs for a page of 30 columns, +35 µs for the JSON
   // page, whatever the value. A bound OFFSET costs nothing, so it stays a parameter.
   inlinesLimits: true,
-  readPlans: { searchWalk: sqliteSearchWalk, pageJson: sqlitePageJson },
+  readPlans: { searchWalk: sqliteSearchWalk, pageJson: sqlitePageJson, searchCount: sqliteSearchCount },
   supportsRowLocks: false,
   transaction(db, fn) {
     let committer = committers.get(db);
@@ -145,6 +149,8 @@ export const sqliteDialect: StoreDialect = {
       .map((term) => `t.seq IN (SELECT rowid >> ${PART_BITS} FROM search_parts WHERE search_parts MATCH ${param(searchTermMatch(term))})`)
       .join(' AND ');
   },
+  // date() reads the stored `…Z` instants and shifts them by the modifier.
+  localDay: (column, offsetMinutes) => `date(${column}, '${offsetMinutes >= 0 ? '+' : '-'}${Math.abs(offsetMinutes)} minutes')`,
 
   // SQLite takes its write lock per transaction, and one process migrates at a time anyway.
   withExclusiveLock: (db, fn) => fn(db),

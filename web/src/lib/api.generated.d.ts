@@ -584,11 +584,25 @@ export interface paths {
                     isFrtEscalated?: string;
                     /** @description true or false */
                     isRtEscalated?: string;
-                    /** @description One of status, ticketId, title, requestorName, requestorEmail, assigneeName, assigneeEmail, expectedDate, priority, createdDateTime, lastInteraction, createdOn, lastUpdatedOn. Default: createdDateTime DESC */
+                    /** @description true or false: the first-response target was missed (escalated or not) */
+                    isFrtBreached?: string;
+                    /** @description true or false: a resolution target was missed (escalated or not) */
+                    isRtBreached?: string;
+                    /** @description true: Resolved and Closed tickets; false: the others */
+                    isResolved?: string;
+                    /** @description A status's id, or a comma-separated list; a built-in status's id is its name (Open, …) */
+                    statusId?: string;
+                    /** @description One of api, web, email, or a comma-separated list */
+                    origin?: string;
+                    /** @description The ticket with this trackingId */
+                    trackingId?: string;
+                    /** @description A ticket number, or a comma-separated list */
+                    ticketNo?: string;
+                    /** @description One of status, ticketId, ticketNo, title, requestorName, requestorEmail, assigneeName, assigneeEmail, expectedDate, priority, createdDateTime, lastInteraction, createdOn, lastUpdatedOn. Default: createdDateTime DESC */
                     orderBy?: string;
                     /** @description ASC (default with orderBy) or DESC */
                     order?: string;
-                    /** @description Comma-separated: id, ticketId, title, description, status, priority, requestor, assignee, customFields, tags, expectedDate, resolution, lastResolutionComment, firstResponseOn, firstResolutionOn, lastResolutionOn, createdOn, lastUpdatedOn, lastInteraction, isFrtEscalated, isRtEscalated, createdBy, lastUpdatedBy, frtDueOn, rtDueOn, requestorName, requestorEmail, assigneeName, assigneeEmail */
+                    /** @description Comma-separated: id, ticketId, ticketNo, trackingId, title, description, status, priority, requestor, assignee, customFields, tags, expectedDate, resolution, lastResolutionComment, firstResponseOn, firstResolutionOn, lastResolutionOn, createdOn, lastUpdatedOn, lastInteraction, isFrtEscalated, isRtEscalated, isFrtBreached, isRtBreached, origin, createdBy, lastUpdatedBy, frtDueOn, rtDueOn, requestorName, requestorEmail, assigneeName, assigneeEmail */
                     select?: string;
                     /** @description Default 0; ignored when a continuationToken is given */
                     offset?: string;
@@ -619,6 +633,10 @@ export interface paths {
                                 id: string;
                                 /** @description Per-instance ticket number: 1, 2, 3… */
                                 ticketId?: number;
+                                /** @description The ticket number again (= ticketId), as the original product names it */
+                                ticketNo?: number;
+                                /** @description Identifies the ticket in e-mail subjects. Opaque to clients; today `T`, the ticket number, `-` and 8 hexadecimal digits (`T1234-5F0C2A9B`); stable for the life of the ticket. docs/api.md §5 */
+                                trackingId?: string;
                                 title?: string;
                                 description?: string;
                                 /** @description The description as sanitised HTML (made from the plain text when it came as plain text); only with include=description_HTML */
@@ -648,6 +666,15 @@ export interface paths {
                                 lastInteraction?: string;
                                 isFrtEscalated?: boolean;
                                 isRtEscalated?: boolean;
+                                /** @description The first-response target was missed, whether or not the engine escalated (docs/api.md §5) */
+                                isFrtBreached?: boolean;
+                                /** @description A resolution target was missed, whether or not the engine escalated; stays true after a reopening */
+                                isRtBreached?: boolean;
+                                /**
+                                 * @description Where the ticket was created: api (an instance key), web (the web app) or email (given by an e-mail gateway)
+                                 * @enum {string}
+                                 */
+                                origin?: "api" | "web" | "email";
                                 createdBy?: components["schemas"]["IUser"];
                                 lastUpdatedBy?: components["schemas"]["IUser"];
                                 frtDueOn?: string | null;
@@ -658,6 +685,7 @@ export interface paths {
                                 assigneeEmail?: string | null;
                             }[];
                             continuationToken: string | null;
+                            /** @description How many tickets match the filters, over all pages (docs/api.md §7) */
                             itemCount: number;
                         };
                     };
@@ -717,6 +745,11 @@ export interface paths {
                             expectedDate?: string | null;
                             /** @description Only "Open" is accepted on create */
                             status?: string;
+                            /**
+                             * @description Where the ticket comes from: api (the default with a key) or email (a gateway relaying mail). The web app’s tickets are web; no request can say web
+                             * @enum {string}
+                             */
+                            origin?: "api" | "email";
                         };
                         user: components["schemas"]["IUser"];
                     };
@@ -781,6 +814,117 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count tickets
+         * @description How many tickets match the filters of `GET /tickets` (the same parameters), exactly; with `groupBy`, also how many per status, priority, origin, or local day (in `timezone`) of creation or of last resolution. docs/api.md §7.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
+                    timezone?: string;
+                    /** @description Full text over title, description and comments; a number also matches ticketId */
+                    search?: string;
+                    /** @description Case-insensitive substring of the title */
+                    title?: string;
+                    /** @description One status or a comma-separated list */
+                    status?: string;
+                    /** @description One priority or a comma-separated list */
+                    priority?: string;
+                    /** @description Comma-separated tagCategoryId_tagText; any of them matches */
+                    tags?: string;
+                    /** @description User id or email */
+                    assignee?: string;
+                    /** @description User id or email */
+                    requestor?: string;
+                    /** @description Inclusive; ISO date or date-time, local to timezone without offset */
+                    createdAfter?: string;
+                    /** @description Exclusive */
+                    createdBefore?: string;
+                    lastUpdateAfter?: string;
+                    lastUpdateBefore?: string;
+                    expectedDateAfter?: string;
+                    expectedDateBefore?: string;
+                    /** @description true or false */
+                    isFrtEscalated?: string;
+                    /** @description true or false */
+                    isRtEscalated?: string;
+                    /** @description true or false: the first-response target was missed (escalated or not) */
+                    isFrtBreached?: string;
+                    /** @description true or false: a resolution target was missed (escalated or not) */
+                    isRtBreached?: string;
+                    /** @description true: Resolved and Closed tickets; false: the others */
+                    isResolved?: string;
+                    /** @description A status's id, or a comma-separated list; a built-in status's id is its name (Open, …) */
+                    statusId?: string;
+                    /** @description One of api, web, email, or a comma-separated list */
+                    origin?: string;
+                    /** @description The ticket with this trackingId */
+                    trackingId?: string;
+                    /** @description A ticket number, or a comma-separated list */
+                    ticketNo?: string;
+                    /** @description One of status, priority, origin, createdOn, lastResolutionOn */
+                    groupBy?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description How many tickets match the filters */
+                            itemCount: number;
+                            /** @description With groupBy: each value that has tickets, with their number; statuses and priorities in their order, others ascending */
+                            groups?: {
+                                /** @description The status, priority or origin; for a day grouping `YYYY-MM-DD`, null for tickets without that date */
+                                key: string | null;
+                                itemCount: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2380,6 +2524,10 @@ export interface components {
             id: string;
             /** @description Per-instance ticket number: 1, 2, 3… */
             ticketId: number;
+            /** @description The ticket number again (= ticketId), as the original product names it */
+            ticketNo: number;
+            /** @description Identifies the ticket in e-mail subjects. Opaque to clients; today `T`, the ticket number, `-` and 8 hexadecimal digits (`T1234-5F0C2A9B`); stable for the life of the ticket. docs/api.md §5 */
+            trackingId: string;
             title: string;
             description: string;
             /** @description The description as sanitised HTML (made from the plain text when it came as plain text); only with include=description_HTML */
@@ -2409,6 +2557,15 @@ export interface components {
             lastInteraction: string;
             isFrtEscalated: boolean;
             isRtEscalated: boolean;
+            /** @description The first-response target was missed, whether or not the engine escalated (docs/api.md §5) */
+            isFrtBreached: boolean;
+            /** @description A resolution target was missed, whether or not the engine escalated; stays true after a reopening */
+            isRtBreached: boolean;
+            /**
+             * @description Where the ticket was created: api (an instance key), web (the web app) or email (given by an e-mail gateway)
+             * @enum {string}
+             */
+            origin: "api" | "web" | "email";
             createdBy: components["schemas"]["IUser"];
             lastUpdatedBy: components["schemas"]["IUser"];
             frtDueOn?: string | null;
@@ -2617,6 +2774,11 @@ export interface components {
                 expectedDate?: string | null;
                 /** @description Only "Open" is accepted on create */
                 status?: string;
+                /**
+                 * @description Where the ticket comes from: api (the default with a key) or email (a gateway relaying mail). The web app’s tickets are web; no request can say web
+                 * @enum {string}
+                 */
+                origin?: "api" | "email";
             };
             user: components["schemas"]["IUser"];
         };

@@ -36,6 +36,8 @@ export type NewTicket = Body<'/tickets', 'post'>['ticket'];
 export type ListPage = Answer<'/tickets', 'get'>;
 /** A listed ticket: the selected fields only, always with its id. */
 export type ListedTicket = ListPage['items'][number];
+/** GET /tickets/counts: how many tickets match (and per group, with groupBy). */
+export type TicketCounts = Answer<'/tickets/counts', 'get'>;
 
 export type Activity = Schemas['IActivity'];
 
