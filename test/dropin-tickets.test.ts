@@ -694,8 +694,14 @@ for (const dialect of DIALECTS) {
             rtDueOn: null,
             rtStartedOn: at,
           } satisfies StoredTicket;
-          const { origin: _origin, is_frt_breached: _frt, is_rt_breached: _rt, ...columns } = toColumns(n % 4 === 0 ? 'inst-b' : 'inst-a', ticket);
-          // (The schema before 010 lacks three columns the Database type has now.)
+          const {
+            origin: _origin,
+            is_frt_breached: _frt,
+            is_rt_breached: _rt,
+            description_html: _html,
+            ...columns
+          } = toColumns(n % 4 === 0 ? 'inst-b' : 'inst-a', ticket);
+          // (The schema before 010 lacks the columns 010 and 011 added, which the Database type has now.)
           await store.db
             .insertInto('tickets')
             .values(columns as never)
