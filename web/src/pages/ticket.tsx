@@ -558,7 +558,7 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
               <div className="event-head">
                 {who} {a.isPrivate ? 'added a private note' : 'commented'} {a.isPrivate && <span className="badge private">Private</span>} {when}
               </div>
-              <Comment activity={a} />
+              <ActivityComment activity={a} />
             </li>
           );
         }
@@ -569,7 +569,7 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
                 {who} changed the status from <StatusBadge status={String(a.from)} /> to <StatusBadge status={String(a.to)} />
                 {a.resolution ? ` (${RESOLUTION_LABELS[a.resolution as Resolution] ?? a.resolution})` : ''} {when}
               </div>
-              {a.comment && <Comment activity={a} />}
+              {a.comment && <ActivityComment activity={a} />}
             </li>
           );
         }
@@ -599,7 +599,7 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
 }
 
 /** An activity's comment: its sanitised HTML when the answer has it, else its plain text. */
-function Comment({ activity }: { activity: Activity }) {
+function ActivityComment({ activity }: { activity: Activity }) {
   return typeof activity.comment_HTML === 'string' ? (
     <RichText html={activity.comment_HTML} className="comment-text" />
   ) : (
