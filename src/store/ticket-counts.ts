@@ -45,6 +45,9 @@ function countTableFor(filters: ListFilters, groupBy: CountGroup | undefined): C
   return groupBy === undefined || GROUP_COLUMNS[table][groupBy] ? table : undefined;
 }
 
+/** Whether the count tables answer these filters: a count that costs a few rows, whatever it counts. */
+export const countsFromTables = (filters: ListFilters): boolean => countTableFor(filters, undefined) !== undefined;
+
 /** The number of the instance's tickets that match `filters`. */
 export async function countTickets(store: Store, instanceId: string, filters: ListFilters): Promise<number> {
   return (await countTicketGroups(store, instanceId, filters, undefined, 0)).itemCount;
