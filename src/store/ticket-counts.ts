@@ -182,16 +182,16 @@ function grouped(groupBy: CountGroup, rows: [unknown, number][]): TicketCounts {
 }
 
 /*
- * Counts made on the tickets, per store, kept while the store's change stamp stays the same. The
- * stamp is read before the count runs, so a count kept under a stamp saw at least what that stamp
- * stands for; any commit after it changes the stamp and the count is made again.
+ * Counts, per store, kept while the store's change stamp stays the same. The stamp is read before
+ * the count runs, so a count kept under a stamp saw at least what that stamp stands for; any write
+ * after it changes the stamp and the count is made again.
  */
 const kept = new WeakMap<Store, Map<string, { stamp: unknown; counts: TicketCounts }>>();
 const KEPT_MAX = 2_000;
 
 async function cached(store: Store, key: string, count: () => Promise<TicketCounts>): Promise<TicketCounts> {
   if (!store.changeStamp) return count();
-  const stamp = await store.changeStamp();
+  const stamp = store.changeStamp();
   let entries = kept.get(store);
   if (!entries) kept.set(store, (entries = new Map()));
   const hit = entries.get(key);
