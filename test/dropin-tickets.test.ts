@@ -371,7 +371,11 @@ for (const dialect of DIALECTS) {
           // One page of many counts the same.
           expect((await list(api, `${query}&limit=1`)).itemCount, query).toBe(all.length);
         }
+        // A page past the end, a last page reached by offset, a whole result on one page.
         expect((await list(api, 'offset=100')).itemCount).toBe(8);
+        expect((await list(api, 'offset=5')).itemCount).toBe(8);
+        expect((await list(api, 'search=ticket&offset=7&select=ticketId')).itemCount).toBe(8);
+        expect((await list(api, 'search=ticket&limit=100')).itemCount).toBe(8);
         await expectCountsEqualTickets(t.store, instanceId);
       });
 

@@ -38,7 +38,7 @@ import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
-import { countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
+import { countsFromTables, countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
 import { ticketJson, wireRowToTicket } from '../store/ticket-json.js';
 import type { InsertCommentBody, TicketCreateInput, TicketUpdateInput } from '../http/schemas.js';
 
@@ -445,9 +445,16 @@ export class TicketsService {
     const fingerprint = queryFingerprint(instanceId, query);
     const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
     const tail = (token: string | null, itemCount: number) => `],"continuationToken":${JSON.stringify(token)},"itemCount":${itemCount}}`;
-    // The count (docs/decisions/014-exact-item-counts.md) runs beside the page.
-    const counting = countTickets(this.deps.store, instanceId, query.filters);
-    counting.catch(() => undefined); // awaited below; a page that fails first must not leave it unhandled
+    // The count (docs/decisions/014-exact-item-counts.md): from the count tables, beside the page;
+    // counted on the tickets (a search), after it, unless the page holds every match already: two
+    // such statements at once would share the cores and the searches' time budget.
+    const cheap = countsFromTables(query.filters) ? countTickets(this.deps.store, instanceId, query.filters) : undefined;
+    cheap?.catch(() => undefined); // awaited below; a page that fails first must not leave it unhandled
+    const offset = start ? undefined : query.offset;
+    const itemCount = (rows: number, more: boolean): Promise<number> =>
+      !more && offset !== undefined && (rows > 0 || offset === 0)
+        ? Promise.resolve(offset + rows)
+        : (cheap ?? countTickets(this.deps.store, instanceId, query.filters));
     const storeOrder = await repo.inCreationOrder(this.deps.store, instanceId, query);
     query = await fitToBudget(this.deps.store, instanceId, query, start, storeOrder, descriptionHtml);
     // The store's own page JSON has no description_HTML: with it, the page is made from rows.
@@ -455,7 +462,7 @@ export class TicketsService {
       const page = await repo.listTicketsJson(this.deps.store, instanceId, query, start, storeOrder);
       if (page) {
         const token = page.next ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: page.next, inclusive: true }) : null;
-        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, await counting))]);
+        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, await itemCount(page.itemCount, page.next !== undefined)))]);
       }
     }
     const page = await repo.listTickets(this.deps.store, instanceId, query, start, storeOrder);
@@ -471,7 +478,7 @@ export class TicketsService {
         })
       : page.rows.map((row) => ticketJson(row, descriptionHtml));
     const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last, inclusive: false }) : null;
-    return `{"items":[${items.join(',')}${tail(token, await counting)}`;
+    return `{"items":[${items.join(',')}${tail(token, await itemCount(items.length, page.hasMore))}`;
   }
 
   /** How many tickets match the filters, and with `groupBy` how many per value (GET /tickets/counts). */

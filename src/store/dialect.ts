@@ -89,12 +89,12 @@ export interface Store {
    */
   readRows(query: ReadQuery): Promise<unknown[][]>;
   /**
-   * A value that changes whenever anything was committed to the store since it was last read
-   * (SQLite's data_version, as the read connection sees it): what a cached count is checked
-   * against. Absent where the store cannot tell (PostgreSQL, whose other processes write too; an
-   * in-memory SQLite, whose reads share the writer's connection).
+   * A number that grows whenever this process may have changed the store's data, a commit
+   * included: a read that starts after a write was acknowledged sees a greater one. What a kept
+   * count is checked against (ticket-counts.ts). Absent where other processes write too
+   * (PostgreSQL).
    */
-  changeStamp?(): Promise<unknown>;
+  changeStamp?(): number;
   /**
    * A small pool of its own on the same database, for the rate limiter's counters (table
    * rate_limits, migration 010) that every server process shares; the caller ends it. Absent

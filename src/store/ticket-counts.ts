@@ -45,6 +45,9 @@ function countTableFor(filters: ListFilters, groupBy: CountGroup | undefined): C
   return groupBy === undefined || GROUP_COLUMNS[table][groupBy] ? table : undefined;
 }
 
+/** Whether the count tables answer these filters: a count that costs a few rows, whatever it counts. */
+export const countsFromTables = (filters: ListFilters): boolean => countTableFor(filters, undefined) !== undefined;
+
 /** The number of the instance's tickets that match `filters`. */
 export async function countTickets(store: Store, instanceId: string, filters: ListFilters): Promise<number> {
   return (await countTicketGroups(store, instanceId, filters, undefined, 0)).itemCount;
@@ -179,16 +182,16 @@ function grouped(groupBy: CountGroup, rows: [unknown, number][]): TicketCounts {
 }
 
 /*
- * Counts made on the tickets, per store, kept while the store's change stamp stays the same. The
- * stamp is read before the count runs, so a count kept under a stamp saw at least what that stamp
- * stands for; any commit after it changes the stamp and the count is made again.
+ * Counts, per store, kept while the store's change stamp stays the same. The stamp is read before
+ * the count runs, so a count kept under a stamp saw at least what that stamp stands for; any write
+ * after it changes the stamp and the count is made again.
  */
 const kept = new WeakMap<Store, Map<string, { stamp: unknown; counts: TicketCounts }>>();
 const KEPT_MAX = 2_000;
 
 async function cached(store: Store, key: string, count: () => Promise<TicketCounts>): Promise<TicketCounts> {
   if (!store.changeStamp) return count();
-  const stamp = await store.changeStamp();
+  const stamp = store.changeStamp();
   let entries = kept.get(store);
   if (!entries) kept.set(store, (entries = new Map()));
   const hit = entries.get(key);

@@ -19,7 +19,7 @@ export interface SqliteOptions {
 export function openSqlite(
   file: string,
   options: SqliteOptions,
-): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; changeStamp?: () => Promise<unknown>; close(): Promise<void> } {
+): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; changeStamp: () => number; close(): Promise<void> } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
   // WAL lets readers go on while one writer commits; with synchronous=NORMAL a commit is in the
@@ -35,12 +35,34 @@ export function openSqlite(
   // Kysely prepares every query anew; keeping the prepared statements by SQL text makes each
   // repeated query (they all are: values are parameters) skip SQLite's parse and plan.
   const statements = new Map<string, Database.Statement>();
+  // Counts one more after every statement of this connection that may have changed the data, and
+  // after every end of a transaction (which SQLite calls read-only: it only times the writes): a
+  // read that starts after a write was acknowledged sees a greater number (Store.changeStamp).
+  // This process is the store's only writer of tickets (the CLI writes instances and keys; the
+  // bulk loader runs without a server).
+  let generation = 0;
+  const counted = (statement: Database.Statement): Database.Statement =>
+    new Proxy(statement, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        if (property !== 'run' && property !== 'all' && property !== 'get' && property !== 'iterate') return value.bind(target);
+        return (...parameters: unknown[]) => {
+          try {
+            return (value as (...p: unknown[]) => unknown).apply(target, parameters);
+          } finally {
+            generation++;
+          }
+        };
+      },
+    });
   const cached = {
     close: () => database.close(),
     prepare(source: string) {
       let statement = statements.get(source);
       if (!statement) {
         statement = database.prepare(source);
+        if (!statement.readonly || /^\s*(COMMIT|END|RELEASE|ROLLBACK)\b/i.test(source)) statement = counted(statement);
         if (statements.size > 2000) statements.clear();
         statements.set(source, statement);
       }
@@ -102,14 +124,11 @@ export function openSqlite(
     }
     return rawRows(query);
   };
-  // The read connection's data_version changes whenever another connection (the writer) has
-  // committed since it last looked. In memory there is no second connection to tell.
-  const changeStamp = inMemory ? undefined : async (): Promise<unknown> => rawRows({ sql: 'PRAGMA data_version', parameters: [] })[0]?.[0];
   return {
     db,
     dialect: sqliteDialect,
     readRows,
-    ...(changeStamp ? { changeStamp } : {}),
+    changeStamp: () => generation,
     close: async () => {
       await checkpointer?.close();
       await searcher?.close();
