@@ -26,7 +26,6 @@ import {
   type ITicket,
   type IUser,
   type Origin,
-  type Priority,
   type Resolution,
   type Status,
   type StoredTicket,
