@@ -43,6 +43,8 @@ export interface InstanceSettings {
   rateLimit: { max: number; windowSeconds: number } | null;
   /** SLA policy: targets per priority and the working schedule they count in. */
   sla: SlaPolicy | null;
+  /** The operator's cap on the bytes of attachments the instance stores; null: no cap. */
+  storageQuotaBytes: number | null;
 }
 
 export function defaultSettings(): InstanceSettings {
@@ -70,6 +72,7 @@ export function defaultSettings(): InstanceSettings {
     keyAccess: { primary: 'readWrite', secondary: 'readWrite' },
     rateLimit: null,
     sla: null,
+    storageQuotaBytes: null,
   };
 }
 
@@ -114,5 +117,6 @@ export function presentInstance(
     keyAccess: settings.keyAccess,
     rateLimit: settings.rateLimit ?? { max: defaults.rateLimitMax, windowSeconds: defaults.rateLimitWindowSeconds },
     sla: settings.sla,
+    storageQuotaBytes: settings.storageQuotaBytes,
   };
 }

@@ -196,6 +196,7 @@ export const Activity = Type.Object(
     escalation: Type.Optional(Type.String({ description: 'escalation: firstResponse or resolution' })),
     dueOn: Type.Optional(Type.String({ description: 'escalation: the target that passed' })),
     idleDays: Type.Optional(Type.Integer({ description: 'idle: days without interaction' })),
+    attachments: Type.Array(Type.Ref('IAttachment'), { description: 'Files and links added with this activity (docs/api.md §12)' }),
   },
   { $id: 'IActivity' },
 );
@@ -244,6 +245,8 @@ export const Instance = Type.Object(
     keyAccess: Type.Object({ primary: KeyAccess, secondary: KeyAccess }),
     rateLimit: Type.Object({ max: Type.Integer(), windowSeconds: Type.Integer() }),
     sla: Type.Union([Type.Ref('ISlaPolicy'), Type.Null()]),
+    storageQuotaBytes: nullable(Type.Integer({ description: "The operator's cap on the bytes of attachments the instance stores (507 beyond); null: none" })),
+    storageUsedBytes: Type.Integer({ description: 'Bytes of attachments the instance stores (each distinct content once)' }),
   },
   { $id: 'IInstance' },
 );

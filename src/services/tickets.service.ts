@@ -305,7 +305,17 @@ export class TicketsService {
     });
   }
 
-  async addComment(instanceId: string, ref: string, input: { comment: string; isPrivate?: boolean }, user: IUser): Promise<CommentActivity> {
+  /**
+   * `alsoInTransaction` writes what comes with the comment in its transaction, after it (the
+   * attachments of an upload: src/services/attachments.service.ts).
+   */
+  async addComment(
+    instanceId: string,
+    ref: string,
+    input: { comment: string; isPrivate?: boolean },
+    user: IUser,
+    alsoInTransaction?: (tx: Tx, ticket: { seq: number; ticket: StoredTicket }, activity: CommentActivity) => Promise<void>,
+  ): Promise<CommentActivity> {
     return this.tx(async (tx) => {
       const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
       // The ticket row is locked (PostgreSQL) or writes are serial (SQLite): the count holds.
@@ -330,6 +340,7 @@ export class TicketsService {
       const after: StoredTicket = { ...before, lastInteraction: now };
       if (!after.firstResponseOn && !isSameUser(actor, before.requestor)) after.firstResponseOn = now;
       await this.save(tx, instanceId, seq, before, after, [activity], await this.settingsOf(tx, instanceId), now);
+      await alsoInTransaction?.(tx, { seq, ticket: before }, activity);
       return activity;
     });
   }

@@ -6,6 +6,7 @@ import { DomainError } from '../../domain/errors.js';
 import { ORDER_NAMES, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
 import { parseStatus } from '../../domain/ticket.js';
 import type { TicketsService } from '../../services/tickets.service.js';
+import type { AttachmentsService } from '../../services/attachments.service.js';
 import { errorResponses } from '../schema-helpers.js';
 import { InsertCommentRequest, InsertTicketRequest, ListedTicket, TicketItem, Timezone, UpdateTicketRequest, UpdateTicketStatusRequest } from '../schemas.js';
 
@@ -62,7 +63,7 @@ const listQuerySchema = Type.Object(
 );
 
 export const ticketsRoutes =
-  (tickets: TicketsService): FastifyPluginAsyncTypebox =>
+  (tickets: TicketsService, attachments: AttachmentsService): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.get(
       '/tickets',
@@ -205,7 +206,15 @@ export const ticketsRoutes =
           response: { 200: Type.Object({ items: Type.Array(Type.Ref('IActivity')) }), ...errorResponses(401, 404) },
         },
       },
-      async (request) => ({ items: await tickets.activities(request.auth.instanceId, request.params.ticketId) }),
+      async (request) => {
+        const items = await tickets.activities(request.auth.instanceId, request.params.ticketId);
+        // MERGE(dropin-activities): the activity presentation fills `attachments` with this, one query per page.
+        const byActivity = await attachments.forActivities(
+          request.auth.instanceId,
+          items.map((a) => a.id),
+        );
+        return { items: items.map((a) => ({ ...a, attachments: byActivity.get(a.id) ?? [] })) };
+      },
     );
 
     const commentRoute = {
