@@ -106,12 +106,30 @@ export function declaredType(raw: string | undefined | null): string | undefined
   return /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,128}$/.test(type) ? type : undefined;
 }
 
+/** Text formats have no signature bytes; clients (curl among them) often declare them as plain bytes. */
+const TEXT_TYPES_BY_EXTENSION: Record<string, string> = {
+  '.txt': 'text/plain',
+  '.log': 'text/plain',
+  '.csv': 'text/csv',
+  '.tsv': 'text/tab-separated-values',
+  '.md': 'text/markdown',
+  '.json': 'application/json',
+  '.yaml': 'application/yaml',
+  '.yml': 'application/yaml',
+};
+
 /**
  * What a file is, from the type read from its bytes (`detected`; clients' headers are not
- * trusted for this) and, for text formats that have no signature bytes, the declared type.
+ * trusted for this) and, for text formats that have no signature bytes, the declared type (or,
+ * when that says nothing, the name's extension).
  */
-export function classifyFile(detected: string | undefined, declared: string | undefined): { contentType: string; isImage: boolean; isArchive: boolean } {
-  const contentType = detected ?? (declared && !INLINE_IMAGE_TYPES.has(declared) && !ARCHIVE_TYPES.has(declared) ? declared : 'application/octet-stream');
+export function classifyFile(
+  detected: string | undefined,
+  declared: string | undefined,
+  filename: string,
+): { contentType: string; isImage: boolean; isArchive: boolean } {
+  const claimed = declared && declared !== 'application/octet-stream' ? declared : TEXT_TYPES_BY_EXTENSION[extname(filename).toLowerCase()];
+  const contentType = detected ?? (claimed && !INLINE_IMAGE_TYPES.has(claimed) && !ARCHIVE_TYPES.has(claimed) ? claimed : 'application/octet-stream');
   return { contentType, isImage: detected !== undefined && INLINE_IMAGE_TYPES.has(detected), isArchive: detected !== undefined && ARCHIVE_TYPES.has(detected) };
 }
 

@@ -271,7 +271,7 @@ export class AttachmentsService {
     pipeline(source, meter, () => undefined);
     const temp = await this.deps.storage.writeTemp(meter);
     const detected = size === 0 ? undefined : (await detectType(Buffer.concat(head)))?.mime;
-    return { temp, promoted: false, filename, sha256: hash.digest('hex'), size, ...classifyFile(detected, declared) };
+    return { temp, promoted: false, filename, sha256: hash.digest('hex'), size, ...classifyFile(detected, declared, filename) };
   }
 
   private async commitFiles(instanceId: string, ref: string, files: StagedFile[], fields: CommentFields) {
