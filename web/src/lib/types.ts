@@ -38,6 +38,8 @@ export type ListPage = Answer<'/tickets', 'get'>;
 export type ListedTicket = ListPage['items'][number];
 
 export type Activity = Schemas['IActivity'];
+/** A file or link on a ticket (IAttachment). */
+export type Attachment = Schemas['IAttachment'];
 
 /** Activities written by the help-desk engine carry a user whose id starts with `system:`. */
 export const isSystemUser = (user: User | null | undefined): boolean => !!user && user.id.startsWith('system:');

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from
 import { EscalationBadges, Field, PriorityBadge, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
 import { customFieldText } from '../components/custom-field.js';
 import { TicketForm } from '../components/ticket-form.js';
+import { AttachmentList, DraftEditor, DropZone, FilesPanel, sendAttachments, useAttachmentDraft } from '../components/attachments.js';
 import { ApiError, browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { dueHint, type Tone } from '../lib/engine.js';
@@ -28,6 +29,8 @@ export function TicketPage({ id }: { id: string }) {
   const [activities, setActivities] = useState<Activity[] | null>(null);
   const [error, setError] = useState('');
   const [editing, setEditing] = useState(false);
+  // Counts changes, so the file list reloads after an upload.
+  const [version, setVersion] = useState(0);
 
   const loadActivities = useCallback(
     async () => setActivities((await send(client.GET('/tickets/{ticketId}/activities', { params: { path: { ticketId: id } } }))).items),
@@ -49,6 +52,7 @@ export function TicketPage({ id }: { id: string }) {
   const changed = (item: Ticket, message?: string) => {
     setTicket(item);
     if (message) notify(message);
+    setVersion((v) => v + 1);
     loadActivities().catch(() => undefined);
   };
 
@@ -113,10 +117,11 @@ export function TicketPage({ id }: { id: string }) {
               <h2 id="t-description">Description</h2>
               {ticket.description ? <div className="prose">{ticket.description}</div> : <p className="muted">No description.</p>}
             </section>
+            <FilesPanel ticketId={ticket.id} version={version} />
             <section className="card" aria-labelledby="t-activity">
               <h2 id="t-activity">Activity</h2>
               {activities === null ? <Spinner /> : <Timeline activities={activities} fields={instance.customFields} />}
-              <CommentForm ticketId={ticket.id} onAdded={() => changed(ticket, 'Comment added')} />
+              <CommentForm ticketId={ticket.id} onAdded={(what) => changed(ticket, what)} />
             </section>
           </div>
           <div className="ticket-side">
@@ -390,41 +395,54 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
   );
 }
 
-function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => void }) {
+function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: (what: string) => void }) {
   const { session } = useApp();
   const [comment, setComment] = useState('');
   const [isPrivate, setPrivate] = useState(false);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<number | undefined>(undefined);
+  const draft = useAttachmentDraft();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!comment.trim()) return setError('Write something first');
+    if (!comment.trim() && draft.isEmpty) return setError('Write something or attach a file first');
     setBusy(true);
     setError('');
     try {
-      await send(client.POST('/tickets/{ticketId}/comments', { params: { path: { ticketId } }, body: { comment, isPrivate, user: session.user } }));
+      if (draft.isEmpty) {
+        await send(client.POST('/tickets/{ticketId}/comments', { params: { path: { ticketId } }, body: { comment, isPrivate, user: session.user } }));
+      } else {
+        if (draft.files.length > 0) setProgress(0);
+        await sendAttachments(ticketId, draft, { comment, isPrivate, user: session.user, onProgress: setProgress });
+      }
+      const what = draft.isEmpty ? 'Comment added' : `${draft.files.length + draft.links.length === 1 ? 'Attachment' : 'Attachments'} added`;
       setComment('');
       setPrivate(false);
-      onAdded();
+      draft.clear();
+      onAdded(what);
     } catch (e) {
       setError(errorMessage(e));
     } finally {
       setBusy(false);
+      setProgress(undefined);
     }
   };
   return (
     <form className={`comment-form${isPrivate ? ' private' : ''}`} onSubmit={(event) => void submit(event)} noValidate>
       <Field label={isPrivate ? 'Private note' : 'Comment'} htmlFor="t-comment" errors={error ? [error] : undefined}>
-        <textarea
-          id="t-comment"
-          rows={3}
-          value={comment}
-          onChange={(e) => setComment(e.target.value)}
-          placeholder={isPrivate ? 'Only agents see private notes' : 'Reply or add information'}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
-          }}
-        />
+        <DropZone draft={draft} label="Comment and attachments">
+          <textarea
+            id="t-comment"
+            rows={3}
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+            placeholder={isPrivate ? 'Only agents see private notes' : 'Reply or add information'}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
+            }}
+          />
+          <DraftEditor draft={draft} idPrefix="t-comment" progress={progress} disabled={busy} />
+        </DropZone>
       </Field>
       <div className="actions">
         <label className="check">
@@ -432,7 +450,7 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => v
           Private note (never sent to the requestor)
         </label>
         <button type="submit" className="primary" disabled={busy}>
-          {isPrivate ? 'Add private note' : 'Add comment'}
+          {busy ? (progress !== undefined ? 'Uploading…' : 'Saving…') : isPrivate ? 'Add private note' : 'Add comment'}
         </button>
       </div>
     </form>
@@ -530,12 +548,19 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
           );
         }
         if (a.type === 'comment') {
+          const files = a.attachments.length;
+          const verb = a.comment
+            ? a.isPrivate
+              ? 'added a private note'
+              : 'commented'
+            : `attached ${files === 1 ? 'a file or link' : `${files} files and links`}`;
           return (
             <li key={a.id} className={`event comment${a.isPrivate ? ' private' : ''}`}>
               <div className="event-head">
-                {who} {a.isPrivate ? 'added a private note' : 'commented'} {a.isPrivate && <span className="badge private">Private</span>} {when}
+                {who} {verb} {a.isPrivate && <span className="badge private">Private</span>} {when}
               </div>
-              <div className="prose">{a.comment}</div>
+              {a.comment && <div className="prose">{a.comment}</div>}
+              <AttachmentList attachments={a.attachments} />
             </li>
           );
         }
