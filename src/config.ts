@@ -24,6 +24,11 @@ export interface Config {
   readonly workers: number;
   /** Proxies whose X-Forwarded-For is believed: a hop count or their addresses; undefined: none. */
   readonly trustProxy: number | string | undefined;
+  /**
+   * A request (headers and body) not received within this time is cut with 408. Uploads must
+   * arrive within it too: raise it for large files over slow links.
+   */
+  readonly requestTimeoutSeconds: number;
   /** Where attachments' bytes live: `file:DIR` or `s3://bucket?endpoint=…&region=…` (docs/decisions/018-attachments.md). */
   readonly storageUrl: string;
   /** Attachments: the largest file (413 beyond), files per request, types refused, how long a download link works. */
@@ -202,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobsPollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 3_600_000),
     workers: integer(env, 'WORKERS', 1, 1, 64),
     trustProxy: trustProxy(env),
+    requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT_SECONDS', 25, 5, 3600),
     storageUrl: storageUrl(env, text(env, 'DATABASE_URL') ?? 'sqlite:./data/ticketing.db'),
     attachments: Object.freeze({
       maxBytes: integer(env, 'ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),

@@ -91,6 +91,7 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     logger: { level: config.logLevel },
     trustProxy: config.trustProxy,
     hsts: https,
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
