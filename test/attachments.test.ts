@@ -262,6 +262,14 @@ for (const dialect of DIALECTS) {
         expect(whole.headers.etag).toBe(`"${sha256(data)}"`);
         expect(whole.headers['content-encoding']).toBeUndefined();
 
+        // HEAD says what a GET would send, and sends nothing.
+        const head = await t.app.inject({ method: 'HEAD', url: url(text), headers: { range: 'bytes=2-5' } });
+        expect([head.statusCode, head.headers['content-length'], head.headers['content-range'], head.rawPayload.length]).toEqual([
+          206,
+          '4',
+          `bytes 2-5/${data.length}`,
+          0,
+        ]);
         const part = await download(url(text), { range: 'bytes=2-5' });
         expect(part.statusCode).toBe(206);
         expect(part.body).toBe('2345');

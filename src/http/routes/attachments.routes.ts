@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -52,7 +53,9 @@ function sendDownload(request: FastifyRequest, reply: FastifyReply, download: Do
   const { range } = download;
   if (range) reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
   reply.header('Content-Length', range ? range.end - range.start + 1 : size);
-  return reply.send(download.body ?? '');
+  // HEAD opens nothing: an empty stream keeps the Content-Length of the GET (Fastify's HEAD
+  // route sets 0 for no payload, and drains a stream it is given).
+  return reply.send(download.body ?? Readable.from([]));
 }
 
 const TEXT_PARTS = new Set(['comment', 'comment_HTML', 'isPrivate', 'user']);
