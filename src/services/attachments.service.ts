@@ -277,8 +277,11 @@ export class AttachmentsService {
   private async commitFiles(instanceId: string, ref: string, files: StagedFile[], fields: CommentFields) {
     const now = this.now();
     const pinnedUntil = new Date(Date.parse(now) + PIN_MS).toISOString();
+    // In hash order: two uploads of the same files lock their blob rows in the same order (no deadlock).
     const bySha = new Map<string, StagedFile>();
-    for (const file of files) if (!bySha.has(file.sha256)) bySha.set(file.sha256, file);
+    for (const file of [...files].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0))) {
+      if (!bySha.has(file.sha256)) bySha.set(file.sha256, file);
+    }
 
     // 1. Hold each blob (a row, pinned) and count new bytes against the quota: one transaction.
     const blobs = await this.tx(async (tx) => {

@@ -31,6 +31,13 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
   };
 }
 
+/** Brings the schema to the state after the named migration (tests make an earlier version's store with it). */
+export async function migrateTo(db: Db, dialect: StoreDialect, name: string): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw error;
+}
+
 /**
  * Brings the schema up to date. Safe to run twice and from several processes at once:
  * Kysely records applied migrations, and on PostgreSQL an advisory lock makes processes queue.
