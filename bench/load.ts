@@ -40,6 +40,24 @@ export interface WalkJob {
   maxSeconds: number;
 }
 
+/** Multipart uploads of one file each, streamed (never a whole file in memory), each file's bytes unique. */
+export interface UploadJob {
+  kind: 'upload';
+  url: string;
+  /** `{n}` becomes a random integer of [min, max] (a ticket number). */
+  path: string;
+  min: number;
+  max: number;
+  headers: Record<string, string>;
+  /** Text parts sent before the file (e.g. `user`). */
+  fields: Record<string, string>;
+  fileBytes: number;
+  /** Uploads in flight at once. */
+  concurrency: number;
+  warmup: number;
+  duration: number;
+}
+
 export interface LoadResult {
   requests: number;
   seconds: number;
@@ -57,6 +75,8 @@ export interface LoadResult {
   /** Walks: the itemCount the first page answered (every ticket the walk should see). */
   itemCount?: number;
   statusCodes?: Record<string, number>;
+  /** Body bytes sent (uploads) or received (downloads) by the measured requests. */
+  bytes?: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -93,6 +113,7 @@ function cannon(job: HttpJob, seconds: number, record: boolean): Promise<LoadRes
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
     const codes: Record<string, number> = {};
+    let received = 0;
     const instance = autocannon(
       {
         url: job.url,
@@ -113,12 +134,16 @@ function cannon(job: HttpJob, seconds: number, record: boolean): Promise<LoadRes
           errors: result.errors - result.timeouts,
           timeouts: result.timeouts,
           statusCodes: codes,
+          bytes: received,
         });
       },
     );
-    instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    instance.on('response', (_client: unknown, statusCode: number, bytes: number, responseTime: number) => {
       codes[statusCode] = (codes[statusCode] ?? 0) + 1;
-      if (record && statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+      if (record && statusCode >= 200 && statusCode < 300) {
+        latencies.push(responseTime);
+        received += bytes;
+      }
     });
   });
 }
@@ -246,9 +271,105 @@ async function runWalk(job: WalkJob): Promise<LoadResult> {
   };
 }
 
-process.on('message', (message: { id: number; job: HttpJob | WalkJob }) => {
+/** The bytes of uploaded files: random, so nothing compresses or deduplicates by chance; each file made unique by its first bytes. */
+const FILE_CHUNK = Buffer.from(Array.from({ length: 64 * 1024 }, () => Math.floor(Math.random() * 256)));
+let uploadCounter = 0;
+
+/** One multipart upload, its file streamed in 64 KiB chunks; resolves with the status code. */
+function upload(job: UploadJob, agent: http.Agent): Promise<number> {
+  const boundary = `bench${Date.now().toString(36)}${(uploadCounter++).toString(36)}`;
+  const fields = Object.entries(job.fields)
+    .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+    .join('');
+  const head = Buffer.from(
+    `${fields}--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="bench.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const unique = Buffer.from(`${process.pid}:${uploadCounter}:${Math.random()}:`.padEnd(64, '#'));
+  const base = new URL(job.url);
+  const n = job.min + Math.floor(Math.random() * (job.max - job.min + 1));
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: base.hostname,
+        port: base.port,
+        method: 'POST',
+        path: job.path.replace('{n}', String(n)),
+        agent,
+        headers: { ...job.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + job.fileBytes + tail.length },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.write(head);
+    let sent = 0;
+    const pump = () => {
+      while (sent < job.fileBytes) {
+        const size = Math.min(FILE_CHUNK.length, job.fileBytes - sent);
+        let chunk = FILE_CHUNK.subarray(0, size);
+        if (sent === 0) chunk = Buffer.concat([unique.subarray(0, Math.min(unique.length, size)), chunk.subarray(Math.min(unique.length, size))]);
+        sent += size;
+        if (!request.write(chunk)) return request.once('drain', pump);
+      }
+      request.end(tail);
+    };
+    pump();
+  });
+}
+
+/** `concurrency` uploaders, each uploading one file after the other for `duration` seconds (after a warm-up). */
+async function runUpload(job: UploadJob): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
+  const codes: Record<string, number> = {};
+  const measure = async (seconds: number, record: boolean) => {
+    const latencies: number[] = [];
+    let requests = 0;
+    let non2xx = 0;
+    let errors = 0;
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    const uploader = async () => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        try {
+          const status = await upload(job, agent);
+          if (!record) continue;
+          codes[status] = (codes[status] ?? 0) + 1;
+          requests++;
+          if (status >= 200 && status < 300) latencies.push(performance.now() - t);
+          else non2xx++;
+        } catch {
+          if (record) errors++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: job.concurrency }, uploader));
+    const elapsed = (performance.now() - started) / 1000;
+    return {
+      requests,
+      seconds: elapsed,
+      rps: requests / elapsed,
+      ...summarize(latencies),
+      non2xx,
+      errors,
+      timeouts: 0,
+      statusCodes: codes,
+      bytes: latencies.length * job.fileBytes,
+    };
+  };
+  if (job.warmup > 0) await measure(job.warmup, false);
+  const result = await measure(job.duration, true);
+  agent.destroy();
+  return result;
+}
+
+process.on('message', (message: { id: number; job: HttpJob | WalkJob | UploadJob }) => {
   const { id, job } = message;
-  const work = job.kind === 'http' ? runHttp(job) : runWalk(job);
+  const work = job.kind === 'http' ? runHttp(job) : job.kind === 'upload' ? runUpload(job) : runWalk(job);
   work.then(
     (result) => process.send!({ id, result }),
     (error: unknown) => process.send!({ id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),

@@ -1,11 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openStore } from '../src/store/db.js';
-import type { HttpJob, LoadResult, RequestTemplate, WalkJob } from './load.js';
+import type { HttpJob, LoadResult, RequestTemplate, UploadJob, WalkJob } from './load.js';
 import { rng, vocabulary, type DatasetSetup } from './dataset.js';
 import { seed } from './seed.js';
 
@@ -155,7 +156,7 @@ class LoadGenerator {
   get pid(): number {
     return this.child.pid!;
   }
-  run(job: HttpJob | WalkJob): Promise<LoadResult> {
+  run(job: HttpJob | WalkJob | UploadJob): Promise<LoadResult> {
     const id = this.next++;
     return new Promise((resolvePromise, reject) => {
       this.waiting.set(id, { resolve: resolvePromise, reject });
@@ -344,6 +345,8 @@ interface Target {
   rps?: number;
   p99?: number;
   ticketsPerSecond?: number;
+  /** The server's peak RSS during the scenario. */
+  maxRssMb?: number;
   text: string;
 }
 
@@ -351,7 +354,9 @@ interface Scenario {
   id: string;
   name: string;
   target?: Target;
-  job: (url: string) => HttpJob | WalkJob;
+  /** Runs before the scenario is measured (e.g. makes the files a download scenario reads). */
+  prepare?: (url: string) => Promise<void>;
+  job: (url: string) => HttpJob | WalkJob | UploadJob;
 }
 
 interface Row {
@@ -371,6 +376,8 @@ interface Row {
   met: boolean | null;
   ticketsPerSecond?: number;
   complete?: boolean;
+  /** Uploads and downloads: file bytes moved per second, in MB (10^6). */
+  megabytesPerSecond?: number;
   /** Listings: the itemCount (matching tickets over all pages) each of the scenario's URLs answers. */
   itemCounts?: Record<string, number>;
   statusCodes?: Record<string, number>;
@@ -477,6 +484,75 @@ function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<
   ];
 }
 
+/** Uploads of this size go to the raw server and to the ticket server alike (the 100 KB scenarios). */
+const SMALL_FILE = 100 * 1024;
+
+/** Uploads `count` files of `bytes` (random, so each is stored) to tickets 1…count; answers their content paths. */
+async function makeFiles(url: string, headers: Record<string, string>, user: string, count: number, bytes: number): Promise<string[]> {
+  const paths: string[] = [];
+  for (let n = 1; n <= count; n++) {
+    const form = new FormData();
+    form.append('user', user);
+    form.append('files', new Blob([randomBytes(bytes)]), `file-${n}.bin`);
+    const response = await fetch(`${url}/api/v1/tickets/${n}/attachments`, { method: 'POST', headers, body: form });
+    if (response.status !== 201) throw new Error(`uploading a file for the download scenario failed: ${response.status} ${await response.text()}`);
+    const { item } = (await response.json()) as { item: { attachments: { id: string }[] } };
+    paths.push(`/api/v1/tickets/${n}/attachments/${item.attachments[0]!.id}/content`);
+  }
+  return paths;
+}
+
+/**
+ * Attachments: 100 KB uploads (req/s, p99) and downloads (MB/s) with as many connections as the
+ * other scenarios, and 16 uploads of 25 MB at once, where the server must stay under 300 MB of
+ * RSS (files stream to storage, never held whole). The smoke run uploads 2 MB files instead.
+ */
+function attachmentScenarios(opts: Options, state: BenchState): Scenario[] {
+  const headers = { 'x-api-key': state.primaryKey, accept: 'application/json' };
+  const user = JSON.stringify(state.setup.agents[0]);
+  const large = opts.smoke ? 2 * 1024 * 1024 : 25 * 1024 * 1024;
+  const upload =
+    (fileBytes: number, concurrency: number) =>
+    (url: string): UploadJob => ({
+      kind: 'upload',
+      url,
+      path: '/api/v1/tickets/{n}/attachments',
+      min: 1,
+      max: state.tickets,
+      headers,
+      fields: { user },
+      fileBytes,
+      concurrency,
+      warmup: opts.warmup,
+      duration: opts.duration,
+    });
+  let downloads: string[] = [];
+  return [
+    { id: 'upload', name: 'POST /tickets/{id}/attachments, one 100 KB file (multipart)', job: upload(SMALL_FILE, opts.connections) },
+    {
+      id: 'download',
+      name: 'GET /tickets/{id}/attachments/{id}/content, 100 KB',
+      prepare: async (url) => {
+        downloads = await makeFiles(url, headers, user, 32, SMALL_FILE);
+      },
+      job: (url) => ({
+        kind: 'http',
+        url,
+        connections: opts.connections,
+        warmup: opts.warmup,
+        duration: opts.duration,
+        request: { method: 'GET', paths: downloads, headers },
+      }),
+    },
+    {
+      id: 'upload-large',
+      name: `16 uploads of ${large / 2 ** 20} MB at once`,
+      target: { maxRssMb: 300, text: 'server RSS ≤ 300 MB' },
+      job: upload(large, 16),
+    },
+  ];
+}
+
 function toRow(
   id: string,
   name: string,
@@ -493,6 +569,7 @@ function toRow(
     if (target.rps !== undefined) met &&= result.rps >= target.rps;
     if (target.p99 !== undefined) met &&= result.p99 <= target.p99;
     if (target.ticketsPerSecond !== undefined) met &&= (ticketsPerSecond ?? 0) >= target.ticketsPerSecond;
+    if (target.maxRssMb !== undefined) met &&= window.peakRssMb <= target.maxRssMb;
   }
   return {
     id,
@@ -509,6 +586,7 @@ function toRow(
     target: target?.text ?? '',
     met,
     ...(ticketsPerSecond !== undefined ? { ticketsPerSecond: Math.round(ticketsPerSecond), complete: result.complete } : {}),
+    ...(/upload|download/.test(id) && result.bytes ? { megabytesPerSecond: Math.round(result.bytes / result.seconds / 1e5) / 10 } : {}),
     ...(result.itemCount !== undefined ? { itemCounts: { [name]: result.itemCount } } : {}),
     ...(result.statusCodes ? { statusCodes: result.statusCodes } : {}),
     loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
@@ -519,7 +597,7 @@ function toRow(
  * The itemCount each listing URL of a scenario answers: every listing counts the tickets matching
  * its filters over all pages, so the scenarios measure that too (docs/decisions/014).
  */
-async function listingCounts(url: string, job: HttpJob | WalkJob): Promise<Record<string, number> | undefined> {
+async function listingCounts(url: string, job: HttpJob | WalkJob | UploadJob): Promise<Record<string, number> | undefined> {
   if (job.kind !== 'http' || job.request.method !== 'GET') return undefined;
   const listings = job.request.paths.filter((path) => /^\/api\/v1\/tickets(\?|$)/.test(path));
   if (listings.length === 0) return undefined;
@@ -559,7 +637,9 @@ function printTable(rows: Row[], store: string): string {
       ? `${fmt(r.rps, 1)} pages (${fmt(r.ticketsPerSecond)} tickets/s${r.complete === false ? ', partial' : ''})`
       : r.id === 'memory'
         ? ''
-        : fmt(r.rps),
+        : r.megabytesPerSecond !== undefined
+          ? `${fmt(r.rps, r.rps < 100 ? 1 : 0)} (${fmt(r.megabytesPerSecond, 1)} MB/s)`
+          : fmt(r.rps),
     r.id === 'memory' ? '' : fmt(r.p50, 2),
     r.id === 'memory' ? '' : fmt(r.p99, 2),
     r.id === 'memory' ? '' : fmt(r.errors),
@@ -663,6 +743,15 @@ async function main(): Promise<void> {
 
   if (opts.seedOnly) return;
   const rows: Row[] = [];
+  const attachmentRows: Row[] = [];
+  // Attachments go to a folder of this run's (removed with it), or to STORAGE_URL when it is set (say, an S3 bucket).
+  const filesDir = join(ROOT, 'bench', 'data', `files-${stamp}`);
+  const storageUrl = process.env.STORAGE_URL?.trim() || `file:${filesDir}`;
+  const cleanupStore = cleanup;
+  cleanup = async () => {
+    rmSync(filesDir, { recursive: true, force: true });
+    await cleanupStore();
+  };
   let serverOutput = '';
   let peakRss = 0;
   let searchInfo: Awaited<ReturnType<typeof pickSearchWords>>;
@@ -690,6 +779,32 @@ async function main(): Promise<void> {
     });
     rows.push(toRow('raw', 'raw node:http, 1 KB JSON (ceiling)', raw, rawWindow(), raw, undefined));
     log(`  ${rows.at(-1)!.scenario}: ${fmt(raw.rps)} req/s`);
+    // The ceilings of the attachment scenarios, shown beside them.
+    const rawUploadWindow = rawSampler.window();
+    const rawUpload = await load.run({
+      kind: 'upload',
+      url: rawServer.url,
+      path: '/upload',
+      min: 1,
+      max: 1,
+      headers: {},
+      fields: { user: '{}' },
+      fileBytes: SMALL_FILE,
+      concurrency: opts.connections,
+      warmup: opts.warmup,
+      duration: opts.duration,
+    });
+    attachmentRows.push(toRow('raw-upload', 'raw node:http, 100 KB upload read and dropped (ceiling)', rawUpload, rawUploadWindow(), rawUpload, undefined));
+    const rawDownloadWindow = rawSampler.window();
+    const rawDownload = await load.run({
+      kind: 'http',
+      url: rawServer.url,
+      connections: opts.connections,
+      warmup: opts.warmup,
+      duration: opts.duration,
+      request: { method: 'GET', paths: [`/bytes/${SMALL_FILE}`], headers: {} },
+    });
+    const rawDownloadRow = toRow('raw-download', 'raw node:http, 100 KB from memory (ceiling)', rawDownload, rawDownloadWindow(), rawDownload, undefined);
     rawSampler.stop();
     await stopProcess(rawServer.child);
 
@@ -707,11 +822,26 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'warn',
         ADMIN_TOKEN: 'tka_benchmark-admin-token-0123456789abcdef',
         PUBLIC_URL: '',
+        STORAGE_URL: storageUrl,
       },
       /listening on (http:\/\/\S+)/,
       'server',
     );
     const sampler = new Sampler(server.child.pid!);
+    const measure = async (scenario: Scenario, ceiling: LoadResult | undefined, into: Row[]) => {
+      if (opts.only && !opts.only.includes(scenario.id)) return;
+      await drain(server.url, state.databaseUrl, log);
+      await scenario.prepare?.(server.url);
+      const end = sampler.window();
+      const result = await load.run(scenario.job(server.url));
+      const row = toRow(scenario.id, scenario.name, result, end(), ceiling, scenario.target);
+      into.push(row);
+      const codes =
+        row.errors > 0 ? ` status codes ${JSON.stringify(result.statusCodes ?? {})}, socket errors ${result.errors}, timeouts ${result.timeouts}` : '';
+      log(
+        `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s${row.megabytesPerSecond !== undefined ? ` (${fmt(row.megabytesPerSecond, 1)} MB/s)` : ''}, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, peak RSS ${row.rssMb} MB${codes}`,
+      );
+    };
     try {
       for (const scenario of scenarios(opts, state, searchInfo)) {
         if (opts.only && !opts.only.includes(scenario.id)) continue;
@@ -740,9 +870,15 @@ async function main(): Promise<void> {
           `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${codes}${counted}`,
         );
       }
+      // The memory target is of the ticket scenarios; the attachment ones report their own peaks.
+      peakRss = sampler.peakRssMb;
+      const [upload, download, large] = attachmentScenarios(opts, state);
+      await measure(upload!, rawUpload, attachmentRows);
+      attachmentRows.push(rawDownloadRow);
+      await measure(download!, rawDownload, attachmentRows);
+      await measure(large!, undefined, attachmentRows); // a 25 MB upload has no 100 KB ceiling
     } finally {
       sampler.stop();
-      peakRss = sampler.peakRssMb;
       serverOutput = server.output();
       await stopProcess(server.child);
     }
@@ -753,7 +889,7 @@ async function main(): Promise<void> {
 
   rows.push({
     id: 'memory',
-    scenario: 'server RSS, peak over all of the above',
+    scenario: 'server RSS, peak over the ticket scenarios above',
     rps: 0,
     p50: 0,
     p99: 0,
@@ -767,6 +903,7 @@ async function main(): Promise<void> {
     met: peakRss <= 250,
     loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
   });
+  rows.push(...attachmentRows);
 
   let comparedWith: string | undefined;
   if (storeName === 'postgres') {

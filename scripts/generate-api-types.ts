@@ -13,6 +13,8 @@ import { hashSecret } from '../src/domain/keys.js';
 import { buildApp } from '../src/http/app.js';
 import { InstancesService } from '../src/services/instances.service.js';
 import { TicketsService } from '../src/services/tickets.service.js';
+import { AttachmentsService } from '../src/services/attachments.service.js';
+import { openStorage } from '../src/storage/open-storage.js';
 import { openMigratedStore } from '../src/store/db.js';
 
 export const API_TYPES_FILE = fileURLToPath(new URL('../web/src/lib/api.generated.d.ts', import.meta.url));
@@ -36,7 +38,17 @@ export async function openApiDocument(): Promise<OpenAPI3> {
       defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds },
     });
     const tickets = new TicketsService({ store, tokenSecret: 'generate-api-types' });
-    const app = await buildApp({ store, tickets, instances, adminTokenHash: hashSecret('generate-api-types'), bodyLimitBytes: config.bodyLimitBytes });
+    // Nothing is stored: the document only needs the routes.
+    const storage = await openStorage('file:./data/files');
+    const attachments = new AttachmentsService({ store, storage, tickets, tokenSecret: 'generate-api-types', publicUrl: () => '', limits: config.attachments });
+    const app = await buildApp({
+      store,
+      tickets,
+      instances,
+      attachments,
+      adminTokenHash: hashSecret('generate-api-types'),
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
     try {
       await app.ready();
       return app.swagger() as OpenAPI3;

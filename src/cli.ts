@@ -15,11 +15,13 @@ Commands:
                                            replace one key; the other keeps working;
                                            web sessions made with the old key end
   instance update --instance ID [--enabled true|false] [--rate-limit MAX[/WINDOW_SECONDS]|default]
-                  [--name NAME] [--json]
+                  [--storage-quota BYTES|none] [--name NAME] [--json]
                                            operator settings: a disabled instance's keys and
                                            sessions get 403; the rate limit's window defaults
                                            to RATE_LIMIT_WINDOW_SECONDS, "default" removes the
-                                           instance's own limit
+                                           instance's own limit; the storage quota caps its
+                                           attachments (507 beyond): bytes or 500MB, 2GiB…,
+                                           "none" removes it
 
 Uses DATABASE_URL like the server (default sqlite:./data/ticketing.db) and works while the
 server runs; a running server sees a changed instance within 2 seconds (its key cache).`;
@@ -27,7 +29,22 @@ server runs; a running server sees a changed instance within 2 seconds (its key 
 class UsageError extends Error {}
 
 /** The settings `instance update` changes; bad values are usage errors, found before the store is opened. */
-function operatorPatch(values: { name?: string; enabled?: string; 'rate-limit'?: string }, defaultWindowSeconds: number): SettingsPatch {
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** `--storage-quota`: bytes, with an optional unit (500MB, 2GiB), or "none". */
+function storageQuota(value: string): number | null {
+  if (value === 'none') return null;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const factor = BYTE_UNITS[(match?.[2] || 'b').toLowerCase()];
+  const bytes = match && factor ? Math.round(Number(match[1]) * factor) : NaN;
+  if (!Number.isSafeInteger(bytes)) throw new UsageError('--storage-quota must be bytes (1073741824), bytes with a unit (500MB, 2GiB) or none');
+  return bytes;
+}
+
+function operatorPatch(
+  values: { name?: string; enabled?: string; 'rate-limit'?: string; 'storage-quota'?: string },
+  defaultWindowSeconds: number,
+): SettingsPatch {
   const patch: SettingsPatch = {};
   if (values.name !== undefined) {
     if (!values.name.trim()) throw new UsageError('--name must not be blank');
@@ -52,7 +69,8 @@ function operatorPatch(values: { name?: string; enabled?: string; 'rate-limit'?:
       patch.rateLimit = { max, windowSeconds };
     }
   }
-  if (Object.keys(patch).length === 0) throw new UsageError('instance update needs --enabled, --rate-limit or --name');
+  if (values['storage-quota'] !== undefined) patch.storageQuotaBytes = storageQuota(values['storage-quota']);
+  if (Object.keys(patch).length === 0) throw new UsageError('instance update needs --enabled, --rate-limit, --storage-quota or --name');
   return patch;
 }
 
@@ -66,6 +84,7 @@ async function run(argv: string[]): Promise<void> {
       which: { type: 'string' },
       enabled: { type: 'string' },
       'rate-limit': { type: 'string' },
+      'storage-quota': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -112,10 +131,18 @@ async function run(argv: string[]): Promise<void> {
       case 'instance update': {
         if (!values.instance || !updatePatch) throw new UsageError('instance update needs --instance ID');
         const item = await instances.updateSettings(values.instance, updatePatch);
-        const state = { id: item.id, name: item.name, enabled: item.enabled, rateLimit: item.rateLimit };
+        const state = {
+          id: item.id,
+          name: item.name,
+          enabled: item.enabled,
+          rateLimit: item.rateLimit,
+          storageQuotaBytes: item.storageQuotaBytes,
+          storageUsedBytes: item.storageUsedBytes,
+        };
+        const storage = `${item.storageUsedBytes} bytes of attachments${item.storageQuotaBytes === null ? '' : ` of a ${item.storageQuotaBytes}-byte quota`}`;
         print(
           state,
-          `Updated instance "${item.name}" (${item.id}): ${item.enabled ? 'enabled' : 'disabled'}, ${item.rateLimit.max} requests per ${item.rateLimit.windowSeconds} s`,
+          `Updated instance "${item.name}" (${item.id}): ${item.enabled ? 'enabled' : 'disabled'}, ${item.rateLimit.max} requests per ${item.rateLimit.windowSeconds} s, ${storage}`,
         );
         break;
       }

@@ -24,7 +24,55 @@ export interface Config {
   readonly workers: number;
   /** Proxies whose X-Forwarded-For is believed: a hop count or their addresses; undefined: none. */
   readonly trustProxy: number | string | undefined;
+  /**
+   * A request (headers and body) not received within this time is cut with 408. Uploads must
+   * arrive within it too: raise it for large files over slow links.
+   */
+  readonly requestTimeoutSeconds: number;
+  /** Where attachments' bytes live: `file:DIR` or `s3://bucket?endpoint=…&region=…` (docs/decisions/018-attachments.md). */
+  readonly storageUrl: string;
+  /** Attachments: the largest file (413 beyond), files per request, types refused, how long a download link works. */
+  readonly attachments: AttachmentConfig;
 }
+
+export interface AttachmentConfig {
+  readonly maxBytes: number;
+  readonly maxFiles: number;
+  /** Lower-cased media types (`application/x-msdownload`) and file name extensions (`.exe`). */
+  readonly blockedTypes: readonly string[];
+  readonly urlTtlSeconds: number;
+}
+
+/**
+ * Executables and scripts a double click would run, by the type read from their bytes and by
+ * their name's extension (a script has no signature bytes). ATTACHMENT_BLOCKED_TYPES replaces it.
+ */
+export const DEFAULT_BLOCKED_TYPES = [
+  'application/x-msdownload',
+  'application/x-msi',
+  'application/x-elf',
+  'application/x-mach-binary',
+  'application/x-executable',
+  'application/x-sharedlib',
+  'application/vnd.microsoft.portable-executable',
+  '.exe',
+  '.dll',
+  '.com',
+  '.scr',
+  '.msi',
+  '.msp',
+  '.bat',
+  '.cmd',
+  '.ps1',
+  '.vbs',
+  '.vbe',
+  '.wsf',
+  '.hta',
+  '.cpl',
+  '.jar',
+  '.lnk',
+  '.reg',
+] as const;
 
 export class ConfigError extends Error {}
 
@@ -74,6 +122,59 @@ function trustProxy(env: Env): number | string | undefined {
   return entries.join(',');
 }
 
+/**
+ * STORAGE_URL: `file:PATH` (relative to the working directory) or
+ * `s3://bucket[/prefix]?endpoint=…&region=…&forcePathStyle=true`. Unset: `file:` a `files`
+ * folder beside the SQLite database (`./data/files` for the default database), else `./data/files`.
+ */
+function storageUrl(env: Env, databaseUrl: string): string {
+  const raw = text(env, 'STORAGE_URL');
+  if (raw === undefined) {
+    const sqliteFile = /^postgres(ql)?:\/\//i.test(databaseUrl) ? undefined : databaseUrl.replace(/^sqlite:(\/\/)?/i, '');
+    const folder = sqliteFile && sqliteFile !== ':memory:' && sqliteFile.includes('/') ? sqliteFile.slice(0, sqliteFile.lastIndexOf('/')) : './data';
+    return `file:${folder}/files`;
+  }
+  if (/^file:./i.test(raw)) return raw;
+  if (/^s3:\/\//i.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`STORAGE_URL is not a URL: "${raw}"`);
+    }
+    if (!url.hostname) throw new ConfigError('STORAGE_URL=s3://… needs a bucket name: s3://BUCKET?region=…');
+    const endpoint = url.searchParams.get('endpoint');
+    if (endpoint !== null && !/^https?:\/\/[^/]/i.test(endpoint)) throw new ConfigError(`STORAGE_URL's endpoint must be an http(s) URL, got "${endpoint}"`);
+    const pathStyle = url.searchParams.get('forcePathStyle');
+    if (pathStyle !== null && pathStyle !== 'true' && pathStyle !== 'false') throw new ConfigError("STORAGE_URL's forcePathStyle must be true or false");
+    for (const name of url.searchParams.keys()) {
+      if (!['endpoint', 'region', 'forcePathStyle'].includes(name))
+        throw new ConfigError(`STORAGE_URL has an unknown parameter "${name}" (endpoint, region, forcePathStyle)`);
+    }
+    // The usual AWS variables name the region when the URL does not (credentials the SDK reads itself).
+    if (!url.searchParams.get('region')) url.searchParams.set('region', text(env, 'AWS_REGION') ?? text(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1');
+    return url.toString();
+  }
+  throw new ConfigError(`STORAGE_URL must be file:PATH or s3://BUCKET?endpoint=…&region=…, got "${raw}"`);
+}
+
+function blockedTypes(env: Env): string[] {
+  const raw = env.ATTACHMENT_BLOCKED_TYPES;
+  if (raw === undefined) return [...DEFAULT_BLOCKED_TYPES];
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (!/^\.[a-z0-9_+-]{1,32}$/.test(entry) && !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(entry)) {
+      throw new ConfigError(
+        `ATTACHMENT_BLOCKED_TYPES takes media types (application/x-msdownload) and extensions (.exe), comma-separated; "${entry}" is neither`,
+      );
+    }
+  }
+  return entries;
+}
+
 /** Shorter operator tokens are guessable; the generated one is `tka_` + 43 characters. */
 const ADMIN_TOKEN_MIN_LENGTH = 32;
 
@@ -106,5 +207,13 @@ export function loadConfig(env: Env = process.env): Config {
     jobsPollMs: integer(env, 'JOBS_POLL_MS', 1000, 10, 3_600_000),
     workers: integer(env, 'WORKERS', 1, 1, 64),
     trustProxy: trustProxy(env),
+    requestTimeoutSeconds: integer(env, 'REQUEST_TIMEOUT_SECONDS', 25, 5, 3600),
+    storageUrl: storageUrl(env, text(env, 'DATABASE_URL') ?? 'sqlite:./data/ticketing.db'),
+    attachments: Object.freeze({
+      maxBytes: integer(env, 'ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),
+      maxFiles: integer(env, 'ATTACHMENT_MAX_FILES', 10, 1, 100),
+      blockedTypes: Object.freeze(blockedTypes(env)),
+      urlTtlSeconds: integer(env, 'ATTACHMENT_URL_TTL_SECONDS', 3600, 60, 7 * 86_400),
+    }),
   });
 }

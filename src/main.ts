@@ -5,6 +5,8 @@ import { createRateLimiter } from './http/rate-limit.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { InstancesService, type CreatedInstance } from './services/instances.service.js';
 import { TicketsService } from './services/tickets.service.js';
+import { AttachmentsService } from './services/attachments.service.js';
+import { openStorage } from './storage/open-storage.js';
 import { openMigratedStore, type Store } from './store/db.js';
 
 /** Wiring only: config -> store -> services -> http (+ the scheduler), or a supervisor of workers. */
@@ -72,12 +74,16 @@ function printSecretsOfFailedStart(boot: Pick<Bootstrapped, 'admin' | 'created'>
 async function serve(config: Config, boot: Bootstrapped): Promise<number> {
   const { store, instances, tokenSecret, admin } = boot;
   const tickets = new TicketsService({ store, tokenSecret });
+  const storage = await openStorage(config.storageUrl);
+  let port = config.port;
+  const attachments = new AttachmentsService({ store, storage, tickets, tokenSecret, publicUrl: () => publicUrl(config, port), limits: config.attachments });
   const rateLimit = await createRateLimiter({ config, store });
   const https = config.publicUrl?.startsWith('https:') ?? false;
   const app = await buildApp({
     store,
     tickets,
     instances,
+    attachments,
     adminTokenHash: admin.hash,
     secureCookies: https,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -85,9 +91,12 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     logger: { level: config.logLevel },
     trustProxy: config.trustProxy,
     hsts: https,
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
   });
   await app.listen({ port: config.port, host: config.host });
-  const scheduler = new Scheduler({ store, log: app.log, pollMs: config.jobsPollMs });
+  const address = app.server.address();
+  if (typeof address === 'object' && address) port = address.port;
+  const scheduler = new Scheduler({ store, log: app.log, pollMs: config.jobsPollMs, housekeeping: [attachments.sweepTask()] });
   scheduler.start();
 
   let closing = false;
@@ -98,13 +107,13 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     await scheduler.stop();
     await app.close();
     await rateLimit.close?.();
+    await storage.close();
     await store.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  const address = app.server.address();
-  return typeof address === 'object' && address ? address.port : config.port;
+  return port;
 }
 
 /**

@@ -31,7 +31,14 @@ for (const dialect of DIALECTS) {
       const { id, api } = await createInstance(t.app, 'CLI disable');
       expect((await api.get('/tickets')).status).toBe(200);
       const off = JSON.parse((await cli('instance', 'update', '--instance', id, '--enabled', 'false', '--json')).stdout);
-      expect(off).toEqual({ id, name: 'CLI disable', enabled: false, rateLimit: { max: 100, windowSeconds: 60 } });
+      expect(off).toEqual({
+        id,
+        name: 'CLI disable',
+        enabled: false,
+        rateLimit: { max: 100, windowSeconds: 60 },
+        storageQuotaBytes: null,
+        storageUsedBytes: 0,
+      });
       await pause(KEY_CACHE_MS + 100);
       const refused = await api.get('/tickets');
       expect([refused.status, refused.body.code]).toEqual([403, 'instance_disabled']);
@@ -54,6 +61,18 @@ for (const dialect of DIALECTS) {
         windowSeconds: 60,
       });
       expect((await api.get('/instance')).body.item.rateLimit).toEqual({ max: 100, windowSeconds: 60 });
+    });
+
+    it('sets and removes the storage quota of attachments (bytes or with a unit)', async () => {
+      const { id, api } = await createInstance(t.app, 'CLI quota');
+      const set = JSON.parse((await cli('instance', 'update', '--instance', id, '--storage-quota', '2GiB', '--json')).stdout);
+      expect(set).toMatchObject({ storageQuotaBytes: 2 * 1024 ** 3, storageUsedBytes: 0 });
+      expect((await api.get('/instance')).body.item.storageQuotaBytes).toBe(2 * 1024 ** 3);
+      const text = await cli('instance', 'update', '--instance', id, '--storage-quota', '1000');
+      expect(text.stdout).toContain('0 bytes of attachments of a 1000-byte quota');
+      expect(JSON.parse((await cli('instance', 'update', '--instance', id, '--storage-quota', 'none', '--json')).stdout).storageQuotaBytes).toBeNull();
+      expect((await api.get('/instance')).body.item.storageQuotaBytes).toBeNull();
+      await expect(cli('instance', 'update', '--instance', id, '--storage-quota', 'lots')).rejects.toMatchObject({ code: 2 });
     });
 
     it('ends the web sessions of a key regenerated with `instance keys regenerate`, at once', async () => {

@@ -42,3 +42,38 @@ describe('TRUST_PROXY', () => {
     }
   });
 });
+
+describe('attachments and request timeout', () => {
+  it('stores files beside the SQLite database by default, else under ./data/files', () => {
+    expect(loadConfig({}).storageUrl).toBe('file:./data/files');
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/ticketing/main.db' }).storageUrl).toBe('file:/var/lib/ticketing/files');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/ticketing' }).storageUrl).toBe('file:./data/files');
+    expect(loadConfig({ STORAGE_URL: 'file:/srv/files' }).storageUrl).toBe('file:/srv/files');
+  });
+
+  it('takes S3 URLs, with the region from AWS_REGION when the URL names none, and refuses others', () => {
+    expect(loadConfig({ STORAGE_URL: 's3://bucket?region=eu-west-1' }).storageUrl).toBe('s3://bucket?region=eu-west-1');
+    expect(loadConfig({ STORAGE_URL: 's3://bucket/prefix', AWS_REGION: 'eu-central-1' }).storageUrl).toBe('s3://bucket/prefix?region=eu-central-1');
+    expect(loadConfig({ STORAGE_URL: 's3://b?endpoint=http://127.0.0.1:9000&forcePathStyle=true' }).storageUrl).toContain('region=us-east-1');
+    for (const bad of ['ftp://x', 's3://', 's3://b?endpoint=ftp://x', 's3://b?forcePathStyle=yes', 's3://b?secret=x', './files']) {
+      expect(() => loadConfig({ STORAGE_URL: bad }), bad).toThrow(/STORAGE_URL/);
+    }
+  });
+
+  it('reads the attachment limits and the blocked types, and the request timeout', () => {
+    const config = loadConfig({
+      ATTACHMENT_MAX_BYTES: '1000',
+      ATTACHMENT_MAX_FILES: '2',
+      ATTACHMENT_BLOCKED_TYPES: ' .EXE, application/x-elf ',
+      REQUEST_TIMEOUT_SECONDS: '300',
+    });
+    expect(config.attachments).toMatchObject({ maxBytes: 1000, maxFiles: 2, blockedTypes: ['.exe', 'application/x-elf'], urlTtlSeconds: 3600 });
+    expect(config.requestTimeoutSeconds).toBe(300);
+    expect(loadConfig({}).attachments.maxBytes).toBe(25 * 1024 * 1024);
+    expect(loadConfig({}).attachments.blockedTypes).toContain('application/x-msdownload');
+    expect(loadConfig({ ATTACHMENT_BLOCKED_TYPES: '' }).attachments.blockedTypes).toEqual([]);
+    expect(() => loadConfig({ ATTACHMENT_BLOCKED_TYPES: 'exe' })).toThrow(/ATTACHMENT_BLOCKED_TYPES/);
+    expect(() => loadConfig({ ATTACHMENT_MAX_BYTES: '0' })).toThrow(/ATTACHMENT_MAX_BYTES/);
+    expect(() => loadConfig({ REQUEST_TIMEOUT_SECONDS: '1' })).toThrow(/REQUEST_TIMEOUT_SECONDS/);
+  });
+});

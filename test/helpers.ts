@@ -12,6 +12,8 @@ import { InstancesService } from '../src/services/instances.service.js';
 import { TicketsService } from '../src/services/tickets.service.js';
 import { openMigratedStore, type Store } from '../src/store/db.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
+import { AttachmentsService } from '../src/services/attachments.service.js';
+import { openStorage, type BlobStorage } from '../src/storage/open-storage.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -30,6 +32,10 @@ export interface TestApp {
   databaseUrl: string;
   /** Runs the jobs due at the app's clock (the engine's scheduler, without its timer). */
   scheduler: Scheduler;
+  attachments: AttachmentsService;
+  /** Where attachments' bytes go: STORAGE_URL of `env`, else a temporary folder of this app's own (filesDir). */
+  storage: BlobStorage;
+  filesDir: string | undefined;
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -85,13 +91,25 @@ export async function createTestApp(
   const tokenSecret = await instances.ensureTokenSecret(config.tokenSecret);
   const now = options.clock?.now;
   const tickets = new TicketsService({ store, tokenSecret, ...(now ? { now } : {}) });
-  const scheduler = new Scheduler({ store, ...(now ? { now } : {}) });
+  const filesDir = config.storageUrl.startsWith('s3:') || options.env?.STORAGE_URL ? undefined : mkdtempSync(join(tmpdir(), 'ticketing-files-'));
+  const storage = await openStorage(filesDir ? `file:${filesDir}` : config.storageUrl);
+  const attachments = new AttachmentsService({
+    store,
+    storage,
+    tickets,
+    tokenSecret,
+    publicUrl: () => config.publicUrl ?? 'http://localhost:3000',
+    limits: config.attachments,
+    ...(now ? { now } : {}),
+  });
+  const scheduler = new Scheduler({ store, ...(now ? { now } : {}), housekeeping: [attachments.sweepTask()] });
   let rateLimit: RateLimitHooks | undefined;
   if (options.rateLimit) rateLimit = await createRateLimiter({ config, store });
   const app = await buildApp({
     store,
     tickets,
     instances,
+    attachments,
     adminTokenHash: hashSecret(ADMIN_TOKEN),
     bodyLimitBytes: config.bodyLimitBytes,
     ...(rateLimit ? { rateLimit } : {}),
@@ -105,11 +123,16 @@ export async function createTestApp(
     store,
     databaseUrl,
     scheduler,
+    attachments,
+    storage,
+    filesDir,
     async close(options: { keepData?: boolean } = {}) {
       await app.close();
       await rateLimit?.close?.();
+      await storage.close();
       await store.close();
       if (dir && !options.keepData) rmSync(dir, { recursive: true, force: true });
+      if (filesDir && !options.keepData) rmSync(filesDir, { recursive: true, force: true });
     },
   };
 }

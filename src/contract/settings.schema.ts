@@ -155,6 +155,11 @@ export const SettingsUpdate = Type.Object(
         ),
       ),
     ),
+    storageQuotaBytes: Type.Optional(
+      nullable(
+        Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "Operator only: the cap on the instance's attachment bytes; null: none" }),
+      ),
+    ),
     user: Type.Optional(User),
   },
   { additionalProperties: false },

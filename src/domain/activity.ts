@@ -2,6 +2,7 @@ import { FieldErrors } from './errors.js';
 import { ACTIVITY_LIMIT_MAX } from './limits.js';
 import { htmlOf, readInclude, type Includable } from './rich-text.js';
 import type { IUser, Resolution, Status } from './ticket.js';
+import type { IAttachment } from './attachments.js';
 
 /** An activity as stored (the activities table). The wire shapes are IActivity and IComment below. */
 interface ActivityBase {
@@ -83,8 +84,8 @@ interface PresentedBase {
   comment: string | null;
   comment_HTML?: string | null;
   isPrivate: boolean;
-  /** Filled by the attachments of the activity (contract §11); empty until those exist. */
-  attachments: readonly unknown[];
+  /** The files and links added with the activity (contract §11). */
+  attachments: readonly IAttachment[];
 }
 
 /** An activity on the wire: the stored one's type-specific fields (from, to, field, …) plus the shared ones and `changes`. */
@@ -97,7 +98,7 @@ export interface PresentOptions {
   /** Answer `comment_HTML` (include=comment_HTML). */
   commentHtml: boolean;
   /** The activity's attachments, as the attachments feature presents them. */
-  attachments?: readonly unknown[];
+  attachments?: readonly IAttachment[];
 }
 
 function presentBase(activity: Activity, ticket: ActivityTicket, options: PresentOptions): PresentedBase {
@@ -124,7 +125,7 @@ export function presentActivity(activity: Activity, ticket: ActivityTicket, opti
 }
 
 /** The answer to POST /tickets/{ticketId}/comments (and /activities): the comment, with its HTML always. */
-export function presentComment(activity: CommentActivity, ticket: ActivityTicket, attachments: readonly unknown[] = []): IComment {
+export function presentComment(activity: CommentActivity, ticket: ActivityTicket, attachments: readonly IAttachment[] = []): IComment {
   const base = presentBase(activity, ticket, { commentHtml: true, attachments });
   return { ...base, activityId: activity.id, comment: activity.comment, comment_HTML: base.comment_HTML ?? '' };
 }

@@ -44,6 +44,8 @@ export interface InstanceSettings {
   rateLimit: { max: number; windowSeconds: number } | null;
   /** SLA policy: targets per priority and the working schedule they count in. */
   sla: SlaPolicy | null;
+  /** The operator's cap on the bytes of attachments the instance stores; null: no cap. */
+  storageQuotaBytes: number | null;
 }
 
 export function defaultSettings(): InstanceSettings {
@@ -71,6 +73,7 @@ export function defaultSettings(): InstanceSettings {
     keyAccess: { primary: 'readWrite', secondary: 'readWrite' },
     rateLimit: null,
     sla: null,
+    storageQuotaBytes: null,
   };
 }
 
@@ -149,5 +152,6 @@ export function presentInstance(
     keyAccess: settings.keyAccess,
     rateLimit: settings.rateLimit ?? { max: defaults.rateLimitMax, windowSeconds: defaults.rateLimitWindowSeconds },
     sla: settings.sla,
+    storageQuotaBytes: settings.storageQuotaBytes,
   };
 }

@@ -12,6 +12,7 @@ import secureJson from 'secure-json-parse';
 import type { InstancesService } from '../services/instances.service.js';
 import { SessionsService } from '../services/sessions.service.js';
 import type { TicketsService } from '../services/tickets.service.js';
+import type { AttachmentsService } from '../services/attachments.service.js';
 import type { Store } from '../store/db.js';
 import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
 import { DomainError } from '../domain/errors.js';
@@ -19,7 +20,9 @@ import { installErrorHandlers, problemBody, sendProblem } from './errors.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { instanceRoutes } from './routes/instance.routes.js';
 import { ticketsRoutes } from './routes/tickets.routes.js';
+import { attachmentsRoutes, signedFilesRoutes } from './routes/attachments.routes.js';
 import { REQUEST_SCHEMAS, SHARED_SCHEMAS } from './schemas.js';
+import { Attachment, InsertLinksRequest } from './attachment-schemas.js';
 import { webRoutes } from './routes/web.routes.js';
 import { parseTrimmedQuery, redactUrl } from './query.js';
 import { sessionRoutes } from './routes/session.routes.js';
@@ -28,6 +31,7 @@ export interface AppDeps {
   store: Store;
   tickets: TicketsService;
   instances: InstancesService;
+  attachments: AttachmentsService;
   adminTokenHash: string;
   /** Mark session cookies Secure (when served over HTTPS). */
   secureCookies?: boolean;
@@ -149,6 +153,17 @@ function installSecurityHeaders(app: FastifyInstance, options: { hsts: boolean }
   });
 }
 
+/**
+ * A route that reads multipart/form-data as a stream (uploads) has no body for Fastify to
+ * validate; it names the form as `multipartForm` in its schema, and the OpenAPI document shows
+ * it beside the route's other body types.
+ */
+function withMultipartForm<T extends object>(schema: T): T {
+  const { multipartForm, ...rest } = schema as T & { multipartForm?: unknown; body?: { content?: Record<string, unknown> } };
+  if (!multipartForm) return schema;
+  return { ...rest, body: { content: { ...rest.body?.content, 'multipart/form-data': { schema: multipartForm } } } } as T;
+}
+
 /** Builds the HTTP application without listening, so tests can inject requests. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const requestTimeoutMs = deps.requestTimeoutMs ?? 25_000;
@@ -228,6 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cookie);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   for (const schema of REQUEST_SCHEMAS) app.addSchema(schema);
+  for (const schema of [Attachment, InsertLinksRequest]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -249,7 +265,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ keyQuery: [] }, { keyHeader: [] }, { keyBearer: [] }],
     },
-    transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/api\/v1/, '') }),
+    transform: ({ schema, url }) => ({ schema: withMultipartForm(schema), url: url.replace(/^\/api\/v1/, '') }),
     hideUntagged: true,
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string | undefined) ?? `def-${i}` },
   });
@@ -277,13 +293,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(sessionRoutes({ keys, instances: deps.instances, sessions, secureCookies: deps.secureCookies ?? false, rateLimit: deps.rateLimit }));
       await api.register(async (scoped) => {
         scoped.addHook('onRequest', instanceAuthHook(keys, sessions, deps.rateLimit));
-        await scoped.register(ticketsRoutes(deps.tickets));
+        await scoped.register(ticketsRoutes(deps.tickets, deps.attachments));
+        await scoped.register(attachmentsRoutes(deps.attachments));
         await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
       });
     },
     { prefix: '/api/v1' },
   );
 
+  await app.register(signedFilesRoutes(deps.attachments, deps.rateLimit));
   await app.register(webRoutes());
   return app;
 }

@@ -211,7 +211,7 @@ const activityBase = {
   comment: nullable(Type.String()),
   comment_HTML: nullable(Type.String({ description: 'The comment as sanitised HTML (made from the plain text when it came as plain text)' })),
   isPrivate: Type.Boolean(),
-  attachments: Type.Array(Type.Unknown(), { description: 'The files and links of the activity (contract §11); empty until attachments exist' }),
+  attachments: Type.Array(Type.Ref('IAttachment'), { description: 'The files and links added with the activity (contract §11, docs/api.md §12)' }),
   user: UserRef,
   createdBy: UserRef,
   createdOn: DateTime,
@@ -360,6 +360,8 @@ export const Instance = Type.Object(
     keyAccess: Type.Object({ primary: KeyAccess, secondary: KeyAccess }),
     rateLimit: Type.Object({ max: Type.Integer(), windowSeconds: Type.Integer() }),
     sla: Type.Union([Type.Ref('ISlaPolicy'), Type.Null()]),
+    storageQuotaBytes: nullable(Type.Integer({ description: "The operator's cap on the bytes of attachments the instance stores (507 beyond); null: none" })),
+    storageUsedBytes: Type.Integer({ description: 'Bytes of attachments the instance stores (each distinct content once)' }),
   },
   { $id: 'IInstance' },
 );

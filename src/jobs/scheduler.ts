@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Engine } from '../services/engine.js';
 import type { Store } from '../store/db.js';
-import { claimDueJob, postponeJob, type Job } from '../store/engine.repo.js';
+import { claimDueJob, insertJobIfAbsent, postponeJob, upsertJob, type Job } from '../store/engine.repo.js';
 import { findInstance } from '../store/instances.repo.js';
 
 export interface SchedulerDeps {
@@ -10,9 +10,27 @@ export interface SchedulerDeps {
   log?: Pick<FastifyBaseLogger, 'error' | 'info' | 'warn'>;
   /** How often to look for due jobs. */
   pollMs?: number;
+  /** Store-wide recurring work (the attachment sweep), claimed like any job, so one process runs each turn. */
+  housekeeping?: readonly HousekeepingTask[];
 }
 
+/**
+ * Recurring work of the whole store. Its job row (instance '', ticket 0) is moved to the next run
+ * in the transaction that claims it; the work itself runs after that commit, outside any
+ * transaction (it may take long and do I/O beyond the store), and must be safe to cut short.
+ */
+export interface HousekeepingTask {
+  kind: string;
+  /** When it runs next, after `now`. */
+  nextRunAt(now: string): string;
+  run(): Promise<unknown>;
+}
+
+/** The instance id of store-wide jobs. */
+const STORE_WIDE = '';
+
 const RETRY_MS = 60_000;
+const UNKNOWN_TASK_RETRY_MS = 3_600_000;
 
 /**
  * The durable scheduler: jobs live in the store, so they survive restarts, and each is claimed,
@@ -27,6 +45,8 @@ export class Scheduler {
   private stopped = true;
   /** While the store is away: logged once when it goes, once when it is back. */
   private storeAway = false;
+  /** Housekeeping tasks running now, by kind. */
+  private readonly housekeeping = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.engine = new Engine(deps.store.dialect);
@@ -39,13 +59,21 @@ export class Scheduler {
     while (ran < limit) {
       const now = this.now();
       let claimed: Job | undefined;
+      let housekeeping: HousekeepingTask | undefined;
       try {
         await this.deps.store.dialect.transaction(this.deps.store.db, async (tx) => {
           claimed = await claimDueJob(tx, this.deps.store.dialect, now);
           if (!claimed) return;
+          if (claimed.instanceId === STORE_WIDE) {
+            housekeeping = this.deps.housekeeping?.find((task) => task.kind === claimed!.kind);
+            // A task this process does not know (another version's): left for a process that does.
+            const next = housekeeping ? housekeeping.nextRunAt(now) : new Date(Date.parse(now) + UNKNOWN_TASK_RETRY_MS).toISOString();
+            return upsertJob(tx, STORE_WIDE, 0, claimed.kind, next);
+          }
           const instance = await findInstance(tx, claimed.instanceId);
           await this.engine.runJob(tx, claimed, instance?.settings, now);
         });
+        if (housekeeping) this.runHousekeeping(housekeeping);
       } catch (error) {
         // The store went away mid-job: the claim rolled back with it, and the job is not at
         // fault, so it runs again on a later poll rather than being pushed back.
@@ -60,6 +88,25 @@ export class Scheduler {
     return ran;
   }
 
+  /** Runs a housekeeping task in the background (one at a time per task), logging its failure. */
+  private runHousekeeping(task: HousekeepingTask): void {
+    if (this.housekeeping.has(task.kind)) return; // still at it from the last turn
+    const running = task
+      .run()
+      .then((result) => this.deps.log?.info({ task: task.kind, result }, 'housekeeping done'))
+      .catch((error: unknown) => this.deps.log?.error({ err: error, task: task.kind }, 'housekeeping failed'))
+      .finally(() => this.housekeeping.delete(task.kind));
+    this.housekeeping.set(task.kind, running);
+  }
+
+  /** Makes sure each housekeeping task has its job row (processes starting together make one). */
+  private async scheduleHousekeeping(): Promise<void> {
+    const now = this.now();
+    for (const task of this.deps.housekeeping ?? []) {
+      await this.deps.store.dialect.transaction(this.deps.store.db, (tx) => insertJobIfAbsent(tx, STORE_WIDE, 0, task.kind, task.nextRunAt(now)));
+    }
+  }
+
   /** A job that throws is pushed back a minute (and logged) so it cannot block the queue. */
   private async postponeFailed(job: Job, now: string, error: unknown): Promise<void> {
     this.deps.log?.error({ err: error, job }, 'scheduled job failed');
@@ -69,8 +116,14 @@ export class Scheduler {
 
   start(): void {
     this.stopped = false;
+    let housekeepingScheduled = false;
     const tick = async () => {
       if (this.stopped) return;
+      if (!housekeepingScheduled)
+        housekeepingScheduled = await this.scheduleHousekeeping().then(
+          () => true,
+          () => false,
+        );
       this.running = this.runDue().then(
         () => {
           if (this.storeAway) this.deps.log?.info('scheduler: the database is back');

@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../store/dialect.js';
 import * as repo from '../store/instances.repo.js';
 import { deleteKeySessions } from '../store/sessions.repo.js';
 import { listEvents, type AlertEvent } from '../store/engine.repo.js';
+import { usageByInstance } from '../store/attachments.repo.js';
 import type { Tx } from '../store/schema.js';
 import { scheduleProblem } from '../domain/sla.js';
 import { CUSTOM_FIELDS_PER_INSTANCE, TAG_CATEGORIES_PER_INSTANCE } from '../domain/limits.js';
@@ -97,15 +98,15 @@ export class InstancesService {
 
   async present(instanceId: string) {
     const db = this.deps.store.db;
-    const [instance, fields] = await Promise.all([this.get(instanceId), repo.listCustomFields(db, instanceId)]);
-    return presentInstance(instance, fields, this.deps.defaults);
+    const [instance, fields, usage] = await Promise.all([this.get(instanceId), repo.listCustomFields(db, instanceId), usageByInstance(db, [instanceId])]);
+    return { ...presentInstance(instance, fields, this.deps.defaults), storageUsedBytes: usage.get(instanceId) ?? 0 };
   }
 
-  /** Every instance, presented: two queries whatever the number of instances. */
+  /** Every instance, presented: three queries whatever the number of instances. */
   async list() {
     const db = this.deps.store.db;
-    const [instances, fields] = await Promise.all([repo.listInstances(db), repo.listAllCustomFields(db)]);
-    return instances.map((i) => presentInstance(i, fields.get(i.id) ?? [], this.deps.defaults));
+    const [instances, fields, usage] = await Promise.all([repo.listInstances(db), repo.listAllCustomFields(db), usageByInstance(db)]);
+    return instances.map((i) => ({ ...presentInstance(i, fields.get(i.id) ?? [], this.deps.defaults), storageUsedBytes: usage.get(i.id) ?? 0 }));
   }
 
   /** The instance's most recent alert events (the notification outbox), newest first. */

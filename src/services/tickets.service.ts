@@ -35,6 +35,7 @@ import { Engine } from './engine.js';
 import type { Store } from '../store/db.js';
 import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
+import type { IAttachment } from '../domain/attachments.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
 import { countsFromTables, countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
@@ -47,6 +48,11 @@ const NOTHING_INCLUDED: Included = new Set();
 
 /** A comment as given: its plain text, its HTML, or both (at least one with text). */
 export type CommentInput = Omit<InsertCommentBody, 'user'>;
+
+/** What comes with a comment that holds attachments: written in its transaction, answered as its `attachments`. */
+export interface CommentAttachments {
+  write(tx: Tx, ticket: { seq: number; ticket: StoredTicket }, activity: CommentActivity): Promise<readonly IAttachment[]>;
+}
 
 /** A page of a ticket's activities: `{ items, continuationToken, itemCount }`. */
 export interface ActivityPage {
@@ -357,14 +363,18 @@ export class TicketsService {
     });
   }
 
-  /** Adds a comment (or private note) given as plain text, HTML or both; answers it as IComment. */
-  async addComment(instanceId: string, ref: string, input: CommentInput, user: IUser): Promise<IComment> {
+  /**
+   * Adds a comment (or private note) given as plain text, HTML or both; answers it as IComment.
+   * `attached`: the comment holds attachments (src/services/attachments.service.ts), so it may have
+   * no text; their rows are written in the comment's transaction, and are its `attachments`.
+   */
+  async addComment(instanceId: string, ref: string, input: CommentInput, user: IUser, attached?: CommentAttachments): Promise<IComment> {
     const errors = new FieldErrors();
     const text = resolveRichText(
       { plain: input.comment, html: input.comment_HTML },
       { plainPath: '/body/comment', htmlPath: '/body/comment_HTML', max: COMMENT_MAX, errors },
     );
-    if (text.plain.trim() === '') {
+    if (text.plain.trim() === '' && !attached) {
       const onlyHtml = typeof input.comment_HTML === 'string' && input.comment_HTML.trim() !== '';
       errors.add(onlyHtml ? '/body/comment_HTML' : '/body/comment', onlyHtml ? 'has no text once sanitised' : 'a comment needs text: comment or comment_HTML');
     }
@@ -394,7 +404,7 @@ export class TicketsService {
       const after: StoredTicket = { ...before, lastInteraction: now };
       if (!after.firstResponseOn && !isSameUser(actor, before.requestor)) after.firstResponseOn = now;
       await this.save(tx, instanceId, seq, before, after, [activity], await this.settingsOf(tx, instanceId), now);
-      return presentComment(activity, before);
+      return presentComment(activity, before, attached ? await attached.write(tx, { seq, ticket: before }, activity) : []);
     });
   }
 
@@ -419,8 +429,8 @@ export class TicketsService {
     const itemCount = await repo.countActivities(db, instanceId, seq);
     const commentHtml = query.include.has('comment_HTML');
     return {
-      // Attachments (contract §11) join here: read for the whole page at once, then passed to
-      // each activity as presentActivity's `attachments`.
+      // Attachments (contract §11) are filled in by the route, for the whole page in one query
+      // (AttachmentsService.forActivities).
       items: page.activities.map((activity) => presentActivity(activity, ticket, { commentHtml })),
       continuationToken:
         page.hasMore && page.lastSeq !== undefined ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: [page.lastSeq], inclusive: false }) : null,

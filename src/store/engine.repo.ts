@@ -23,6 +23,15 @@ export async function upsertJob(db: Tx, instanceId: string, ticketSeq: number, k
     .execute();
 }
 
+/** Creates a job unless it exists (its run time then stays as it is). */
+export async function insertJobIfAbsent(db: Tx, instanceId: string, ticketSeq: number, kind: string, runAt: string): Promise<void> {
+  await db
+    .insertInto('jobs')
+    .values({ instance_id: instanceId, ticket_seq: ticketSeq, kind, run_at: runAt, attempts: 0 })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
 export async function deleteJob(db: Tx, job: Pick<Job, 'instanceId' | 'ticketSeq' | 'kind'>): Promise<void> {
   await db.deleteFrom('jobs').where('instance_id', '=', job.instanceId).where('ticket_seq', '=', job.ticketSeq).where('kind', '=', job.kind).execute();
 }

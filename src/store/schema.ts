@@ -197,6 +197,55 @@ export interface SessionsTable {
   expires_on: string;
 }
 
+/** The bytes of one file content of an instance, in storage (migration 014). */
+export interface AttachmentBlobsTable {
+  instance_id: string;
+  sha256: string;
+  storage_key: string;
+  size: number;
+  /** Attachments pointing at it; the sweep deletes blobs at 0 that no upload holds. */
+  ref_count: number;
+  /** An upload in flight holds the blob until then. */
+  pinned_until: string | null;
+  created_on: string;
+}
+
+/** Storage objects to delete: their rows are gone (the sweep's queue, so a crash loses none). */
+export interface AttachmentBlobDeletionsTable {
+  instance_id: string;
+  storage_key: string;
+  queued_on: string;
+}
+
+export interface AttachmentUsageTable {
+  instance_id: string;
+  used_bytes: number;
+}
+
+export interface AttachmentsTable {
+  seq: Generated<number>;
+  instance_id: string;
+  id: string;
+  ticket_seq: number;
+  ticket_id: string;
+  ticket_number: number;
+  activity_id: string;
+  filename: string;
+  caption: string | null;
+  /** The URL of a hyperlink; null for a file. */
+  link: string | null;
+  sha256: string | null;
+  size: number | null;
+  content_type: string | null;
+  storage_key: string | null;
+  is_image: number;
+  is_archive: number;
+  is_private: number;
+  created_on: string;
+  /** JSON of the user who added it. */
+  created_by: string;
+}
+
 export interface Database {
   meta: MetaTable;
   instances: InstancesTable;
@@ -212,6 +261,10 @@ export interface Database {
   events: EventsTable;
   assignment_cursors: AssignmentCursorsTable;
   sessions: SessionsTable;
+  attachment_blobs: AttachmentBlobsTable;
+  attachment_blob_deletions: AttachmentBlobDeletionsTable;
+  attachment_usage: AttachmentUsageTable;
+  attachments: AttachmentsTable;
 }
 
 export type Db = Kysely<Database>;

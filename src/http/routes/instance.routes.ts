@@ -12,7 +12,7 @@ import { errorResponses, oneOf } from '../schema-helpers.js';
 const IdParams = Type.Object({ id: Type.String() });
 
 /** Settings an instance may read but only the operator may change (admin API, CLI). */
-const OPERATOR_SETTINGS = ['enabled', 'rateLimit'] as const;
+const OPERATOR_SETTINGS = ['enabled', 'rateLimit', 'storageQuotaBytes'] as const;
 
 /**
  * Refuses, before anything is written, what a key may not change: the operator's settings with
@@ -49,7 +49,7 @@ export const instanceRoutes =
           tags: ['instance'],
           summary: 'Change instance settings (partial; keyAccess merges field by field)',
           description:
-            '`enabled` and `rateLimit` are set by the operator (PUT /admin/instances/{id} or the CLI): sending them here answers 403. Changing `keyAccess` needs the primary key.',
+            '`enabled`, `rateLimit` and `storageQuotaBytes` are set by the operator (PUT /admin/instances/{id} or the CLI): sending them here answers 403. Changing `keyAccess` needs the primary key.',
           body: SettingsUpdate,
           response: { 200: Type.Object({ item: Type.Ref('IInstance') }), ...errorResponses(400, 401, 403) },
         },

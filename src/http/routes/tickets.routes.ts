@@ -9,6 +9,7 @@ import { COUNT_GROUPS, ORDER_NAMES, parseCountQuery, parseListQuery, SELECTABLE_
 import { INCLUDABLE, parseInclude } from '../../domain/rich-text.js';
 import { ORIGINS, parseStatus, ticketOrigin } from '../../domain/ticket.js';
 import type { TicketsService } from '../../services/tickets.service.js';
+import type { AttachmentsService } from '../../services/attachments.service.js';
 import { errorResponses } from '../schema-helpers.js';
 import {
   InsertCommentRequest,
@@ -111,7 +112,7 @@ function continuationTokenOf(request: { headers: Record<string, unknown>; query:
 }
 
 export const ticketsRoutes =
-  (tickets: TicketsService): FastifyPluginAsyncTypebox =>
+  (tickets: TicketsService, attachments: AttachmentsService): FastifyPluginAsyncTypebox =>
   async (app) => {
     app.get(
       '/tickets',
@@ -311,8 +312,14 @@ export const ticketsRoutes =
         },
       },
       async (request) => {
-        const query = parseActivityQuery(request.query);
-        return tickets.activities(request.auth.instanceId, request.params.ticketId, query, continuationTokenOf(request));
+        const { instanceId } = request.auth;
+        const page = await tickets.activities(instanceId, request.params.ticketId, parseActivityQuery(request.query), continuationTokenOf(request));
+        // The page's attachments, in one query (contract §11).
+        const byActivity = await attachments.forActivities(
+          instanceId,
+          page.items.map((a) => a.id),
+        );
+        return { ...page, items: page.items.map((a) => ({ ...a, attachments: byActivity.get(a.id) ?? [] })) };
       },
     );
 

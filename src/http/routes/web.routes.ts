@@ -27,13 +27,14 @@ const NOT_BUILT = `<!doctype html>
 
 /*
  * The page talks to this origin only; inline SVG and style attributes set from script are all it
- * needs besides its own files. frame-ancestors stops click-jacking of the settings area.
+ * needs besides its own files, and blob: images (thumbnails of files about to be attached,
+ * read locally). frame-ancestors stops click-jacking of the settings area.
  */
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self' data: blob:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",

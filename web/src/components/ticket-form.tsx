@@ -6,6 +6,7 @@ import { changedCustomFields, errorsByField, formLayout, isEmptyValue, missingRe
 import { PRIORITIES, type CustomField, type Priority, type Ticket, type TicketTag, type User } from '../lib/types.js';
 import { Field, TagPicker, UserInput } from './controls.js';
 import { CustomFieldInput } from './custom-field.js';
+import { DraftEditor, DropZone, type AttachmentDraft } from './attachments.js';
 
 export interface TicketFormValues {
   title: string;
@@ -76,6 +77,8 @@ export function TicketForm(props: {
   submitLabel: string;
   onSubmit: (payload: Record<string, unknown>) => Promise<void>;
   onCancel?: () => void;
+  /** Files and links to attach (the new-ticket form): dropped or pasted on the description, or picked. */
+  attachments?: { draft: AttachmentDraft; progress: number | undefined };
 }) {
   const { instance, tagCategories, people, session } = useApp();
   const [initial] = useState(() => formValuesOf(props.ticket, instance.customFields, session.user));
@@ -156,7 +159,14 @@ export function TicketForm(props: {
             />
           </Field>
           <Field label="Description" htmlFor="tf-description" errors={errors.description}>
-            <textarea id="tf-description" rows={6} value={values.description} onChange={(e) => set('description', e.target.value)} />
+            {props.attachments ? (
+              <DropZone draft={props.attachments.draft} label="Description and attachments">
+                <textarea id="tf-description" rows={6} value={values.description} onChange={(e) => set('description', e.target.value)} />
+                <DraftEditor draft={props.attachments.draft} idPrefix="tf" progress={props.attachments.progress} disabled={busy} />
+              </DropZone>
+            ) : (
+              <textarea id="tf-description" rows={6} value={values.description} onChange={(e) => set('description', e.target.value)} />
+            )}
           </Field>
           <Field label="Requestor" htmlFor="tf-requestor" errors={errors.requestor} required>
             <UserInput id="tf-requestor" value={values.requestor} onChange={(u) => set('requestor', u)} people={people} required invalid={!!errors.requestor} />

@@ -122,6 +122,7 @@ export interface paths {
                             max: number;
                             windowSeconds: number;
                         } | null;
+                        storageQuotaBytes?: number | null;
                         user?: components["schemas"]["IUser"];
                         id?: string;
                     };
@@ -265,6 +266,7 @@ export interface paths {
                             max: number;
                             windowSeconds: number;
                         } | null;
+                        storageQuotaBytes?: number | null;
                         user?: components["schemas"]["IUser"];
                     };
                 };
@@ -1580,6 +1582,343 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/{ticketId}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the attachments of a ticket, oldest first
+         * @description Files and links, private notes' ones included (marked isPrivate). docs/api.md §12.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The ticket UUID `id` or its number `ticketId` */
+                    ticketId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["IAttachment"][];
+                            /** @description The number of items */
+                            itemCount: number;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add files (multipart/form-data) or links (JSON), recorded as one comment
+         * @description Files: multipart/form-data with one `files` part per file and the text parts `comment`, `comment_HTML`, `isPrivate` ("true"/"false") and `user` (JSON text). Each file streams to storage; the same bytes are stored once per instance. Links: JSON `{ attachments: [{ src, caption }], comment?, comment_HTML?, isPrivate?, user }`, http(s) only. Either way one activity (a comment, empty when none is given) holds the attachments, and the answer is that comment. 413 beyond ATTACHMENT_MAX_BYTES per file or ATTACHMENT_MAX_FILES files (nothing stored), 415 for blocked types, 507 beyond the storage quota. docs/api.md §12.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The ticket UUID `id` or its number `ticketId` */
+                    ticketId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        attachments: {
+                            /** @description An absolute http or https URL */
+                            src: string;
+                            caption?: string | null;
+                        }[];
+                        /** @description A comment recorded with the attachments */
+                        comment?: string;
+                        /** @description The comment as HTML (sanitised; the plain text is derived from it when comment is absent) */
+                        comment_HTML?: string;
+                        /** @description A private note: its attachments are never sent to the requestor */
+                        isPrivate?: boolean;
+                        user: components["schemas"]["IUser"];
+                    };
+                    "multipart/form-data": {
+                        /** @description One part per file, each with its file name (ATTACHMENT_MAX_BYTES each, ATTACHMENT_MAX_FILES per request) */
+                        files: string[];
+                        comment?: string;
+                        comment_HTML?: string;
+                        /**
+                         * @description true: a private note
+                         * @enum {string}
+                         */
+                        isPrivate?: "true" | "false";
+                        /** @description The acting user as JSON text: {"id": …, "name": …, "email": …} */
+                        user: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["IComment"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/activity/{activityId}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the attachments of one activity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The activity's id */
+                    activityId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["IAttachment"][];
+                            /** @description The number of items */
+                            itemCount: number;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{ticketId}/attachments/{attachmentId}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file's bytes
+         * @description Streamed, with `Content-Disposition: attachment` (RFC 6266 file name), `X-Content-Type-Options: nosniff` and a sandboxing Content-Security-Policy; `Range: bytes=…` answers 206 with that part (416 outside the file); `ETag` is the SHA-256. `disposition=inline` shows PNG, JPEG, GIF and WebP images in the browser. A link has no content (404).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description inline: show a PNG, JPEG, GIF or WebP image in the browser; every other type is always an attachment */
+                    disposition?: "attachment" | "inline";
+                };
+                header?: never;
+                path: {
+                    /** @description The ticket UUID `id` or its number `ticketId` */
+                    ticketId: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The bytes (or the requested range) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description The bytes (or the requested range) */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/instance": {
         parameters: {
             query?: never;
@@ -1621,7 +1960,7 @@ export interface paths {
         };
         /**
          * Change instance settings (partial; keyAccess merges field by field)
-         * @description `enabled` and `rateLimit` are set by the operator (PUT /admin/instances/{id} or the CLI): sending them here answers 403. Changing `keyAccess` needs the primary key.
+         * @description `enabled`, `rateLimit` and `storageQuotaBytes` are set by the operator (PUT /admin/instances/{id} or the CLI): sending them here answers 403. Changing `keyAccess` needs the primary key.
          */
         put: {
             parameters: {
@@ -1701,6 +2040,7 @@ export interface paths {
                             max: number;
                             windowSeconds: number;
                         } | null;
+                        storageQuotaBytes?: number | null;
                         user?: components["schemas"]["IUser"];
                     };
                 };
@@ -2586,8 +2926,8 @@ export interface components {
             /** @description The comment as sanitised HTML (made from the plain text when it came as plain text) */
             comment_HTML: string;
             isPrivate: boolean;
-            /** @description The files and links of the activity (contract §11); empty until attachments exist */
-            attachments: unknown[];
+            /** @description The files and links added with the activity (contract §11, docs/api.md §12) */
+            attachments: components["schemas"]["IAttachment"][];
             user: components["schemas"]["IUser"];
             createdBy: components["schemas"]["IUser"];
             /** @description ISO 8601 UTC date-time */
@@ -2622,8 +2962,8 @@ export interface components {
             comment: string | null;
             comment_HTML?: string | null;
             isPrivate: boolean;
-            /** @description The files and links of the activity (contract §11); empty until attachments exist */
-            attachments: unknown[];
+            /** @description The files and links added with the activity (contract §11, docs/api.md §12) */
+            attachments: components["schemas"]["IAttachment"][];
             /** @description fieldChange: the field; statusChange: status (and resolution); escalation: the flag; otherwise empty */
             changes: components["schemas"]["IActivityChange"][];
             from?: unknown;
@@ -2727,6 +3067,9 @@ export interface components {
                 windowSeconds: number;
             };
             sla: components["schemas"]["ISlaPolicy"] | null;
+            storageQuotaBytes: number | null;
+            /** @description Bytes of attachments the instance stores (each distinct content once) */
+            storageUsedBytes: number;
         };
         ITagCategory: {
             id: string;
@@ -2836,6 +3179,46 @@ export interface components {
             comment?: string | null;
             comment_HTML?: string | null;
             /** @description An internal note, never sent to the requestor */
+            isPrivate?: boolean;
+            user: components["schemas"]["IUser"];
+        };
+        IAttachment: {
+            /** @description The attachment id (a UUID) */
+            id: string;
+            /** @description The file name, for display only (never a path); for a link, the last segment of its path */
+            filename: string;
+            caption: string | null;
+            /** @description A file: an absolute URL under PUBLIC_URL that downloads it without a key until it expires (ATTACHMENT_URL_TTL_SECONDS, 1 hour by default); with a key, GET /tickets/{ticketId}/attachments/{attachmentId}/content downloads it at any time. A link: the link. */
+            src: string;
+            isHyperlink: boolean;
+            /** @description A PNG, JPEG, GIF or WebP image (read from its bytes; for a link, from its extension): the only types shown inline */
+            isImage: boolean;
+            /** @description A zip, tar, gzip, 7z, rar… archive (read from its bytes; for a link, from its extension) */
+            isArchive: boolean;
+            contentType: string | null;
+            size: number | null;
+            sha256: string | null;
+            /** @description ISO 8601 UTC date-time */
+            createdDateTime: string;
+            /** @description The id of the user who added it */
+            createdBy: string;
+            /** @description The activity (comment) that added it */
+            activityId: string;
+            /** @description Added with a private note: shown to agents, never sent to the requestor */
+            isPrivate: boolean;
+        };
+        /** @description Links (JSON). Files go as multipart/form-data. */
+        insertLinksRequest: {
+            attachments: {
+                /** @description An absolute http or https URL */
+                src: string;
+                caption?: string | null;
+            }[];
+            /** @description A comment recorded with the attachments */
+            comment?: string;
+            /** @description The comment as HTML (sanitised; the plain text is derived from it when comment is absent) */
+            comment_HTML?: string;
+            /** @description A private note: its attachments are never sent to the requestor */
             isPrivate?: boolean;
             user: components["schemas"]["IUser"];
         };

@@ -74,6 +74,44 @@ export async function send<T>(call: Promise<{ data?: T; error?: unknown; respons
   return result.data as T;
 }
 
+/**
+ * POSTs a multipart form (file uploads) with the session cookie, reporting the upload's progress
+ * (0..1): fetch cannot, XMLHttpRequest can. Answers the JSON data or throws ApiError like `send`.
+ */
+export function sendForm<T>(path: string, form: FormData, onProgress?: (fraction: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', `/api/v1${path}`);
+    request.setRequestHeader('Accept', 'application/json');
+    request.setRequestHeader('X-Requested-With', 'ticketing-web');
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress?.(event.loaded / event.total);
+    };
+    request.onload = () => {
+      let body: { code?: string; detail?: string; errors?: FieldError[] } | undefined;
+      try {
+        body = request.responseText ? (JSON.parse(request.responseText) as typeof body) : undefined;
+      } catch {
+        body = undefined;
+      }
+      if (request.status >= 200 && request.status < 300) return resolve(body as T);
+      if (request.status === 401) onUnauthorized?.();
+      const retry = Number(request.getResponseHeader('Retry-After'));
+      reject(
+        new ApiError(
+          request.status,
+          body?.code ?? `http_${request.status}`,
+          body?.detail ?? `${request.status} ${request.statusText}`,
+          body?.errors ?? [],
+          Number.isFinite(retry) ? retry : undefined,
+        ),
+      );
+    };
+    request.onerror = () => reject(new ApiError(0, 'network', 'The upload did not reach the server. Check your connection and try again.'));
+    request.send(form);
+  });
+}
+
 /** A query string from the defined, non-empty values. */
 export function query(params: Record<string, string | number | boolean | undefined | null>): string {
   const search = new URLSearchParams();

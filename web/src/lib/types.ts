@@ -40,6 +40,8 @@ export type ListedTicket = ListPage['items'][number];
 export type TicketCounts = Answer<'/tickets/counts', 'get'>;
 
 export type Activity = Schemas['IActivity'];
+/** A file or link on a ticket (IAttachment). */
+export type Attachment = Schemas['IAttachment'];
 
 /** Activities written by the help-desk engine carry a user whose id starts with `system:`. */
 export const isSystemUser = (user: User | null | undefined): boolean => !!user && user.id.startsWith('system:');

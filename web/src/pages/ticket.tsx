@@ -3,6 +3,7 @@ import { EscalationBadges, Field, PriorityBadge, Spinner, StatusBadge, TagChip, 
 import { customFieldText } from '../components/custom-field.js';
 import { RichText, RichTextEditor, type EditorContent } from '../components/rich-text.js';
 import { TicketForm } from '../components/ticket-form.js';
+import { AttachmentList, DraftEditor, DropZone, FilesPanel, sendAttachments, useAttachmentDraft } from '../components/attachments.js';
 import { ApiError, browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { dueHint, type Tone } from '../lib/engine.js';
@@ -29,6 +30,8 @@ export function TicketPage({ id }: { id: string }) {
   const [activities, setActivities] = useState<Activity[] | null>(null);
   const [error, setError] = useState('');
   const [editing, setEditing] = useState(false);
+  // Counts changes, so the file list reloads after an upload.
+  const [version, setVersion] = useState(0);
 
   const loadActivities = useCallback(
     async () =>
@@ -53,6 +56,7 @@ export function TicketPage({ id }: { id: string }) {
   const changed = (item: Ticket, message?: string) => {
     setTicket(item);
     if (message) notify(message);
+    setVersion((v) => v + 1);
     loadActivities().catch(() => undefined);
   };
 
@@ -123,10 +127,11 @@ export function TicketPage({ id }: { id: string }) {
                 <div className="prose">{ticket.description}</div>
               )}
             </section>
+            <FilesPanel ticketId={ticket.id} version={version} />
             <section className="card" aria-labelledby="t-activity">
               <h2 id="t-activity">Activity</h2>
               {activities === null ? <Spinner /> : <Timeline activities={activities} fields={instance.customFields} />}
-              <CommentForm ticketId={ticket.id} onAdded={() => changed(ticket, 'Comment added')} />
+              <CommentForm ticketId={ticket.id} onAdded={(what) => changed(ticket, what)} />
             </section>
           </div>
           <div className="ticket-side">
@@ -403,7 +408,7 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
   );
 }
 
-function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => void }) {
+function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: (what: string) => void }) {
   const { session } = useApp();
   const labelId = useId();
   const [content, setContent] = useState<EditorContent>({ html: '', isEmpty: true });
@@ -411,23 +416,38 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => v
   const [isPrivate, setPrivate] = useState(false);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<number | undefined>(undefined);
+  const draft = useAttachmentDraft();
   const submit = async () => {
-    if (content.isEmpty) return setError('Write something first');
+    if (content.isEmpty && draft.isEmpty) return setError('Write something or attach a file first');
     setBusy(true);
     setError('');
     try {
-      // The server sanitises the HTML and makes the plain text from it.
-      await send(
-        client.POST('/tickets/{ticketId}/comments', { params: { path: { ticketId } }, body: { comment_HTML: content.html, isPrivate, user: session.user } }),
-      );
+      const what = draft.isEmpty ? 'Comment added' : `${draft.files.length + draft.links.length === 1 ? 'Attachment' : 'Attachments'} added`;
+      if (draft.isEmpty) {
+        // The server sanitises the HTML and makes the plain text from it.
+        await send(
+          client.POST('/tickets/{ticketId}/comments', { params: { path: { ticketId } }, body: { comment_HTML: content.html, isPrivate, user: session.user } }),
+        );
+      } else {
+        if (draft.files.length > 0) setProgress(0);
+        await sendAttachments(ticketId, draft, {
+          ...(content.isEmpty ? {} : { commentHtml: content.html }),
+          isPrivate,
+          user: session.user,
+          onProgress: setProgress,
+        });
+      }
       setContent({ html: '', isEmpty: true });
       setResetKey((k) => k + 1);
       setPrivate(false);
-      onAdded();
+      draft.clear();
+      onAdded(what);
     } catch (e) {
       setError(errorMessage(e));
     } finally {
       setBusy(false);
+      setProgress(undefined);
     }
   };
   return (
@@ -440,14 +460,17 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => v
       noValidate
     >
       <Field label={isPrivate ? 'Private note' : 'Comment'} labelId={labelId} errors={error ? [error] : undefined}>
-        <RichTextEditor
-          labelId={labelId}
-          resetKey={resetKey}
-          onChange={setContent}
-          onSubmit={() => void submit()}
-          invalid={!!error}
-          placeholder={isPrivate ? 'Only agents see private notes' : 'Reply or add information'}
-        />
+        <DropZone draft={draft} label="Comment and attachments">
+          <RichTextEditor
+            labelId={labelId}
+            resetKey={resetKey}
+            onChange={setContent}
+            onSubmit={() => void submit()}
+            invalid={!!error}
+            placeholder={isPrivate ? 'Only agents see private notes' : 'Reply or add information'}
+          />
+          <DraftEditor draft={draft} idPrefix="t-comment" progress={progress} disabled={busy} />
+        </DropZone>
       </Field>
       <div className="actions">
         <label className="check">
@@ -455,7 +478,7 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => v
           Private note (never sent to the requestor)
         </label>
         <button type="submit" className="primary" disabled={busy}>
-          {isPrivate ? 'Add private note' : 'Add comment'}
+          {busy ? (progress !== undefined ? 'Uploading…' : 'Saving…') : isPrivate ? 'Add private note' : 'Add comment'}
         </button>
       </div>
     </form>
@@ -553,12 +576,19 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
           );
         }
         if (a.type === 'comment') {
+          const files = a.attachments.length;
+          const verb = a.comment
+            ? a.isPrivate
+              ? 'added a private note'
+              : 'commented'
+            : `attached ${files === 1 ? 'a file or link' : `${files} files and links`}`;
           return (
             <li key={a.id} className={`event comment${a.isPrivate ? ' private' : ''}`}>
               <div className="event-head">
-                {who} {a.isPrivate ? 'added a private note' : 'commented'} {a.isPrivate && <span className="badge private">Private</span>} {when}
+                {who} {verb} {a.isPrivate && <span className="badge private">Private</span>} {when}
               </div>
-              <ActivityComment activity={a} />
+              {a.comment && <ActivityComment activity={a} />}
+              <AttachmentList attachments={a.attachments} />
             </li>
           );
         }
