@@ -3,6 +3,11 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { WebhookWorker } from './jobs/webhook-worker.js';
+import { EventsService } from './services/events.service.js';
+import { WebhookDeliveries } from './services/webhook-delivery.service.js';
+import { WebhookSender } from './services/webhook-sender.js';
+import { WebhooksService } from './services/webhooks.service.js';
 import { InstancesService, type CreatedInstance } from './services/instances.service.js';
 import { TicketsService } from './services/tickets.service.js';
 import { openMigratedStore, type Store } from './store/db.js';
@@ -74,10 +79,24 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
   const tickets = new TicketsService({ store, tokenSecret });
   const rateLimit = await createRateLimiter({ config, store });
   const https = config.publicUrl?.startsWith('https:') ?? false;
+  // Links in Teams and Slack messages; the port is known once listening (PORT=0).
+  let url = publicUrl(config, config.port);
+  const sender = new WebhookSender({ timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate });
+  const deliveries = new WebhookDeliveries({
+    store,
+    sender,
+    publicUrl: () => url,
+    timeoutMs: config.webhookTimeoutMs,
+    ...(config.webhookRetryDelaysMs ? { retryDelaysMs: config.webhookRetryDelaysMs } : {}),
+  });
+  let worker: WebhookWorker | undefined;
+  const webhooks = new WebhooksService({ store, deliveries, tokenSecret, allowPrivate: config.webhookAllowPrivate, wake: () => worker?.nudge() });
   const app = await buildApp({
     store,
     tickets,
     instances,
+    events: new EventsService({ store, tokenSecret }),
+    webhooks,
     adminTokenHash: admin.hash,
     secureCookies: https,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -89,6 +108,11 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
   await app.listen({ port: config.port, host: config.host });
   const scheduler = new Scheduler({ store, log: app.log, pollMs: config.jobsPollMs });
   scheduler.start();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  url = publicUrl(config, port);
+  worker = new WebhookWorker({ deliveries, dialect: store.dialect, concurrency: config.webhookConcurrency, pollMs: config.webhookPollMs, log: app.log });
+  worker.start();
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -96,6 +120,8 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     await scheduler.stop();
+    await worker?.stop();
+    sender.close();
     await app.close();
     await rateLimit.close?.();
     await store.close();
@@ -103,8 +129,7 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  const address = app.server.address();
-  return typeof address === 'object' && address ? address.port : config.port;
+  return port;
 }
 
 /**

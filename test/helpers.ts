@@ -12,6 +12,11 @@ import { InstancesService } from '../src/services/instances.service.js';
 import { TicketsService } from '../src/services/tickets.service.js';
 import { openMigratedStore, type Store } from '../src/store/db.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
+import { WebhookWorker } from '../src/jobs/webhook-worker.js';
+import { EventsService } from '../src/services/events.service.js';
+import { WebhookDeliveries } from '../src/services/webhook-delivery.service.js';
+import { WebhookSender, type SenderOptions } from '../src/services/webhook-sender.js';
+import { WebhooksService } from '../src/services/webhooks.service.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -30,6 +35,8 @@ export interface TestApp {
   databaseUrl: string;
   /** Runs the jobs due at the app's clock (the engine's scheduler, without its timer). */
   scheduler: Scheduler;
+  /** The webhook delivery worker (not started: `runDue()` delivers what is due at the app's clock; `start()` runs it). */
+  webhooks: WebhookWorker;
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -58,6 +65,8 @@ export async function createTestApp(
     databaseUrl?: string;
     logStream?: { write(line: string): void };
     searchBudgetMs?: number;
+    /** How the webhook sender resolves names (DNS rebinding tests). */
+    resolve?: SenderOptions['resolve'];
   } = {},
 ): Promise<TestApp> {
   let dir: string | undefined;
@@ -86,12 +95,28 @@ export async function createTestApp(
   const now = options.clock?.now;
   const tickets = new TicketsService({ store, tokenSecret, ...(now ? { now } : {}) });
   const scheduler = new Scheduler({ store, ...(now ? { now } : {}) });
+  const sender = new WebhookSender({
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivate: config.webhookAllowPrivate,
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  });
+  const deliveries = new WebhookDeliveries({
+    store,
+    sender,
+    publicUrl: () => 'http://ticketing.test',
+    timeoutMs: config.webhookTimeoutMs,
+    ...(config.webhookRetryDelaysMs ? { retryDelaysMs: config.webhookRetryDelaysMs } : {}),
+    ...(now ? { now } : {}),
+  });
+  const worker = new WebhookWorker({ deliveries, dialect: store.dialect, pollMs: 20 });
   let rateLimit: RateLimitHooks | undefined;
   if (options.rateLimit) rateLimit = await createRateLimiter({ config, store });
   const app = await buildApp({
     store,
     tickets,
     instances,
+    events: new EventsService({ store, tokenSecret }),
+    webhooks: new WebhooksService({ store, deliveries, tokenSecret, allowPrivate: config.webhookAllowPrivate, wake: () => worker.nudge() }),
     adminTokenHash: hashSecret(ADMIN_TOKEN),
     bodyLimitBytes: config.bodyLimitBytes,
     ...(rateLimit ? { rateLimit } : {}),
@@ -105,7 +130,10 @@ export async function createTestApp(
     store,
     databaseUrl,
     scheduler,
+    webhooks: worker,
     async close(options: { keepData?: boolean } = {}) {
+      await worker.stop();
+      sender.close();
       await app.close();
       await rateLimit?.close?.();
       await store.close();

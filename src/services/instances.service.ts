@@ -8,7 +8,6 @@ import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/dialect.js';
 import * as repo from '../store/instances.repo.js';
 import { deleteKeySessions } from '../store/sessions.repo.js';
-import { listEvents, type AlertEvent } from '../store/engine.repo.js';
 import type { Tx } from '../store/schema.js';
 import { scheduleProblem } from '../domain/sla.js';
 import { CUSTOM_FIELDS_PER_INSTANCE, TAG_CATEGORIES_PER_INSTANCE } from '../domain/limits.js';
@@ -121,11 +120,6 @@ export class InstancesService {
     const db = this.deps.store.db;
     const [instances, fields] = await Promise.all([repo.listInstances(db), repo.listAllCustomFields(db)]);
     return instances.map((i) => presentInstance(i, fields.get(i.id) ?? [], this.deps.defaults));
-  }
-
-  /** The instance's most recent alert events (the notification outbox), newest first. */
-  async events(instanceId: string, limit: number): Promise<AlertEvent[]> {
-    return listEvents(this.deps.store.db, instanceId, limit);
   }
 
   /** Applies a partial settings update; nested keyAccess merges field by field. */
