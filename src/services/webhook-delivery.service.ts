@@ -55,8 +55,11 @@ export interface DeliveryOutcome {
   result: SendResult;
 }
 
-/** How long a claim holds a delivery beyond the HTTP deadline before another process may take it. */
-const LEASE_MARGIN_MS = 15_000;
+/**
+ * How long a claim holds a delivery beyond the HTTP deadline before another process may take it
+ * (and send it again): the deadline again, at least 5 s, for a busy event loop or a slow commit.
+ */
+const leaseMargin = (timeoutMs: number) => Math.max(5_000, timeoutMs);
 
 export class WebhookDeliveries {
   readonly now: () => string;
@@ -132,7 +135,7 @@ export class WebhookDeliveries {
   }
 
   private leaseEnd(nowMs: number): string {
-    return new Date(nowMs + this.deps.timeoutMs + LEASE_MARGIN_MS).toISOString();
+    return new Date(nowMs + this.deps.timeoutMs + leaseMargin(this.deps.timeoutMs)).toISOString();
   }
 
   /**
