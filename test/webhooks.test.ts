@@ -319,7 +319,7 @@ for (const dialect of DIALECTS) {
       expect(attemptsAt.slice(0, 2)).toEqual([0, 20 * SECOND]);
       expect(attemptsAt[6]).toBeGreaterThan(6 * HOUR);
       const [delivery] = (await api.get(`/instance/webhooks/${failing.id}/deliveries`)).body.items;
-      expect(delivery).toMatchObject({ status: 'failed', attemptCount: 10, nextAttemptOn: null, finishedOn: expect.any(String) });
+      expect(delivery).toMatchObject({ status: 'failed', attemptCount: attemptsAt.length, nextAttemptOn: null, finishedOn: expect.any(String) });
 
       const disabled = (await api.get(`/instance/webhooks/${failing.id}`)).body.item;
       expect(disabled).toMatchObject({ enabled: false, disabledReason: 'failing', failingSince: new Date(start).toISOString() });

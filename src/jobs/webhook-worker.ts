@@ -68,8 +68,11 @@ export class WebhookWorker {
     this.pollAgain = false;
     let full = false;
     try {
+      // Claims are transactions: while requests are in flight, wait until a batch's worth of
+      // slots is free rather than claiming one delivery per finished request.
       const free = this.concurrency - this.inFlight;
-      if (free > 0 && (await this.deps.deliveries.hasDue())) {
+      const worthClaiming = this.inFlight === 0 ? 1 : Math.min(16, Math.ceil(this.concurrency / 4));
+      if (free >= worthClaiming && (await this.deps.deliveries.hasDue())) {
         const claimed = await this.deps.deliveries.claimDue(free);
         for (const delivery of claimed) this.send(delivery);
         full = claimed.length === free;
@@ -84,7 +87,7 @@ export class WebhookWorker {
     if (this.stopped) return;
     // More may be due (the batch was full, or something was recorded meanwhile): look again at
     // once while there is room; else at the next poll (or when a send ends and frees a slot).
-    if ((full || this.pollAgain) && this.inFlight < this.concurrency) this.nudge();
+    if ((full || this.pollAgain) && this.concurrency - this.inFlight >= Math.min(16, Math.ceil(this.concurrency / 4))) this.nudge();
     else this.timer = setTimeout(() => void this.poll(), this.pollMs);
   }
 

@@ -59,6 +59,12 @@ export interface FeedQuery {
  * (dialect.eventHorizon), so an event that commits later never lands before a position a reader
  * has passed. Newest first (browsing) shows every committed event. Reads `limit + 1` to tell
  * whether more follow.
+ *
+ * Each read is a seek in an index, wherever the page starts: a position (tx_id, seq) is split
+ * into "the rest of its transaction" and "the transactions after it" (SQLite would not seek on
+ * a row-value comparison: it read every event before the position), and a list of types into
+ * one branch per type (index (instance_id, type, tx_id, seq)); each branch is ordered and
+ * limited, and the union of their first rows is ordered again.
  */
 export async function listFeed(
   store: Store,
@@ -66,21 +72,37 @@ export async function listFeed(
   query: FeedQuery,
 ): Promise<{ events: (EventRow & { position: FeedPosition })[]; more: boolean }> {
   const direction = query.desc ? 'desc' : 'asc';
-  let select = store.db
-    .selectFrom('events')
-    .select(['tx_id', 'seq', 'id', 'type', 'ticket_id', 'ticket_number', 'payload', 'created_on'])
-    .where('instance_id', '=', instanceId);
-  if (!query.desc) select = select.where('tx_id', '<', sql<number>`${sql.raw(store.dialect.eventHorizon)}`);
-  if (query.types && query.types.length > 0) select = select.where('type', 'in', [...query.types]);
-  if (query.after) {
-    const [txId, seq] = query.after;
-    select = select.where((eb) => eb(eb.refTuple('tx_id', 'seq'), query.desc ? '<' : '>', eb.tuple(txId, seq)));
-  }
-  const compiled = select
-    .orderBy('tx_id', direction)
-    .orderBy('seq', direction)
-    .limit(query.limit + 1)
-    .compile();
+  const take = query.limit + 1;
+  const branch = (type: string | undefined, part: 'all' | 'rest of its transaction' | 'later transactions') => {
+    let select = store.db
+      .selectFrom('events')
+      .select(['tx_id', 'seq', 'id', 'type', 'ticket_id', 'ticket_number', 'payload', 'created_on'])
+      .where('instance_id', '=', instanceId);
+    if (!query.desc) select = select.where('tx_id', '<', sql<number>`${sql.raw(store.dialect.eventHorizon)}`);
+    if (type !== undefined) select = select.where('type', '=', type);
+    if (query.after && part === 'rest of its transaction')
+      select = select.where('tx_id', '=', query.after[0]).where('seq', query.desc ? '<' : '>', query.after[1]);
+    if (query.after && part === 'later transactions') select = select.where('tx_id', query.desc ? '<' : '>', query.after[0]);
+    return select.orderBy('tx_id', direction).orderBy('seq', direction).limit(take);
+  };
+  const types: (string | undefined)[] = query.types && query.types.length > 0 ? [...new Set(query.types)] : [undefined];
+  const parts = query.after ? (['rest of its transaction', 'later transactions'] as const) : (['all'] as const);
+  const branches = types.flatMap((type) => parts.map((part) => branch(type, part)));
+  const compiled =
+    branches.length === 1
+      ? branches[0]!.compile()
+      : store.db
+          .selectFrom(
+            branches
+              .map((b, n) => store.db.selectFrom(b.as(`b${n}`)).selectAll())
+              .reduce((union, next) => union.unionAll(next))
+              .as('feed'),
+          )
+          .selectAll()
+          .orderBy('tx_id', direction)
+          .orderBy('seq', direction)
+          .limit(take)
+          .compile();
   const rows = await store.readRows(compiled);
   const events = rows.slice(0, query.limit).map((r) => ({
     position: [Number(r[0]), Number(r[1])] as FeedPosition,
