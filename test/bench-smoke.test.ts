@@ -10,7 +10,23 @@ import { afterAll, describe, expect, it } from 'vitest';
  * errors. The numbers themselves are not checked here: that is what the full run is for.
  */
 
-const SCENARIOS = ['raw', 'get-ticket', 'list-default', 'list-filtered', 'search', 'search-common', 'walk', 'create', 'comment', 'memory'];
+const SCENARIOS = [
+  'raw',
+  'get-ticket',
+  'list-default',
+  'list-filtered',
+  'search',
+  'search-common',
+  'walk',
+  'create',
+  'create-webhook',
+  'comment',
+  'comment-webhook',
+  'webhook-backlog',
+  'get-ticket-undelivered',
+  'create-undelivered',
+  'memory',
+];
 
 describe('benchmark suite (smoke run)', () => {
   const out = mkdtempSync(join(tmpdir(), 'ticketing-bench-'));
