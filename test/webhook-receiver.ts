@@ -35,7 +35,13 @@ export async function startReceiver(answer: (n: number, request: Received) => An
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request: Received = { path: req.url ?? '/', remotePort: req.socket.remotePort ?? 0, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const request: Received = {
+        path: req.url ?? '/',
+        remotePort: req.socket.remotePort ?? 0,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       const n = received.length;
       received.push(request);
       for (const waiter of waiters.filter((w) => received.length >= w.count)) waiter.resolve();

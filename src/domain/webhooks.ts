@@ -67,12 +67,20 @@ export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** `whsec_` + 32 random bytes in base64: the Standard Webhooks form (the key is the decoded bytes). */
 export const generateWebhookSecret = (): string => WEBHOOK_SECRET_PREFIX + randomBytes(32).toString('base64');
 
+/** Secrets decoded once each: a busy webhook signs thousands of deliveries with the same key. */
+const keys = new Map<string, Buffer>();
+
 /**
  * The `webhook-signature` header: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, keyed with
  * the base64-decoded part of the secret after `whsec_`.
  */
 export function signatureHeader(secret: string, id: string, timestampSeconds: number, body: string): string {
-  const key = Buffer.from(secret.slice(WEBHOOK_SECRET_PREFIX.length), 'base64');
+  let key = keys.get(secret);
+  if (!key) {
+    key = Buffer.from(secret.slice(WEBHOOK_SECRET_PREFIX.length), 'base64');
+    if (keys.size > 10_000) keys.clear();
+    keys.set(secret, key);
+  }
   const mac = createHmac('sha256', key).update(`${id}.${timestampSeconds}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }

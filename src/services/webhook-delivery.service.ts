@@ -201,6 +201,7 @@ export class WebhookDeliveries {
         string,
         { instanceId: string; webhookId: string; url: string; description: string | null; healed: boolean; failures: number; firstFailure?: string }
       >();
+      const recorded: (repo.AttemptOutcome & { key: ClaimedDelivery['key'] })[] = [];
       for (const { claimed, startedOn, result } of outcomes) {
         const entry: DeliveryAttempt = {
           attempt: claimed.attempts,
@@ -212,7 +213,8 @@ export class WebhookDeliveries {
         };
         const attemptLog = [...claimed.attemptLog, entry].slice(-ATTEMPTS_KEPT);
         const retryAt = result.ok ? null : nextRetryAt(claimed.attempts, nowMs, Date.parse(claimed.retryUntil), this.random, this.delays);
-        await repo.recordAttempt(tx, claimed.key, {
+        recorded.push({
+          key: claimed.key,
           attempts: claimed.attempts,
           status: result.ok ? 'delivered' : retryAt === null ? 'failed' : 'pending',
           nextAttemptAt: retryAt === null ? null : new Date(retryAt).toISOString(),
@@ -235,6 +237,7 @@ export class WebhookDeliveries {
         }
         health.set(id, state);
       }
+      await repo.recordAttempts(tx, recorded);
       for (const state of health.values()) {
         if (state.healed) await repo.noteWebhookSuccess(tx, state.instanceId, state.webhookId);
         if (state.failures === 0) continue;

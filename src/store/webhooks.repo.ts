@@ -337,6 +337,33 @@ export async function selectDueDeliveries(db: Tx, dialect: StoreDialect, now: st
     .limit(limit);
   if (dialect.supportsRowLocks) query = query.forUpdate(['d']).skipLocked();
   const rows = await query.execute();
+  // A batch is mostly one webhook's: read each webhook once.
+  const webhooks = new Map<string, StoredWebhook>();
+  const webhookOf = (r: (typeof rows)[number]): StoredWebhook => {
+    const key = `${r.instance_id}/${r.w_id}`;
+    let webhook = webhooks.get(key);
+    if (!webhook) {
+      webhook = toWebhook({
+        instance_id: r.instance_id,
+        id: r.w_id!,
+        url: r.url!,
+        events: r.events!,
+        format: r.format!,
+        include_private: r.include_private!,
+        enabled: r.enabled!,
+        description: r.description,
+        secret: r.secret!,
+        created_on: r.w_created_on!,
+        updated_on: r.updated_on!,
+        disabled_reason: r.disabled_reason,
+        failing_since: r.failing_since,
+        consecutive_failures: r.consecutive_failures!,
+        blocked_until: r.blocked_until,
+      });
+      webhooks.set(key, webhook);
+    }
+    return webhook;
+  };
   return rows.map((r) => ({
     instanceId: r.instance_id,
     webhookId: r.webhook_id,
@@ -347,26 +374,7 @@ export async function selectDueDeliveries(db: Tx, dialect: StoreDialect, now: st
     retryUntil: r.retry_until,
     payload: r.payload !== null ? JSON.parse(r.payload) : r.event_payload !== null ? JSON.parse(r.event_payload) : null,
     eventCreatedOn: r.payload !== null ? r.created_on : r.event_created_on,
-    webhook:
-      r.w_id === null
-        ? null
-        : toWebhook({
-            instance_id: r.instance_id,
-            id: r.w_id,
-            url: r.url!,
-            events: r.events!,
-            format: r.format!,
-            include_private: r.include_private!,
-            enabled: r.enabled!,
-            description: r.description,
-            secret: r.secret!,
-            created_on: r.w_created_on!,
-            updated_on: r.updated_on!,
-            disabled_reason: r.disabled_reason,
-            failing_since: r.failing_since,
-            consecutive_failures: r.consecutive_failures!,
-            blocked_until: r.blocked_until,
-          }),
+    webhook: r.w_id === null ? null : webhookOf(r),
   }));
 }
 
@@ -396,24 +404,36 @@ export async function postponeDelivery(db: Tx, key: DeliveryKey, until: string):
     .execute();
 }
 
+export interface AttemptOutcome {
+  /** The attempt count its claim set: the claim's token. */
+  attempts: number;
+  status: DeliveryStatus;
+  nextAttemptAt: string | null;
+  attemptLog: DeliveryAttempt[];
+  finishedOn: string | null;
+}
+
 /**
- * Ends or reschedules a delivery after an attempt, if this process still holds it: `attempts`
- * is the count its claim set, so an outcome that arrives after the lease ended and another
- * process claimed it again changes nothing. `nextAttemptAt` null: it is over (status says how).
+ * Ends or reschedules deliveries after their attempts, in one statement, each only if this
+ * process still holds it: `attempts` is the count its claim set, so an outcome that arrives after
+ * the lease ended and another process claimed it again changes nothing. `nextAttemptAt` null: it
+ * is over (status says how).
  */
-export async function recordAttempt(
-  db: Tx,
-  key: DeliveryKey,
-  outcome: { attempts: number; status: DeliveryStatus; nextAttemptAt: string | null; attemptLog: DeliveryAttempt[]; finishedOn: string | null },
-): Promise<void> {
-  await db
-    .updateTable('webhook_deliveries')
-    .set({ status: outcome.status, next_attempt_at: outcome.nextAttemptAt, attempt_log: JSON.stringify(outcome.attemptLog), finished_on: outcome.finishedOn })
-    .where('instance_id', '=', key.instanceId)
-    .where('webhook_id', '=', key.webhookId)
-    .where('event_id', '=', key.eventId)
-    .where('attempts', '=', outcome.attempts)
-    .execute();
+export async function recordAttempts(db: Tx, outcomes: readonly (AttemptOutcome & { key: DeliveryKey })[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const rows = sql.join(
+    outcomes.map(
+      (o) =>
+        sql`(${o.key.instanceId}, ${o.key.webhookId}, ${o.key.eventId}, ${String(o.attempts)}, ${o.status}, ${o.nextAttemptAt}, ${JSON.stringify(o.attemptLog)}, ${o.finishedOn})`,
+    ),
+  );
+  // A CTE names the VALUES' columns the same way on both stores; numbers travel as text (an
+  // untyped parameter is text on PostgreSQL) and are cast where compared.
+  await sql`WITH outcome (instance_id, webhook_id, event_id, attempts, status, next_attempt_at, attempt_log, finished_on) AS (VALUES ${rows})
+    UPDATE webhook_deliveries SET status = outcome.status, next_attempt_at = outcome.next_attempt_at, attempt_log = outcome.attempt_log, finished_on = outcome.finished_on
+    FROM outcome
+    WHERE webhook_deliveries.instance_id = outcome.instance_id AND webhook_deliveries.webhook_id = outcome.webhook_id
+      AND webhook_deliveries.event_id = outcome.event_id AND webhook_deliveries.attempts = CAST(outcome.attempts AS INTEGER)`.execute(db);
 }
 
 /** Ends a delivery without an attempt (its webhook is disabled or gone, or its event is). */
