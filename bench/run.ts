@@ -9,6 +9,7 @@ import { openStore } from '../src/store/db.js';
 import type { HttpJob, LoadResult, RequestTemplate, UploadJob, WalkJob } from './load.js';
 import { rng, vocabulary, type DatasetSetup } from './dataset.js';
 import { seed } from './seed.js';
+import { BenchWebhook, ReceiverProcess, type WebhookFigures } from './webhooks.js';
 
 /*
  * npm run bench [-- --tickets N --duration S --connections C --smoke]
@@ -38,6 +39,10 @@ interface Options {
   seedOnly: boolean;
   reuse: string | undefined;
   out: string;
+  /** Events in the webhook backlog scenario. */
+  webhookBacklog: number;
+  /** Deliveries waiting for a retry while the API is measured again (0: skip). */
+  undelivered: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -68,6 +73,8 @@ function parseOptions(argv: string[]): Options {
     '--reuse',
     '--out',
     '--seed-only',
+    '--webhook-backlog',
+    '--undelivered',
   ];
   for (const arg of argv) if (arg.startsWith('--') && !known.includes(arg)) throw new Error(`unknown option ${arg}; options: ${known.join(' ')}`);
   const smoke = argv.includes('--smoke');
@@ -84,6 +91,8 @@ function parseOptions(argv: string[]): Options {
     seedOnly: argv.includes('--seed-only'),
     reuse: value('reuse'),
     out: resolve(value('out') ?? join(ROOT, 'bench', 'results')),
+    webhookBacklog: Math.floor(number('webhook-backlog', smoke ? 2_000 : 100_000)),
+    undelivered: argv.includes('--undelivered') ? Math.floor(Number(value('undelivered'))) : smoke ? 5_000 : 1_000_000,
   };
 }
 
@@ -354,9 +363,11 @@ interface Scenario {
   id: string;
   name: string;
   target?: Target;
-  /** Runs before the scenario is measured (e.g. makes the files a download scenario reads). */
+  /** Runs before the scenario is measured, not measured (e.g. makes the files a download scenario reads). */
   prepare?: (url: string) => Promise<void>;
   job: (url: string) => HttpJob | WalkJob | UploadJob;
+  /** Runs after it; what it answers joins the row. */
+  after?: (row: Row) => Promise<Partial<Row>>;
 }
 
 interface Row {
@@ -384,6 +395,10 @@ interface Row {
   loadAverage: number;
   vsSqlite?: number | null;
   withinTwiceSqlite?: boolean | null;
+  /** Webhook scenarios: how the deliveries went (receiver's view). */
+  webhook?: WebhookFigures & { seconds?: number };
+  /** Throughput ÷ that of the same requests without the webhook (or the backlog). */
+  vsWithout?: number | null;
 }
 
 function requestBodies(setup: BenchState['setup'], n: number) {
@@ -416,7 +431,7 @@ function requestBodies(setup: BenchState['setup'], n: number) {
   return { tickets, comments };
 }
 
-function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<typeof pickSearchWords>>): Scenario[] {
+function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<typeof pickSearchWords>>, webhook?: BenchWebhook): Scenario[] {
   const headers = { 'x-api-key': state.primaryKey, accept: 'application/json' };
   const http =
     (request: Omit<RequestTemplate, 'headers'> & { headers?: Record<string, string> }) =>
@@ -430,7 +445,7 @@ function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<
     });
   const bodies = requestBodies(state.setup, 200);
   const json = { 'content-type': 'application/json' };
-  return [
+  const list: (Scenario | undefined)[] = [
     {
       id: 'get-ticket',
       name: 'GET /tickets/{id}',
@@ -475,13 +490,50 @@ function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<
       target: { rps: 4_000, text: '≥ 4,000 req/s' },
       job: http({ method: 'POST', paths: ['/api/v1/tickets'], bodies: bodies.tickets, headers: json }),
     },
+    withWebhook(
+      'create-webhook',
+      'POST /tickets, a webhook on every event',
+      http({ method: 'POST', paths: ['/api/v1/tickets'], bodies: bodies.tickets, headers: json }),
+    ),
     {
       id: 'comment',
       name: 'POST /tickets/{id}/activities',
       target: { rps: 4_000, text: '≥ 4,000 req/s' },
       job: http({ method: 'POST', paths: ['/api/v1/tickets/{n}/activities'], min: 1, max: state.tickets, bodies: bodies.comments, headers: json }),
     },
+    withWebhook(
+      'comment-webhook',
+      'POST /tickets/{id}/activities, a webhook on every event',
+      http({ method: 'POST', paths: ['/api/v1/tickets/{n}/activities'], min: 1, max: state.tickets, bodies: bodies.comments, headers: json }),
+    ),
   ];
+  return list.filter((scenario): scenario is Scenario => scenario !== undefined);
+
+  /**
+   * The same requests with the benchmark's webhook enabled: each write queues a delivery, which
+   * the server's worker sends to the receiver meanwhile. Right after the run without it, so the
+   * two compare (bench/README.md); the deliveries drain before the next scenario.
+   */
+  function withWebhook(id: string, name: string, job: (url: string) => HttpJob): Scenario | undefined {
+    if (!webhook) return undefined;
+    let started = 0;
+    return {
+      id,
+      name,
+      target: { text: '≤ 10 % below without it' },
+      job,
+      prepare: async () => {
+        await webhook.receiver.reset();
+        await webhook.enable(true);
+        started = Date.now();
+      },
+      after: async () => {
+        const figures = await webhook.drainLive(started);
+        await webhook.enable(false);
+        return { webhook: figures };
+      },
+    };
+  }
 }
 
 /** Uploads of this size go to the raw server and to the ticket server alike (the 100 KB scenarios). */
@@ -608,6 +660,67 @@ async function listingCounts(url: string, job: HttpJob | WalkJob | UploadJob): P
     counts[path] = ((await response.json()) as { itemCount: number }).itemCount;
   }
   return counts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks (bench/webhooks.ts)
+
+/** The scenarios that need the webhook receiver. */
+const WEBHOOK_SCENARIOS = ['create-webhook', 'comment-webhook', 'webhook-backlog', 'get-ticket-undelivered', 'create-undelivered'];
+
+/** The backlog scenario as a row: deliveries per second in place of requests. */
+function backlogRow(count: number, figures: WebhookFigures & { seconds: number }, window: { peakRssMb: number; cpuPercent: number }, raw: LoadResult): Row {
+  const complete = figures.delivered === count && figures.duplicates === 0 && figures.badSignatures === 0;
+  return {
+    id: 'webhook-backlog',
+    scenario: `webhook backlog: ${fmt(count)} events delivered to a local receiver (deliveries/s; latency from release)`,
+    rps: figures.deliveriesPerSecond,
+    p50: figures.p50,
+    p99: figures.p99,
+    errors: count - figures.delivered + figures.duplicates + figures.badSignatures,
+    requests: figures.delivered,
+    rssMb: Math.round(window.peakRssMb),
+    serverCpuPercent: Math.round(window.cpuPercent),
+    rpsPerCore: window.cpuPercent > 0 ? Math.round((figures.deliveriesPerSecond * 100) / window.cpuPercent) : null,
+    ratioToRaw: Math.round((figures.deliveriesPerSecond / raw.rps) * 1000) / 1000,
+    target: '≥ 2,000 deliveries/s',
+    met: complete && figures.deliveriesPerSecond >= 2_000,
+    webhook: figures,
+    loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
+}
+
+/**
+ * Each webhook row against the same requests without the webhook (or without the waiting
+ * deliveries): within 10 %, with every delivery received once and correctly signed.
+ */
+function compareWebhookRows(rows: Row[]): void {
+  const pairs: [string, string][] = [
+    ['create-webhook', 'create'],
+    ['comment-webhook', 'comment'],
+    ['get-ticket-undelivered', 'get-ticket'],
+    ['create-undelivered', 'create-webhook'],
+  ];
+  for (const [id, baseId] of pairs) {
+    const row = rows.find((r) => r.id === id);
+    const base = rows.find((r) => r.id === baseId);
+    if (!row) continue;
+    row.vsWithout = base && base.rps > 0 ? Math.round((row.rps / base.rps) * 1000) / 1000 : null;
+    row.target = id.endsWith('undelivered') ? `within 10 % of ${baseId}` : `≤ 10 % below ${baseId}`;
+    const deliveries = !row.webhook || (row.webhook.duplicates === 0 && row.webhook.badSignatures === 0 && row.webhook.delivered > 0);
+    row.met = row.errors === 0 && deliveries && row.vsWithout !== null && row.vsWithout >= 0.9;
+  }
+}
+
+/** What the receiver saw of each webhook scenario. */
+function webhookLines(rows: Row[]): string[] {
+  return rows
+    .filter((r) => r.webhook)
+    .map((r) => {
+      const w = r.webhook!;
+      const ratio = r.vsWithout != null ? `, ${fmt(r.vsWithout * 100, 1)} % of the throughput without` : '';
+      return `  ${r.id}: ${fmt(w.delivered)} delivered (${fmt(w.deliveriesPerSecond)}/s), event→receipt p50 ${fmt(w.p50)} ms, p99 ${fmt(w.p99)} ms, max ${fmt(w.max)} ms; duplicates ${w.duplicates}, bad signatures ${w.badSignatures}${ratio}`;
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -823,42 +936,51 @@ async function main(): Promise<void> {
         ADMIN_TOKEN: 'tka_benchmark-admin-token-0123456789abcdef',
         PUBLIC_URL: '',
         STORAGE_URL: storageUrl,
+        // The benchmark's webhook receiver runs on 127.0.0.1.
+        WEBHOOK_ALLOW_PRIVATE: '1',
       },
       /listening on (http:\/\/\S+)/,
       'server',
     );
     const sampler = new Sampler(server.child.pid!);
-    const measure = async (scenario: Scenario, ceiling: LoadResult | undefined, into: Row[]) => {
-      if (opts.only && !opts.only.includes(scenario.id)) return;
-      await drain(server.url, state.databaseUrl, log);
-      await scenario.prepare?.(server.url);
-      const end = sampler.window();
-      const result = await load.run(scenario.job(server.url));
-      const row = toRow(scenario.id, scenario.name, result, end(), ceiling, scenario.target);
-      into.push(row);
-      const codes =
-        row.errors > 0 ? ` status codes ${JSON.stringify(result.statusCodes ?? {})}, socket errors ${result.errors}, timeouts ${result.timeouts}` : '';
-      log(
-        `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s${row.megabytesPerSecond !== undefined ? ` (${fmt(row.megabytesPerSecond, 1)} MB/s)` : ''}, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, peak RSS ${row.rssMb} MB${codes}`,
-      );
+    const wanted = (id: string) => !opts.only || opts.only.includes(id);
+    const api = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { 'x-api-key': state.primaryKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
     };
+    let receiver: ReceiverProcess | undefined;
+    let webhook: BenchWebhook | undefined;
     try {
-      for (const scenario of scenarios(opts, state, searchInfo)) {
-        if (opts.only && !opts.only.includes(scenario.id)) continue;
+      if (WEBHOOK_SCENARIOS.some(wanted)) {
+        receiver = await ReceiverProcess.start(ROOT, children);
+        webhook = await BenchWebhook.create(api, receiver, { databaseUrl: state.databaseUrl, instanceId: state.instanceId });
+      }
+      const all = scenarios(opts, state, searchInfo, webhook);
+      /** Measures one scenario into `into` (the ticket rows unless said), against `ceiling` (the 1 KB raw server unless said). */
+      const measure = async (scenario: Scenario, options: { id?: string; name?: string; ceiling?: LoadResult | undefined; into?: Row[] } = {}) => {
+        const { id = scenario.id, name = scenario.name, into = rows } = options;
+        const ceiling = 'ceiling' in options ? options.ceiling : raw;
         await drain(server.url, state.databaseUrl, log);
+        await scenario.prepare?.(server.url);
         const job = scenario.job(server.url);
         const itemCounts = await listingCounts(server.url, job);
         const end = sampler.window();
         const result = await load.run(job);
-        const row = toRow(scenario.id, scenario.name, result, end(), raw, scenario.target);
+        const row = toRow(id, name, result, end(), ceiling, scenario.target);
+        Object.assign(row, await scenario.after?.(row));
         if (itemCounts) row.itemCounts = itemCounts;
-        if (scenario.id === 'list-default' && itemCounts && Object.values(itemCounts)[0] !== state.tickets) {
+        if (id === 'list-default' && itemCounts && Object.values(itemCounts)[0] !== state.tickets) {
           log(`  WRONG itemCount: GET /tickets counted ${Object.values(itemCounts)[0]} tickets of ${state.tickets}`);
         }
-        if (row.id === 'walk' && result.complete && result.items !== (result.itemCount ?? 0) * Math.max(1, opts.walkers)) {
+        if (id === 'walk' && result.complete && result.items !== (result.itemCount ?? 0) * Math.max(1, opts.walkers)) {
           log(`  WRONG itemCount: the walk received ${result.items} tickets, its first page counted ${result.itemCount} per walker`);
         }
-        rows.push(row);
+        into.push(row);
         const codes =
           row.errors > 0 ? ` status codes ${JSON.stringify(result.statusCodes ?? {})}, socket errors ${result.errors}, timeouts ${result.timeouts}` : '';
         const counted = row.itemCounts
@@ -866,18 +988,47 @@ async function main(): Promise<void> {
               .map((n) => fmt(n))
               .join(' / ')}`
           : '';
+        const delivered = row.webhook ? `; webhook: ${fmt(row.webhook.delivered)} delivered, p99 event→receipt ${fmt(row.webhook.p99)} ms` : '';
         log(
-          `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${codes}${counted}`,
+          `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s${row.megabytesPerSecond !== undefined ? ` (${fmt(row.megabytesPerSecond, 1)} MB/s)` : ''}, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, peak RSS ${row.rssMb} MB${codes}${counted}${delivered}`,
+        );
+      };
+      for (const scenario of all) if (wanted(scenario.id)) await measure(scenario);
+
+      if (webhook && wanted('webhook-backlog')) {
+        await drain(server.url, state.databaseUrl, log);
+        await webhook.enable(true);
+        log(`  webhook backlog: queuing ${fmt(opts.webhookBacklog)} events …`);
+        const end = sampler.window();
+        const figures = await webhook.backlog(opts.webhookBacklog, log);
+        const window = end();
+        await webhook.enable(false);
+        rows.push(backlogRow(opts.webhookBacklog, figures, window, raw));
+        log(
+          `  ${rows.at(-1)!.scenario}: ${fmt(figures.deliveriesPerSecond)} deliveries/s (${figures.seconds} s), p50 ${figures.p50} ms, p99 ${figures.p99} ms`,
         );
       }
-      // The memory target is of the ticket scenarios; the attachment ones report their own peaks.
+      if (webhook && opts.undelivered > 0 && (wanted('get-ticket-undelivered') || wanted('create-undelivered'))) {
+        log(`  queuing ${fmt(opts.undelivered)} deliveries due in a day (undelivered: waiting for a retry) …`);
+        await webhook.undelivered(opts.undelivered, log);
+        const byId = new Map(all.map((scenario) => [scenario.id, scenario]));
+        const waiting = `${fmt(opts.undelivered)} deliveries waiting`;
+        if (wanted('get-ticket-undelivered')) await measure(byId.get('get-ticket')!, { id: 'get-ticket-undelivered', name: `GET /tickets/{id}, ${waiting}` });
+        if (wanted('create-undelivered'))
+          await measure(byId.get('create-webhook')!, { id: 'create-undelivered', name: `POST /tickets, a webhook on every event, ${waiting}` });
+      }
+      if (opts.keep) await webhook?.delete();
+
+      // The memory target is of the ticket and webhook scenarios; the attachment ones report their own peaks.
       peakRss = sampler.peakRssMb;
       const [upload, download, large] = attachmentScenarios(opts, state);
-      await measure(upload!, rawUpload, attachmentRows);
+      if (wanted(upload!.id)) await measure(upload!, { ceiling: rawUpload, into: attachmentRows });
       attachmentRows.push(rawDownloadRow);
-      await measure(download!, rawDownload, attachmentRows);
-      await measure(large!, undefined, attachmentRows); // a 25 MB upload has no 100 KB ceiling
+      if (wanted(download!.id)) await measure(download!, { ceiling: rawDownload, into: attachmentRows });
+      // A 25 MB upload has no 100 KB ceiling.
+      if (wanted(large!.id)) await measure(large!, { ceiling: undefined, into: attachmentRows });
     } finally {
+      receiver?.close();
       sampler.stop();
       serverOutput = server.output();
       await stopProcess(server.child);
@@ -905,6 +1056,8 @@ async function main(): Promise<void> {
   });
   rows.push(...attachmentRows);
 
+  compareWebhookRows(rows);
+
   let comparedWith: string | undefined;
   if (storeName === 'postgres') {
     const sqlite = latestSqliteResult(opts.out, state.tickets);
@@ -922,6 +1075,8 @@ async function main(): Promise<void> {
   }
 
   const table = printTable(rows, `${storeName}, ${fmt(state.tickets)} tickets${comparedWith ? `; ÷ SQLite: against ${comparedWith}` : ''}`);
+  const deliveries = webhookLines(rows);
+  if (deliveries.length > 0) log(['', 'Webhook deliveries (the receiver’s view):', ...deliveries].join('\n'));
   // Warnings and errors the server logged, grouped by message.
   const warnings = new Map<string, number>();
   for (const line of serverOutput.split('\n')) {

@@ -11,10 +11,14 @@ import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { loadConfig } from '../src/config.js';
 import { hashSecret } from '../src/domain/keys.js';
 import { buildApp } from '../src/http/app.js';
+import { EventsService } from '../src/services/events.service.js';
 import { InstancesService } from '../src/services/instances.service.js';
 import { TicketsService } from '../src/services/tickets.service.js';
 import { AttachmentsService } from '../src/services/attachments.service.js';
 import { openStorage } from '../src/storage/open-storage.js';
+import { WebhookDeliveries } from '../src/services/webhook-delivery.service.js';
+import { WebhookSender } from '../src/services/webhook-sender.js';
+import { WebhooksService } from '../src/services/webhooks.service.js';
 import { openMigratedStore } from '../src/store/db.js';
 
 export const API_TYPES_FILE = fileURLToPath(new URL('../web/src/lib/api.generated.d.ts', import.meta.url));
@@ -37,16 +41,25 @@ export async function openApiDocument(): Promise<OpenAPI3> {
       store,
       defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds },
     });
-    const tickets = new TicketsService({ store, tokenSecret: 'generate-api-types' });
+    const tokenSecret = 'generate-api-types';
+    const tickets = new TicketsService({ store, tokenSecret });
     // Nothing is stored: the document only needs the routes.
     const storage = await openStorage('file:./data/files');
-    const attachments = new AttachmentsService({ store, storage, tickets, tokenSecret: 'generate-api-types', publicUrl: () => '', limits: config.attachments });
+    const attachments = new AttachmentsService({ store, storage, tickets, tokenSecret, publicUrl: () => '', limits: config.attachments });
+    const deliveries = new WebhookDeliveries({
+      store,
+      sender: new WebhookSender({ timeoutMs: config.webhookTimeoutMs, allowPrivate: false }),
+      publicUrl: () => 'http://localhost:3000',
+      timeoutMs: config.webhookTimeoutMs,
+    });
     const app = await buildApp({
       store,
       tickets,
       instances,
       attachments,
-      adminTokenHash: hashSecret('generate-api-types'),
+      events: new EventsService({ store, tokenSecret }),
+      webhooks: new WebhooksService({ store, deliveries, tokenSecret, allowPrivate: false }),
+      adminTokenHash: hashSecret(tokenSecret),
       bodyLimitBytes: config.bodyLimitBytes,
     });
     try {

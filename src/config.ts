@@ -33,6 +33,16 @@ export interface Config {
   readonly storageUrl: string;
   /** Attachments: the largest file (413 beyond), files per request, types refused, how long a download link works. */
   readonly attachments: AttachmentConfig;
+  /** Webhooks may target loopback, private and link-local addresses (on-premises receivers). */
+  readonly webhookAllowPrivate: boolean;
+  /** The deadline of one webhook request (connect, answer and body). */
+  readonly webhookTimeoutMs: number;
+  /** Waits between a delivery's attempts, in ms; undefined: the standard schedule (5 s … daily). */
+  readonly webhookRetryDelaysMs: readonly number[] | undefined;
+  /** Webhook requests in flight at most, per process. */
+  readonly webhookConcurrency: number;
+  /** How often the delivery worker looks for due deliveries. */
+  readonly webhookPollMs: number;
 }
 
 export interface AttachmentConfig {
@@ -173,6 +183,22 @@ function blockedTypes(env: Env): string[] {
     }
   }
   return entries;
+function flag(env: Env, name: string): boolean {
+  const raw = text(env, name)?.toLowerCase();
+  if (raw === undefined || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1 (or true) or 0 (or false), got "${raw}"`);
+}
+
+/** WEBHOOK_RETRY_DELAYS: seconds between attempts, comma-separated (the last one repeats). */
+function retryDelays(env: Env): number[] | undefined {
+  const raw = text(env, 'WEBHOOK_RETRY_DELAYS');
+  if (raw === undefined) return undefined;
+  const delays = raw.split(',').map((part) => Number(part.trim()));
+  if (delays.some((d) => !Number.isFinite(d) || d < 0 || d > 7 * 86_400)) {
+    throw new ConfigError(`WEBHOOK_RETRY_DELAYS must be comma-separated seconds (e.g. 5,30,120), got "${raw}"`);
+  }
+  return delays.map((d) => Math.round(d * 1000));
 }
 
 /** Shorter operator tokens are guessable; the generated one is `tka_` + 43 characters. */
@@ -215,5 +241,10 @@ export function loadConfig(env: Env = process.env): Config {
       blockedTypes: Object.freeze(blockedTypes(env)),
       urlTtlSeconds: integer(env, 'ATTACHMENT_URL_TTL_SECONDS', 3600, 60, 7 * 86_400),
     }),
+    webhookAllowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE'),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    webhookRetryDelaysMs: retryDelays(env),
+    webhookConcurrency: integer(env, 'WEBHOOK_CONCURRENCY', 64, 1, 1024),
+    webhookPollMs: integer(env, 'WEBHOOK_POLL_MS', 250, 10, 60_000),
   });
 }

@@ -3,6 +3,11 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { WebhookWorker } from './jobs/webhook-worker.js';
+import { EventsService } from './services/events.service.js';
+import { WebhookDeliveries } from './services/webhook-delivery.service.js';
+import { WebhookSender } from './services/webhook-sender.js';
+import { WebhooksService } from './services/webhooks.service.js';
 import { InstancesService, type CreatedInstance } from './services/instances.service.js';
 import { TicketsService } from './services/tickets.service.js';
 import { AttachmentsService } from './services/attachments.service.js';
@@ -75,15 +80,28 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
   const { store, instances, tokenSecret, admin } = boot;
   const tickets = new TicketsService({ store, tokenSecret });
   const storage = await openStorage(config.storageUrl);
+  // Links in download URLs and in Teams and Slack messages; the port is known once listening (PORT=0).
   let port = config.port;
   const attachments = new AttachmentsService({ store, storage, tickets, tokenSecret, publicUrl: () => publicUrl(config, port), limits: config.attachments });
   const rateLimit = await createRateLimiter({ config, store });
   const https = config.publicUrl?.startsWith('https:') ?? false;
+  const sender = new WebhookSender({ timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate });
+  const deliveries = new WebhookDeliveries({
+    store,
+    sender,
+    publicUrl: () => publicUrl(config, port),
+    timeoutMs: config.webhookTimeoutMs,
+    ...(config.webhookRetryDelaysMs ? { retryDelaysMs: config.webhookRetryDelaysMs } : {}),
+  });
+  let worker: WebhookWorker | undefined;
+  const webhooks = new WebhooksService({ store, deliveries, tokenSecret, allowPrivate: config.webhookAllowPrivate, wake: () => worker?.nudge() });
   const app = await buildApp({
     store,
     tickets,
     instances,
     attachments,
+    events: new EventsService({ store, tokenSecret }),
+    webhooks,
     adminTokenHash: admin.hash,
     secureCookies: https,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -98,6 +116,8 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
   if (typeof address === 'object' && address) port = address.port;
   const scheduler = new Scheduler({ store, log: app.log, pollMs: config.jobsPollMs, housekeeping: [attachments.sweepTask()] });
   scheduler.start();
+  worker = new WebhookWorker({ deliveries, dialect: store.dialect, concurrency: config.webhookConcurrency, pollMs: config.webhookPollMs, log: app.log });
+  worker.start();
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -105,6 +125,8 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     await scheduler.stop();
+    await worker?.stop();
+    sender.close();
     await app.close();
     await rateLimit.close?.();
     await storage.close();

@@ -29,8 +29,10 @@ const parisSla = {
 async function activities(api: Client, id: string) {
   return (await api.get(`/tickets/${id}/activities`)).body.items as { type: string; user: { id: string }; field?: string; to?: { id: string } }[];
 }
+/** The engine's alert events, newest first (the feed also holds every ticket change, docs/api.md §12). */
+const ALERTS = 'sla.firstResponseBreached,sla.resolutionBreached,ticket.idle,ticket.dueSoon,ticket.overdue';
 async function events(api: Client) {
-  return (await api.get('/instance/events')).body.items as { type: string; ticketId: number; payload: Record<string, unknown> }[];
+  return (await api.get(`/instance/events?order=DESC&type=${ALERTS}`)).body.items as { type: string; ticketId: number; payload: Record<string, unknown> }[];
 }
 
 for (const dialect of DIALECTS) {
@@ -348,7 +350,7 @@ for (const dialect of DIALECTS) {
           clock.set('2026-11-23T12:30:00.000Z');
           const otherScheduler = new Scheduler({ store: other, now: clock.now });
           await Promise.all([t.scheduler.runDue(), otherScheduler.runDue(), t.scheduler.runDue(), otherScheduler.runDue()]);
-          const all = (await api.get('/instance/events?limit=500')).body.items as { type: string; ticketId: number }[];
+          const all = (await api.get(`/instance/events?limit=500&order=DESC&type=${ALERTS}`)).body.items as { type: string; ticketId: number }[];
           expect(all).toHaveLength(40); // each ticket: one first-response and one resolution breach
           const perTicket = new Set(all.map((e) => `${e.type}:${e.ticketId}`));
           expect(perTicket.size).toBe(40);

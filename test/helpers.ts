@@ -14,6 +14,11 @@ import { openMigratedStore, type Store } from '../src/store/db.js';
 import { Scheduler } from '../src/jobs/scheduler.js';
 import { AttachmentsService } from '../src/services/attachments.service.js';
 import { openStorage, type BlobStorage } from '../src/storage/open-storage.js';
+import { WebhookWorker } from '../src/jobs/webhook-worker.js';
+import { EventsService } from '../src/services/events.service.js';
+import { WebhookDeliveries } from '../src/services/webhook-delivery.service.js';
+import { WebhookSender, type SenderOptions } from '../src/services/webhook-sender.js';
+import { WebhooksService } from '../src/services/webhooks.service.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -36,6 +41,8 @@ export interface TestApp {
   /** Where attachments' bytes go: STORAGE_URL of `env`, else a temporary folder of this app's own (filesDir). */
   storage: BlobStorage;
   filesDir: string | undefined;
+  /** The webhook delivery worker (not started: `runDue()` delivers what is due at the app's clock; `start()` runs it). */
+  webhooks: WebhookWorker;
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -64,6 +71,8 @@ export async function createTestApp(
     databaseUrl?: string;
     logStream?: { write(line: string): void };
     searchBudgetMs?: number;
+    /** How the webhook sender resolves names (DNS rebinding tests). */
+    resolve?: SenderOptions['resolve'];
   } = {},
 ): Promise<TestApp> {
   let dir: string | undefined;
@@ -103,6 +112,20 @@ export async function createTestApp(
     ...(now ? { now } : {}),
   });
   const scheduler = new Scheduler({ store, ...(now ? { now } : {}), housekeeping: [attachments.sweepTask()] });
+  const sender = new WebhookSender({
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivate: config.webhookAllowPrivate,
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  });
+  const deliveries = new WebhookDeliveries({
+    store,
+    sender,
+    publicUrl: () => 'http://ticketing.test',
+    timeoutMs: config.webhookTimeoutMs,
+    ...(config.webhookRetryDelaysMs ? { retryDelaysMs: config.webhookRetryDelaysMs } : {}),
+    ...(now ? { now } : {}),
+  });
+  const worker = new WebhookWorker({ deliveries, dialect: store.dialect, pollMs: 20 });
   let rateLimit: RateLimitHooks | undefined;
   if (options.rateLimit) rateLimit = await createRateLimiter({ config, store });
   const app = await buildApp({
@@ -110,6 +133,8 @@ export async function createTestApp(
     tickets,
     instances,
     attachments,
+    events: new EventsService({ store, tokenSecret }),
+    webhooks: new WebhooksService({ store, deliveries, tokenSecret, allowPrivate: config.webhookAllowPrivate, wake: () => worker.nudge() }),
     adminTokenHash: hashSecret(ADMIN_TOKEN),
     bodyLimitBytes: config.bodyLimitBytes,
     ...(rateLimit ? { rateLimit } : {}),
@@ -126,7 +151,10 @@ export async function createTestApp(
     attachments,
     storage,
     filesDir,
+    webhooks: worker,
     async close(options: { keepData?: boolean } = {}) {
+      await worker.stop();
+      sender.close();
       await app.close();
       await rateLimit?.close?.();
       await storage.close();

@@ -13,6 +13,8 @@ import type { InstancesService } from '../services/instances.service.js';
 import { SessionsService } from '../services/sessions.service.js';
 import type { TicketsService } from '../services/tickets.service.js';
 import type { AttachmentsService } from '../services/attachments.service.js';
+import type { EventsService } from '../services/events.service.js';
+import type { WebhooksService } from '../services/webhooks.service.js';
 import type { Store } from '../store/db.js';
 import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
 import { DomainError } from '../domain/errors.js';
@@ -26,12 +28,17 @@ import { Attachment, InsertLinksRequest } from './attachment-schemas.js';
 import { webRoutes } from './routes/web.routes.js';
 import { parseTrimmedQuery, redactUrl } from './query.js';
 import { sessionRoutes } from './routes/session.routes.js';
+import { webhooksRoutes } from './routes/webhooks.routes.js';
+import { openApiWebhooks, WEBHOOK_REQUEST_SCHEMAS, WEBHOOK_SCHEMAS } from './webhooks.schema.js';
 
 export interface AppDeps {
   store: Store;
   tickets: TicketsService;
   instances: InstancesService;
   attachments: AttachmentsService;
+  /** The event feed and webhook subscriptions (docs/api.md §13). */
+  events: EventsService;
+  webhooks: WebhooksService;
   adminTokenHash: string;
   /** Mark session cookies Secure (when served over HTTPS). */
   secureCookies?: boolean;
@@ -244,6 +251,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   for (const schema of REQUEST_SCHEMAS) app.addSchema(schema);
   for (const schema of [Attachment, InsertLinksRequest]) app.addSchema(schema);
+  for (const schema of [...WEBHOOK_SCHEMAS, ...WEBHOOK_REQUEST_SCHEMAS]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -264,6 +272,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
       },
       security: [{ keyQuery: [] }, { keyHeader: [] }, { keyBearer: [] }],
+      // What webhook receivers get, per event type (OpenAPI 3.1 webhooks).
+      webhooks: openApiWebhooks() as never,
     },
     transform: ({ schema, url }) => ({ schema: withMultipartForm(schema), url: url.replace(/^\/api\/v1/, '') }),
     hideUntagged: true,
@@ -296,6 +306,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await scoped.register(ticketsRoutes(deps.tickets, deps.attachments));
         await scoped.register(attachmentsRoutes(deps.attachments));
         await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
+        await scoped.register(webhooksRoutes({ events: deps.events, webhooks: deps.webhooks }));
       });
     },
     { prefix: '/api/v1' },

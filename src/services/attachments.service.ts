@@ -30,7 +30,7 @@ import type { HousekeepingTask } from '../jobs/scheduler.js';
 import { BlobMissingError, type BlobStorage } from '../storage/open-storage.js';
 import * as repo from '../store/attachments.repo.js';
 import type { Store } from '../store/db.js';
-import { insertEvent } from '../store/engine.repo.js';
+import * as events from './events.service.js';
 import { findInstance } from '../store/instances.repo.js';
 import type { Tx } from '../store/schema.js';
 import { findTicket } from '../store/tickets.repo.js';
@@ -490,20 +490,16 @@ function blocked(path: string, filename: string, contentType?: string): DomainEr
 }
 
 /**
- * The `ticket.attachmentAdded` event, in the transaction that added the attachments.
- * MERGE(webhooks): the one call site of the event for attachments; the events/webhooks branch
- * replaces this insert with its `events.record(tx, …)`. `isPrivate` lets deliveries that exclude
- * private notes leave it out: a private note's attachments never go to the requestor.
+ * The `ticket.attachmentAdded` event, in the transaction that added the attachments. `isPrivate`
+ * lets deliveries that exclude private notes leave it out: a private note's attachments never go
+ * to the requestor. Events name the files but hold no download link.
  */
 async function recordAttachmentAdded(tx: Tx, instanceId: string, ticket: StoredTicket, activity: CommentActivity, attachments: StoredAttachment[]) {
-  await insertEvent(tx, instanceId, {
-    id: uuidv7(),
+  await events.record(tx, instanceId, {
     type: 'ticket.attachmentAdded',
-    ticketId: ticket.id,
-    ticketNumber: ticket.ticketId,
+    ticket,
     createdOn: activity.createdOn,
-    payload: {
-      ticket: { id: ticket.id, ticketId: ticket.ticketId, title: ticket.title, status: ticket.status, priority: ticket.priority },
+    data: {
       activityId: activity.id,
       isPrivate: activity.isPrivate,
       user: activity.user,

@@ -10,6 +10,7 @@ import type { StoreDialect } from '../store/dialect.js';
 import * as jobs from '../store/engine.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as tickets from '../store/tickets.repo.js';
+import * as events from './events.service.js';
 
 /*
  * The help-desk engine: SLA due dates and escalation, automatic and idle assignment, due-date
@@ -98,14 +99,7 @@ export class Engine {
     const activities: Activity[] = [];
     const base = { ticketId: before.ticketId, createdOn: now };
     const event = (type: string, extra: Record<string, unknown> = {}) =>
-      jobs.insertEvent(tx, job.instanceId, {
-        id: uuidv7(),
-        type,
-        ticketId: before.id,
-        ticketNumber: before.ticketId,
-        createdOn: now,
-        payload: { ticket: summary(after), ...extra },
-      });
+      events.record(tx, job.instanceId, { type, ticket: after, data: extra, createdOn: now });
     const reassign = async (people: IUser[], key: string, user: IUser) => {
       if (people.length === 0) return undefined;
       const person = pickAssignee({ assignees: people, mode: 'roundRobin' }, await jobs.takeTurn(tx, job.instanceId, key));
@@ -153,6 +147,7 @@ export class Engine {
     await tickets.updateTicket(tx, job.instanceId, job.ticketSeq, before, after);
     for (const activity of activities) await tickets.insertActivity(tx, job.instanceId, job.ticketSeq, activity);
     await this.syncJobs(tx, job.instanceId, job.ticketSeq, after, settings, now);
+    if (activities.length > 0) await events.recordTicketChange(tx, job.instanceId, { before, after, activities, user: activities[0]!.user, now });
   }
 
   /** Re-applies settings to a batch of open tickets; the job's ticket_seq is its cursor. */
@@ -168,17 +163,4 @@ export class Engine {
     }
     if (batch.length === 500) await jobs.upsertJob(tx, job.instanceId, batch[batch.length - 1]!, JOB.reschedule, now);
   }
-}
-
-function summary(t: StoredTicket) {
-  return {
-    id: t.id,
-    ticketId: t.ticketId,
-    title: t.title,
-    status: t.status,
-    priority: t.priority,
-    assignee: t.assignee,
-    requestor: t.requestor,
-    expectedDate: t.expectedDate,
-  };
 }

@@ -10,7 +10,6 @@ import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/dialect.js';
 import * as repo from '../store/instances.repo.js';
 import { deleteKeySessions } from '../store/sessions.repo.js';
-import { listEvents, type AlertEvent } from '../store/engine.repo.js';
 import { usageByInstance } from '../store/attachments.repo.js';
 import type { Tx } from '../store/schema.js';
 import { scheduleProblem } from '../domain/sla.js';
@@ -107,11 +106,6 @@ export class InstancesService {
     const db = this.deps.store.db;
     const [instances, fields, usage] = await Promise.all([repo.listInstances(db), repo.listAllCustomFields(db), usageByInstance(db)]);
     return instances.map((i) => ({ ...presentInstance(i, fields.get(i.id) ?? [], this.deps.defaults), storageUsedBytes: usage.get(i.id) ?? 0 }));
-  }
-
-  /** The instance's most recent alert events (the notification outbox), newest first. */
-  async events(instanceId: string, limit: number): Promise<AlertEvent[]> {
-    return listEvents(this.deps.store.db, instanceId, limit);
   }
 
   /** Applies a partial settings update; nested keyAccess merges field by field. */

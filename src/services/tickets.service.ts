@@ -32,6 +32,7 @@ import {
 } from '../domain/ticket.js';
 import type { InstanceSettings } from '../domain/instance.js';
 import { Engine } from './engine.js';
+import * as events from './events.service.js';
 import type { Store } from '../store/db.js';
 import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
@@ -109,6 +110,7 @@ export class TicketsService {
     await repo.updateTicket(tx, instanceId, seq, before, after);
     for (const activity of activities) await repo.insertActivity(tx, instanceId, seq, activity);
     await this.engine.syncJobs(tx, instanceId, seq, after, settings, now);
+    await events.recordTicketChange(tx, instanceId, { before, after, activities, user: activities[0]?.user ?? after.lastUpdatedBy, now });
   }
 
   private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -218,6 +220,7 @@ export class TicketsService {
       const seq = await repo.insertTicket(tx, instanceId, ticket);
       if (assignment) await repo.insertActivity(tx, instanceId, seq, assignment);
       await this.engine.syncJobs(tx, instanceId, seq, ticket, settings, now);
+      await events.recordTicketChange(tx, instanceId, { before: null, after: ticket, activities: assignment ? [assignment] : [], user: actor, now });
       return present(ticket, include);
     });
   }

@@ -23,6 +23,13 @@ export interface StoreDialect {
   readonly inlinesLimits: boolean;
   /** Plans for the hottest reads that only this dialect has; absent ones take the general plan. */
   readonly readPlans: ReadPlans;
+  /**
+   * An SQL expression: every transaction whose id (events.tx_id) is below it has ended, so no
+   * event can still commit before it in the feed's (tx_id, seq) order. PostgreSQL: the oldest
+   * transaction still running; SQLite: 1 (writes are serial and commit in seq order, tx_id is
+   * always 0). See migration 013 and docs/decisions/017-webhooks.md.
+   */
+  readonly eventHorizon: string;
   /** Whether `SELECT … FOR UPDATE` exists; SQLite's writer lock already serialises writes. */
   readonly supportsRowLocks: boolean;
   /** Runs fn in one write transaction (SQLite: BEGIN IMMEDIATE, so writers queue up front). */

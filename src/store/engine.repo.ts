@@ -58,45 +58,6 @@ export async function claimDueJob(db: Tx, dialect: StoreDialect, now: string): P
   return row && { instanceId: row.instance_id, ticketSeq: row.ticket_seq, kind: row.kind, runAt: row.run_at, attempts: row.attempts };
 }
 
-export interface AlertEvent {
-  id: string;
-  type: string;
-  ticketId: string | null;
-  ticketNumber: number | null;
-  payload: Record<string, unknown>;
-  createdOn: string;
-  deliveredOn?: string | null;
-}
-
-export async function insertEvent(db: Tx, instanceId: string, event: AlertEvent): Promise<void> {
-  await db
-    .insertInto('events')
-    .values({
-      instance_id: instanceId,
-      id: event.id,
-      type: event.type,
-      ticket_id: event.ticketId,
-      ticket_number: event.ticketNumber,
-      payload: JSON.stringify(event.payload),
-      created_on: event.createdOn,
-      delivered_on: null,
-    })
-    .execute();
-}
-
-export async function listEvents(db: Tx, instanceId: string, limit: number): Promise<AlertEvent[]> {
-  const rows = await db.selectFrom('events').selectAll().where('instance_id', '=', instanceId).orderBy('seq', 'desc').limit(limit).execute();
-  return rows.map((r) => ({
-    id: r.id,
-    type: r.type,
-    ticketId: r.ticket_id,
-    ticketNumber: r.ticket_number,
-    payload: JSON.parse(r.payload),
-    createdOn: r.created_on,
-    deliveredOn: r.delivered_on,
-  }));
-}
-
 /**
  * Takes the next turn of a rotation (round-robin assignment) and returns it: 0, 1, 2, …
  * The upsert locks the counter's row until commit, so concurrent processes never share a turn.

@@ -12,6 +12,7 @@ import { largeTicketsSchema } from './migrations/008-large-tickets.js';
 import { up as rateLimitsUp } from './migrations/009-rate-limits.js';
 import { ticketCountsSchema } from './migrations/010-ticket-counts.js';
 import { richTextSchema } from './migrations/011-rich-text.js';
+import { up as webhooksUp } from './migrations/013-webhooks.js';
 import { up as attachmentsUp } from './migrations/014-attachments.js';
 
 export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
@@ -32,6 +33,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '009-rate-limits': { up: rateLimitsUp },
     '010-ticket-counts': { up: (db) => runStatements(db as Db, ticketCountsSchema(dialect.name)) },
     '011-rich-text': { up: (db) => runStatements(db as Db, richTextSchema()) },
+    '013-webhooks': { up: webhooksUp },
     '014-attachments': { up: attachmentsUp },
   };
 }

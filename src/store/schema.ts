@@ -152,6 +152,56 @@ export interface EventsTable {
   payload: string;
   created_on: string;
   delivered_on: string | null;
+  /**
+   * The writing transaction (PostgreSQL: its id, set by the column's default; SQLite: 0, writes
+   * being serial). The feed is read in (tx_id, seq) order up to the oldest running transaction
+   * (migration 013, docs/decisions/017-webhooks.md).
+   */
+  tx_id: Generated<number>;
+}
+
+/** An instance's webhook subscription (migration 013). */
+export interface WebhooksTable {
+  instance_id: string;
+  id: string;
+  url: string;
+  /** JSON array of event types, or ["*"]. */
+  events: string;
+  format: string;
+  include_private: number;
+  enabled: number;
+  description: string | null;
+  /** `whsec_…`: kept to sign deliveries with; shown once, when made. */
+  secret: string;
+  created_on: string;
+  updated_on: string;
+  /** Why it was disabled by the server (failing for 3 days), or null. */
+  disabled_reason: string | null;
+  /** The first failure since the last success, or null while healthy. */
+  failing_since: string | null;
+  consecutive_failures: number;
+  /** Deliveries wait until then after repeated failures (the endpoint is given a rest). */
+  blocked_until: string | null;
+}
+
+/** One event to one webhook, with its attempts (migration 013). */
+export interface WebhookDeliveriesTable {
+  instance_id: string;
+  webhook_id: string;
+  /** The event's id: the `webhook-id` header, the same on every attempt. */
+  event_id: string;
+  event_type: string;
+  /** The event's data when it is not in the feed (test deliveries); else null. */
+  payload: string | null;
+  status: string;
+  attempts: number;
+  /** JSON array of the attempts: { attempt, createdOn, durationMs, statusCode, error, response }. */
+  attempt_log: string;
+  /** When it is next due (or a claim's lease ends); null once delivered or given up. */
+  next_attempt_at: string | null;
+  retry_until: string;
+  created_on: string;
+  finished_on: string | null;
 }
 
 export interface AssignmentCursorsTable {
@@ -265,6 +315,8 @@ export interface Database {
   attachment_blob_deletions: AttachmentBlobDeletionsTable;
   attachment_usage: AttachmentUsageTable;
   attachments: AttachmentsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Db = Kysely<Database>;

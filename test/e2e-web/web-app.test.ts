@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
+import { startReceiver } from '../webhook-receiver.js';
 
 /*
  * The web app in a real browser (Debian's Chromium driven by playwright-core) against a real
@@ -55,7 +57,8 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     const build = spawnSync(process.execPath, ['scripts/build-web.mjs'], { encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
     // A fast scheduler poll, so an SLA breach is escalated within the test's patience.
-    server = await startServer({ DATABASE_URL: tempSqliteUrl(), RATE_LIMIT_MAX: '100000', JOBS_POLL_MS: '150' });
+    // Webhooks to the test's receiver on 127.0.0.1 need WEBHOOK_ALLOW_PRIVATE.
+    server = await startServer({ DATABASE_URL: tempSqliteUrl(), RATE_LIMIT_MAX: '100000', JOBS_POLL_MS: '150', WEBHOOK_ALLOW_PRIVATE: '1' });
     keys = printedKeys(server.output());
 
     // The instance the scenario works in: custom fields, a tag category, other tickets.
@@ -571,6 +574,91 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     expect(last.comment_HTML).toContain('<li>restart the spooler</li>');
     expect(last.comment_HTML).toContain('<a href="https://example.org/kb/42" target="_blank" rel="noopener noreferrer">https://example.org/kb/42</a>');
     expect(last.comment).toMatch(/^Try this first\n- restart the spooler\n- see https:\/\/example\.org\/kb\/42$/);
+  });
+
+  it('manages webhooks in settings: event picker, the secret once, test, delivery log, redelivery; alerts show their delivery', async () => {
+    const receiver = await startReceiver();
+    try {
+      await page.goto(`${server.url}/settings#webhooks`);
+      const section = page.locator('#webhooks');
+      await section.getByRole('button', { name: 'Add webhook' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New webhook' });
+      await dialog.getByLabel('URL').fill(receiver.url);
+      await dialog.getByLabel('Description').fill('Ops channel');
+      await dialog.getByLabel('Format').selectOption('standard');
+      await dialog.getByLabel('All events, also those added later').uncheck();
+      await dialog.getByLabel('Ticket created').check();
+      await dialog.getByLabel('First response target missed').check();
+      await dialog.getByRole('button', { name: 'Create webhook' }).click();
+
+      const shown = page.getByRole('dialog', { name: "The webhook's signing secret" });
+      const secret = await shown.getByLabel('Signing secret').inputValue();
+      expect(secret).toMatch(/^whsec_/);
+      await shown.getByRole('button', { name: 'Copy' }).click();
+      await shown.getByRole('button', { name: 'Copied' }).waitFor();
+      await shown.getByRole('button', { name: 'I have saved it' }).click();
+      const row = section.locator('li.webhook').filter({ hasText: 'Ops channel' });
+      await row.getByText('Ticket created, First response target missed').waitFor();
+      await row.locator('.badge', { hasText: 'Enabled' }).waitFor();
+
+      await row.getByRole('button', { name: /Send a test event/ }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /Test delivered: 204 after \d+ ms/ })
+        .waitFor();
+      const verify = (n: number) =>
+        new Webhook(secret).verify(receiver.received[n]!.body, receiver.received[n]!.headers as Record<string, string>) as { type: string };
+      expect(verify(0).type).toBe('webhook.test');
+
+      // A late ticket: created, then its first-response breach, both sent by the server's worker.
+      const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
+      const late = await call(
+        'POST',
+        '/tickets',
+        {
+          ticket: { title: 'Projector lamp', priority: 'Low', requestor, customFields: { [fields.Department!.id]: [fields.Department!.options![0]!.id] } },
+          user: requestor,
+        },
+        newKey,
+      );
+      expect(late.status).toBe(201);
+      await receiver.waitFor(3);
+      expect([verify(1).type, verify(2).type].sort()).toEqual(['sla.firstResponseBreached', 'ticket.created']);
+
+      await row.getByRole('button', { name: 'Deliveries' }).click();
+      const log = row.locator('table.deliveries tbody tr');
+      await expect.poll(() => log.count()).toBe(3);
+      await log
+        .filter({ hasText: 'First response target missed' })
+        .getByText(/^204 after \d+ ms$/)
+        .waitFor();
+      const test = log.filter({ hasText: 'Test delivery' });
+      await test.locator('.badge', { hasText: 'delivered' }).waitFor();
+
+      // Disabled, a delivery can't be redelivered; enabled again, it is, with the same webhook-id.
+      await row.getByLabel('Enabled').click(); // the switch follows once the server has it
+      await row.locator('.badge', { hasText: 'Disabled' }).waitFor();
+      await row.getByRole('button', { name: 'Deliveries' }).click();
+      await row.getByRole('button', { name: 'Deliveries' }).click();
+      expect(await log.filter({ hasText: 'Test delivery' }).getByRole('button', { name: 'Redeliver' }).isDisabled()).toBe(true);
+      await row.getByLabel('Enabled').click();
+      await row.locator('.badge', { hasText: 'Enabled' }).waitFor();
+      await row.getByRole('button', { name: 'Deliveries' }).click();
+      await row.getByRole('button', { name: 'Deliveries' }).click();
+      await log.filter({ hasText: 'Test delivery' }).getByRole('button', { name: 'Redeliver' }).click();
+      await page.getByRole('status').filter({ hasText: 'Queued for delivery again' }).waitFor();
+      await receiver.waitFor(4);
+      expect(receiver.received[3]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id']);
+
+      await nav('Overview').click();
+      await page.getByRole('navigation', { name: 'Overview views' }).getByRole('link', { name: 'Alerts' }).click();
+      const alert = page.locator('table.alerts tbody tr').filter({ hasText: 'Projector lamp' });
+      await alert.locator('.delivery', { hasText: 'Delivered' }).waitFor();
+      // The earlier breach happened before any webhook existed.
+      await page.locator('table.alerts tbody tr').filter({ hasText: 'Monitor cable missing' }).getByText('No webhook subscribed').waitFor();
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('signs out', async () => {

@@ -134,7 +134,7 @@ describe.skipIf(!postgresUrl)('two server processes on one PostgreSQL database',
       const history = await json(await fetch(`${servers[1].url}/api/v1/tickets/${id}/activities?key=${key}`));
       expect(history.items.filter((a: { type: string }) => a.type === 'escalation')).toHaveLength(1);
     }
-    const events = await json(await fetch(`${servers[0].url}/api/v1/instance/events?key=${key}&limit=100`));
+    const events = await json(await fetch(`${servers[0].url}/api/v1/instance/events?key=${key}&limit=100&type=sla.firstResponseBreached&order=DESC`));
     expect(events.items.filter((e: { type: string }) => e.type === 'sla.firstResponseBreached')).toHaveLength(10);
   });
 

@@ -136,53 +136,6 @@ export const instanceRoutes =
     );
 
     app.get(
-      '/instance/events',
-      {
-        schema: {
-          tags: ['instance'],
-          summary: 'Recent alert events (SLA breaches, idle tickets, due dates), newest first',
-          description: 'The outbox that notifications are delivered from; written in the same transaction as the change that caused each event.',
-          querystring: Type.Object({ limit: Type.Optional(Type.String({ description: '1..500, default 50' })) }, { additionalProperties: true }),
-          response: {
-            200: Type.Object({
-              items: Type.Array(
-                Type.Object({
-                  id: Type.String(),
-                  type: Type.String({ description: 'sla.firstResponseBreached | sla.resolutionBreached | ticket.idle | ticket.dueSoon | ticket.overdue' }),
-                  ticketId: Type.Union([Type.Integer(), Type.Null()], { description: 'The ticket number' }),
-                  ticket: Type.Union([Type.String(), Type.Null()], { description: 'The ticket UUID' }),
-                  payload: Type.Unknown(),
-                  createdOn: Type.String(),
-                  deliveredOn: Type.Union([Type.String(), Type.Null()]),
-                }),
-              ),
-            }),
-            ...errorResponses(400, 401),
-          },
-        },
-      },
-      async (request) => {
-        const raw = (request.query as { limit?: string }).limit;
-        const limit = raw === undefined || raw === '' ? 50 : Number(raw);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-          throw new DomainError('validation_failed', 'limit is an integer from 1 to 500', [{ path: '/query/limit', message: 'from 1 to 500' }]);
-        }
-        const events = await instances.events(request.auth.instanceId, limit);
-        return {
-          items: events.map((e) => ({
-            id: e.id,
-            type: e.type,
-            ticketId: e.ticketNumber,
-            ticket: e.ticketId,
-            payload: e.payload,
-            createdOn: e.createdOn,
-            deliveredOn: e.deliveredOn ?? null,
-          })),
-        };
-      },
-    );
-
-    app.get(
       '/tags',
       {
         schema: {

@@ -44,6 +44,9 @@ export const postgresDialect: StoreDialect = {
   // Named statements are limited in number: one per LIMIT value would crowd them out.
   inlinesLimits: false,
   readPlans: {},
+  // Transactions take their sequence numbers before they commit, in any order; below the oldest
+  // one still running, every event that will ever exist is there already.
+  eventHorizon: 'pg_snapshot_xmin(pg_current_snapshot())::text::bigint',
   supportsRowLocks: true,
   transaction(db, fn) {
     return db.transaction().execute(fn);

@@ -151,6 +151,8 @@ export const sqliteDialect: StoreDialect = {
   // page, whatever the value. A bound OFFSET costs nothing, so it stays a parameter.
   inlinesLimits: true,
   readPlans: { searchWalk: sqliteSearchWalk, pageJson: sqlitePageJson, searchCount: sqliteSearchCount },
+  // Writes are serial: an event committed before any later one (tx_id is always 0).
+  eventHorizon: '1',
   supportsRowLocks: false,
   transaction(db, fn) {
     let committer = committers.get(db);

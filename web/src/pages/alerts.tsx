@@ -5,6 +5,7 @@ import { ALERT_LABELS, alertLabel, alertTicketTitle, alertTone } from '../lib/en
 import { formatDateTime, formatRelative, formatUser } from '../lib/format.js';
 import { Link, useLocation } from '../lib/router.js';
 import type { AlertEvent, User } from '../lib/types.js';
+import { ALERT_TYPES, deliverySummary } from '../lib/webhooks.js';
 
 /** The two views of the overview: the queue's numbers, and the alerts the engine wrote. */
 export function OverviewTabs() {
@@ -30,7 +31,7 @@ export function OverviewTabs() {
 
 const LIMITS = [50, 200, 500];
 
-/** GET /instance/events: SLA breaches, idle tickets and due-date alerts, newest first. */
+/** GET /instance/events, the engine's alerts only: SLA breaches, idle tickets and due-date alerts, newest first, with how their webhook deliveries went. */
 export function AlertsPage() {
   const [items, setItems] = useState<AlertEvent[] | null>(null);
   const [error, setError] = useState('');
@@ -43,7 +44,8 @@ export function AlertsPage() {
     setLoading(true);
     setError('');
     try {
-      setItems((await send(client.GET('/instance/events', { params: { query: { limit: String(limit) } } }))).items);
+      const query = { limit: String(limit), order: 'DESC', type: ALERT_TYPES.join(',') };
+      setItems((await send(client.GET('/instance/events', { params: { query } }))).items);
       setNow(Date.now());
     } catch (e) {
       setError(errorMessage(e));
@@ -93,7 +95,7 @@ export function AlertsPage() {
         </div>
         <p className="muted small">
           Written by the help-desk engine when a ticket misses an SLA target, goes idle, or nears or passes its expected date (see{' '}
-          <Link href="/settings#sla">Settings</Link>). Newest first.
+          <Link href="/settings#sla">Settings</Link>), and sent to the instance's <Link href="/settings#webhooks">webhooks</Link>. Newest first.
         </p>
         {error && (
           <div className="alert error" role="alert">
@@ -142,7 +144,7 @@ export function AlertsPage() {
                   </td>
                   <td data-label="Details">{details(e) || <span className="muted">—</span>}</td>
                   <td data-label="Delivery" className="nowrap">
-                    {e.deliveredOn ? `Delivered ${formatDateTime(e.deliveredOn)}` : <span className="muted">Not delivered yet</span>}
+                    <Delivery event={e} />
                   </td>
                 </tr>
               ))}
@@ -151,6 +153,23 @@ export function AlertsPage() {
         )}
       </section>
     </div>
+  );
+}
+
+/** How the alert's webhook deliveries went: delivered (when), pending (retrying), failed, or no webhook to send it to. */
+function Delivery({ event }: { event: AlertEvent }) {
+  const summary = deliverySummary(event);
+  if (summary.tone === 'muted')
+    return (
+      <span className="muted">
+        {summary.text} (<Link href="/settings#webhooks">webhooks</Link>)
+      </span>
+    );
+  return (
+    <span className={`delivery tone-${summary.tone}`}>
+      {summary.text}
+      {event.deliveredOn && <div className="muted small">{formatDateTime(event.deliveredOn)}</div>}
+    </span>
   );
 }
 

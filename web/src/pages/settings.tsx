@@ -1,7 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Dialog, Field, PeoplePicker, Toggle } from '../components/controls.js';
-import { FormError, Section, useSettingsSave } from '../components/settings-kit.js';
+import { CopyField, FormError, Section, useSettingsSave } from '../components/settings-kit.js';
 import { AssigneesSection, DueAlertsSection, SlaSection } from './settings-engine.js';
+import { WebhooksSection } from './settings-webhooks.js';
 import { ApiError, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import {
@@ -25,9 +26,10 @@ const SECTIONS = [
   ['sla', 'SLA policy'],
   ['idle', 'Idle tickets'],
   ['due-alerts', 'Due-date alerts'],
+  ['webhooks', 'Webhooks'],
 ] as const;
 
-/** The settings area: keys, custom fields, tags, assignment rules, SLA policy, idle tickets, due-date alerts, rate limit. */
+/** The settings area: keys, custom fields, tags, assignment rules, SLA policy, idle tickets, due-date alerts, rate limit, webhooks. */
 export function SettingsPage() {
   // A link to a section (/settings#sla) lands on it once the page is drawn.
   useEffect(() => {
@@ -59,6 +61,7 @@ export function SettingsPage() {
           <SlaSection />
           <IdleSection />
           <DueAlertsSection />
+          <WebhooksSection />
         </div>
       </div>
     </div>
@@ -172,34 +175,6 @@ function KeysSection() {
         </div>
       </Dialog>
     </Section>
-  );
-}
-
-function CopyField({ value, label }: { value: string; label: string }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-    } catch {
-      const input = document.getElementById('copy-field') as HTMLInputElement | null;
-      input?.select();
-      document.execCommand('copy');
-    }
-    setCopied(true);
-  };
-  return (
-    <div className="field">
-      <label htmlFor="copy-field">{label}</label>
-      <div className="inline">
-        <input id="copy-field" type="text" readOnly value={value} className="mono" onFocus={(e) => e.target.select()} />
-        <button type="button" onClick={() => void copy()}>
-          {copied ? 'Copied' : 'Copy'}
-        </button>
-      </div>
-      <span className="visually-hidden" aria-live="polite">
-        {copied ? 'Copied to the clipboard' : ''}
-      </span>
-    </div>
   );
 }
 

@@ -1,0 +1,156 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { onEventRecorded } from '../services/events.service.js';
+import type { ClaimedDelivery, DeliveryOutcome, WebhookDeliveries } from '../services/webhook-delivery.service.js';
+import type { StoreDialect } from '../store/dialect.js';
+
+export interface WebhookWorkerDeps {
+  deliveries: WebhookDeliveries;
+  dialect: Pick<StoreDialect, 'fault'>;
+  /** Requests in flight at most (this process). */
+  concurrency?: number;
+  /** How often to look for due deliveries when nothing says there are some. */
+  pollMs?: number;
+  log?: Pick<FastifyBaseLogger, 'error' | 'info' | 'warn'>;
+}
+
+/** Outcomes are recorded together: in a batch this large, or after this long. */
+const RECORD_BATCH = 128;
+const RECORD_AFTER_MS = 5;
+
+/**
+ * One per server process: claims due deliveries from the store (so N processes share the work
+ * and none sends what another holds), sends up to `concurrency` at once, records outcomes in
+ * batches. It looks when an event is recorded in this process, when a slot frees up, and every
+ * `pollMs` (an idle look is one indexed read). docs/decisions/017-webhooks.md.
+ */
+export class WebhookWorker {
+  private readonly concurrency: number;
+  private readonly pollMs: number;
+  private inFlight = 0;
+  private outcomes: DeliveryOutcome[] = [];
+  private stopped = true;
+  private polling = false;
+  private pollAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private recordTimer: NodeJS.Timeout | undefined;
+  private recording: Promise<void> = Promise.resolve();
+  private readonly sends = new Set<Promise<void>>();
+  private unsubscribe: (() => void) | undefined;
+  /** While the store is away: logged once when it goes, once when it is back. */
+  private storeAway = false;
+
+  constructor(private readonly deps: WebhookWorkerDeps) {
+    this.concurrency = deps.concurrency ?? 64;
+    this.pollMs = deps.pollMs ?? 250;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.unsubscribe = onEventRecorded(() => this.nudge());
+    this.nudge();
+  }
+
+  /** Looks for due deliveries soon (after the current turn: the recording transaction commits first). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), 1);
+  }
+
+  private async poll(): Promise<void> {
+    this.timer = undefined;
+    if (this.stopped || this.polling) return;
+    this.polling = true;
+    this.pollAgain = false;
+    let full = false;
+    try {
+      // Claims are transactions: while requests are in flight, wait until a batch's worth of
+      // slots is free rather than claiming one delivery per finished request.
+      const free = this.concurrency - this.inFlight;
+      const worthClaiming = this.inFlight === 0 ? 1 : Math.min(16, Math.ceil(this.concurrency / 4));
+      if (free >= worthClaiming && (await this.deps.deliveries.hasDue())) {
+        const claimed = await this.deps.deliveries.claimDue(free);
+        for (const delivery of claimed) this.send(delivery);
+        full = claimed.length === free;
+      }
+      if (this.storeAway) this.deps.log?.info('webhook deliveries: the database is back');
+      this.storeAway = false;
+    } catch (error) {
+      this.logFailure(error, 'webhook delivery poll failed');
+    } finally {
+      this.polling = false;
+    }
+    if (this.stopped) return;
+    // More may be due (the batch was full, or something was recorded meanwhile): look again at
+    // once while there is room; else at the next poll (or when a send ends and frees a slot).
+    if ((full || this.pollAgain) && this.concurrency - this.inFlight >= Math.min(16, Math.ceil(this.concurrency / 4))) this.nudge();
+    else this.timer = setTimeout(() => void this.poll(), this.pollMs);
+  }
+
+  private send(delivery: ClaimedDelivery): void {
+    this.inFlight++;
+    const sending = this.deps.deliveries.attempt(delivery).then((outcome) => {
+      this.inFlight--;
+      this.sends.delete(sending);
+      this.outcomes.push(outcome);
+      if (this.outcomes.length >= RECORD_BATCH) this.flush();
+      else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_AFTER_MS);
+      this.nudge();
+    });
+    this.sends.add(sending);
+  }
+
+  /** Records the outcomes gathered so far, one transaction at a time. */
+  private flush(): void {
+    if (this.recordTimer) clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
+    const batch = this.outcomes;
+    this.outcomes = [];
+    if (batch.length === 0) return;
+    this.recording = this.recording.then(() =>
+      this.deps.deliveries.record(batch).catch((error: unknown) => {
+        // The leases run out and these deliveries are sent again: at least once holds.
+        this.logFailure(error, 'recording webhook deliveries failed; they will be sent again');
+      }),
+    );
+  }
+
+  private logFailure(error: unknown, message: string): void {
+    if (this.deps.dialect.fault(error)?.code !== 'unavailable') {
+      this.deps.log?.error({ err: error }, message);
+      return;
+    }
+    if (!this.storeAway) this.deps.log?.warn({ cause: (error as Error).message }, 'webhook deliveries: the database is unavailable; retrying every poll');
+    this.storeAway = true;
+  }
+
+  /**
+   * Delivers everything due now, waiting for each batch (tests call this with a fake clock
+   * instead of starting the worker). Answers how many attempts were made.
+   */
+  async runDue(): Promise<number> {
+    let attempts = 0;
+    for (;;) {
+      const claimed = await this.deps.deliveries.claimDue(this.concurrency);
+      if (claimed.length === 0) return attempts;
+      const outcomes = await Promise.all(claimed.map((d) => this.deps.deliveries.attempt(d)));
+      await this.deps.deliveries.record(outcomes);
+      attempts += outcomes.length;
+    }
+  }
+
+  /** Stops claiming; waits for the requests in flight (each ends within its timeout) and records them. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    while (this.polling) await new Promise((resolve) => setTimeout(resolve, 5));
+    await Promise.all([...this.sends]);
+    this.flush();
+    await this.recording;
+  }
+}

@@ -1,0 +1,270 @@
+import type { EventEnvelope } from '../domain/events.js';
+import {
+  ATTEMPTS_KEPT,
+  DISABLE_AFTER_MS,
+  displayUrl,
+  nextRetryAt,
+  renderBody,
+  REST_AFTER_FAILURES,
+  restUntil,
+  RETRY_DELAYS_MS,
+  signatureHeader,
+  type DeliveryAttempt,
+} from '../domain/webhooks.js';
+import type { Store } from '../store/db.js';
+import type { Tx } from '../store/schema.js';
+import * as repo from '../store/webhooks.repo.js';
+import { record } from './events.service.js';
+import type { SendResult, WebhookSender } from './webhook-sender.js';
+
+/*
+ * The delivery side of webhooks: claim due deliveries (a short transaction that leases them),
+ * send each (no transaction open meanwhile), record the outcomes (one transaction per batch).
+ * At least once: a process that dies between claim and record leaves its leases to run out, and
+ * the deliveries go again, with the same webhook-id. docs/decisions/017-webhooks.md.
+ */
+
+export interface DeliveryDeps {
+  store: Store;
+  sender: WebhookSender;
+  /** The web app's URL (PUBLIC_URL), for links to tickets in Teams and Slack messages. */
+  publicUrl: () => string;
+  /** The HTTP deadline of one attempt; a claim's lease outlasts it. */
+  timeoutMs: number;
+  /** Waits between attempts (default: 5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily). */
+  retryDelaysMs?: readonly number[];
+  now?: () => string;
+  random?: () => number;
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+/** A delivery this process holds (leased) and is about to send. */
+export interface ClaimedDelivery {
+  key: { instanceId: string; webhookId: string; eventId: string };
+  /** Attempts counted with this one: the claim's token. */
+  attempts: number;
+  attemptLog: DeliveryAttempt[];
+  retryUntil: string;
+  envelope: EventEnvelope;
+  webhook: repo.StoredWebhook;
+}
+
+export interface DeliveryOutcome {
+  claimed: ClaimedDelivery;
+  startedOn: string;
+  result: SendResult;
+}
+
+/**
+ * How long a claim holds a delivery beyond the HTTP deadline before another process may take it
+ * (and send it again): the deadline again, at least 5 s, for a busy event loop or a slow commit.
+ */
+const leaseMargin = (timeoutMs: number) => Math.max(5_000, timeoutMs);
+
+export class WebhookDeliveries {
+  readonly now: () => string;
+  private readonly random: () => number;
+  private readonly delays: readonly number[];
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.now = deps.now ?? (() => new Date().toISOString());
+    this.random = deps.random ?? Math.random;
+    this.delays = deps.retryDelaysMs ?? RETRY_DELAYS_MS;
+  }
+
+  private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.deps.store.dialect.transaction(this.deps.store.db, fn);
+  }
+
+  /** Whether any delivery is due now (a read; an idle poll writes nothing). */
+  hasDue(): Promise<boolean> {
+    return repo.hasDueDelivery(this.deps.store, this.now());
+  }
+
+  /**
+   * Claims up to `limit` due deliveries, oldest due first. Deliveries whose webhook is disabled
+   * or gone end as failed; those of an endpoint that is resting after repeated failures wait
+   * for the end of its rest, and once it is over one delivery goes first to probe it.
+   */
+  async claimDue(limit: number): Promise<ClaimedDelivery[]> {
+    const now = this.now();
+    const nowMs = Date.parse(now);
+    const leaseUntil = this.leaseEnd(nowMs);
+    return this.tx(async (tx) => {
+      const due = await repo.selectDueDeliveries(tx, this.deps.store.dialect, now, limit);
+      const claimed: ClaimedDelivery[] = [];
+      const probing = new Set<string>();
+      for (const d of due) {
+        const key = { instanceId: d.instanceId, webhookId: d.webhookId, eventId: d.eventId };
+        const webhook = d.webhook;
+        if (!webhook || !webhook.enabled || d.payload === null) {
+          const reason = !webhook ? 'the webhook was deleted' : !webhook.enabled ? 'the webhook is disabled' : 'the event is gone';
+          await repo.abandonDelivery(tx, key, reason, d.attemptLog, now);
+          continue;
+        }
+        const lastChance = now >= d.retryUntil;
+        if (!lastChance && webhook.consecutiveFailures >= REST_AFTER_FAILURES) {
+          // A failing endpoint: wait out its rest; then one delivery probes it and the others
+          // follow a little later (at once, if the probe succeeds and ends the rest).
+          const resting = webhook.blockedUntil !== null && webhook.blockedUntil > now;
+          const probeTaken = probing.has(`${d.instanceId}/${webhook.id}`);
+          if (resting || probeTaken) {
+            const from = resting ? Date.parse(webhook.blockedUntil!) : nowMs;
+            const until = Math.min(from + Math.round((this.delays[0] ?? 5000) * (1 + this.random())), Date.parse(d.retryUntil));
+            await repo.postponeDelivery(tx, key, new Date(until).toISOString());
+            continue;
+          }
+          probing.add(`${d.instanceId}/${webhook.id}`);
+        }
+        claimed.push({
+          key,
+          attempts: d.attempts + 1,
+          attemptLog: d.attemptLog,
+          retryUntil: d.retryUntil,
+          envelope: { type: d.eventType, timestamp: d.eventCreatedOn ?? now, data: d.payload },
+          webhook,
+        });
+      }
+      await repo.leaseDeliveries(
+        tx,
+        claimed.map((c) => c.key),
+        leaseUntil,
+      );
+      return claimed;
+    });
+  }
+
+  private leaseEnd(nowMs: number): string {
+    return new Date(nowMs + this.deps.timeoutMs + leaseMargin(this.deps.timeoutMs)).toISOString();
+  }
+
+  /**
+   * Sends an event that is not in the feed (a test) to one webhook now, with no retries, and
+   * records it in the webhook's delivery log.
+   */
+  async sendNow(instanceId: string, webhook: repo.StoredWebhook, event: { id: string; type: string; data: Record<string, unknown> }): Promise<void> {
+    const now = this.now();
+    const key = { instanceId, webhookId: webhook.id, eventId: event.id };
+    await this.tx((tx) =>
+      repo.insertDetachedDelivery(tx, instanceId, {
+        webhookId: webhook.id,
+        eventId: event.id,
+        eventType: event.type,
+        payload: event.data,
+        now,
+        leaseUntil: this.leaseEnd(Date.parse(now)),
+      }),
+    );
+    const outcome = await this.attempt({
+      key,
+      attempts: 1,
+      attemptLog: [],
+      retryUntil: now,
+      envelope: { type: event.type, timestamp: now, data: event.data },
+      webhook,
+    });
+    await this.record([outcome]);
+  }
+
+  /** Sends one claimed delivery, signed per Standard Webhooks; never throws. */
+  async attempt(claimed: ClaimedDelivery): Promise<DeliveryOutcome> {
+    const startedOn = this.now();
+    const body = renderBody(claimed.webhook.format, claimed.envelope, { publicUrl: this.deps.publicUrl(), includePrivate: claimed.webhook.includePrivate });
+    // The signature's time is the real time of sending (receivers reject stale timestamps), even under a test clock.
+    const timestamp = Math.floor(Date.now() / 1000);
+    const result = await this.deps.sender.send({
+      url: claimed.webhook.url,
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Ticketing-Webhooks/1.0',
+        'webhook-id': claimed.key.eventId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signatureHeader(claimed.webhook.secret, claimed.key.eventId, timestamp, body),
+      },
+    });
+    return { claimed, startedOn, result };
+  }
+
+  /**
+   * Records attempts in one transaction: each delivery is delivered, due again after its
+   * backoff, or failed at the end of its window; each webhook's health follows (a success
+   * heals it; failures count, rest it after REST_AFTER_FAILURES in a row, and disable it, with
+   * a webhook.disabled event, once it has failed for DISABLE_AFTER_MS).
+   */
+  async record(outcomes: readonly DeliveryOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const now = this.now();
+    const nowMs = Date.parse(now);
+    await this.tx(async (tx) => {
+      const health = new Map<
+        string,
+        { instanceId: string; webhookId: string; url: string; description: string | null; healed: boolean; failures: number; firstFailure?: string }
+      >();
+      const recorded: (repo.AttemptOutcome & { key: ClaimedDelivery['key'] })[] = [];
+      for (const { claimed, startedOn, result } of outcomes) {
+        const entry: DeliveryAttempt = {
+          attempt: claimed.attempts,
+          createdOn: startedOn,
+          durationMs: result.durationMs,
+          statusCode: result.statusCode,
+          error: result.error,
+          response: result.response,
+        };
+        const attemptLog = [...claimed.attemptLog, entry].slice(-ATTEMPTS_KEPT);
+        const retryAt = result.ok ? null : nextRetryAt(claimed.attempts, nowMs, Date.parse(claimed.retryUntil), this.random, this.delays);
+        recorded.push({
+          key: claimed.key,
+          attempts: claimed.attempts,
+          status: result.ok ? 'delivered' : retryAt === null ? 'failed' : 'pending',
+          nextAttemptAt: retryAt === null ? null : new Date(retryAt).toISOString(),
+          attemptLog,
+          finishedOn: retryAt === null ? now : null,
+        });
+        const id = `${claimed.key.instanceId}/${claimed.key.webhookId}`;
+        const state = health.get(id) ?? {
+          instanceId: claimed.key.instanceId,
+          webhookId: claimed.key.webhookId,
+          url: claimed.webhook.url,
+          description: claimed.webhook.description,
+          healed: false,
+          failures: 0,
+        };
+        if (result.ok) Object.assign(state, { healed: true, failures: 0, firstFailure: undefined });
+        else {
+          state.failures++;
+          state.firstFailure ??= startedOn;
+        }
+        health.set(id, state);
+      }
+      await repo.recordAttempts(tx, recorded);
+      for (const state of health.values()) {
+        if (state.healed) await repo.noteWebhookSuccess(tx, state.instanceId, state.webhookId);
+        if (state.failures === 0) continue;
+        const after = await repo.noteWebhookFailures(tx, state.instanceId, state.webhookId, state.failures, state.firstFailure!);
+        if (!after?.enabled) continue;
+        if (nowMs - Date.parse(after.failingSince) >= DISABLE_AFTER_MS) {
+          if (await repo.disableFailingWebhook(tx, state.instanceId, state.webhookId, now)) {
+            this.deps.log?.warn(
+              { instanceId: state.instanceId, webhookId: state.webhookId, url: displayUrl(state.url) },
+              'webhook disabled after failing for 3 days',
+            );
+            await record(tx, state.instanceId, {
+              type: 'webhook.disabled',
+              data: {
+                // Without credentials or query: the URL of a Teams or Slack webhook is itself a secret.
+                webhook: { id: state.webhookId, url: displayUrl(state.url), description: state.description },
+                reason: 'failing',
+                failingSince: after.failingSince,
+              },
+              createdOn: now,
+            });
+          }
+          continue;
+        }
+        const rest = restUntil(after.consecutiveFailures, Date.parse(after.failingSince), nowMs, this.random, this.delays);
+        if (rest !== undefined) await repo.restWebhook(tx, state.instanceId, state.webhookId, new Date(rest).toISOString());
+      }
+    });
+  }
+}

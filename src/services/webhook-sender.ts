@@ -1,0 +1,160 @@
+import { lookup as dnsLookup } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { forbiddenAddress, hostAddress } from '../domain/addresses.js';
+import { RESPONSE_EXCERPT } from '../domain/webhooks.js';
+
+/*
+ * Sends one webhook request: POST, a hard deadline for the whole exchange (connect, answer,
+ * body), redirects answered but never followed, and the address checked when connecting, on
+ * the address actually connected to (docs/decisions/017-webhooks.md, "Server-side request
+ * forgery"): a name that resolved to a public address when the webhook was saved and to a
+ * private one now (DNS rebinding) is refused, because the check runs inside the lookup the
+ * socket connects with. Kept-alive sockets stay connected to the address that was checked.
+ */
+
+export interface SendRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SendResult {
+  /** 2xx: delivered. */
+  ok: boolean;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  /** The start of the answer's body. */
+  response: string | null;
+}
+
+export interface SenderOptions {
+  timeoutMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE: private, loopback and link-local targets allowed (on-premises). */
+  allowPrivate: boolean;
+  /** How names are resolved (default: the system's resolver, as every other connection). */
+  resolve?: (hostname: string) => Promise<{ address: string; family: number }[]>;
+}
+
+/** Bytes of an answer read at most (to keep the connection for the next request); past it the connection is closed. */
+const DRAIN_LIMIT = 64 * 1024;
+
+class RefusedAddress extends Error {}
+
+const systemResolve = (hostname: string) =>
+  new Promise<{ address: string; family: number }[]>((resolve, reject) =>
+    dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
+  );
+
+export class WebhookSender {
+  // Kept-alive connections: a busy webhook costs one TLS handshake, not one per delivery.
+  private readonly agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+  private readonly lookup: LookupFunction;
+
+  constructor(private readonly options: SenderOptions) {
+    const resolve = options.resolve ?? systemResolve;
+    this.lookup = ((hostname: string, lookupOptions: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+      resolve(hostname).then(
+        (addresses) => {
+          const allowed = options.allowPrivate ? addresses : addresses.filter((a) => !forbiddenAddress(a.address));
+          if (allowed.length === 0) {
+            const reason = addresses.length > 0 ? forbiddenAddress(addresses[0]!.address) : 'no address';
+            return callback(new RefusedAddress(`refused: ${hostname} resolves to ${addresses[0]?.address ?? 'nothing'}, ${reason}`));
+          }
+          if (lookupOptions.all) callback(null, allowed);
+          else callback(null, allowed[0]!.address, allowed[0]!.family);
+        },
+        (error: unknown) => callback(error),
+      );
+    }) as unknown as LookupFunction;
+  }
+
+  /** Sends the request; never throws: a failure is a result with its error. */
+  send(request: SendRequest): Promise<SendResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    return new Promise<SendResult>((resolve) => {
+      let url: URL;
+      try {
+        url = new URL(request.url);
+      } catch {
+        return resolve({ ok: false, statusCode: null, durationMs: 0, error: 'the URL is not valid', response: null });
+      }
+      const literal = hostAddress(url.hostname);
+      const refused = literal && !this.options.allowPrivate ? forbiddenAddress(literal) : undefined;
+      if (refused) return resolve({ ok: false, statusCode: null, durationMs: 0, error: `refused: ${literal} is ${refused}`, response: null });
+
+      let settled = false;
+      const finish = (result: Omit<SendResult, 'durationMs'>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        resolve({ ...result, durationMs: elapsed() });
+      };
+      const secure = url.protocol === 'https:';
+      const body = Buffer.from(request.body);
+      const req = (secure ? https : http).request(url, {
+        method: 'POST',
+        agent: secure ? this.agents.https : this.agents.http,
+        lookup: this.lookup,
+        headers: { ...request.headers, 'content-length': String(body.length) },
+      });
+      const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${this.options.timeoutMs / 1000} s`)), this.options.timeoutMs);
+      req.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, statusCode: null, error: describeError(error), response: null }));
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        let read = 0;
+        res.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (kept < RESPONSE_EXCERPT * 4) {
+            chunks.push(chunk);
+            kept += chunk.length;
+          }
+          if (read > DRAIN_LIMIT) res.destroy();
+        });
+        const done = () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const excerpt = text.length > RESPONSE_EXCERPT ? text.slice(0, RESPONSE_EXCERPT) : text;
+          const ok = status >= 200 && status < 300;
+          const location = res.headers.location;
+          const error = ok
+            ? null
+            : status >= 300 && status < 400
+              ? `HTTP ${status}: redirects are not followed${location ? ` (to ${location.slice(0, 200)})` : ''}`
+              : `HTTP ${status}`;
+          finish({ ok, statusCode: status, error, response: excerpt || null });
+        };
+        res.on('end', done);
+        res.on('close', done);
+        res.on('error', done);
+      });
+      req.end(body);
+    });
+  }
+
+  /** Closes kept-alive connections. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
+
+function describeError(error: NodeJS.ErrnoException): string {
+  if (error instanceof RefusedAddress) return error.message;
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+      return 'host not found';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'EAI_AGAIN':
+      return 'host not found (temporary DNS failure)';
+    default:
+      return error.message || String(error.code ?? 'failed');
+  }
+}

@@ -1,0 +1,494 @@
+import { sql, type Selectable } from 'kysely';
+import type { Delivery, DeliveryAttempt, DeliveryStatus, Webhook, WebhookFormat } from '../domain/webhooks.js';
+import type { Store, StoreDialect } from './dialect.js';
+import type { Tx, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
+
+/*
+ * Webhook subscriptions and their deliveries (migration 013). A delivery is one event to one
+ * webhook, keyed (instance, webhook, event): written in the event's transaction (fanOut), found
+ * when due through the partial index on next_attempt_at, claimed with a lease, and given its
+ * outcome after the attempt. Its attempts are a JSON list on the row.
+ */
+
+type WebhookRow = Selectable<WebhooksTable>;
+type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+export interface StoredWebhook extends Webhook {
+  secret: string;
+  consecutiveFailures: number;
+  blockedUntil: string | null;
+}
+
+function toWebhook(row: WebhookRow): StoredWebhook {
+  return {
+    id: row.id,
+    url: row.url,
+    events: JSON.parse(row.events) as string[],
+    format: row.format as WebhookFormat,
+    includePrivate: row.include_private === 1,
+    enabled: row.enabled === 1,
+    description: row.description,
+    createdOn: row.created_on,
+    lastUpdatedOn: row.updated_on,
+    disabledReason: row.disabled_reason,
+    failingSince: row.failing_since,
+    secret: row.secret,
+    consecutiveFailures: row.consecutive_failures,
+    blockedUntil: row.blocked_until,
+  };
+}
+
+export async function insertWebhook(db: Tx, instanceId: string, webhook: StoredWebhook): Promise<void> {
+  await db
+    .insertInto('webhooks')
+    .values({
+      instance_id: instanceId,
+      id: webhook.id,
+      url: webhook.url,
+      events: JSON.stringify(webhook.events),
+      format: webhook.format,
+      include_private: webhook.includePrivate ? 1 : 0,
+      enabled: webhook.enabled ? 1 : 0,
+      description: webhook.description,
+      secret: webhook.secret,
+      created_on: webhook.createdOn,
+      updated_on: webhook.lastUpdatedOn,
+      disabled_reason: null,
+      failing_since: null,
+      consecutive_failures: 0,
+      blocked_until: null,
+    })
+    .execute();
+}
+
+export async function listWebhooks(db: Tx, instanceId: string): Promise<StoredWebhook[]> {
+  const rows = await db.selectFrom('webhooks').selectAll().where('instance_id', '=', instanceId).orderBy('created_on').orderBy('id').execute();
+  return rows.map(toWebhook);
+}
+
+export async function findWebhook(
+  db: Tx,
+  dialect: StoreDialect,
+  instanceId: string,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<StoredWebhook | undefined> {
+  let query = db.selectFrom('webhooks').selectAll().where('instance_id', '=', instanceId).where('id', '=', id);
+  if (options.forUpdate && dialect.supportsRowLocks) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row && toWebhook(row);
+}
+
+/** Writes a webhook's settings (and, with them, its health: re-enabling starts it afresh). */
+export async function updateWebhook(db: Tx, instanceId: string, webhook: StoredWebhook): Promise<void> {
+  await db
+    .updateTable('webhooks')
+    .set({
+      url: webhook.url,
+      events: JSON.stringify(webhook.events),
+      format: webhook.format,
+      include_private: webhook.includePrivate ? 1 : 0,
+      enabled: webhook.enabled ? 1 : 0,
+      description: webhook.description,
+      updated_on: webhook.lastUpdatedOn,
+      disabled_reason: webhook.disabledReason,
+      failing_since: webhook.failingSince,
+      consecutive_failures: webhook.consecutiveFailures,
+      blocked_until: webhook.blockedUntil,
+    })
+    .where('instance_id', '=', instanceId)
+    .where('id', '=', webhook.id)
+    .execute();
+}
+
+/** Deletes a webhook and its deliveries (their log goes with it). */
+export async function deleteWebhook(db: Tx, instanceId: string, id: string): Promise<void> {
+  await db.deleteFrom('webhook_deliveries').where('instance_id', '=', instanceId).where('webhook_id', '=', id).execute();
+  await db.deleteFrom('webhooks').where('instance_id', '=', instanceId).where('id', '=', id).execute();
+}
+
+/**
+ * Queues an event for every enabled webhook of the instance subscribed to its type, in the
+ * event's transaction: one statement, which writes nothing when the instance has no webhook.
+ * `events` is a JSON array of names; a quoted name in it is a subscription (names hold no
+ * quotes or LIKE wildcards: they are checked against the known types on save).
+ */
+export async function fanOut(db: Tx, instanceId: string, event: { id: string; type: string }, now: string, retryUntil: string): Promise<void> {
+  await db
+    .insertInto('webhook_deliveries')
+    .columns(['instance_id', 'webhook_id', 'event_id', 'event_type', 'status', 'attempts', 'attempt_log', 'next_attempt_at', 'retry_until', 'created_on'])
+    .expression((eb) =>
+      eb
+        .selectFrom('webhooks')
+        .select((s) => [
+          s.val(instanceId).as('instance_id'),
+          'id',
+          s.val(event.id).as('event_id'),
+          s.val(event.type).as('event_type'),
+          // Constants as literals: PostgreSQL reads an untyped parameter in a SELECT list as text.
+          sql<string>`'pending'`.as('status'),
+          sql<number>`0`.as('attempts'),
+          sql<string>`'[]'`.as('attempt_log'),
+          s.val(now).as('next_attempt_at'),
+          s.val(retryUntil).as('retry_until'),
+          s.val(now).as('created_on'),
+        ])
+        .where('instance_id', '=', instanceId)
+        .where('enabled', '=', 1)
+        .where((w) => w.or([w('events', 'like', '%"*"%'), w('events', 'like', `%"${event.type}"%`)])),
+    )
+    .execute();
+}
+
+/**
+ * A delivery that is not of a feed event (a test), claimed by its maker to be sent at once: its
+ * data is kept on the row, its first attempt counted and leased until `leaseUntil`.
+ */
+export async function insertDetachedDelivery(
+  db: Tx,
+  instanceId: string,
+  delivery: { webhookId: string; eventId: string; eventType: string; payload: Record<string, unknown>; now: string; leaseUntil: string },
+): Promise<void> {
+  await db
+    .insertInto('webhook_deliveries')
+    .values({
+      instance_id: instanceId,
+      webhook_id: delivery.webhookId,
+      event_id: delivery.eventId,
+      event_type: delivery.eventType,
+      payload: JSON.stringify(delivery.payload),
+      status: 'pending',
+      attempts: 1,
+      attempt_log: '[]',
+      next_attempt_at: delivery.leaseUntil,
+      retry_until: delivery.now,
+      created_on: delivery.now,
+      finished_on: null,
+    })
+    .execute();
+}
+
+function toDelivery(
+  row: Pick<DeliveryRow, 'webhook_id' | 'event_id' | 'event_type' | 'status' | 'attempts' | 'attempt_log' | 'next_attempt_at' | 'created_on' | 'finished_on'>,
+): Delivery {
+  const attempts = JSON.parse(row.attempt_log) as DeliveryAttempt[];
+  const last = attempts[attempts.length - 1];
+  return {
+    id: row.event_id,
+    webhookId: row.webhook_id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    status: row.status as DeliveryStatus,
+    attemptCount: row.attempts,
+    attempts,
+    nextAttemptOn: row.status === 'pending' ? row.next_attempt_at : null,
+    createdOn: row.created_on,
+    finishedOn: row.finished_on,
+    lastStatusCode: last?.statusCode ?? null,
+    lastError: last?.error ?? null,
+  };
+}
+
+const DELIVERY_COLUMNS = ['webhook_id', 'event_id', 'event_type', 'status', 'attempts', 'attempt_log', 'next_attempt_at', 'created_on', 'finished_on'] as const;
+
+export async function findDelivery(db: Tx, instanceId: string, webhookId: string, eventId: string): Promise<Delivery | undefined> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select(DELIVERY_COLUMNS)
+    .where('instance_id', '=', instanceId)
+    .where('webhook_id', '=', webhookId)
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  return row && toDelivery(row);
+}
+
+/**
+ * A page of a webhook's deliveries, newest first (event ids are UUID v7: their order is the
+ * order events were made), read on the store's read connection. Reads `limit + 1`.
+ */
+export async function listDeliveries(
+  store: Store,
+  instanceId: string,
+  webhookId: string,
+  query: { before?: string | undefined; status?: DeliveryStatus | undefined; limit: number },
+): Promise<{ deliveries: Delivery[]; more: boolean }> {
+  let select = store.db.selectFrom('webhook_deliveries').select(DELIVERY_COLUMNS).where('instance_id', '=', instanceId).where('webhook_id', '=', webhookId);
+  if (query.before !== undefined) select = select.where('event_id', '<', query.before);
+  if (query.status !== undefined) select = select.where('status', '=', query.status);
+  const rows = await store.readRows(
+    select
+      .orderBy('event_id', 'desc')
+      .limit(query.limit + 1)
+      .compile(),
+  );
+  const deliveries = rows.slice(0, query.limit).map((r) =>
+    toDelivery({
+      webhook_id: r[0] as string,
+      event_id: r[1] as string,
+      event_type: r[2] as string,
+      status: r[3] as string,
+      attempts: Number(r[4]),
+      attempt_log: r[5] as string,
+      next_attempt_at: r[6] as string | null,
+      created_on: r[7] as string,
+      finished_on: r[8] as string | null,
+    }),
+  );
+  return { deliveries, more: rows.length > query.limit };
+}
+
+/** Queues a delivery again, due now, with a fresh retry window; its attempts so far stay in its log. */
+export async function requeueDelivery(db: Tx, instanceId: string, webhookId: string, eventId: string, now: string, retryUntil: string): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', next_attempt_at: now, retry_until: retryUntil, finished_on: null })
+    .where('instance_id', '=', instanceId)
+    .where('webhook_id', '=', webhookId)
+    .where('event_id', '=', eventId)
+    .execute();
+}
+
+/** For each of these events of the instance: its deliveries' statuses and when the last one finished. */
+export async function deliveryStates(
+  store: Store,
+  instanceId: string,
+  eventIds: readonly string[],
+): Promise<Map<string, { status: DeliveryStatus; finishedOn: string | null }[]>> {
+  const states = new Map<string, { status: DeliveryStatus; finishedOn: string | null }[]>();
+  if (eventIds.length === 0) return states;
+  const query = store.db
+    .selectFrom('webhook_deliveries')
+    .select(['event_id', 'status', 'finished_on'])
+    .where('instance_id', '=', instanceId)
+    // The key leads with the webhook: naming the instance's (few) webhooks lets the lookup use it.
+    .where('webhook_id', 'in', (eb) => eb.selectFrom('webhooks').select('id').where('instance_id', '=', instanceId))
+    .where('event_id', 'in', [...eventIds])
+    .compile();
+  for (const [eventId, status, finishedOn] of await store.readRows(query)) {
+    const list = states.get(eventId as string) ?? [];
+    list.push({ status: status as DeliveryStatus, finishedOn: finishedOn as string | null });
+    states.set(eventId as string, list);
+  }
+  return states;
+}
+
+// ------------------------------------------------------------------------------------------
+// The delivery worker's side
+
+/** Whether any delivery is due: a cheap read, so an idle poll writes nothing. */
+export async function hasDueDelivery(store: Store, now: string): Promise<boolean> {
+  const query = store.db.selectFrom('webhook_deliveries').select('event_id').where('next_attempt_at', '<=', now).limit(1).compile();
+  return (await store.readRows(query)).length > 0;
+}
+
+export interface DueDelivery {
+  instanceId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  attempts: number;
+  attemptLog: DeliveryAttempt[];
+  retryUntil: string;
+  /** The event's data and time (from the feed, or kept on the row for a test). */
+  payload: Record<string, unknown> | null;
+  eventCreatedOn: string | null;
+  webhook: StoredWebhook | null;
+}
+
+/**
+ * The oldest due deliveries, locked for this transaction (PostgreSQL: SKIP LOCKED, so several
+ * processes take different ones; SQLite: the write transaction is exclusive), with their webhook
+ * and event. The caller leases, postpones or ends each one before the transaction commits.
+ */
+export async function selectDueDeliveries(db: Tx, dialect: StoreDialect, now: string, limit: number): Promise<DueDelivery[]> {
+  let query = db
+    .selectFrom('webhook_deliveries as d')
+    .leftJoin('webhooks as w', (join) => join.onRef('w.instance_id', '=', 'd.instance_id').onRef('w.id', '=', 'd.webhook_id'))
+    .leftJoin('events as e', (join) => join.onRef('e.instance_id', '=', 'd.instance_id').onRef('e.id', '=', 'd.event_id'))
+    .select([
+      'd.instance_id',
+      'd.webhook_id',
+      'd.event_id',
+      'd.event_type',
+      'd.attempts',
+      'd.attempt_log',
+      'd.retry_until',
+      'd.payload',
+      'd.created_on',
+      'e.payload as event_payload',
+      'e.created_on as event_created_on',
+      'w.id as w_id',
+      'w.url',
+      'w.events',
+      'w.format',
+      'w.include_private',
+      'w.enabled',
+      'w.description',
+      'w.secret',
+      'w.created_on as w_created_on',
+      'w.updated_on',
+      'w.disabled_reason',
+      'w.failing_since',
+      'w.consecutive_failures',
+      'w.blocked_until',
+    ])
+    .where('d.next_attempt_at', '<=', now)
+    .orderBy('d.next_attempt_at')
+    .limit(limit);
+  if (dialect.supportsRowLocks) query = query.forUpdate(['d']).skipLocked();
+  const rows = await query.execute();
+  // A batch is mostly one webhook's: read each webhook once.
+  const webhooks = new Map<string, StoredWebhook>();
+  const webhookOf = (r: (typeof rows)[number]): StoredWebhook => {
+    const key = `${r.instance_id}/${r.w_id}`;
+    let webhook = webhooks.get(key);
+    if (!webhook) {
+      webhook = toWebhook({
+        instance_id: r.instance_id,
+        id: r.w_id!,
+        url: r.url!,
+        events: r.events!,
+        format: r.format!,
+        include_private: r.include_private!,
+        enabled: r.enabled!,
+        description: r.description,
+        secret: r.secret!,
+        created_on: r.w_created_on!,
+        updated_on: r.updated_on!,
+        disabled_reason: r.disabled_reason,
+        failing_since: r.failing_since,
+        consecutive_failures: r.consecutive_failures!,
+        blocked_until: r.blocked_until,
+      });
+      webhooks.set(key, webhook);
+    }
+    return webhook;
+  };
+  return rows.map((r) => ({
+    instanceId: r.instance_id,
+    webhookId: r.webhook_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    attempts: r.attempts,
+    attemptLog: JSON.parse(r.attempt_log) as DeliveryAttempt[],
+    retryUntil: r.retry_until,
+    payload: r.payload !== null ? JSON.parse(r.payload) : r.event_payload !== null ? JSON.parse(r.event_payload) : null,
+    eventCreatedOn: r.payload !== null ? r.created_on : r.event_created_on,
+    webhook: r.w_id === null ? null : webhookOf(r),
+  }));
+}
+
+type DeliveryKey = Pick<DueDelivery, 'instanceId' | 'webhookId' | 'eventId'>;
+
+const keyList = (keys: readonly DeliveryKey[]) => sql.join(keys.map((k) => sql`(${k.instanceId}, ${k.webhookId}, ${k.eventId})`));
+
+/**
+ * Leases claimed deliveries: one more attempt counted, and due again only when the lease ends,
+ * so a process that dies while sending leaves them to be sent again (with the same webhook-id)
+ * and no other process takes them meanwhile.
+ */
+export async function leaseDeliveries(db: Tx, keys: readonly DeliveryKey[], leaseUntil: string): Promise<void> {
+  if (keys.length === 0) return;
+  await sql`UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ${leaseUntil}
+    WHERE (instance_id, webhook_id, event_id) IN (VALUES ${keyList(keys)})`.execute(db);
+}
+
+/** Moves a due delivery to later without an attempt (its endpoint is resting). */
+export async function postponeDelivery(db: Tx, key: DeliveryKey, until: string): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ next_attempt_at: until })
+    .where('instance_id', '=', key.instanceId)
+    .where('webhook_id', '=', key.webhookId)
+    .where('event_id', '=', key.eventId)
+    .execute();
+}
+
+export interface AttemptOutcome {
+  /** The attempt count its claim set: the claim's token. */
+  attempts: number;
+  status: DeliveryStatus;
+  nextAttemptAt: string | null;
+  attemptLog: DeliveryAttempt[];
+  finishedOn: string | null;
+}
+
+/**
+ * Ends or reschedules deliveries after their attempts, in one statement, each only if this
+ * process still holds it: `attempts` is the count its claim set, so an outcome that arrives after
+ * the lease ended and another process claimed it again changes nothing. `nextAttemptAt` null: it
+ * is over (status says how).
+ */
+export async function recordAttempts(db: Tx, outcomes: readonly (AttemptOutcome & { key: DeliveryKey })[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const rows = sql.join(
+    outcomes.map(
+      (o) =>
+        sql`(${o.key.instanceId}, ${o.key.webhookId}, ${o.key.eventId}, ${String(o.attempts)}, ${o.status}, ${o.nextAttemptAt}, ${JSON.stringify(o.attemptLog)}, ${o.finishedOn})`,
+    ),
+  );
+  // A CTE names the VALUES' columns the same way on both stores; numbers travel as text (an
+  // untyped parameter is text on PostgreSQL) and are cast where compared.
+  await sql`WITH outcome (instance_id, webhook_id, event_id, attempts, status, next_attempt_at, attempt_log, finished_on) AS (VALUES ${rows})
+    UPDATE webhook_deliveries SET status = outcome.status, next_attempt_at = outcome.next_attempt_at, attempt_log = outcome.attempt_log, finished_on = outcome.finished_on
+    FROM outcome
+    WHERE webhook_deliveries.instance_id = outcome.instance_id AND webhook_deliveries.webhook_id = outcome.webhook_id
+      AND webhook_deliveries.event_id = outcome.event_id AND webhook_deliveries.attempts = CAST(outcome.attempts AS INTEGER)`.execute(db);
+}
+
+/** Ends a delivery without an attempt (its webhook is disabled or gone, or its event is). */
+export async function abandonDelivery(db: Tx, key: DeliveryKey, reason: string, attemptLog: DeliveryAttempt[], now: string): Promise<void> {
+  const log: DeliveryAttempt[] = [...attemptLog, { attempt: 0, createdOn: now, durationMs: 0, statusCode: null, error: reason, response: null }];
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'failed', next_attempt_at: null, finished_on: now, attempt_log: JSON.stringify(log) })
+    .where('instance_id', '=', key.instanceId)
+    .where('webhook_id', '=', key.webhookId)
+    .where('event_id', '=', key.eventId)
+    .execute();
+}
+
+/** A success: the webhook is healthy again (written only when it was not). */
+export async function noteWebhookSuccess(db: Tx, instanceId: string, webhookId: string): Promise<void> {
+  await db
+    .updateTable('webhooks')
+    .set({ failing_since: null, consecutive_failures: 0, blocked_until: null })
+    .where('instance_id', '=', instanceId)
+    .where('id', '=', webhookId)
+    .where((w) => w.or([w('consecutive_failures', '>', 0), w('failing_since', 'is not', null)]))
+    .execute();
+}
+
+/** Failures: counts them and answers the webhook's health after them (undefined: it is gone). */
+export async function noteWebhookFailures(
+  db: Tx,
+  instanceId: string,
+  webhookId: string,
+  failures: number,
+  firstFailure: string,
+): Promise<{ consecutiveFailures: number; failingSince: string; enabled: boolean } | undefined> {
+  const row = await db
+    .updateTable('webhooks')
+    .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', failures), failing_since: eb.fn.coalesce('failing_since', eb.val(firstFailure)) }))
+    .where('instance_id', '=', instanceId)
+    .where('id', '=', webhookId)
+    .returning(['consecutive_failures', 'failing_since', 'enabled'])
+    .executeTakeFirst();
+  return row && { consecutiveFailures: row.consecutive_failures, failingSince: row.failing_since!, enabled: row.enabled === 1 };
+}
+
+export async function restWebhook(db: Tx, instanceId: string, webhookId: string, until: string): Promise<void> {
+  await db.updateTable('webhooks').set({ blocked_until: until }).where('instance_id', '=', instanceId).where('id', '=', webhookId).execute();
+}
+
+/** Disables a webhook that kept failing; answers whether it was enabled until now. */
+export async function disableFailingWebhook(db: Tx, instanceId: string, webhookId: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('webhooks')
+    .set({ enabled: 0, disabled_reason: 'failing', blocked_until: null, updated_on: now })
+    .where('instance_id', '=', instanceId)
+    .where('id', '=', webhookId)
+    .where('enabled', '=', 1)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
