@@ -1,5 +1,7 @@
 import type { AssignmentRule } from './assignment.js';
 import type { CustomFieldDefinition } from './custom-fields.js';
+import type { Role } from './people.js';
+import type { FieldPermission } from './permissions.js';
 import type { SlaPolicy } from './sla.js';
 import type { IUser } from './ticket.js';
 
@@ -43,6 +45,25 @@ export interface InstanceSettings {
   rateLimit: { max: number; windowSeconds: number } | null;
   /** SLA policy: targets per priority and the working schedule they count in. */
   sla: SlaPolicy | null;
+  /** Who may change which ticket field, for people (not instance keys): see domain/permissions.ts. */
+  userPermission: FieldPermission[];
+  /** False: the instance's keys are refused; only people (sessions, personal tokens) get in. */
+  instanceKeysEnabled: boolean;
+  /** Sign-in with OpenID Connect; never shown whole (the client secret stays on the server). */
+  oidc: OidcSettings | null;
+}
+
+/** The instance's OpenID Connect provider (Microsoft Entra ID, Google, Keycloak…). */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Shown on the sign-in button: "Sign in with <displayName>". */
+  displayName: string;
+  /** A claim of the ID token naming the role (admin, agent, viewer; also `Something.Admin`); absent: roles are set here. */
+  roleClaim: string | null;
+  /** The role of a person the provider vouches for who is not a person of the instance yet; null: only people already invited may sign in. */
+  defaultRole: Role | null;
 }
 
 export function defaultSettings(): InstanceSettings {
@@ -70,6 +91,9 @@ export function defaultSettings(): InstanceSettings {
     keyAccess: { primary: 'readWrite', secondary: 'readWrite' },
     rateLimit: null,
     sla: null,
+    userPermission: [],
+    instanceKeysEnabled: true,
+    oidc: null,
   };
 }
 
@@ -114,5 +138,7 @@ export function presentInstance(
     keyAccess: settings.keyAccess,
     rateLimit: settings.rateLimit ?? { max: defaults.rateLimitMax, windowSeconds: defaults.rateLimitWindowSeconds },
     sla: settings.sla,
+    userPermission: settings.userPermission,
+    instanceKeysEnabled: settings.instanceKeysEnabled,
   };
 }

@@ -10,10 +10,12 @@ import FindMyWay from 'find-my-way';
 import JSON5 from 'json5';
 import secureJson from 'secure-json-parse';
 import type { InstancesService } from '../services/instances.service.js';
-import { SessionsService } from '../services/sessions.service.js';
+import { OidcService } from '../services/oidc.service.js';
+import { PeopleService } from '../services/people.service.js';
+import { SessionsService, type SessionTimeouts } from '../services/sessions.service.js';
 import type { TicketsService } from '../services/tickets.service.js';
 import type { Store } from '../store/db.js';
-import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
+import { actAsPerson, adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
 import { DomainError } from '../domain/errors.js';
 import { installErrorHandlers, problemBody, sendProblem } from './errors.js';
 import { adminRoutes } from './routes/admin.routes.js';
@@ -22,7 +24,8 @@ import { ticketsRoutes } from './routes/tickets.routes.js';
 import { REQUEST_SCHEMAS, SHARED_SCHEMAS } from './schemas.js';
 import { webRoutes } from './routes/web.routes.js';
 import { parseTrimmedQuery, redactUrl } from './query.js';
-import { sessionRoutes } from './routes/session.routes.js';
+import { peopleRoutes, PEOPLE_SCHEMAS } from './routes/people.routes.js';
+import { sessionRoutes, SESSION_SCHEMAS } from './routes/session.routes.js';
 
 export interface AppDeps {
   store: Store;
@@ -46,6 +49,10 @@ export interface AppDeps {
   requestTimeoutMs?: number;
   /** Rate limiting (docs/api.md §2); absent means unlimited. */
   rateLimit?: RateLimitHooks;
+  /** PUBLIC_URL: the base of invitation links and of the OpenID Connect redirect URI (else the request's host). */
+  publicUrl?: string;
+  /** Web session timeouts (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS); default 8 hours idle, 14 days in all. */
+  sessionTimeouts?: SessionTimeouts;
 }
 
 /** The path of the first string (or key) holding a NUL character, if any. */
@@ -228,6 +235,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cookie);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   for (const schema of REQUEST_SCHEMAS) app.addSchema(schema);
+  for (const schema of [...PEOPLE_SCHEMAS, ...SESSION_SCHEMAS]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -266,19 +274,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const keys = new KeyResolver(deps.instances);
-  const sessions = new SessionsService({ store: deps.store, now: deps.instances.now });
+  const now = deps.instances.now;
+  const sessions = new SessionsService({ store: deps.store, now, ...(deps.sessionTimeouts ? { timeouts: deps.sessionTimeouts } : {}) });
+  const people = new PeopleService({ store: deps.store, now });
+  const oidc = new OidcService({ store: deps.store, people, now });
+  const { publicUrl, rateLimit } = deps;
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (admin) => {
-        admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash, deps.rateLimit));
-        await admin.register(adminRoutes({ instances: deps.instances, keys }));
+        admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash, rateLimit));
+        await admin.register(adminRoutes({ instances: deps.instances, people, keys, publicUrl }));
       });
-      await api.register(sessionRoutes({ keys, instances: deps.instances, sessions, secureCookies: deps.secureCookies ?? false, rateLimit: deps.rateLimit }));
+      await api.register(sessionRoutes({ keys, people, sessions, oidc, secureCookies: deps.secureCookies ?? false, publicUrl, rateLimit }));
       await api.register(async (scoped) => {
-        scoped.addHook('onRequest', instanceAuthHook(keys, sessions, deps.rateLimit));
+        scoped.addHook('onRequest', instanceAuthHook({ keys, sessions, people, limits: rateLimit }));
+        // People act as themselves: the `user` of a body becomes the signed-in person.
+        scoped.addHook('preValidation', actAsPerson);
         await scoped.register(ticketsRoutes(deps.tickets));
         await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
+        await scoped.register(peopleRoutes({ people, sessions, oidc, instances: deps.instances, keys, publicUrl }));
       });
     },
     { prefix: '/api/v1' },

@@ -17,7 +17,7 @@ import {
   USER_NAME_MAX,
 } from '../domain/limits.js';
 import { PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
-import { AlertNotificationSchema, Rule, SlaPolicySchema } from './settings.schema.js';
+import { AlertNotificationSchema, FieldPermissionSchema, Rule, SlaPolicySchema } from './settings.schema.js';
 import { nullable, oneOf } from './schema-helpers.js';
 
 /*
@@ -244,6 +244,8 @@ export const Instance = Type.Object(
     keyAccess: Type.Object({ primary: KeyAccess, secondary: KeyAccess }),
     rateLimit: Type.Object({ max: Type.Integer(), windowSeconds: Type.Integer() }),
     sla: Type.Union([Type.Ref('ISlaPolicy'), Type.Null()]),
+    userPermission: Type.Array(Type.Ref('IFieldPermission')),
+    instanceKeysEnabled: Type.Boolean({ description: 'False: the instance keys are refused (403); only people get in (docs/api.md §12)' }),
   },
   { $id: 'IInstance' },
 );
@@ -284,6 +286,7 @@ export const SHARED_SCHEMAS = [
   Rule,
   SlaPolicySchema,
   AlertNotificationSchema,
+  FieldPermissionSchema,
   Ticket,
   Comment,
   Activity,

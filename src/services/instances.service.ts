@@ -7,7 +7,6 @@ import type { TagCategory } from '../domain/tags.js';
 import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/dialect.js';
 import * as repo from '../store/instances.repo.js';
-import { deleteKeySessions } from '../store/sessions.repo.js';
 import { listEvents, type AlertEvent } from '../store/engine.repo.js';
 import type { Tx } from '../store/schema.js';
 import { scheduleProblem } from '../domain/sla.js';
@@ -168,13 +167,12 @@ export class InstancesService {
     return this.present(instanceId);
   }
 
-  /** Replaces one key; the web sessions made with the old one end with it. */
+  /** Replaces one key. */
   async regenerateKey(instanceId: string, which: KeyName): Promise<string> {
     const key = generateSecret(INSTANCE_KEY_PREFIX);
     await this.tx(async (tx) => {
       if (!(await repo.findInstance(tx, instanceId))) throw notFound('Instance');
       await repo.replaceKey(tx, instanceId, which, hashSecret(key), this.now());
-      await deleteKeySessions(tx, instanceId, which);
     });
     return key;
   }

@@ -20,10 +20,13 @@ import {
   type StoredTicket,
 } from '../domain/ticket.js';
 import type { InstanceSettings } from '../domain/instance.js';
+import { isPerson, type Role } from '../domain/people.js';
+import { fieldsRefused } from '../domain/permissions.js';
 import { Engine } from './engine.js';
 import type { Store } from '../store/db.js';
 import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
+import { listAssignablePeople } from '../store/people.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
 import { ticketJson, wireRowToTicket } from '../store/ticket-json.js';
@@ -38,6 +41,13 @@ export interface TicketInput {
   tags?: ITag[];
   expectedDate?: string | null;
   status?: unknown;
+}
+
+/** A person editing a ticket (a session or personal token): the instance's userPermission applies. */
+export interface TicketEditorPerson {
+  id: string;
+  email: string;
+  role: Role;
 }
 
 export interface TicketsDeps {
@@ -143,7 +153,7 @@ export class TicketsService {
       errors.throwIfAny();
       const settings = await this.settingsOf(tx, instanceId);
       const assignee = input.assignee ? pickUser(input.assignee) : null;
-      this.engine.checkAssignee(settings, assignee, '/ticket/assignee');
+      await this.checkAssignee(tx, instanceId, settings, assignee, '/ticket/assignee');
       const now = await this.creationTime(tx, instanceId);
       const actor = pickUser(user);
       const ticket: StoredTicket = {
@@ -210,7 +220,20 @@ export class TicketsService {
     return `{"item":${ticketJson(row)}}`;
   }
 
-  async update(instanceId: string, ref: string, input: TicketInput, user: IUser, timezone: number): Promise<ITicket> {
+  /**
+   * With a custom assignee list, the assignee must be on it or be one of the instance's agents
+   * (or admins), so that "Assign to me" works for every agent. The people are read only when
+   * the list does not name the assignee.
+   */
+  private async checkAssignee(tx: Tx, instanceId: string, settings: InstanceSettings, assignee: IUser | null, path: string): Promise<void> {
+    const listed = settings.assignees?.type === 'customAssignee' ? settings.assignees.peoples : [];
+    if (assignee && listed.length > 0 && !listed.some((p) => p.id === assignee.id)) {
+      if ((await listAssignablePeople(tx, instanceId)).some((p) => p.id === assignee.id)) return;
+    }
+    this.engine.checkAssignee(settings, assignee, path);
+  }
+
+  async update(instanceId: string, ref: string, input: TicketInput, user: IUser, timezone: number, editor?: TicketEditorPerson): Promise<ITicket> {
     if (input.status !== undefined) {
       throw new DomainError('validation_failed', 'status is changed with PUT /tickets/{ticketId}/status', [
         { path: '/updates/status', message: 'use PUT /tickets/{ticketId}/status to change the status' },
@@ -236,13 +259,27 @@ export class TicketsService {
       errors.throwIfAny();
       const settings = await this.settingsOf(tx, instanceId);
       if (input.assignee !== undefined && after.assignee?.id !== before.assignee?.id) {
-        this.engine.checkAssignee(settings, after.assignee, '/updates/assignee');
+        await this.checkAssignee(tx, instanceId, settings, after.assignee, '/updates/assignee');
       }
 
       const now = this.now();
       const actor = pickUser(user);
       const changes = fieldChanges(before, after, { instanceId, ticketId: before.ticketId, user: actor, createdOn: now });
       if (changes.length === 0) return present(before);
+      if (editor) {
+        const refused = fieldsRefused(settings.userPermission, [...new Set(changes.map((c) => c.field))], {
+          role: editor.role,
+          isAssignee: isPerson(before.assignee, editor),
+          isRequestor: isPerson(before.requestor, editor),
+        });
+        if (refused.length > 0) {
+          throw new DomainError(
+            'forbidden',
+            `the instance's userPermission does not let you change ${refused.join(', ')} on this ticket`,
+            refused.map((field) => ({ path: `/updates/${field.replace('.', '/')}`, message: 'you may not change this field on this ticket' })),
+          );
+        }
+      }
       after.lastUpdatedOn = now;
       after.lastUpdatedBy = actor;
       after.lastInteraction = now;

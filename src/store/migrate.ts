@@ -10,6 +10,7 @@ import { up as sessionsUp } from './migrations/006-sessions.js';
 import { commentSearchSchema } from './migrations/007-comment-search.js';
 import { largeTicketsSchema } from './migrations/008-large-tickets.js';
 import { up as rateLimitsUp } from './migrations/009-rate-limits.js';
+import { up as peopleUp } from './migrations/015-people.js';
 
 export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
@@ -26,6 +27,7 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
     '007-comment-search': { up: (db) => runStatements(db as Db, commentSearchSchema(dialect.name)) },
     '008-large-tickets': { up: (db) => runStatements(db as Db, largeTicketsSchema()) },
     '009-rate-limits': { up: rateLimitsUp },
+    '015-people': { up: peopleUp },
   };
 }
 

@@ -144,11 +144,14 @@ export const ticketsRoutes =
       },
       async (request) => {
         const { updates, ticket, user } = request.body;
+        const person = request.auth.person;
         const changes = updates ?? ticket;
         if (!changes) {
           throw new DomainError('validation_failed', 'Send the changes as { updates: { … }, user }', [{ path: '/body/updates', message: 'is required' }]);
         }
-        const item = await tickets.update(request.auth.instanceId, request.params.ticketId, changes, user, timezoneOf(request.query));
+        // A person's edits follow the instance's userPermission (docs/api.md §12); a key's do not.
+        const editor = person ? { id: person.id, email: person.email, role: person.role } : undefined;
+        const item = await tickets.update(request.auth.instanceId, request.params.ticketId, changes, user, timezoneOf(request.query), editor);
         return { item };
       },
     );
