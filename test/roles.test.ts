@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createInstance, createTestApp, DIALECTS, requestor, signInPerson, webClient, type TestApp } from './helpers.js';
+import { client, createInstance, createTestApp, DIALECTS, requestor, signInPerson, type webClient, type TestApp } from './helpers.js';
 
 /*
  * Every instance route × every role (docs/api.md §12), through a web session and through a

@@ -37,7 +37,7 @@ for (const dialect of DIALECTS) {
       expect(rows.map((r) => r.token_hash)).toEqual([sha256(token)]);
       expect(JSON.stringify(rows)).not.toContain(token.slice(4));
 
-      for (const headers of [{ authorization: `Bearer ${token}` }, { 'x-api-key': token }]) {
+      for (const headers of [{ authorization: `Bearer ${token}` }, { 'x-api-key': token }] as Record<string, string>[]) {
         const res = await withHeader(headers);
         expect([res.statusCode, JSON.parse(res.body).item.id]).toEqual([200, person.id]);
       }
