@@ -54,7 +54,8 @@ export async function createTestApp(
   options: {
     env?: Record<string, string>;
     rateLimit?: boolean;
-    clock?: FakeClock;
+    /** The services' and scheduler's clock (a FakeClock, or anything with `now`). */
+    clock?: { now: () => string };
     databaseUrl?: string;
     logStream?: { write(line: string): void };
     searchBudgetMs?: number;

@@ -196,14 +196,23 @@ function claimsOf(idToken: client.IDToken, settings: OidcSettings): Claims {
   };
 }
 
-/** The reason openid-client refused an answer, from its error codes and the claim at fault. */
+/**
+ * The reason openid-client refused an answer. Its errors wrap oauth4webapi's, whose message and
+ * `cause.claim` say which check failed: the whole chain is read.
+ */
 function refusalOf(cause: unknown): OidcRefused {
-  const error = cause as { code?: string; message?: string; error?: string; cause?: { claim?: string } };
-  const message = error.message ?? String(cause);
-  if (/nonce/i.test(message)) return new OidcRefused('nonce', `the ID token is not for this sign-in (nonce): ${message}`);
-  if (/"exp"|expir/i.test(message) || error.cause?.claim === 'exp') return new OidcRefused('expired', `the ID token has expired: ${message}`);
-  if (/state/i.test(message)) return new OidcRefused('state', `the answer is not for this sign-in (state): ${message}`);
-  if (error.error === 'invalid_grant' || error.code === 'OAUTH_RESPONSE_BODY_ERROR')
-    return new OidcRefused('code', `the provider refused the code: ${message}`);
+  const chain: { message?: string; error?: string; claim?: string; cause?: unknown }[] = [];
+  for (let at = cause as (typeof chain)[number] | undefined; at && typeof at === 'object' && chain.length < 5; at = at.cause as (typeof chain)[number])
+    chain.push(at);
+  const message =
+    chain
+      .map((e) => e.message)
+      .filter(Boolean)
+      .join(': ') || String(cause);
+  const claim = chain.map((e) => e.claim).find(Boolean);
+  if (claim === 'nonce' || /"nonce"/.test(message)) return new OidcRefused('nonce', `the ID token is not for this sign-in (nonce): ${message}`);
+  if (claim === 'exp' || /"exp"/.test(message)) return new OidcRefused('expired', `the ID token has expired: ${message}`);
+  if (claim === 'state' || /\bstate\b/i.test(message)) return new OidcRefused('state', `the answer is not for this sign-in (state): ${message}`);
+  if (chain.some((e) => e.error === 'invalid_grant')) return new OidcRefused('code', `the provider refused the code: ${message}`);
   return new OidcRefused('provider', `the provider's answer could not be used: ${message}`);
 }
