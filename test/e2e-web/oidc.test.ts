@@ -94,7 +94,8 @@ async function startProvider(redirectUri: string): Promise<{ issuer: string; ser
     }
     await next();
   });
-  server.on('request', provider.callback());
+  const handle = provider.callback();
+  server.on('request', (request, response) => void handle(request, response));
   return { issuer, server };
 }
 
