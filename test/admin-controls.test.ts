@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createInstance, createTestApp, DIALECTS, FakeClock, PASSWORD, requestor, signInPerson, type TestApp } from './helpers.js';
+import { ADMIN_TOKEN, client, createInstance, createTestApp, DIALECTS, FakeClock, PASSWORD, requestor, signInPerson, type TestApp } from './helpers.js';
 
 /** What an admin controls about getting in: the instance keys, live sessions, last sign-ins (docs/api.md §12). */
 for (const dialect of DIALECTS) {
@@ -37,6 +37,16 @@ for (const dialect of DIALECTS) {
       }
       expect((await token.post('/tickets', { ticket: { title: 'Token still works', requestor } })).status).toBe(201);
       expect((await agent.web.get('/tickets')).status).toBe(200);
+
+      // A sandbox copy has no people yet: its own keys work.
+      const sandbox = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/admin/instances/${(await token.get('/instance')).body.item.id}/sandbox`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const copy = JSON.parse(sandbox.body);
+      expect(copy.item.instanceKeysEnabled).toBe(true);
+      expect((await client(t.app, copy.primaryKey).get('/tickets')).status).toBe(200);
 
       expect((await admin.web.put('/instance', { instanceKeysEnabled: true })).body.item.instanceKeysEnabled).toBe(true);
       expect((await api.get('/tickets')).body.items.map((x: { title: string }) => x.title)).toEqual(['Token still works']);

@@ -75,6 +75,9 @@ for (const dialect of DIALECTS) {
       const invited = await operator('POST', `/admin/instances/${body.item.id}/users`, { email: 'second@example.com', role: 'viewer' });
       expect(JSON.parse(invited.body)).toMatchObject({ item: { email: 'second@example.com', role: 'viewer' }, invitation: { purpose: 'invitation' } });
       expect((await operator('POST', `/admin/instances/00000000-0000-4000-8000-000000000000/users`, { email: 'x@example.com' })).statusCode).toBe(404);
+      // `adminEmail`, as the CLI's --admin-email, says the same.
+      const short = JSON.parse((await operator('POST', '/admin/instances', { name: 'Short form', adminEmail: 'third@example.com' })).body);
+      expect(short.admin.item).toMatchObject({ email: 'third@example.com', name: 'third', role: 'admin' });
       // Without a name for the admin, no person is made.
       const plain = JSON.parse((await operator('POST', '/admin/instances', { name: 'Plain' })).body);
       expect(plain.admin).toBeUndefined();

@@ -244,7 +244,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Ticketing as a Service API',
         version: '1.0.0',
         description:
-          'Create, route, track and resolve tickets. Authenticate with an instance key: `?key=` (as the reference does), `X-API-Key` or `Authorization: Bearer`. Errors are RFC 9457 problem details with a stable `code`. Behaviour the reference leaves open (errors and their codes, dates and `timezone`, the status machine, ordering and continuation tokens, limits) is written down in `docs/api.md` of the source repository.',
+          "Create, route, track and resolve tickets. Authenticate with an instance key: `?key=` (as the reference does), `X-API-Key` or `Authorization: Bearer`; or as a person, with a personal access token (`tkp_…`, in the same places) or the web app's session cookie. A request made as a person acts as that person: the `user` of a body may be left out (one naming someone else is a 400), and the person's role decides what it may do (403 otherwise). Errors are RFC 9457 problem details with a stable `code`. Behaviour the reference leaves open (errors and their codes, dates and `timezone`, the status machine, ordering and continuation tokens, limits) is written down in `docs/api.md` of the source repository.",
       },
       servers: [{ url: '/api/v1' }],
       components: {

@@ -182,7 +182,8 @@ export class InstancesService {
     return this.tx(async (tx) => {
       const source = await repo.findInstance(tx, sourceId);
       if (!source) throw notFound('Instance');
-      const created = await this.create({ name: name ?? `${source.name} (sandbox)`, settings: source.settings }, tx);
+      // A sandbox has no people yet: its keys must work, whatever the source's admins chose.
+      const created = await this.create({ name: name ?? `${source.name} (sandbox)`, settings: { ...source.settings, instanceKeysEnabled: true } }, tx);
       const now = this.now();
       for (const field of await repo.listCustomFields(tx, sourceId)) await repo.insertCustomField(tx, created.instance.id, field, now);
       for (const category of await repo.listTagCategories(tx, sourceId)) await repo.insertTagCategory(tx, created.instance.id, category, now);

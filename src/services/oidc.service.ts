@@ -5,7 +5,7 @@ import { generateSecret, hashSecret } from '../domain/keys.js';
 import { ROLES, type Person, type Role } from '../domain/people.js';
 import type { Store } from '../store/db.js';
 import { countInstances, findInstance, listInstances } from '../store/instances.repo.js';
-import { insertOidcFlow, takeOidcFlow } from '../store/sessions.repo.js';
+import { deleteExpiredOidcFlows, insertOidcFlow, takeOidcFlow } from '../store/sessions.repo.js';
 import type { PeopleService } from './people.service.js';
 
 /** How long a sign-in at the provider may take, from our redirect to its answer. */
@@ -141,7 +141,11 @@ export class OidcService {
     const flowId = generateSecret('');
     const now = this.now();
     const expiresOn = new Date(Date.parse(now) + FLOW_LIFETIME_MS).toISOString();
-    await insertOidcFlow(this.deps.store.db, hashSecret(flowId), { instanceId, state, nonce, codeVerifier, returnTo, expiresOn }, now);
+    // Flows are rows made by unauthenticated requests: the expired ones go as new ones come.
+    await this.deps.store.dialect.transaction(this.deps.store.db, async (tx) => {
+      await deleteExpiredOidcFlows(tx, now);
+      await insertOidcFlow(tx, hashSecret(flowId), { instanceId, state, nonce, codeVerifier, returnTo, expiresOn }, now);
+    });
     return { url: url.href, flowId };
   }
 

@@ -35,6 +35,9 @@ const CreateInstance = Type.Object(
     admin: Type.Optional(
       Type.Object(Invitee.properties, { additionalProperties: false, description: "The instance's first admin: the answer holds their invitation link" }),
     ),
+    adminEmail: Type.Optional(
+      Type.String({ minLength: 3, maxLength: EMAIL_MAX, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Same as admin.email (the CLI says --admin-email)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -63,7 +66,8 @@ export const adminRoutes =
         const {
           id,
           name,
-          admin,
+          admin: named,
+          adminEmail,
           keyAccess,
           user: _user,
           customFieldsLeft: _l,
@@ -72,6 +76,7 @@ export const adminRoutes =
           optionalFieldsRight: _or,
           ...settings
         } = request.body;
+        const admin = named ?? (adminEmail ? { email: adminEmail } : undefined);
         const created = await deps.people.createInstance(
           instances,
           {

@@ -112,6 +112,8 @@ export interface paths {
                             email: string;
                             name?: string;
                         };
+                        /** @description Same as admin.email (the CLI says --admin-email) */
+                        adminEmail?: string;
                     };
                 };
             };
