@@ -293,7 +293,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         scoped.addHook('preValidation', actAsPerson);
         await scoped.register(ticketsRoutes(deps.tickets));
         await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
-        await scoped.register(peopleRoutes({ people, sessions, oidc, instances: deps.instances, keys, publicUrl }));
+        await scoped.register(peopleRoutes({ people, sessions, oidc, instances: deps.instances, publicUrl }));
       });
     },
     { prefix: '/api/v1' },

@@ -8,7 +8,6 @@ import type { InstancesService } from '../../services/instances.service.js';
 import type { OidcService } from '../../services/oidc.service.js';
 import type { IssuedLink, PeopleService } from '../../services/people.service.js';
 import type { SessionsService } from '../../services/sessions.service.js';
-import type { KeyResolver } from '../auth.js';
 import { errorResponses, nullable, oneOf } from '../schema-helpers.js';
 
 export const PersonSchema = Type.Object(
@@ -136,7 +135,6 @@ export const peopleRoutes =
     sessions: SessionsService;
     oidc: OidcService;
     instances: InstancesService;
-    keys: KeyResolver;
     publicUrl?: string | undefined;
   }): FastifyPluginAsyncTypebox =>
   async (app) => {
