@@ -2,7 +2,7 @@ import type { Activity } from '../src/domain/activity.js';
 import type { CustomFieldDefinition } from '../src/domain/custom-fields.js';
 import { formatUserInstant } from '../src/domain/dates.js';
 import type { TagCategory } from '../src/domain/tags.js';
-import type { ITag, IUser, Priority, Resolution, Status, StoredTicket } from '../src/domain/ticket.js';
+import type { ITag, IUser, Origin, Priority, Resolution, Status, StoredTicket } from '../src/domain/ticket.js';
 import type { InstancesService } from '../src/services/instances.service.js';
 import type { BulkTicket } from '../src/store/bulk.repo.js';
 
@@ -221,6 +221,8 @@ export async function createSetup(
 }
 
 const DAY = 86_400_000;
+/** Where tickets come from, in turn by ticket (no random draw, so the rest of the data set is as before). */
+const ORIGIN_MIX: readonly Origin[] = ['web', 'web', 'api', 'web', 'email', 'web', 'api', 'web', 'web', 'api'];
 const PRIORITY_WEIGHTS: [Priority, number][] = [
   ['Low', 0.25],
   ['Medium', 0.5],
@@ -420,13 +422,19 @@ export class TicketFactory {
         lastInteraction: last,
         isFrtEscalated: r() < 0.03,
         isRtEscalated: r() < 0.02,
+        // Set from the escalation flags below, without a draw (the data set stays what it was).
+        isFrtBreached: false,
+        isRtBreached: false,
         createdBy: requestor,
+        origin: ORIGIN_MIX[this.index % ORIGIN_MIX.length]!,
         lastUpdatedBy: lastStatusAt ? agent : requestor,
         // The instance has no SLA policy (the default): no due dates, hence no pending jobs.
         rtStartedOn: reopenedAt ?? createdIso,
         frtDueOn: null,
         rtDueOn: null,
       };
+      ticket.isFrtBreached = ticket.isFrtEscalated;
+      ticket.isRtBreached = ticket.isRtEscalated;
       out.push({ ticket, activities });
     }
     return out;

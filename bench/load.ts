@@ -54,6 +54,8 @@ export interface LoadResult {
   /** Walks: tickets received and whether every page was reached. */
   items?: number;
   complete?: boolean;
+  /** Walks: the itemCount the first page answered (every ticket the walk should see). */
+  itemCount?: number;
   statusCodes?: Record<string, number>;
 }
 
@@ -129,6 +131,28 @@ async function runHttp(job: HttpJob): Promise<LoadResult> {
 /** Bytes at the end of an answer that hold its continuationToken and itemCount. */
 const TAIL_BYTES = 4096;
 
+/**
+ * Each listed ticket (the walk lists full tickets) has one "ticketId" key, and nothing else in a
+ * page can: texts are JSON strings (their quotes escaped), and custom-field values hold no such
+ * key. Counted in the chunks as they come, across chunk boundaries.
+ */
+const TICKET_KEY = Buffer.from('"ticketId":');
+function ticketCounter() {
+  let carry = Buffer.alloc(0);
+  let count = 0;
+  return {
+    add(chunk: Buffer) {
+      const text = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      // Keys that started in the carried bytes and ended in them were counted with the chunk before.
+      for (let at = text.indexOf(TICKET_KEY); at !== -1; at = text.indexOf(TICKET_KEY, at + 1)) if (at + TICKET_KEY.length > carry.length) count++;
+      carry = Buffer.from(text.subarray(Math.max(0, text.length - (TICKET_KEY.length - 1))));
+    },
+    get count() {
+      return count;
+    },
+  };
+}
+
 /** Walks every page of a listing with continuation tokens; reads only the tail of each body. */
 async function runWalk(job: WalkJob): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, job.walkers) });
@@ -141,8 +165,9 @@ async function runWalk(job: WalkJob): Promise<LoadResult> {
   let complete = true;
   const deadline = performance.now() + job.maxSeconds * 1000;
   const started = performance.now();
+  let itemCount: number | undefined;
   const get = (token: string | null) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
+    new Promise<{ status: number; body: string; tickets: number }>((resolve, reject) => {
       const request = http.get(
         { host: base.hostname, port: base.port, path: job.path, agent, headers: { ...job.headers, ...(token ? { continuationToken: token } : {}) } },
         (response) => {
@@ -150,12 +175,14 @@ async function runWalk(job: WalkJob): Promise<LoadResult> {
           // enough (see below), and decoding 1.5 MB of UTF-8 per page made the walker the bottleneck.
           const chunks: Buffer[] = [];
           let bytes = 0;
+          const tickets = ticketCounter();
           response.on('data', (chunk: Buffer) => {
+            tickets.add(chunk);
             chunks.push(chunk);
             bytes += chunk.length;
             while (chunks.length > 1 && bytes - chunks[0]!.length >= TAIL_BYTES) bytes -= chunks.shift()!.length;
           });
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), tickets: tickets.count }));
           response.on('error', reject);
         },
       );
@@ -169,7 +196,7 @@ async function runWalk(job: WalkJob): Promise<LoadResult> {
         return;
       }
       const t = performance.now();
-      let page: { status: number; body: string };
+      let page: { status: number; body: string; tickets: number };
       try {
         page = await get(token);
       } catch {
@@ -184,25 +211,39 @@ async function runWalk(job: WalkJob): Promise<LoadResult> {
         complete = false;
         return;
       }
-      // The answer ends with …,"continuationToken":"…"|null,"itemCount":N}: no need to parse 1 MB of JSON.
+      // The answer ends with …,"continuationToken":"…"|null,"itemCount":N}: no need to parse 1 MB of
+      // JSON. itemCount is every matching ticket (the same on each page); the page's tickets were
+      // counted as they came.
       const tail = page.body.slice(-TAIL_BYTES);
       const count = /"itemCount":(\d+)/.exec(tail);
       const next = /"continuationToken":(null|"([^"]*)")/.exec(tail);
       if (!count || !next) {
         const parsed = JSON.parse(page.body) as { itemCount: number; continuationToken: string | null };
-        items += parsed.itemCount;
+        itemCount ??= parsed.itemCount;
         token = parsed.continuationToken;
       } else {
-        items += Number(count[1]);
+        itemCount ??= Number(count[1]);
         token = next[2] ?? null;
       }
+      items += page.tickets;
       if (!token) return;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, job.walkers) }, walker));
   agent.destroy();
   const seconds = (performance.now() - started) / 1000;
-  return { requests, seconds, rps: requests / seconds, ...summarize(latencies), non2xx, errors, timeouts: 0, items, complete };
+  return {
+    requests,
+    seconds,
+    rps: requests / seconds,
+    ...summarize(latencies),
+    non2xx,
+    errors,
+    timeouts: 0,
+    items,
+    complete,
+    ...(itemCount !== undefined ? { itemCount } : {}),
+  };
 }
 
 process.on('message', (message: { id: number; job: HttpJob | WalkJob }) => {

@@ -371,6 +371,8 @@ interface Row {
   met: boolean | null;
   ticketsPerSecond?: number;
   complete?: boolean;
+  /** Listings: the itemCount (matching tickets over all pages) each of the scenario's URLs answers. */
+  itemCounts?: Record<string, number>;
   statusCodes?: Record<string, number>;
   loadAverage: number;
   vsSqlite?: number | null;
@@ -507,9 +509,27 @@ function toRow(
     target: target?.text ?? '',
     met,
     ...(ticketsPerSecond !== undefined ? { ticketsPerSecond: Math.round(ticketsPerSecond), complete: result.complete } : {}),
+    ...(result.itemCount !== undefined ? { itemCounts: { [name]: result.itemCount } } : {}),
     ...(result.statusCodes ? { statusCodes: result.statusCodes } : {}),
     loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
   };
+}
+
+/**
+ * The itemCount each listing URL of a scenario answers: every listing counts the tickets matching
+ * its filters over all pages, so the scenarios measure that too (docs/decisions/014).
+ */
+async function listingCounts(url: string, job: HttpJob | WalkJob): Promise<Record<string, number> | undefined> {
+  if (job.kind !== 'http' || job.request.method !== 'GET') return undefined;
+  const listings = job.request.paths.filter((path) => /^\/api\/v1\/tickets(\?|$)/.test(path));
+  if (listings.length === 0) return undefined;
+  const counts: Record<string, number> = {};
+  for (const path of listings) {
+    const response = await fetch(`${url}${path}`, { headers: job.request.headers });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    counts[path] = ((await response.json()) as { itemCount: number }).itemCount;
+  }
+  return counts;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -696,14 +716,28 @@ async function main(): Promise<void> {
       for (const scenario of scenarios(opts, state, searchInfo)) {
         if (opts.only && !opts.only.includes(scenario.id)) continue;
         await drain(server.url, state.databaseUrl, log);
+        const job = scenario.job(server.url);
+        const itemCounts = await listingCounts(server.url, job);
         const end = sampler.window();
-        const result = await load.run(scenario.job(server.url));
+        const result = await load.run(job);
         const row = toRow(scenario.id, scenario.name, result, end(), raw, scenario.target);
+        if (itemCounts) row.itemCounts = itemCounts;
+        if (scenario.id === 'list-default' && itemCounts && Object.values(itemCounts)[0] !== state.tickets) {
+          log(`  WRONG itemCount: GET /tickets counted ${Object.values(itemCounts)[0]} tickets of ${state.tickets}`);
+        }
+        if (row.id === 'walk' && result.complete && result.items !== (result.itemCount ?? 0) * Math.max(1, opts.walkers)) {
+          log(`  WRONG itemCount: the walk received ${result.items} tickets, its first page counted ${result.itemCount} per walker`);
+        }
         rows.push(row);
         const codes =
           row.errors > 0 ? ` status codes ${JSON.stringify(result.statusCodes ?? {})}, socket errors ${result.errors}, timeouts ${result.timeouts}` : '';
+        const counted = row.itemCounts
+          ? `, itemCount ${Object.values(row.itemCounts)
+              .map((n) => fmt(n))
+              .join(' / ')}`
+          : '';
         log(
-          `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${codes}`,
+          `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${codes}${counted}`,
         );
       }
     } finally {

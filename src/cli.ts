@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import type { KeyName } from './domain/instance.js';
 import { DomainError } from './domain/errors.js';
-import { InstancesService, type SettingsPatch } from './services/instances.service.js';
+import type { SettingsPatch } from './contract/settings.schema.js';
+import { InstancesService } from './services/instances.service.js';
 import { PeopleService, type IssuedLink } from './services/people.service.js';
 import { ROLES, type Role } from './domain/people.js';
 import { openMigratedStore } from './store/db.js';
@@ -110,7 +111,7 @@ async function run(argv: string[]): Promise<void> {
         if (!name) throw new UsageError('instance create needs --name NAME');
         const adminEmail = email(values['admin-email'], '--admin-email');
         const admin = adminEmail ? { email: adminEmail, ...(values['admin-name']?.trim() ? { name: values['admin-name'].trim() } : {}) } : undefined;
-        const created = await people.createInstance(instances, { name }, admin);
+        const created = await people.createInstance(instances, { name, patch: {} }, admin);
         const { instance, primaryKey, secondaryKey } = created;
         const invitation = created.admin ? urlOf(created.admin.invitation) : undefined;
         print(

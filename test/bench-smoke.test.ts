@@ -35,7 +35,7 @@ describe('benchmark suite (smoke run)', () => {
     expect(files, output).toHaveLength(1);
     const result = JSON.parse(readFileSync(join(out, files[0]!), 'utf8')) as {
       tickets: number;
-      rows: { id: string; rps: number; errors: number; rssMb: number; ticketsPerSecond?: number; complete?: boolean }[];
+      rows: { id: string; rps: number; errors: number; rssMb: number; ticketsPerSecond?: number; complete?: boolean; itemCounts?: Record<string, number> }[];
       table: string;
     };
     expect(result.tickets).toBeGreaterThanOrEqual(1000);
@@ -49,6 +49,14 @@ describe('benchmark suite (smoke run)', () => {
     const walk = result.rows.find((r) => r.id === 'walk')!;
     expect(walk.complete, 'the walk reached the last page').toBe(true);
     expect(walk.ticketsPerSecond).toBeGreaterThan(0);
+    // Every listing scenario answers itemCount, the tickets matching its filters over all pages.
+    const counted = (id: string) => Object.values(result.rows.find((r) => r.id === id)!.itemCounts ?? {});
+    expect(counted('list-default')).toEqual([result.tickets]);
+    expect(counted('walk')).toEqual([result.tickets]);
+    for (const id of ['list-filtered', 'search', 'search-common']) {
+      expect(counted(id).length, id).toBeGreaterThan(0);
+      for (const n of counted(id)) expect(n, id).toBeLessThan(result.tickets);
+    }
     expect(result.table).toContain('GET /tickets/{id}');
   }, 120_000);
 });

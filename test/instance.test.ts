@@ -83,18 +83,32 @@ for (const dialect of DIALECTS) {
       });
       expect(created.status).toBe(201);
       const field = created.body.item;
-      expect(Object.keys(field).sort()).toEqual(['deleted', 'id', 'name', 'options', 'required', 'type']);
-      expect(field).toMatchObject({ name: 'Site', type: 'singleItemPicker', required: true, deleted: false });
+      // Our names and the original product's side by side (docs/decisions/016-custom-field-shapes.md).
+      expect(Object.keys(field).sort()).toEqual([
+        'defaultValue',
+        'deleted',
+        'id',
+        'isMandatory',
+        'isMultiple',
+        'name',
+        'options',
+        'required',
+        'status',
+        'title',
+        'type',
+        'typeName',
+      ]);
+      expect(field).toMatchObject({ name: 'Site', typeName: 'singleItemPicker', type: { key: '5_list' }, required: true, deleted: false });
       expect(field.options.map((o: { text: string }) => o.text)).toEqual(['Paris', 'Lyon']);
-      expect(field.options[1]).toEqual({ id: 'opt-lyon', text: 'Lyon', deleted: false });
+      expect(field.options[1]).toEqual({ key: 'opt-lyon', id: 'opt-lyon', text: 'Lyon', deleted: false });
 
       const renamed = await api.put(`/instance/customFields/${field.id}`, { name: 'Office', required: false, options: [{ id: 'opt-lyon', text: 'Lyon 3e' }] });
       expect(renamed.status).toBe(200);
       expect(renamed.body.item).toMatchObject({ name: 'Office', required: false });
       // Options left out of an update stay, marked deleted, so old tickets remain readable.
       expect(renamed.body.item.options).toEqual([
-        { id: 'opt-lyon', text: 'Lyon 3e', deleted: false },
-        { id: field.options[0].id, text: 'Paris', deleted: true },
+        { key: 'opt-lyon', id: 'opt-lyon', text: 'Lyon 3e', deleted: false },
+        { key: field.options[0].id, id: field.options[0].id, text: 'Paris', deleted: true },
       ]);
       expect((await api.put(`/instance/customFields/${field.id}`, { type: 'textField' })).status).toBe(400);
 

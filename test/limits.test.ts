@@ -205,9 +205,19 @@ for (const dialect of DIALECTS) {
       expect((await api.put(`/tickets/${ticket.id}/status`, { status: 'Started', comment: 'on it', user: agent })).status).toBe(200);
       expect((await api.post(`/tickets/${ticket.id}/comments`, { comment: 'the last one', user: agent })).status).toBe(201);
       expectRefused(await api.post(`/tickets/${ticket.id}/comments`, { comment: 'one too many', isPrivate: true, user: agent }), 409, '/body/comment');
-      expect((await api.get(`/tickets/${ticket.id}/activities`)).body.items.filter((a: { type: string }) => a.type === 'comment')).toHaveLength(
-        L.COMMENTS_PER_TICKET,
-      );
+      // More than a page of activities: the pages walk them all, each once.
+      const comments = new Set<string>();
+      let token: string | null = null;
+      let pages = 0;
+      do {
+        const page: Reply = await api.get(`/tickets/${ticket.id}/activities`, token ? { continuationToken: token } : {});
+        expect(page.body.itemCount).toBe(L.COMMENTS_PER_TICKET + 1);
+        for (const a of page.body.items as { id: string; type: string }[]) if (a.type === 'comment') comments.add(a.id);
+        token = page.body.continuationToken;
+        pages++;
+      } while (token);
+      expect(pages).toBe(Math.ceil((L.COMMENTS_PER_TICKET + 1) / L.ACTIVITY_LIMIT_MAX));
+      expect(comments.size).toBe(L.COMMENTS_PER_TICKET);
     });
 
     it('instance settings: custom fields, options, tag categories and the lists of PUT /instance are bounded', async () => {
@@ -290,7 +300,13 @@ for (const dialect of DIALECTS) {
         });
         created.push(ticket.ticketId);
       }
-      for (const query of ['limit=1000', 'limit=1000&orderBy=title&order=ASC', 'limit=1000&select=ticketId,title,customFields,requestorName']) {
+      for (const query of [
+        'limit=1000',
+        'limit=1000&orderBy=title&order=ASC',
+        'limit=1000&select=ticketId,title,customFields,requestorName',
+        // The description twice (its HTML is made from it): still within the budget.
+        'limit=1000&include=description_HTML',
+      ]) {
         const seen: number[] = [];
         let token: string | null = null;
         let pages = 0;

@@ -94,7 +94,7 @@ for (const dialect of DIALECTS) {
         expect(typeof p1.continuationToken).toBe('string');
         const p2 = await page(api, 'limit=5', p1.continuationToken!);
         expect(ids(p2)).toEqual([5, 4, 3, 2, 1]);
-        expect(p2.itemCount).toBe(5);
+        expect(p2.itemCount).toBe(10);
         expect(tokenOf(p2)).toBeNull();
 
         expect(tokenOf(await page(api, 'limit=10'))).toBeNull();
@@ -102,7 +102,7 @@ for (const dialect of DIALECTS) {
         expect(typeof nine.continuationToken).toBe('string');
         const last = await page(api, 'limit=9', nine.continuationToken!);
         expect(ids(last)).toEqual([1]);
-        expect(last.itemCount).toBe(1);
+        expect(last.itemCount).toBe(10);
         expect(tokenOf(last)).toBeNull();
 
         // With filters: 4 Closed tickets.
@@ -132,7 +132,8 @@ for (const dialect of DIALECTS) {
           } while (token);
           // Urgent (even numbers) first, ties by ticketId descending.
           expect(seen, via).toEqual([10, 8, 6, 4, 2, 9, 7, 5, 3, 1]);
-          expect(counts, via).toEqual([3, 3, 3, 1]);
+          // Every page counts every matching ticket.
+          expect(counts, via).toEqual([10, 10, 10, 10]);
         }
       });
 
@@ -234,7 +235,7 @@ for (const dialect of DIALECTS) {
           pages++;
           seen.push(...ids(p));
           token = p.continuationToken ?? undefined;
-          if (token) expect(p.itemCount).toBe(limit);
+          if (token) expect(p.items.length).toBe(limit);
           if (!token) break;
           await Promise.all([createTicket(api, randomTicket(rnd)), createTicket(api, randomTicket(rnd))]);
           created += 2;

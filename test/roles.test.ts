@@ -13,6 +13,7 @@ const RANK: Record<Role, number> = { viewer: 0, agent: 1, admin: 2 };
 /** `METHOD /path` (parameters written `{}`) → the least role. Includes the routes the contract plans (§11, §12) for when they land. */
 const LEAST_ROLE: Record<string, Role> = {
   'GET /tickets': 'viewer',
+  'GET /tickets/counts': 'viewer',
   'POST /tickets': 'agent',
   'GET /tickets/{}': 'viewer',
   'PUT /tickets/{}': 'agent',

@@ -281,16 +281,29 @@ for (const dialect of DIALECTS) {
 
     describe('comments', () => {
       for (const route of ['activities', 'comments'] as const) {
-        it(`POST /tickets/{id}/${route} answers 201 { item: IComment } with the ticket number as ticketId`, async () => {
+        it(`POST /tickets/{id}/${route} answers 201 { item: IComment } with the ticket's UUID as ticketId and its number as ticketNo`, async () => {
           const ticket = await createTicket(api);
           const other = await createTicket(api);
           for (const ref of [other.id, other.ticketId, other.id.toUpperCase()]) {
             const res = await api.post(`/tickets/${ref}/${route}`, { comment: `via ${ref}`, user: agent });
             expect(res.status, JSON.stringify(res.body)).toBe(201);
             expect(Object.keys(res.body)).toEqual(['item']);
-            expect(Object.keys(res.body.item).sort()).toEqual(['comment', 'createdOn', 'id', 'isPrivate', 'ticketId', 'user']);
-            expect(res.body.item).toMatchObject({ ticketId: other.ticketId, comment: `via ${ref}`, isPrivate: false, user: agent });
-            expect(res.body.item.ticketId).not.toBe(ticket.ticketId);
+            expect(Object.keys(res.body.item).sort()).toEqual([
+              'activityId',
+              'attachments',
+              'comment',
+              'comment_HTML',
+              'createdBy',
+              'createdDateTime',
+              'createdOn',
+              'id',
+              'isPrivate',
+              'ticketId',
+              'ticketNo',
+              'user',
+            ]);
+            expect(res.body.item).toMatchObject({ ticketId: other.id, ticketNo: other.ticketId, comment: `via ${ref}`, isPrivate: false, user: agent });
+            expect(res.body.item.ticketId).not.toBe(ticket.id);
             expect(typeof res.body.item.id).toBe('string');
             expect(res.body.item.createdOn).toMatch(ISO_UTC);
           }
@@ -302,7 +315,14 @@ for (const dialect of DIALECTS) {
           // The activities list has them, with the same ids.
           const listed = (await api.get(`/tickets/${other.id}/activities`)).body.items;
           expect(listed).toHaveLength(5);
-          expect(listed[3]).toMatchObject({ id: note.body.item.id, type: 'comment', comment: 'internal note', isPrivate: true, ticketId: other.ticketId });
+          expect(listed[3]).toMatchObject({
+            id: note.body.item.id,
+            type: 'comment',
+            comment: 'internal note',
+            isPrivate: true,
+            ticketId: other.id,
+            ticketNo: other.ticketId,
+          });
           expect(new Set(listed.map((a: { id: string }) => a.id)).size).toBe(5);
           // The other ticket has none.
           expect((await api.get(`/tickets/${ticket.id}/activities`)).body.items).toEqual([]);
@@ -339,7 +359,8 @@ for (const dialect of DIALECTS) {
 
       const res = await api.get(`/tickets/${ticket.ticketId}/activities`);
       expect(res.status).toBe(200);
-      expect(Object.keys(res.body)).toEqual(['items']);
+      expect(Object.keys(res.body)).toEqual(['items', 'continuationToken', 'itemCount']);
+      expect(res.body).toMatchObject({ continuationToken: null, itemCount: 8 });
       const items = res.body.items;
       expect(items.map((a: { type: string }) => a.type)).toEqual([
         'fieldChange',
@@ -356,7 +377,8 @@ for (const dialect of DIALECTS) {
         expect(activity.id.length).toBeGreaterThan(0);
         expect(activity.createdOn).toMatch(ISO_UTC);
         expect(activity.user).toEqual(expect.objectContaining({ id: expect.any(String), name: expect.any(String), email: expect.any(String) }));
-        expect(activity.ticketId).toBe(ticket.ticketId);
+        expect(activity.ticketId).toBe(ticket.id);
+        expect(activity.ticketNo).toBe(ticket.ticketId);
       }
       const times = items.map((a: { createdOn: string }) => Date.parse(a.createdOn));
       expect([...times].sort((x, y) => x - y)).toEqual(times);
@@ -376,7 +398,7 @@ for (const dialect of DIALECTS) {
       await api.put(`/tickets/${ticket.id}`, { updates: { priority: 'Urgent' }, user: agent });
       expect((await api.get(`/tickets/${ticket.id}/activities`)).body.items).toHaveLength(items.length);
       // A new ticket has none; an unknown one is a 404.
-      expect((await api.get(`/tickets/${(await createTicket(api)).id}/activities`)).body).toEqual({ items: [] });
+      expect((await api.get(`/tickets/${(await createTicket(api)).id}/activities`)).body).toEqual({ items: [], continuationToken: null, itemCount: 0 });
       expectProblem(await api.get('/tickets/99999/activities'), 404, 'not_found');
     });
 

@@ -1,9 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRIORITIES, RESOLUTIONS, STATUSES, type StoredTicket } from '../src/domain/ticket.js';
+import { ORIGINS, PRIORITIES, RESOLUTIONS, STATUSES, type StoredTicket } from '../src/domain/ticket.js';
 import { SHARED_SCHEMAS, TicketItem } from '../src/http/schemas.js';
 import { present } from '../src/services/tickets.service.js';
+import { htmlFromPlain, type Includable } from '../src/domain/rich-text.js';
 import { openMigratedStore, type Store } from '../src/store/db.js';
 import { ticketJson, WIRE_COLUMNS, wireRowToTicket } from '../src/store/ticket-json.js';
 import { SQLITE_TICKET_JSON } from '../src/store/sqlite/read-plans.js';
@@ -26,8 +27,8 @@ beforeAll(async () => {
 afterAll(() => schemaSerialiser.close());
 
 /** What the ITicket response schema makes of a stored ticket (the write routes answer this). */
-async function throughSchema(ticket: StoredTicket): Promise<string> {
-  const reply = await schemaSerialiser.inject({ method: 'POST', url: '/', payload: { item: present(ticket) } });
+async function throughSchema(ticket: StoredTicket, include: ReadonlySet<Includable> = new Set()): Promise<string> {
+  const reply = await schemaSerialiser.inject({ method: 'POST', url: '/', payload: { item: present(ticket, include) } });
   expect(reply.statusCode).toBe(200);
   return reply.body;
 }
@@ -60,11 +61,15 @@ const storedTicket: fc.Arbitrary<StoredTicket> = fc.record({
   lastInteraction: instant,
   isFrtEscalated: fc.boolean(),
   isRtEscalated: fc.boolean(),
+  isFrtBreached: fc.boolean(),
+  isRtBreached: fc.boolean(),
+  origin: fc.constantFrom(...ORIGINS),
   createdBy: user,
   lastUpdatedBy: user,
   frtDueOn: nullable(instant),
   rtDueOn: nullable(instant),
   rtStartedOn: instant,
+  descriptionHtml: nullable(text),
 });
 
 /** The row the store gives back for a ticket, in WIRE_COLUMNS order. */
@@ -78,6 +83,17 @@ describe('ticket JSON written from stored rows', () => {
     await fc.assert(
       fc.asyncProperty(storedTicket, async (ticket) => {
         expect(ticketJson(rowOf(ticket))).toBe(await throughSchema(ticket).then((body) => body.slice('{"item":'.length, -1)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is the text the schema serialises with include=description_HTML, the HTML stored or made from the description', async () => {
+    await fc.assert(
+      fc.asyncProperty(storedTicket, async (ticket) => {
+        const html = ticketJson(rowOf(ticket), true);
+        expect(html).toBe(await throughSchema(ticket, new Set(['description_HTML'])).then((body) => body.slice('{"item":'.length, -1)));
+        expect(JSON.parse(html).description_HTML).toBe(ticket.descriptionHtml ?? htmlFromPlain(ticket.description));
       }),
       { numRuns: 300 },
     );

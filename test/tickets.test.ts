@@ -72,6 +72,12 @@ const ITICKET_FIELDS = [
   'isRtEscalated',
   'createdBy',
   'lastUpdatedBy',
+  // API-CONTRACT §10: what the original product's clients read besides the reference's fields.
+  'ticketNo',
+  'trackingId',
+  'origin',
+  'isFrtBreached',
+  'isRtBreached',
 ];
 
 const SERVER_OWNED: Record<string, unknown> = {

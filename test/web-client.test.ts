@@ -20,8 +20,9 @@ import {
   splitMinutes,
   workingDaysHint,
 } from '../web/src/lib/engine.js';
-import { countPerDay, lastDays, niceCeiling, summarizeQueue } from '../web/src/lib/overview.js';
+import { countsByKey, countsPerDay, lastDays, niceCeiling } from '../web/src/lib/overview.js';
 import type { CustomField } from '../web/src/lib/types.js';
+import { presentCustomField, type CustomFieldDefinition } from '../src/domain/custom-fields.js';
 
 /* The web app's client logic that needs no browser: URL state, forms, overview numbers, engine settings. */
 
@@ -122,14 +123,9 @@ describe('forms', () => {
     expect(byField).toEqual({ title: ['must not be blank'], 'customFields/f1': ['"Dept" is required'], '': ['bogus: is not a known field'] });
   });
 
-  const field = (id: string, extra: Partial<CustomField> = {}): CustomField => ({
-    id,
-    name: id.toUpperCase(),
-    type: 'textField',
-    required: false,
-    deleted: false,
-    ...extra,
-  });
+  /** A field as GET /instance answers it (the server's own presentation). */
+  const field = (id: string, extra: Partial<CustomFieldDefinition> = {}): CustomField =>
+    presentCustomField({ id, name: id.toUpperCase(), type: 'textField', required: false, options: [], deleted: false, ...extra });
 
   it('lays fields out by the instance lists, without deleted fields, and places the unplaced', () => {
     const a = field('a');
@@ -157,27 +153,33 @@ describe('forms', () => {
 });
 
 describe('overview numbers', () => {
-  it('counts instants per local day over the last days', () => {
+  it('places counts grouped by local day on the last days, 0 where a day has none', () => {
     const now = new Date(2026, 0, 10, 12);
     const days = lastDays(3, now);
     expect(days).toEqual(['2026-01-08', '2026-01-09', '2026-01-10']);
-    const at = (d: number, h: number) => new Date(2026, 0, d, h).toISOString();
-    expect(countPerDay([at(8, 0), at(9, 23), at(9, 1), at(10, 5), at(7, 23), null, 'garbage'], days)).toEqual([1, 2, 1]);
+    const groups = [
+      { key: '2026-01-07', itemCount: 4 },
+      { key: '2026-01-09', itemCount: 2 },
+      { key: '2026-01-10', itemCount: 1 },
+      { key: null, itemCount: 9 },
+    ];
+    expect(countsPerDay(days, groups)).toEqual([0, 2, 1]);
+    expect(countsPerDay(days, undefined)).toEqual([0, 0, 0]);
   });
 
-  it('summarises the queue: statuses, active priorities, escalations, overdue', () => {
-    const now = Date.parse('2026-01-10T00:00:00Z');
-    const summary = summarizeQueue(
-      [
-        { id: '1', status: 'Open', priority: 'Urgent', isFrtEscalated: true, isRtEscalated: false, expectedDate: '2026-01-01T00:00:00Z' },
-        { id: '2', status: 'Started', priority: 'Low', isFrtEscalated: true, isRtEscalated: true, expectedDate: '2026-02-01T00:00:00Z' },
-        { id: '3', status: 'Resolved', priority: 'Urgent', isFrtEscalated: true, expectedDate: '2026-01-01T00:00:00Z' },
-      ],
-      now,
-    );
-    expect(summary.byStatus).toEqual({ Open: 1, Reopened: 0, Started: 1, Resolved: 1, Closed: 0 });
-    expect(summary.byPriority).toEqual({ Low: 1, Medium: 0, Important: 0, Urgent: 1 });
-    expect([summary.escalated, summary.escalatedFrt, summary.escalatedRt, summary.overdue]).toEqual([2, 2, 1, 1]);
+  it('reads counts by status and priority, every value present', () => {
+    const groups = [
+      { key: 'Open', itemCount: 3 },
+      { key: 'Closed', itemCount: 12_000 },
+    ];
+    expect(countsByKey(['Open', 'Reopened', 'Started', 'Resolved', 'Closed'], groups)).toEqual({
+      Open: 3,
+      Reopened: 0,
+      Started: 0,
+      Resolved: 0,
+      Closed: 12_000,
+    });
+    expect(countsByKey(['Low', 'Urgent'], [{ key: 'Urgent', itemCount: 2 }])).toEqual({ Low: 0, Urgent: 2 });
     expect([niceCeiling(0), niceCeiling(7), niceCeiling(13), niceCeiling(200), niceCeiling(201)]).toEqual([1, 10, 20, 200, 500]);
   });
 });

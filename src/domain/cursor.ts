@@ -23,6 +23,15 @@ export function queryFingerprint(instanceId: string, query: ListQuery): string {
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }
 
+/**
+ * The fingerprint of a ticket's activities in one order (GET /tickets/{ticketId}/activities):
+ * a token of one ticket's history does not page another's, nor the other way round.
+ */
+export function activitiesFingerprint(instanceId: string, ticketId: string, descending: boolean): string {
+  const canonical = JSON.stringify(['activities', instanceId, ticketId, descending ? 'DESC' : 'ASC']);
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
+}
+
 const sign = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest('base64url').slice(0, 32);
 
 export function encodeCursor(secret: string, fingerprint: string, cursor: Cursor): string {

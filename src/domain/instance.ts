@@ -1,5 +1,6 @@
 import type { AssignmentRule } from './assignment.js';
-import type { CustomFieldDefinition } from './custom-fields.js';
+import { presentCustomField, type CustomFieldDefinition } from './custom-fields.js';
+import type { FieldErrors } from './errors.js';
 import type { Role } from './people.js';
 import type { FieldPermission } from './permissions.js';
 import type { SlaPolicy } from './sla.js';
@@ -103,6 +104,37 @@ export interface Instance {
   settings: InstanceSettings;
 }
 
+/** A person as the original product lists them (IPersonaProps): `text` and `secondaryText` too. */
+export const presentPersona = (user: IUser) => ({ id: user.id, name: user.name, email: user.email, text: user.name, secondaryText: user.email });
+
+/** A person written as `{ id, name, email }` or as a persona `{ id, text, secondaryText }`. */
+export interface PersonaInput {
+  id: string;
+  name?: string;
+  email?: string;
+  text?: string;
+  secondaryText?: string;
+}
+
+/**
+ * The people of a settings list as stored (`{ id, name, email }`): a persona's `text` and
+ * `secondaryText` stand for a missing name and e-mail, and must agree with them when both come.
+ */
+export function peopleOf(list: readonly PersonaInput[], path: string, errors: FieldErrors): IUser[] {
+  return list.map((p, i) => {
+    const at = `${path}/${i}`;
+    const name = p.name ?? p.text;
+    const email = p.email ?? p.secondaryText;
+    if (p.name !== undefined && p.text !== undefined && p.name !== p.text) errors.add(`${at}/text`, 'says otherwise than name; give one of them');
+    if (p.email !== undefined && p.secondaryText !== undefined && p.email !== p.secondaryText) {
+      errors.add(`${at}/secondaryText`, 'says otherwise than email; give one of them');
+    }
+    if (name === undefined) errors.add(`${at}/name`, 'a person needs a name (or text)');
+    if (email === undefined) errors.add(`${at}/email`, 'a person needs an email (or secondaryText)');
+    return { id: p.id, name: name ?? '', email: email ?? '' };
+  });
+}
+
 /** The wire shape of GET /instance: every field present, layout lists expanded to fields. */
 export function presentInstance(
   instance: Instance,
@@ -110,10 +142,13 @@ export function presentInstance(
   defaults: { rateLimitMax: number; rateLimitWindowSeconds: number },
 ) {
   const { settings } = instance;
-  const expand = (ids: string[]) => ids.flatMap((id) => fields.filter((f) => f.id === id));
+  const presented = new Map(fields.map((f) => [f.id, presentCustomField(f)]));
+  const expand = (ids: string[]) => ids.flatMap((id) => presented.get(id) ?? []);
   return {
     id: instance.id,
     name: instance.name,
+    instanceName: instance.name,
+    displayName: instance.name,
     groupId: settings.groupId,
     enabled: settings.enabled,
     tenantId: settings.tenantId,
@@ -121,19 +156,19 @@ export function presentInstance(
     channelId: settings.channelId,
     subscriptionId: settings.subscriptionId,
     mailAddress: settings.mailAddress,
-    customFields: [...fields],
+    customFields: [...presented.values()],
     customFieldsLeft: expand(settings.customFieldsLeft),
     customFieldsRight: expand(settings.customFieldsRight),
     optionalFieldsLeft: expand(settings.optionalFieldsLeft),
     optionalFieldsRight: expand(settings.optionalFieldsRight),
-    assignees: settings.assignees,
+    assignees: settings.assignees && { type: settings.assignees.type, peoples: (settings.assignees.peoples ?? []).map(presentPersona) },
     assigneeRules: settings.assigneeRules,
     defaultRuleAssignee: settings.defaultRuleAssignee,
     isAutomaticAssignTickets: settings.isAutomaticAssignTickets,
     alertNotification: settings.alertNotification,
     isAutoAssignIdleTickets: settings.isAutoAssignIdleTickets,
     dayBeforeTicketsIdle: settings.dayBeforeTicketsIdle,
-    idleTicketAssignedTo: settings.idleTicketAssignedTo,
+    idleTicketAssignedTo: settings.idleTicketAssignedTo.map(presentPersona),
     isNotifyIdleTicket: settings.isNotifyIdleTicket,
     keyAccess: settings.keyAccess,
     rateLimit: settings.rateLimit ?? { max: defaults.rateLimitMax, windowSeconds: defaults.rateLimitWindowSeconds },

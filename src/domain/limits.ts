@@ -99,6 +99,12 @@ export const SETTING_TEXT_MAX = 200;
 export const LIST_PAGE_BYTES = 8 * 1024 * 1024;
 /** The largest `limit` of GET /tickets. */
 export const LIST_LIMIT_MAX = 1_000;
+/**
+ * The largest `limit` of GET /tickets/{ticketId}/activities, and the page without one: the
+ * reference answers a ticket's activities all at once, and a ticket has at most
+ * COMMENTS_PER_TICKET comments, so a page of this many is most tickets' whole history.
+ */
+export const ACTIVITY_LIMIT_MAX = 1_000;
 
 /** Whether `text` has more than `max` characters (code points, as maxLength counts them). */
 export function isLongerThan(text: string, max: number): boolean {

@@ -1,12 +1,13 @@
 import { parseInstant, parseTimezone } from './dates.js';
 import { FieldErrors } from './errors.js';
 import { LIST_LIMIT_MAX } from './limits.js';
-import { parsePriority, parseStatus, type ITicket, type Priority, type Status } from './ticket.js';
+import { ORIGINS, parsePriority, parseStatus, parseTrackingId, STATUSES, type ITicket, type Origin, type Priority, type Status } from './ticket.js';
 
 /** orderBy names: the reference's list, plus createdOn/lastUpdatedOn as the ticket's own field names. */
 export const ORDER_NAMES = [
   'status',
   'ticketId',
+  'ticketNo',
   'title',
   'requestorName',
   'requestorEmail',
@@ -24,6 +25,8 @@ export type OrderName = (typeof ORDER_NAMES)[number];
 export const SELECTABLE_FIELDS = [
   'id',
   'ticketId',
+  'ticketNo',
+  'trackingId',
   'title',
   'description',
   'status',
@@ -43,6 +46,9 @@ export const SELECTABLE_FIELDS = [
   'lastInteraction',
   'isFrtEscalated',
   'isRtEscalated',
+  'isFrtBreached',
+  'isRtBreached',
+  'origin',
   'createdBy',
   'lastUpdatedBy',
   'frtDueOn',
@@ -57,6 +63,7 @@ export type SelectableField = (typeof SELECTABLE_FIELDS)[number];
 export interface ListFilters {
   search?: { terms: string[]; number?: number };
   title?: string;
+  /** The statuses asked for by `status`, `statusId` and `isResolved` together (may be empty: nothing matches). */
   status?: Status[];
   priority?: Priority[];
   tags?: string[];
@@ -70,7 +77,16 @@ export interface ListFilters {
   expectedDateBefore?: string;
   isFrtEscalated?: boolean;
   isRtEscalated?: boolean;
+  isFrtBreached?: boolean;
+  isRtBreached?: boolean;
+  origin?: Origin[];
+  ticketNo?: number[];
+  /** The ticket a `trackingId` names: its number and the end of its UUID (src/domain/ticket.ts). */
+  trackingId?: { ticketNumber: number; idSuffix: string };
 }
+
+/** The flag filters, each `true` or `false`. */
+export const FLAG_FILTERS = ['isFrtEscalated', 'isRtEscalated', 'isFrtBreached', 'isRtBreached'] as const;
 
 export interface ListQuery {
   filters: ListFilters;
@@ -136,60 +152,12 @@ function parseSearch(raw: string, path: string, errors: FieldErrors): ListFilter
   return { terms: searchTerms(words), ...(number !== undefined ? { number } : {}) };
 }
 
+const at = (name: string) => `/query/${name}`;
+
 /** Turns GET /tickets query parameters into a ListQuery, reporting every invalid one. */
 export function parseListQuery(raw: RawListQuery): ListQuery {
   const errors = new FieldErrors();
-  const at = (name: string) => `/query/${name}`;
-  const timezone = parseTimezone(raw.timezone);
-  if (timezone === undefined) errors.add(at('timezone'), 'timezone is an offset in hours from -12 to 14, in steps of 0.25');
-  const tz = timezone ?? 0;
-  const filters: ListFilters = {};
-
-  const search = raw.search?.trim();
-  if (search) {
-    const parsed = parseSearch(search, at('search'), errors);
-    if (parsed) filters.search = parsed;
-  }
-  if (raw.title?.trim()) filters.title = raw.title.trim();
-
-  // A list with no values (`status=,`) is no filter, like an empty one.
-  if (raw.status !== undefined && list(raw.status).length > 0) {
-    const values = list(raw.status).map((v) => [v, parseStatus(v)] as const);
-    for (const [v, s] of values) if (!s) errors.add(at('status'), `unknown status "${v}"`);
-    filters.status = [...new Set(values.flatMap(([, s]) => (s ? [s] : [])))];
-  }
-  if (raw.priority !== undefined && list(raw.priority).length > 0) {
-    const values = list(raw.priority).map((v) => [v, parsePriority(v)] as const);
-    for (const [v, p] of values) if (!p) errors.add(at('priority'), `unknown priority "${v}"`);
-    filters.priority = [...new Set(values.flatMap(([, p]) => (p ? [p] : [])))];
-  }
-  if (raw.tags !== undefined && list(raw.tags).length > 0) {
-    filters.tags = list(raw.tags).map((tag) => {
-      const cut = tag.indexOf('_');
-      if (cut <= 0 || cut === tag.length - 1) errors.add(at('tags'), `"${tag}" is not tagCategoryId_tagText`);
-      return `${tag.slice(0, cut).trim()}_${tag
-        .slice(cut + 1)
-        .trim()
-        .toLowerCase()}`;
-    });
-  }
-  if (raw.assignee?.trim()) filters.assignee = raw.assignee.trim();
-  if (raw.requestor?.trim()) filters.requestor = raw.requestor.trim();
-
-  for (const name of ['createdAfter', 'createdBefore', 'lastUpdateAfter', 'lastUpdateBefore', 'expectedDateAfter', 'expectedDateBefore'] as const) {
-    const value = raw[name]?.trim();
-    if (!value) continue;
-    const instant = parseInstant(value, tz);
-    if (!instant) errors.add(at(name), `"${value}" is not an ISO 8601 date or date-time`);
-    else filters[name] = instant;
-  }
-  for (const name of ['isFrtEscalated', 'isRtEscalated'] as const) {
-    const value = raw[name]?.trim().toLowerCase();
-    if (!value) continue;
-    if (value !== 'true' && value !== 'false') errors.add(at(name), `${name} is true or false`);
-    else filters[name] = value === 'true';
-  }
-
+  const { filters } = readFilters(raw, errors);
   let by: OrderName = 'createdDateTime';
   let direction: 'ASC' | 'DESC' = 'DESC';
   const orderBy = raw.orderBy?.trim();
@@ -221,6 +189,109 @@ export function parseListQuery(raw: RawListQuery): ListQuery {
   const offset = integerParam(raw.offset, 0, 0, 1_000_000_000, at('offset'), errors);
   errors.throwIfAny('Some query parameters are invalid');
   return { filters, order: { by, direction }, select, limit, offset };
+}
+
+/** The filters of GET /tickets (and GET /tickets/counts) and the caller's timezone, errors added to `errors`. */
+function readFilters(raw: RawListQuery, errors: FieldErrors): { filters: ListFilters; timezone: number } {
+  const timezone = parseTimezone(raw.timezone);
+  if (timezone === undefined) errors.add(at('timezone'), 'timezone is an offset in hours from -12 to 14, in steps of 0.25');
+  const tz = timezone ?? 0;
+  const filters: ListFilters = {};
+
+  const search = raw.search?.trim();
+  if (search) {
+    const parsed = parseSearch(search, at('search'), errors);
+    if (parsed) filters.search = parsed;
+  }
+  if (raw.title?.trim()) filters.title = raw.title.trim();
+
+  // A list with no values (`status=,`) is no filter, like an empty one.
+  const statusList = (name: 'status' | 'statusId'): Status[] | undefined => {
+    const values = raw[name] === undefined ? [] : list(raw[name]);
+    if (values.length === 0) return undefined;
+    const parsed = values.map((v) => [v, parseStatus(v)] as const);
+    for (const [v, s] of parsed) if (!s) errors.add(at(name), `unknown status "${v}"`);
+    return [...new Set(parsed.flatMap(([, s]) => (s ? [s] : [])))];
+  };
+  const status = statusList('status');
+  // A status's id is its name for the built-in statuses (the original product's statusId).
+  const statusId = statusList('statusId');
+  const isResolved = booleanParam(raw.isResolved, at('isResolved'), errors);
+  if (status || statusId || isResolved !== undefined) {
+    // `status` keeps its order (and so its continuation tokens); the others narrow it.
+    filters.status = (status ?? [...STATUSES]).filter(
+      (s) => (!statusId || statusId.includes(s)) && (isResolved === undefined || isResolved === (s === 'Resolved' || s === 'Closed')),
+    );
+  }
+  if (raw.priority !== undefined && list(raw.priority).length > 0) {
+    const values = list(raw.priority).map((v) => [v, parsePriority(v)] as const);
+    for (const [v, p] of values) if (!p) errors.add(at('priority'), `unknown priority "${v}"`);
+    filters.priority = [...new Set(values.flatMap(([, p]) => (p ? [p] : [])))];
+  }
+  if (raw.tags !== undefined && list(raw.tags).length > 0) {
+    filters.tags = list(raw.tags).map((tag) => {
+      const cut = tag.indexOf('_');
+      if (cut <= 0 || cut === tag.length - 1) errors.add(at('tags'), `"${tag}" is not tagCategoryId_tagText`);
+      return `${tag.slice(0, cut).trim()}_${tag
+        .slice(cut + 1)
+        .trim()
+        .toLowerCase()}`;
+    });
+  }
+  if (raw.assignee?.trim()) filters.assignee = raw.assignee.trim();
+  if (raw.requestor?.trim()) filters.requestor = raw.requestor.trim();
+
+  for (const name of ['createdAfter', 'createdBefore', 'lastUpdateAfter', 'lastUpdateBefore', 'expectedDateAfter', 'expectedDateBefore'] as const) {
+    const value = raw[name]?.trim();
+    if (!value) continue;
+    const instant = parseInstant(value, tz);
+    if (!instant) errors.add(at(name), `"${value}" is not an ISO 8601 date or date-time`);
+    else filters[name] = instant;
+  }
+  for (const name of FLAG_FILTERS) {
+    const value = booleanParam(raw[name], at(name), errors);
+    if (value !== undefined) filters[name] = value;
+  }
+  if (raw.origin !== undefined && list(raw.origin).length > 0) {
+    const values = list(raw.origin).map((v) => [v, ORIGINS.find((o) => o === v.toLowerCase())] as const);
+    for (const [v, o] of values) if (!o) errors.add(at('origin'), `unknown origin "${v}"; one of ${ORIGINS.join(', ')}`);
+    filters.origin = [...new Set(values.flatMap(([, o]) => (o ? [o] : [])))];
+  }
+  if (raw.ticketNo !== undefined && list(raw.ticketNo).length > 0) {
+    const values = list(raw.ticketNo);
+    for (const v of values) if (!/^\d{1,9}$/.test(v)) errors.add(at('ticketNo'), `"${v}" is not a ticket number`);
+    filters.ticketNo = [...new Set(values.filter((v) => /^\d{1,9}$/.test(v)).map(Number))];
+  }
+  const trackingId = raw.trackingId?.trim();
+  if (trackingId) {
+    const parsed = parseTrackingId(trackingId);
+    if (!parsed) errors.add(at('trackingId'), `"${trackingId.slice(0, 40)}" is not a tracking id (T<ticket number>-<8 hexadecimal digits>)`);
+    else filters.trackingId = parsed;
+  }
+  return { filters, timezone: tz };
+}
+
+/** What a count can be grouped by (GET /tickets/counts): days are local days in `timezone`. */
+export const COUNT_GROUPS = ['status', 'priority', 'origin', 'createdOn', 'lastResolutionOn'] as const;
+export type CountGroup = (typeof COUNT_GROUPS)[number];
+
+/** Turns GET /tickets/counts query parameters (the filters of GET /tickets, groupBy) into a count's, reporting every invalid one. */
+export function parseCountQuery(raw: RawListQuery): { filters: ListFilters; groupBy: CountGroup | undefined; timezone: number } {
+  const errors = new FieldErrors();
+  const { filters, timezone } = readFilters(raw, errors);
+  const name = raw.groupBy?.trim();
+  const groupBy = name ? COUNT_GROUPS.find((g) => g.toLowerCase() === name.toLowerCase()) : undefined;
+  if (name && !groupBy) errors.add(at('groupBy'), `unknown groupBy "${name}"; one of ${COUNT_GROUPS.join(', ')}`);
+  errors.throwIfAny('Some query parameters are invalid');
+  return { filters, groupBy, timezone };
+}
+
+/** `true` or `false` (any case), undefined when absent or empty; anything else is an error. */
+function booleanParam(raw: string | undefined, path: string, errors: FieldErrors): boolean | undefined {
+  const value = raw?.trim().toLowerCase();
+  if (!value) return undefined;
+  if (value !== 'true' && value !== 'false') errors.add(path, `${path.split('/').pop()} is true or false`);
+  return value === 'true' ? true : value === 'false' ? false : undefined;
 }
 
 function integerParam(raw: string | undefined, fallback: number, min: number, max: number, path: string, errors: FieldErrors): number {

@@ -79,7 +79,8 @@ export interface TicketEditor {
 export function fieldsRefused(permissions: readonly FieldPermission[], fields: readonly string[], editor: TicketEditor): string[] {
   if (editor.role === 'admin' || permissions.length === 0) return [];
   return fields.filter((field) => {
-    const key = field.startsWith('customFields.') ? field.slice('customFields.'.length) : field;
+    // A custom field's change is named `customFields.<id>`; a change of formatting alone, `description_HTML`.
+    const key = field.startsWith('customFields.') ? field.slice('customFields.'.length) : field.replace(/_HTML$/, '');
     const entry = permissions.find((p) => p.key === key);
     const rule = entry ? parseEditRule(entry.selectedKey) : undefined;
     if (rule === 'assigneeCannotEdit') return editor.isAssignee;

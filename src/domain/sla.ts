@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
-import type { ITicket, IUser, Priority } from './ticket.js';
+import type { ITicket, IUser, Priority, StoredTicket } from './ticket.js';
 
 /**
  * The SLA clock: working time in the instance's time zone, on working days, outside holidays.
@@ -116,4 +116,19 @@ export function resolutionDue(policy: SlaPolicy | null, ticket: Pick<ITicket, 'p
   const minutes = policy?.enabled ? policy.targets[ticket.priority]?.resolutionMinutes : undefined;
   if (minutes === undefined || minutes === null || !isOpen(ticket)) return null;
   return new Date(addWorkingTime(Date.parse(clockStartedOn), minutes * MINUTE, policy!)).toISOString();
+}
+
+type Progress = Pick<StoredTicket, 'status' | 'firstResponseOn' | 'frtDueOn' | 'rtDueOn'>;
+
+/**
+ * The targets a change of a ticket missed: its first response made after the first response was
+ * due, or its resolution (or closing) after resolution was due. A target that passes with nothing
+ * done is the escalation job's to mark (decideJob); this catches what happens in between, so a
+ * breach is known even when it was never escalated.
+ */
+export function missedTargets(before: Progress, after: Progress, now: string): { firstResponse: boolean; resolution: boolean } {
+  return {
+    firstResponse: !before.firstResponseOn && !!after.firstResponseOn && !!before.frtDueOn && after.firstResponseOn > before.frtDueOn,
+    resolution: isOpen(before) && !isOpen(after) && !!before.rtDueOn && now > before.rtDueOn,
+  };
 }

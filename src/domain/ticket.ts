@@ -1,5 +1,7 @@
 /** Wire-level shapes of the public contract (the reference's I* names live here only). */
 
+import { DomainError } from './errors.js';
+
 export interface IUser {
   id: string;
   name: string;
@@ -15,6 +17,10 @@ export type Priority = (typeof PRIORITIES)[number];
 export const RESOLUTIONS = ['fixed', 'cannotResolve', 'cancelled'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
 
+/** Where a ticket was created: through the API, in the web app, or from an e-mail (docs/api.md §5). */
+export const ORIGINS = ['api', 'web', 'email'] as const;
+export type Origin = (typeof ORIGINS)[number];
+
 export interface ITag {
   tagCategoryId: string;
   text: string;
@@ -25,6 +31,10 @@ export type CustomFieldValues = Record<string, unknown>;
 export interface ITicket {
   id: string;
   ticketId: number;
+  /** The number again, under the name the original product's clients read (docs/api.md §5). */
+  ticketNo: number;
+  /** Identifies the ticket in e-mail subjects (trackingIdOf). */
+  trackingId: string;
   title: string;
   description: string;
   status: Status;
@@ -44,16 +54,68 @@ export interface ITicket {
   lastInteraction: string;
   isFrtEscalated: boolean;
   isRtEscalated: boolean;
+  /** The first-response target was missed (escalated or not). */
+  isFrtBreached: boolean;
+  /** A resolution target was missed (escalated or not); stays true after a reopening. */
+  isRtBreached: boolean;
+  origin: Origin;
   createdBy: IUser;
   lastUpdatedBy: IUser;
   /** When the first response is due under the instance's SLA policy (absent/null: nothing due). */
   frtDueOn?: string | null;
   /** When resolution is due under the SLA policy (absent/null: no target, or resolved). */
   rtDueOn?: string | null;
+  /** The description as sanitised HTML: only when the request has include=description_HTML. */
+  description_HTML?: string;
 }
 
-/** A ticket as stored: plus when its resolution clock last (re)started. Not on the wire. */
-export type StoredTicket = ITicket & { rtStartedOn: string; frtDueOn: string | null; rtDueOn: string | null };
+/**
+ * A ticket as stored: without what is derived from it on the way out (ticketNo, trackingId), plus
+ * when its resolution clock last (re)started, and its description's sanitised HTML when it came as
+ * HTML (null or absent: made from the description when asked for, src/domain/rich-text.ts). Not on
+ * the wire as such.
+ */
+export type StoredTicket = Omit<ITicket, 'ticketNo' | 'trackingId'> & {
+  rtStartedOn: string;
+  frtDueOn: string | null;
+  rtDueOn: string | null;
+  descriptionHtml?: string | null;
+};
+
+/*
+ * A tracking id names a ticket in e-mail subjects ("[T1234-5F0C2A9B] Printer on fire"): `T`, the
+ * ticket number, `-` and the last 8 hex digits of the ticket's UUID, upper-case. It is derived,
+ * never stored: stable as long as the ticket is, unique in the instance by its number, and not
+ * guessable from the number alone (those digits are random in a v4 or v7 UUID), so a reply cannot
+ * land on another ticket by changing a digit. Clients treat it as opaque text.
+ */
+const TRACKING_SUFFIX = 8;
+
+/** The tracking id of a ticket. */
+export const trackingIdOf = (ticket: { id: string; ticketId: number }): string => `T${ticket.ticketId}-${ticket.id.slice(-TRACKING_SUFFIX).toUpperCase()}`;
+
+/** The ticket number and the (lower-case) end of the UUID a tracking id names, or undefined if it is not one. */
+export function parseTrackingId(value: string): { ticketNumber: number; idSuffix: string } | undefined {
+  // Ticket numbers have at most 9 digits here, as in /tickets/{ticketId}: they fit every store's integer.
+  const match = /^T(\d{1,9})-([0-9A-F]{8})$/i.exec(value.trim());
+  return match ? { ticketNumber: Number(match[1]), idSuffix: match[2]!.toLowerCase() } : undefined;
+}
+
+/**
+ * Where a new ticket comes from (docs/api.md §5): the web app's requests make `web` tickets, an
+ * instance key `api` tickets, or `email` ones when the client says so (an e-mail gateway relaying
+ * mail through the API). `web` is the server's to say, so no request can claim it, and the web
+ * app's tickets are always `web`.
+ */
+export function ticketOrigin(channel: 'api' | 'web', requested: Origin | undefined): Origin {
+  const refuse = (message: string) => new DomainError('validation_failed', `origin: ${message}`, [{ path: '/body/ticket/origin', message }]);
+  if (channel === 'web') {
+    if (requested !== undefined && requested !== 'web') throw refuse('the web app creates web tickets only');
+    return 'web';
+  }
+  if (requested === 'web') throw refuse('is api or email: web is for the tickets of the web app');
+  return requested ?? 'api';
+}
 
 /** Status rank = the reference's order; priority rank = severity. Both drive sorting. */
 export const statusRank = (status: Status): number => STATUSES.indexOf(status) + 1;

@@ -38,9 +38,15 @@ export interface AuthContext {
   instanceKeysEnabled: boolean;
 }
 
+/** The context of an authenticated request: its key's, and how it came. */
+export interface RequestAuth extends AuthContext {
+  /** `web`: the web app's own request, made with its session cookie; `api`: an instance key or a personal access token. */
+  channel: 'api' | 'web';
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
-    auth: AuthContext;
+    auth: RequestAuth;
   }
 }
 
@@ -209,7 +215,7 @@ export function instanceAuthHook(deps: { keys: KeyResolver; sessions: SessionsSe
         secret.startsWith(PERSONAL_TOKEN_PREFIX) ? 'The personal access token is not valid' : 'The API key is not valid',
       );
     }
-    request.auth = context;
+    request.auth = { ...context, channel: context.via === 'session' ? 'web' : 'api' };
     if (limits && (await limits.countRequest(request, reply))) return reply;
     if (refuseDisabled(context, reply)) return reply;
     if (context.via === 'key' && !context.instanceKeysEnabled) {
@@ -261,9 +267,6 @@ export function actingUser(request: FastifyRequest, given: IUser | undefined, pa
   if (!given) throw new DomainError('validation_failed', `${path} is required`, [{ path, message: 'is required' }]);
   return given;
 }
-
-/** Whether the request came from the web app: a session cookie, not a key or token. */
-export const viaWebSession = (request: FastifyRequest): boolean => request.auth?.via === 'session';
 
 /**
  * Whether the request may do what only the primary key (or an admin) may: manage keys and

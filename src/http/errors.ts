@@ -71,6 +71,8 @@ export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string
 const SERVER_OWNED = new Set([
   'id',
   'ticketId',
+  'ticketNo',
+  'trackingId',
   'createdOn',
   'lastUpdatedOn',
   'lastInteraction',
@@ -79,6 +81,8 @@ const SERVER_OWNED = new Set([
   'lastResolutionOn',
   'isFrtEscalated',
   'isRtEscalated',
+  'isFrtBreached',
+  'isRtBreached',
   'createdBy',
   'lastUpdatedBy',
   'resolution',

@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
 
-/** Small builders shared by the route schemas. */
-
-export const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-
-/** A string enum (plain `enum` in JSON Schema and OpenAPI), typed as the union of its values. */
-export const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
+/*
+ * Small builders shared by the route schemas. The wire-type builders live in src/contract/ (the
+ * services read request types from there too); they are named here as well, where every route
+ * has always found them.
+ */
+export { nullable, oneOf } from '../contract/schema-helpers.js';
 
 /** Problem-details responses for the given statuses. */
 export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('Problem')]));

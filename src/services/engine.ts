@@ -3,7 +3,7 @@ import type { Activity } from '../domain/activity.js';
 import { AUTO_ASSIGN_USER, chooseRule, IDLE_USER, pickAssignee, SLA_USER } from '../domain/assignment.js';
 import { DomainError } from '../domain/errors.js';
 import type { InstanceSettings } from '../domain/instance.js';
-import { firstResponseDue, resolutionDue } from '../domain/sla.js';
+import { firstResponseDue, missedTargets, resolutionDue } from '../domain/sla.js';
 import { decideJob, JOB, jobChanges, wantedJobs } from '../domain/ticket-jobs.js';
 import type { IUser, StoredTicket } from '../domain/ticket.js';
 import type { StoreDialect } from '../store/dialect.js';
@@ -25,6 +25,13 @@ export class Engine {
   applyDueDates(settings: InstanceSettings, ticket: StoredTicket): void {
     ticket.frtDueOn = ticket.isFrtEscalated ? ticket.frtDueOn : firstResponseDue(settings.sla, ticket);
     ticket.rtDueOn = ticket.isRtEscalated ? ticket.rtDueOn : resolutionDue(settings.sla, ticket, ticket.rtStartedOn);
+  }
+
+  /** Marks the targets `after` missed, coming from `before` (before its due dates are recomputed). */
+  noteMissedTargets(before: StoredTicket, after: StoredTicket, now: string): void {
+    const missed = missedTargets(before, after, now);
+    if (missed.firstResponse) after.isFrtBreached = true;
+    if (missed.resolution) after.isRtBreached = true;
   }
 
   /** With `assignees.type = customAssignee`, only the listed people may be assigned. */
@@ -120,8 +127,8 @@ export class Engine {
         return;
       case 'escalate': {
         const { escalation, dueOn } = decision;
-        if (escalation === 'firstResponse') after.isFrtEscalated = true;
-        else after.isRtEscalated = true;
+        if (escalation === 'firstResponse') after.isFrtEscalated = after.isFrtBreached = true;
+        else after.isRtEscalated = after.isRtBreached = true;
         activities.push({ id: uuidv7(), ...base, type: 'escalation', user: SLA_USER, escalation, dueOn });
         const reassignedTo = await reassign(settings.sla?.breachAssignees ?? [], 'sla-breach', SLA_USER);
         await event(escalation === 'firstResponse' ? 'sla.firstResponseBreached' : 'sla.resolutionBreached', {

@@ -1,7 +1,9 @@
 import { v4 as uuidv4 } from 'uuid';
-import { CUSTOM_FIELD_TYPES, hasOptions, type CustomFieldDefinition, type CustomFieldOption, type CustomFieldType } from '../domain/custom-fields.js';
-import { DomainError, notFound } from '../domain/errors.js';
-import { presentInstance, type Instance, type InstanceSettings, type KeyName } from '../domain/instance.js';
+import type { CustomFieldInput, CustomFieldPatch, TagCategoryInput, TagCategoryPatch } from '../contract/instance.schema.js';
+import type { SettingsPatch } from '../contract/settings.schema.js';
+import { canonicalFieldWrite, hasOptions, type CustomFieldDefinition, type CustomFieldOption } from '../domain/custom-fields.js';
+import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
+import { defaultSettings, peopleOf, presentInstance, type Instance, type InstanceSettings, type KeyName, type OidcSettings } from '../domain/instance.js';
 import { ADMIN_TOKEN_PREFIX, generateSecret, hashSecret, INSTANCE_KEY_PREFIX } from '../domain/keys.js';
 import type { TagCategory } from '../domain/tags.js';
 import type { Store } from '../store/db.js';
@@ -23,23 +25,6 @@ export interface CreatedInstance {
   instance: Instance;
   primaryKey: string;
   secondaryKey: string;
-}
-
-export interface CustomFieldInput {
-  id?: string;
-  name: string;
-  type: CustomFieldType;
-  required?: boolean;
-  options?: { id?: string; text: string; deleted?: boolean }[];
-  deleted?: boolean;
-}
-
-export interface TagCategoryInput {
-  id?: string;
-  text: string;
-  color?: string;
-  tags?: { text: string; deleted?: boolean }[];
-  deleted?: boolean;
 }
 
 const KEY_NAMES: readonly KeyName[] = ['primary', 'secondary'];
@@ -133,38 +118,34 @@ export class InstancesService {
     await this.tx(async (tx) => {
       const instance = await repo.findInstance(tx, instanceId);
       if (!instance) throw notFound('Instance');
-      const fields = await repo.listCustomFields(tx, instanceId);
-      const { name, keyAccess, user: _actor, ...rest } = patch as SettingsPatch & { user?: unknown };
-      const settings: InstanceSettings = { ...instance.settings };
-      for (const [key, value] of Object.entries(rest)) {
-        if (LAYOUT_LISTS.includes(key as (typeof LAYOUT_LISTS)[number])) continue;
-        (settings as unknown as Record<string, unknown>)[key] = value === null && Array.isArray(instance.settings[key as keyof InstanceSettings]) ? [] : value;
-      }
-      for (const list of LAYOUT_LISTS) {
-        const given = patch[list];
-        if (!given) continue;
-        const ids = given.map((entry) => (typeof entry === 'string' ? entry : entry.id));
-        const unknown = ids.filter((id) => !fields.some((f) => f.id === id));
-        if (unknown.length > 0) {
-          throw new DomainError(
-            'validation_failed',
-            `${list} names unknown custom fields`,
-            unknown.map((id) => ({ path: `/body/${list}`, message: `unknown custom field "${id}"` })),
-          );
-        }
-        settings[list] = [...new Set(ids)];
-      }
-      if (keyAccess) settings.keyAccess = { ...settings.keyAccess, ...keyAccess };
-      const problem = settings.sla ? scheduleProblem(settings.sla) : undefined;
-      if (problem) throw new DomainError('validation_failed', `sla: ${problem}`, [{ path: '/body/sla', message: problem }]);
-      const next: Instance = { ...instance, name: name?.trim() || instance.name, settings };
+      const next = patchedInstance(instance, patch, await repo.listCustomFields(tx, instanceId));
       await repo.updateInstance(tx, next, now);
       // Due dates and timers of open tickets follow the new settings, in the background.
       const timing = (s: InstanceSettings) =>
         JSON.stringify([s.sla, s.isAutoAssignIdleTickets, s.isNotifyIdleTicket, s.dayBeforeTicketsIdle, s.alertNotification]);
-      if (timing(instance.settings) !== timing(settings)) await new Engine(this.deps.store.dialect).scheduleReschedule(tx, instanceId, now);
+      if (timing(instance.settings) !== timing(next.settings)) await new Engine(this.deps.store.dialect).scheduleReschedule(tx, instanceId, now);
     });
     return this.present(instanceId);
+  }
+
+  /**
+   * The operator's create: a new instance with the given settings (checked as an update of the
+   * defaults would be; it has no custom fields yet, so layout lists are left out) and fresh keys.
+   * In `tx` when given (its first admin is made in the same transaction).
+   */
+  async createWithSettings(input: { id?: string; name: string; patch: SettingsPatch }, tx?: Tx): Promise<CreatedInstance> {
+    const { customFieldsLeft: _l, customFieldsRight: _r, optionalFieldsLeft: _ol, optionalFieldsRight: _or, ...patch } = input.patch;
+    const draft = patchedInstance({ id: input.id ?? '', name: input.name, settings: defaultSettings() }, { ...patch, name: input.name }, []);
+    return this.create({ ...(input.id ? { id: input.id } : {}), name: draft.name, settings: draft.settings }, tx);
+  }
+
+  /** Sets (or with null, removes) the instance's OpenID Connect provider: not a settings write, its secret is never shown. */
+  async setOidc(instanceId: string, oidc: OidcSettings | null): Promise<void> {
+    await this.tx(async (tx) => {
+      const instance = await repo.findInstance(tx, instanceId);
+      if (!instance) throw notFound('Instance');
+      await repo.updateInstance(tx, { ...instance, settings: { ...instance.settings, oidc } }, this.now());
+    });
   }
 
   /** Replaces one key. */
@@ -197,14 +178,16 @@ export class InstancesService {
   }
 
   async createCustomField(instanceId: string, input: CustomFieldInput): Promise<CustomFieldDefinition> {
-    if (!CUSTOM_FIELD_TYPES.includes(input.type)) throw new DomainError('validation_failed', `unknown custom field type "${input.type}"`);
+    const write = canonicalFieldWrite(input);
+    // canonicalFieldWrite has refused a create without a name or a type.
+    const type = write.type!;
     const field: CustomFieldDefinition = {
       id: input.id ?? uuidv4(),
-      name: input.name.trim(),
-      type: input.type,
-      required: input.required ?? false,
-      options: hasOptions(input.type) ? normalizeOptions(input.options ?? [], []) : [],
-      deleted: input.deleted ?? false,
+      name: write.name!,
+      type,
+      required: write.required ?? false,
+      options: hasOptions(type) ? normalizeOptions(write.options ?? [], []) : [],
+      deleted: write.deleted ?? false,
     };
     return this.tx(async (tx) => {
       const existing = await repo.listCustomFields(tx, instanceId);
@@ -222,22 +205,23 @@ export class InstancesService {
     });
   }
 
-  async updateCustomField(instanceId: string, id: string, input: Partial<CustomFieldInput>): Promise<CustomFieldDefinition> {
+  async updateCustomField(instanceId: string, id: string, input: CustomFieldPatch): Promise<CustomFieldDefinition> {
     return this.tx(async (tx) => {
       const fields = await repo.listCustomFields(tx, instanceId);
       const current = fields.find((f) => f.id === id);
       if (!current) throw notFound('Custom field');
-      if (input.type !== undefined && input.type !== current.type) {
+      const write = canonicalFieldWrite(input, current);
+      if (write.type !== undefined && write.type !== current.type) {
         throw new DomainError('validation_failed', 'the type of a custom field cannot change; create a new field', [
           { path: '/type', message: 'cannot change' },
         ]);
       }
       const next: CustomFieldDefinition = {
         ...current,
-        name: input.name?.trim() ?? current.name,
-        required: input.required ?? current.required,
-        deleted: input.deleted ?? current.deleted,
-        options: input.options && hasOptions(current.type) ? normalizeOptions(input.options, current.options) : current.options,
+        name: write.name ?? current.name,
+        required: write.required ?? current.required,
+        deleted: write.deleted ?? current.deleted,
+        options: write.options && hasOptions(current.type) ? normalizeOptions(write.options, current.options) : current.options,
       };
       await repo.updateCustomField(tx, instanceId, next);
       return next;
@@ -271,7 +255,7 @@ export class InstancesService {
     });
   }
 
-  async updateTagCategory(instanceId: string, id: string, input: Partial<TagCategoryInput>) {
+  async updateTagCategory(instanceId: string, id: string, input: TagCategoryPatch) {
     return this.tx(async (tx) => {
       const categories = await repo.listTagCategories(tx, instanceId, { forUpdate: this.deps.store.dialect.supportsRowLocks });
       const current = categories.find((c) => c.id === id);
@@ -312,15 +296,40 @@ function uniqueTags(tags: { text: string; deleted?: boolean }[]) {
     .filter((t) => t.text !== '' && !seen.has(t.text.toLowerCase()) && seen.add(t.text.toLowerCase()));
 }
 
-export type SettingsPatch = Partial<
-  Omit<InstanceSettings, 'keyAccess' | 'customFieldsLeft' | 'customFieldsRight' | 'optionalFieldsLeft' | 'optionalFieldsRight'>
-> & {
-  name?: string;
-  keyAccess?: Partial<InstanceSettings['keyAccess']>;
-  customFieldsLeft?: (string | { id: string })[];
-  customFieldsRight?: (string | { id: string })[];
-  optionalFieldsLeft?: (string | { id: string })[];
-  optionalFieldsRight?: (string | { id: string })[];
-};
-
 const LAYOUT_LISTS = ['customFieldsLeft', 'customFieldsRight', 'optionalFieldsLeft', 'optionalFieldsRight'] as const;
+
+/**
+ * The instance after a settings write: given settings replace stored ones (null empties a
+ * list), layout lists must name the instance's fields, keyAccess merges key by key, people
+ * given as personas are kept as `{ id, name, email }`, and `displayName` / `instanceName` are
+ * `name`. Throws validation_failed listing every bad value; nothing is half applied.
+ */
+function patchedInstance(instance: Instance, patch: SettingsPatch, fields: readonly CustomFieldDefinition[]): Instance {
+  const { name, displayName, instanceName, keyAccess, assignees, idleTicketAssignedTo, user: _actor, ...rest } = patch;
+  const errors = new FieldErrors();
+  const given = { name: name?.trim(), displayName: displayName?.trim(), instanceName: instanceName?.trim() };
+  const newName = given.name ?? given.displayName ?? given.instanceName;
+  for (const [alias, value] of Object.entries(given)) {
+    if (value !== undefined && value !== newName) errors.add(`/body/${alias}`, 'says otherwise than the other name given; they are one setting');
+  }
+  const settings: InstanceSettings = { ...instance.settings };
+  for (const [key, value] of Object.entries(rest)) {
+    if (LAYOUT_LISTS.includes(key as (typeof LAYOUT_LISTS)[number])) continue;
+    (settings as unknown as Record<string, unknown>)[key] = value === null && Array.isArray(instance.settings[key as keyof InstanceSettings]) ? [] : value;
+  }
+  if (assignees !== undefined) {
+    settings.assignees = assignees && { type: assignees.type, peoples: peopleOf(assignees.peoples ?? [], '/body/assignees/peoples', errors) };
+  }
+  if (idleTicketAssignedTo !== undefined) settings.idleTicketAssignedTo = peopleOf(idleTicketAssignedTo, '/body/idleTicketAssignedTo', errors);
+  for (const list of LAYOUT_LISTS) {
+    const ids = patch[list]?.map((entry) => (typeof entry === 'string' ? entry : entry.id));
+    if (!ids) continue;
+    for (const id of ids.filter((id) => !fields.some((f) => f.id === id))) errors.add(`/body/${list}`, `unknown custom field "${id}"`);
+    settings[list] = [...new Set(ids)];
+  }
+  if (keyAccess) settings.keyAccess = { ...settings.keyAccess, ...keyAccess };
+  const problem = settings.sla ? scheduleProblem(settings.sla) : undefined;
+  if (problem) errors.add('/body/sla', problem);
+  errors.throwIfAny();
+  return { ...instance, name: newName || instance.name, settings };
+}

@@ -99,11 +99,11 @@ export class PeopleService {
   /** An instance and, when named, its first admin with an invitation link, in one transaction. */
   async createInstance(
     instances: InstancesService,
-    input: Parameters<InstancesService['create']>[0],
+    input: Parameters<InstancesService['createWithSettings']>[0],
     admin: { name?: string; email: string } | undefined,
   ): Promise<CreatedInstance & { admin?: { person: Person; invitation: IssuedLink } }> {
     return this.tx(async (tx) => {
-      const created = await instances.create(input, tx);
+      const created = await instances.createWithSettings(input, tx);
       if (!admin) return created;
       const name = admin.name?.trim() || admin.email.trim().split('@')[0]!;
       const { person, invitation } = await this.insert(tx, created.instance.id, { name, email: admin.email, role: 'admin' }, { invite: true });

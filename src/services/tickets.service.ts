@@ -1,20 +1,31 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Activity, CommentActivity, FieldChangeActivity } from '../domain/activity.js';
+import {
+  presentActivity,
+  presentComment,
+  type Activity,
+  type ActivityQuery,
+  type CommentActivity,
+  type FieldChangeActivity,
+  type IActivity,
+  type IComment,
+} from '../domain/activity.js';
 import { applyCustomFieldValues } from '../domain/custom-fields.js';
 import { formatUserInstant, parseInstant } from '../domain/dates.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
-import { decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../domain/cursor.js';
-import { selectFields, type ListQuery } from '../domain/listing.js';
-import { COMMENTS_PER_TICKET, LIST_PAGE_BYTES } from '../domain/limits.js';
+import { activitiesFingerprint, decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../domain/cursor.js';
+import { selectFields, type CountGroup, type ListFilters, type ListQuery } from '../domain/listing.js';
+import { COMMENT_MAX, COMMENTS_PER_TICKET, DESCRIPTION_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
+import { htmlOf, resolveRichText, type Includable } from '../domain/rich-text.js';
 import { assertTransition } from '../domain/status.js';
 import { resolveTicketTags } from '../domain/tags.js';
 import {
   isSameUser,
   parseStatus,
+  trackingIdOf,
   type ITag,
   type ITicket,
   type IUser,
-  type Priority,
+  type Origin,
   type Resolution,
   type Status,
   type StoredTicket,
@@ -29,18 +40,22 @@ import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories
 import { listAssignablePeople } from '../store/people.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
+import { countsFromTables, countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
 import { ticketJson, wireRowToTicket } from '../store/ticket-json.js';
+import type { InsertCommentBody, TicketCreateInput, TicketUpdateInput } from '../http/schemas.js';
 
-export interface TicketInput {
-  title?: string;
-  description?: string;
-  priority?: Priority;
-  requestor?: IUser;
-  assignee?: IUser | null;
-  customFields?: Record<string, unknown>;
-  tags?: ITag[];
-  expectedDate?: string | null;
-  status?: unknown;
+/** What a read or write answer includes besides the ticket's own fields (include=…). */
+export type Included = ReadonlySet<Includable>;
+const NOTHING_INCLUDED: Included = new Set();
+
+/** A comment as given: its plain text, its HTML, or both (at least one with text). */
+export type CommentInput = Omit<InsertCommentBody, 'user'>;
+
+/** A page of a ticket's activities: `{ items, continuationToken, itemCount }`. */
+export interface ActivityPage {
+  items: IActivity[];
+  continuationToken: string | null;
+  itemCount: number;
 }
 
 /** A person editing a ticket (a session or personal token): the instance's userPermission applies. */
@@ -93,6 +108,7 @@ export class TicketsService {
     settings: InstanceSettings,
     now: string,
   ) {
+    this.engine.noteMissedTargets(before, after, now);
     this.engine.applyDueDates(settings, after);
     await repo.updateTicket(tx, instanceId, seq, before, after);
     for (const activity of activities) await repo.insertActivity(tx, instanceId, seq, activity);
@@ -140,9 +156,20 @@ export class TicketsService {
     return instant ?? null;
   }
 
-  async create(instanceId: string, input: TicketInput, user: IUser, timezone: number): Promise<ITicket> {
+  /** `include`: what the answer carries besides the ticket (include=…); `origin`: where the request came from (domain ticketOrigin decides it). */
+  async create(
+    instanceId: string,
+    input: TicketCreateInput,
+    user: IUser,
+    timezone: number,
+    { include = NOTHING_INCLUDED, origin = 'api' }: { include?: Included; origin?: Origin } = {},
+  ): Promise<ITicket> {
     return this.tx(async (tx) => {
       const errors = new FieldErrors();
+      const description = resolveRichText(
+        { plain: input.description, html: input.description_HTML },
+        { plainPath: '/ticket/description', htmlPath: '/ticket/description_HTML', max: DESCRIPTION_MAX, errors },
+      );
       if (input.status !== undefined && (typeof input.status !== 'string' || parseStatus(input.status) !== 'Open')) {
         errors.add('/ticket/status', 'a new ticket is always Open; change the status with PUT /tickets/{ticketId}/status');
       }
@@ -161,11 +188,12 @@ export class TicketsService {
         // landing on a random leaf of it, one page fewer to write per create at scale.
         id: uuidv7(),
         ticketId: await allocateTicketNumber(tx, instanceId),
-        title: input.title!,
-        description: input.description ?? '',
+        title: input.title,
+        description: description.plain,
+        descriptionHtml: description.html,
         status: 'Open',
         priority: input.priority ?? 'Medium',
-        requestor: pickUser(input.requestor!),
+        requestor: pickUser(input.requestor),
         assignee,
         customFields,
         tags,
@@ -180,6 +208,9 @@ export class TicketsService {
         lastInteraction: now,
         isFrtEscalated: false,
         isRtEscalated: false,
+        isFrtBreached: false,
+        isRtBreached: false,
+        origin,
         createdBy: actor,
         lastUpdatedBy: actor,
         frtDueOn: null,
@@ -191,7 +222,7 @@ export class TicketsService {
       const seq = await repo.insertTicket(tx, instanceId, ticket);
       if (assignment) await repo.insertActivity(tx, instanceId, seq, assignment);
       await this.engine.syncJobs(tx, instanceId, seq, ticket, settings, now);
-      return present(ticket);
+      return present(ticket, include);
     });
   }
 
@@ -214,10 +245,10 @@ export class TicketsService {
   }
 
   /** The `{ item }` response of a ticket, as JSON text (see src/store/ticket-json.ts). */
-  async getJson(instanceId: string, ref: string): Promise<string> {
+  async getJson(instanceId: string, ref: string, include: Included = NOTHING_INCLUDED): Promise<string> {
     const row = await repo.readTicketRow(this.deps.store, instanceId, parseTicketRef(ref));
     if (!row) throw notFound('Ticket');
-    return `{"item":${ticketJson(row)}}`;
+    return `{"item":${ticketJson(row, include.has('description_HTML'))}}`;
   }
 
   /**
@@ -233,7 +264,15 @@ export class TicketsService {
     this.engine.checkAssignee(settings, assignee, path);
   }
 
-  async update(instanceId: string, ref: string, input: TicketInput, user: IUser, timezone: number, editor?: TicketEditorPerson): Promise<ITicket> {
+  async update(
+    instanceId: string,
+    ref: string,
+    input: TicketUpdateInput,
+    user: IUser,
+    timezone: number,
+    include: Included = NOTHING_INCLUDED,
+    editor?: TicketEditorPerson,
+  ): Promise<ITicket> {
     if (input.status !== undefined) {
       throw new DomainError('validation_failed', 'status is changed with PUT /tickets/{ticketId}/status', [
         { path: '/updates/status', message: 'use PUT /tickets/{ticketId}/status to change the status' },
@@ -244,7 +283,15 @@ export class TicketsService {
       const errors = new FieldErrors();
       const after: StoredTicket = { ...before };
       if (input.title !== undefined) after.title = input.title;
-      if (input.description !== undefined) after.description = input.description;
+      if (input.description !== undefined || input.description_HTML !== undefined) {
+        // Given as plain text, the description loses the HTML it had: that HTML is of the old text.
+        const description = resolveRichText(
+          { plain: input.description, html: input.description_HTML },
+          { plainPath: '/updates/description', htmlPath: '/updates/description_HTML', max: DESCRIPTION_MAX, errors },
+        );
+        after.description = description.plain;
+        after.descriptionHtml = description.html;
+      }
       if (input.priority !== undefined) after.priority = input.priority;
       if (input.requestor !== undefined) after.requestor = pickUser(input.requestor);
       if (input.assignee !== undefined) after.assignee = input.assignee ? pickUser(input.assignee) : null;
@@ -265,7 +312,7 @@ export class TicketsService {
       const now = this.now();
       const actor = pickUser(user);
       const changes = fieldChanges(before, after, { instanceId, ticketId: before.ticketId, user: actor, createdOn: now });
-      if (changes.length === 0) return present(before);
+      if (changes.length === 0) return present(before, include);
       if (editor) {
         const refused = fieldsRefused(settings.userPermission, [...new Set(changes.map((c) => c.field))], {
           role: editor.role,
@@ -284,11 +331,17 @@ export class TicketsService {
       after.lastUpdatedBy = actor;
       after.lastInteraction = now;
       await this.save(tx, instanceId, seq, before, after, changes, settings, now);
-      return present(after);
+      return present(after, include);
     });
   }
 
-  async changeStatus(instanceId: string, ref: string, input: { status: Status; resolution?: Resolution; comment?: string }, user: IUser): Promise<ITicket> {
+  async changeStatus(
+    instanceId: string,
+    ref: string,
+    input: { status: Status; resolution?: Resolution; comment?: string },
+    user: IUser,
+    include: Included = NOTHING_INCLUDED,
+  ): Promise<ITicket> {
     return this.tx(async (tx) => {
       const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
       if (input.status === 'Open') throw new DomainError('invalid_transition', 'Open is only the status of a new ticket; reopen with Reopened');
@@ -338,11 +391,22 @@ export class TicketsService {
         settings,
         now,
       );
-      return present(after);
+      return present(after, include);
     });
   }
 
-  async addComment(instanceId: string, ref: string, input: { comment: string; isPrivate?: boolean }, user: IUser): Promise<CommentActivity> {
+  /** Adds a comment (or private note) given as plain text, HTML or both; answers it as IComment. */
+  async addComment(instanceId: string, ref: string, input: CommentInput, user: IUser): Promise<IComment> {
+    const errors = new FieldErrors();
+    const text = resolveRichText(
+      { plain: input.comment, html: input.comment_HTML },
+      { plainPath: '/body/comment', htmlPath: '/body/comment_HTML', max: COMMENT_MAX, errors },
+    );
+    if (text.plain.trim() === '') {
+      const onlyHtml = typeof input.comment_HTML === 'string' && input.comment_HTML.trim() !== '';
+      errors.add(onlyHtml ? '/body/comment_HTML' : '/body/comment', onlyHtml ? 'has no text once sanitised' : 'a comment needs text: comment or comment_HTML');
+    }
+    errors.throwIfAny();
     return this.tx(async (tx) => {
       const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
       // The ticket row is locked (PostgreSQL) or writes are serial (SQLite): the count holds.
@@ -359,7 +423,8 @@ export class TicketsService {
         id: uuidv7(),
         ticketId: before.ticketId,
         type: 'comment',
-        comment: input.comment,
+        comment: text.plain,
+        commentHtml: text.html,
         isPrivate: input.isPrivate ?? false,
         user: actor,
         createdOn: now,
@@ -367,56 +432,117 @@ export class TicketsService {
       const after: StoredTicket = { ...before, lastInteraction: now };
       if (!after.firstResponseOn && !isSameUser(actor, before.requestor)) after.firstResponseOn = now;
       await this.save(tx, instanceId, seq, before, after, [activity], await this.settingsOf(tx, instanceId), now);
-      return activity;
+      return presentComment(activity, before);
     });
   }
 
-  async activities(instanceId: string, ref: string): Promise<Activity[]> {
-    const { seq } = await this.load(this.deps.store.db, instanceId, ref);
-    return repo.listActivities(this.deps.store.db, instanceId, seq);
+  /**
+   * A page of a ticket's activities in the order they were recorded (ASC: oldest first),
+   * continuing after the page a continuationToken of the same ticket and order ended with.
+   * itemCount is how many activities the ticket has in all, as for a ticket listing.
+   */
+  async activities(instanceId: string, ref: string, query: ActivityQuery, continuationToken: string | undefined): Promise<ActivityPage> {
+    const db = this.deps.store.db;
+    const { seq, ticket } = await this.load(db, instanceId, ref);
+    const fingerprint = activitiesFingerprint(instanceId, ticket.id, query.descending);
+    const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
+    // The token holds the seq of the last activity of the page it ended.
+    const afterSeq = start?.position[0];
+    if (afterSeq !== undefined && typeof afterSeq !== 'number') throw new DomainError('invalid_request', 'continuationToken is not valid');
+    const page = await repo.listActivities(db, instanceId, seq, {
+      limit: query.limit,
+      descending: query.descending,
+      ...(afterSeq === undefined ? {} : { afterSeq }),
+    });
+    const itemCount = await repo.countActivities(db, instanceId, seq);
+    const commentHtml = query.include.has('comment_HTML');
+    return {
+      // Attachments (contract §11) join here: read for the whole page at once, then passed to
+      // each activity as presentActivity's `attachments`.
+      items: page.activities.map((activity) => presentActivity(activity, ticket, { commentHtml })),
+      continuationToken:
+        page.hasMore && page.lastSeq !== undefined ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: [page.lastSeq], inclusive: false }) : null,
+      itemCount,
+    };
   }
 
   /**
    * One page of tickets as the JSON of `{ items, continuationToken, itemCount }`: made by the
    * store where it can (SQLite, as UTF-8 bytes), else from rows (text).
    */
-  async listJson(instanceId: string, query: ListQuery, continuationToken: string | undefined): Promise<string | Buffer> {
+  async listJson(instanceId: string, query: ListQuery, continuationToken: string | undefined, include: Included = NOTHING_INCLUDED): Promise<string | Buffer> {
     try {
-      return await this.listJsonPage(instanceId, query, continuationToken);
+      return await this.listJsonPage(instanceId, query, continuationToken, include.has('description_HTML'));
     } catch (error) {
-      // Only searches have a time budget (their cost is how common the words are): the
-      // client can narrow one, so this is a 400 on the search, not a server failure.
-      if (error instanceof StatementBudgetExceeded) {
-        const message = `this search matches too much to answer within ${error.budgetMs / 1000} s; add words, use longer words or add filters`;
-        throw new DomainError('validation_failed', `/query/search: ${message}`, [{ path: '/query/search', message }]);
-      }
-      throw error;
+      throw budgetProblem(error, query.filters);
     }
   }
 
-  private async listJsonPage(instanceId: string, query: ListQuery, continuationToken: string | undefined): Promise<string | Buffer> {
+  private async listJsonPage(instanceId: string, query: ListQuery, continuationToken: string | undefined, descriptionHtml: boolean): Promise<string | Buffer> {
     const fingerprint = queryFingerprint(instanceId, query);
     const start = continuationToken ? decodeCursor(this.deps.tokenSecret, fingerprint, continuationToken) : undefined;
     const tail = (token: string | null, itemCount: number) => `],"continuationToken":${JSON.stringify(token)},"itemCount":${itemCount}}`;
+    // The count (docs/decisions/014-exact-item-counts.md): from the count tables, beside the page;
+    // counted on the tickets (a search), after it, unless the page holds every match already: two
+    // such statements at once would share the cores and the searches' time budget.
+    const cheap = countsFromTables(query.filters) ? countTickets(this.deps.store, instanceId, query.filters) : undefined;
+    cheap?.catch(() => undefined); // awaited below; a page that fails first must not leave it unhandled
+    const offset = start ? undefined : query.offset;
+    const itemCount = (rows: number, more: boolean): Promise<number> =>
+      !more && offset !== undefined && (rows > 0 || offset === 0)
+        ? Promise.resolve(offset + rows)
+        : (cheap ?? countTickets(this.deps.store, instanceId, query.filters));
     const storeOrder = await repo.inCreationOrder(this.deps.store, instanceId, query);
-    query = await fitToBudget(this.deps.store, instanceId, query, start, storeOrder);
-    if (!query.select) {
+    query = await fitToBudget(this.deps.store, instanceId, query, start, storeOrder, descriptionHtml);
+    // The store's own page JSON has no description_HTML: with it, the page is made from rows.
+    if (!query.select && !descriptionHtml) {
       const page = await repo.listTicketsJson(this.deps.store, instanceId, query, start, storeOrder);
       if (page) {
         const token = page.next ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: page.next, inclusive: true }) : null;
-        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, page.itemCount))]);
+        return Buffer.concat([ITEMS_HEAD, page.items, Buffer.from(tail(token, await itemCount(page.itemCount, page.next !== undefined)))]);
       }
     }
     const page = await repo.listTickets(this.deps.store, instanceId, query, start, storeOrder);
     const last = page.positions[page.positions.length - 1];
     const select = query.select;
-    const items = select ? page.rows.map((row) => JSON.stringify(selectFields(present(wireRowToTicket(row)), select))) : page.rows.map(ticketJson);
+    const items = select
+      ? page.rows.map((row) => {
+          const ticket = wireRowToTicket(row);
+          const fields = selectFields(present(ticket), select);
+          return JSON.stringify(
+            descriptionHtml ? { ...fields, description_HTML: htmlOf({ plain: ticket.description, html: ticket.descriptionHtml ?? null }) } : fields,
+          );
+        })
+      : page.rows.map((row) => ticketJson(row, descriptionHtml));
     const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last, inclusive: false }) : null;
-    return `{"items":[${items.join(',')}${tail(token, items.length)}`;
+    return `{"items":[${items.join(',')}${tail(token, await itemCount(items.length, page.hasMore))}`;
+  }
+
+  /** How many tickets match the filters, and with `groupBy` how many per value (GET /tickets/counts). */
+  async counts(instanceId: string, filters: ListFilters, groupBy: CountGroup | undefined, timezone: number): Promise<TicketCounts> {
+    try {
+      return await countTicketGroups(this.deps.store, instanceId, filters, groupBy, timezone);
+    } catch (error) {
+      throw budgetProblem(error, filters);
+    }
   }
 }
 
 const ITEMS_HEAD = Buffer.from('{"items":[');
+
+/**
+ * Searches, and counts made on the tickets, have a time budget (their cost is how many tickets
+ * match): past it the client can narrow the query, so this is a 400 on the search (or on the
+ * query), not a server failure. Other errors pass unchanged.
+ */
+function budgetProblem(error: unknown, filters: ListFilters): unknown {
+  if (!(error instanceof StatementBudgetExceeded)) return error;
+  const seconds = error.budgetMs / 1000;
+  const [path, message] = filters.search
+    ? ['/query/search', `this search matches too much to answer within ${seconds} s; add words, use longer words or add filters`]
+    : ['/query', `these filters match too many tickets to count within ${seconds} s; add filters`];
+  return new DomainError('validation_failed', `${path}: ${message}`, [{ path, message }]);
+}
 
 /**
  * The page's query with its limit lowered so that the page stays within LIST_PAGE_BYTES
@@ -424,9 +550,16 @@ const ITEMS_HEAD = Buffer.from('{"items":[');
  * ticket left out, as for any page. See LARGE_TICKET_BYTES in tickets.repo.ts for when this
  * costs a look at the page's sizes.
  */
-async function fitToBudget(store: Store, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean): Promise<ListQuery> {
+async function fitToBudget(
+  store: Store,
+  instanceId: string,
+  query: ListQuery,
+  start: Cursor | undefined,
+  storeOrder: boolean,
+  descriptionHtml: boolean,
+): Promise<ListQuery> {
   if (!(await repo.hasLargeTickets(store, instanceId))) return query;
-  const sizes = await repo.listedSizes(store, instanceId, query, start, storeOrder);
+  const sizes = await repo.listedSizes(store, instanceId, query, start, storeOrder, descriptionHtml);
   let bytes = repo.PAGE_ENVELOPE_BYTES;
   let fits = 0;
   for (const size of sizes.slice(0, query.limit)) {
@@ -440,19 +573,33 @@ async function fitToBudget(store: Store, instanceId: string, query: ListQuery, s
 /** How far behind the newest ticket the clock may be for a new ticket to take that ticket's createdOn (see creationTime). */
 const CLOCK_STEP_MS = 1_000;
 
-/** Tickets are stored with canonical instants; they leave with user-given dates in short form. */
-export function present(ticket: StoredTicket): ITicket {
-  const { rtStartedOn: _internal, frtDueOn, rtDueOn, ...contract } = ticket;
+/**
+ * Tickets are stored with canonical instants; they leave with user-given dates in short form,
+ * and with their description's HTML when it is asked for (include=description_HTML).
+ */
+export function present(ticket: StoredTicket, include: Included = NOTHING_INCLUDED): ITicket {
+  const { rtStartedOn: _internal, frtDueOn, rtDueOn, descriptionHtml, ...contract } = ticket;
   // SLA due dates appear only while something is due, so instances without an SLA policy
   // answer exactly the reference's ITicket.
-  const wire = { ...contract, ...(frtDueOn ? { frtDueOn } : {}), ...(rtDueOn ? { rtDueOn } : {}) } as ITicket;
+  const wire = {
+    ...contract,
+    ticketNo: ticket.ticketId,
+    trackingId: trackingIdOf(ticket),
+    ...(include.has('description_HTML') ? { description_HTML: htmlOf({ plain: ticket.description, html: descriptionHtml ?? null }) } : {}),
+    ...(frtDueOn ? { frtDueOn } : {}),
+    ...(rtDueOn ? { rtDueOn } : {}),
+  } as ITicket;
   return wire.expectedDate ? { ...wire, expectedDate: formatUserInstant(wire.expectedDate) } : wire;
 }
 
 const TRACKED_FIELDS = ['title', 'description', 'priority', 'requestor', 'assignee', 'expectedDate', 'tags'] as const;
 
 /** One fieldChange activity per field whose value changed (custom fields: one per key). */
-function fieldChanges(before: ITicket, after: ITicket, base: { instanceId: string; ticketId: number; user: IUser; createdOn: string }): FieldChangeActivity[] {
+function fieldChanges(
+  before: StoredTicket,
+  after: StoredTicket,
+  base: { instanceId: string; ticketId: number; user: IUser; createdOn: string },
+): FieldChangeActivity[] {
   const changes: FieldChangeActivity[] = [];
   const add = (field: string, from: unknown, to: unknown) => {
     if (JSON.stringify(from ?? null) === JSON.stringify(to ?? null)) return;
@@ -472,6 +619,14 @@ function fieldChanges(before: ITicket, after: ITicket, base: { instanceId: strin
       const norm = (v: string | null) => (v ? formatUserInstant(v) : null);
       add(field, norm(before.expectedDate), norm(after.expectedDate));
     } else add(field, before[field], after[field]);
+  }
+  // Formatting changed, the words did not: the change is in the HTML alone.
+  if (before.description === after.description) {
+    add(
+      'description_HTML',
+      htmlOf({ plain: before.description, html: before.descriptionHtml ?? null }),
+      htmlOf({ plain: after.description, html: after.descriptionHtml ?? null }),
+    );
   }
   const keys = new Set([...Object.keys(before.customFields), ...Object.keys(after.customFields)]);
   for (const key of keys) add(`customFields.${key}`, before.customFields[key], after.customFields[key]);

@@ -36,6 +36,11 @@ export interface StoreDialect {
    */
   fullTextCondition(param: (value: unknown) => string, instanceId: string, terms: readonly string[]): string;
   /**
+   * An SQL expression over `column` (an ISO 8601 UTC instant as text, or NULL) giving its local
+   * calendar day, `YYYY-MM-DD`, at `offsetMinutes` from UTC (an integer the caller checked).
+   */
+  localDay(column: string, offsetMinutes: number): string;
+  /**
    * Runs fn while holding a store-wide lock, on one connection: processes starting together
    * migrate one after the other (Kysely's own lock comes after it creates its tables, which
    * itself races on PostgreSQL).
@@ -66,6 +71,11 @@ export interface ReadQuery {
    * (sqlite-searcher.ts); past the budget it fails with StatementBudgetExceeded.
    */
   readonly fullText?: boolean;
+  /**
+   * Its cost grows with the rows it matches, not the rows it answers (a count of every matching
+   * ticket): runs where fullText queries run, within the same budget.
+   */
+  readonly costly?: boolean;
 }
 
 export interface Store {
@@ -78,6 +88,13 @@ export interface Store {
    * own), answering rows as arrays in the order the query selects its columns.
    */
   readRows(query: ReadQuery): Promise<unknown[][]>;
+  /**
+   * A number that grows whenever this process may have changed the store's data, a commit
+   * included: a read that starts after a write was acknowledged sees a greater one. What a kept
+   * count is checked against (ticket-counts.ts). Absent where other processes write too
+   * (PostgreSQL).
+   */
+  changeStamp?(): number;
   /**
    * A small pool of its own on the same database, for the rate limiter's counters (table
    * rate_limits, migration 010) that every server process shares; the caller ends it. Absent
@@ -118,6 +135,23 @@ export interface ReadPlans {
   readonly searchWalk?: SearchWalk;
   /** A page of tickets made into its JSON by the store itself (docs/decisions/008-read-path.md). */
   readonly pageJson?: PageJson;
+  /** Counting the matches of a search, led by the full-text index (docs/decisions/014-exact-item-counts.md). */
+  readonly searchCount?: SearchCount;
+}
+
+export interface SearchCount {
+  /**
+   * SQL answering one row: how many tickets of the whole store hold every term (from the
+   * full-text index alone), and whether an instance other than `instanceId` has tickets (1 or 0).
+   */
+  matchesSql(param: (value: unknown) => string, instanceId: string, terms: readonly string[]): string;
+  /** Up to how many matches counting is led by them (`from`); beyond, by the instance's tickets. */
+  readonly ledByMatchesUpTo: number;
+  /**
+   * FROM: the tickets `t` holding every term, each once, found through the full-text index and
+   * then looked up one by one; the caller's conditions (its instance first) follow in WHERE.
+   */
+  from(param: (value: unknown) => string, terms: readonly string[]): string;
 }
 
 export interface SearchWalk {

@@ -101,6 +101,37 @@ export interface TicketsTable {
   frt_due_on: string | null;
   rt_due_on: string | null;
   rt_started_on: string | null;
+  /** The description's sanitised HTML; NULL: made from `description` when asked for (migration 011). */
+  description_html: string | null;
+  /** Where the ticket was created: api, web or email (migration 010). */
+  origin: string;
+  /** An SLA target was missed (migration 010); the escalation flags say whether the engine escalated. */
+  is_frt_breached: number;
+  is_rt_breached: number;
+}
+
+/**
+ * Exact ticket counts per instance (migration 010), kept by triggers on tickets: how many tickets
+ * have each combination of the key columns. On PostgreSQL a combination is split over several
+ * stripes (rows), to be added up; `n` of one row may be negative, the sum never is.
+ */
+export interface TicketCountsTable {
+  instance_id: string;
+  status_rank: number;
+  priority_rank: number;
+  origin: string;
+  is_frt_escalated: number;
+  is_rt_escalated: number;
+  is_frt_breached: number;
+  is_rt_breached: number;
+  stripe: number;
+  n: number;
+}
+
+/** The same per assignee (assigned tickets only; without origin). */
+export interface TicketAssigneeCountsTable extends Omit<TicketCountsTable, 'origin'> {
+  assignee_id: string;
+  assignee_email_sort: string;
 }
 
 export interface JobsTable {
@@ -149,6 +180,8 @@ export interface ActivitiesTable {
   is_private: number;
   /** JSON with the type-specific fields (from, to, resolution, field). */
   data: string | null;
+  /** The comment's sanitised HTML; NULL: made from `comment` when asked for (migration 011). */
+  comment_html: string | null;
 }
 
 /** A person of an instance (migration 015). */
@@ -229,6 +262,8 @@ export interface Database {
   custom_fields: CustomFieldsTable;
   tag_categories: TagCategoriesTable;
   tickets: TicketsTable;
+  ticket_counts: TicketCountsTable;
+  ticket_assignee_counts: TicketAssigneeCountsTable;
   ticket_tags: TicketTagsTable;
   activities: ActivitiesTable;
   jobs: JobsTable;

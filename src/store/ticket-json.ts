@@ -1,5 +1,6 @@
 import { formatUserInstant } from '../domain/dates.js';
-import type { Priority, Resolution, Status, StoredTicket } from '../domain/ticket.js';
+import { htmlOf } from '../domain/rich-text.js';
+import { trackingIdOf, type Origin, type Priority, type Resolution, type Status, type StoredTicket } from '../domain/ticket.js';
 
 /*
  * The read path of tickets, from stored row to response text without building objects.
@@ -46,6 +47,10 @@ export const WIRE_COLUMNS = [
   'frt_due_on',
   'rt_due_on',
   'rt_started_on',
+  'description_html',
+  'origin',
+  'is_frt_breached',
+  'is_rt_breached',
 ] as const;
 
 /** A ticket row as read: the WIRE_COLUMNS values, then whatever the query selected after them. */
@@ -66,15 +71,21 @@ const nullableStr = (value: unknown): string => (value === null || value === und
 /** Stored JSON columns are written by JSON.stringify; an unexpected NULL reads as the empty value. */
 const rawJson = (value: unknown, empty: string): string => (typeof value === 'string' && value !== '' ? value : empty);
 
-/** The ITicket JSON of a row, as the ticket response schema serialises it. */
-export function ticketJson(r: WireRow): string {
+/**
+ * The ITicket JSON of a row, as the ticket response schema serialises it; with
+ * `descriptionHtml`, also its description_HTML (include=description_HTML).
+ */
+export function ticketJson(r: WireRow, descriptionHtml = false): string {
   const assigneeId = r[WIRE.assignee_id];
   const assignee =
     assigneeId === null ? 'null' : `{"id":${str(assigneeId)},"name":${str(r[WIRE.assignee_name] ?? '')},"email":${str(r[WIRE.assignee_email] ?? '')}}`;
   const expectedDate = r[WIRE.expected_date];
   const expected = expectedDate === null ? 'null' : str(formatUserInstant(expectedDate as string));
+  const id = r[WIRE.id] as string;
+  const number = Number(r[WIRE.ticket_number]);
   let json =
-    `{"id":${str(r[WIRE.id])},"ticketId":${Number(r[WIRE.ticket_number])},"title":${str(r[WIRE.title])},"description":${str(r[WIRE.description])}` +
+    `{"id":${str(id)},"ticketId":${number},"ticketNo":${number},"trackingId":${str(trackingIdOf({ id, ticketId: number }))}` +
+    `,"title":${str(r[WIRE.title])},"description":${str(r[WIRE.description])}` +
     `,"status":${str(r[WIRE.status])},"priority":${str(r[WIRE.priority])}` +
     `,"requestor":{"id":${str(r[WIRE.requestor_id])},"name":${str(r[WIRE.requestor_name])},"email":${str(r[WIRE.requestor_email])}},"assignee":${assignee}` +
     `,"customFields":${rawJson(r[WIRE.custom_fields], '{}')},"tags":${rawJson(r[WIRE.tags], '[]')},"expectedDate":${expected}` +
@@ -83,7 +94,10 @@ export function ticketJson(r: WireRow): string {
     `,"lastResolutionOn":${nullableStr(r[WIRE.last_resolution_on])},"createdOn":${str(r[WIRE.created_on])}` +
     `,"lastUpdatedOn":${str(r[WIRE.last_updated_on])},"lastInteraction":${str(r[WIRE.last_interaction])}` +
     `,"isFrtEscalated":${Number(r[WIRE.is_frt_escalated]) === 1},"isRtEscalated":${Number(r[WIRE.is_rt_escalated]) === 1}` +
+    `,"isFrtBreached":${Number(r[WIRE.is_frt_breached]) === 1},"isRtBreached":${Number(r[WIRE.is_rt_breached]) === 1},"origin":${str(r[WIRE.origin])}` +
     `,"createdBy":${rawJson(r[WIRE.created_by], 'null')},"lastUpdatedBy":${rawJson(r[WIRE.last_updated_by], 'null')}`;
+  // The schema's serialiser writes the optional fields after the required ones, in schema order.
+  if (descriptionHtml) json += `,"description_HTML":${str(htmlOf({ plain: r[WIRE.description] as string, html: r[WIRE.description_html] as string | null }))}`;
   // SLA due dates appear only while something is due (as present() leaves them out).
   const frtDueOn = r[WIRE.frt_due_on];
   if (frtDueOn !== null && frtDueOn !== undefined) json += `,"frtDueOn":${str(frtDueOn)}`;
@@ -120,10 +134,14 @@ export function wireRowToTicket(r: WireRow): StoredTicket {
     lastInteraction: r[WIRE.last_interaction] as string,
     isFrtEscalated: Number(r[WIRE.is_frt_escalated]) === 1,
     isRtEscalated: Number(r[WIRE.is_rt_escalated]) === 1,
+    isFrtBreached: Number(r[WIRE.is_frt_breached]) === 1,
+    isRtBreached: Number(r[WIRE.is_rt_breached]) === 1,
+    origin: r[WIRE.origin] as Origin,
     createdBy: JSON.parse(r[WIRE.created_by] as string),
     lastUpdatedBy: JSON.parse(r[WIRE.last_updated_by] as string),
     frtDueOn: r[WIRE.frt_due_on] as string | null,
     rtDueOn: r[WIRE.rt_due_on] as string | null,
     rtStartedOn: (r[WIRE.rt_started_on] as string | null) ?? (r[WIRE.created_on] as string),
+    descriptionHtml: (r[WIRE.description_html] as string | null | undefined) ?? null,
   };
 }

@@ -3,7 +3,7 @@ import type { ActivitiesTable, TicketsTable, Tx } from './schema.js';
 import { priorityRank, statusRank, type StoredTicket } from '../domain/ticket.js';
 import { tagKey } from '../domain/tags.js';
 import type { Activity } from '../domain/activity.js';
-import type { ListQuery, OrderName } from '../domain/listing.js';
+import type { FLAG_FILTERS, ListFilters, ListQuery, OrderName } from '../domain/listing.js';
 import type { Cursor, Position } from '../domain/cursor.js';
 import { ticketJson, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticket-json.js';
 import { claimMeta } from './instances.repo.js';
@@ -12,7 +12,7 @@ import { LIST_LIMIT_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
 type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
 
 /** '1' + lowercased value, or '2' when empty: empty sorts last in ASC and first in DESC. */
-const sortKey = (value: string | null | undefined): string => (value ? `1${value.toLowerCase()}` : '2');
+export const sortKey = (value: string | null | undefined): string => (value ? `1${value.toLowerCase()}` : '2');
 
 export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTable, 'seq'> {
   return {
@@ -55,6 +55,10 @@ export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTabl
     frt_due_on: t.frtDueOn,
     rt_due_on: t.rtDueOn,
     rt_started_on: t.rtStartedOn,
+    description_html: t.descriptionHtml ?? null,
+    origin: t.origin,
+    is_frt_breached: t.isFrtBreached ? 1 : 0,
+    is_rt_breached: t.isRtBreached ? 1 : 0,
   };
 }
 
@@ -115,6 +119,11 @@ const LISTED_TEXT_COLUMNS = [
  * counted: the budget counts the text as stored.
  */
 export const LISTED_BYTES_SQL = `(${LISTED_FIXED_BYTES} + ${LISTED_TEXT_COLUMNS.map(([c, n]) => `${n === 1 ? '' : `${n} * `}coalesce(octet_length(t.${c}), 0)`).join(' + ')})`;
+/**
+ * LISTED_BYTES_SQL of a page with include=description_HTML: plus the description's HTML, or the
+ * description again where the HTML is made from it (the escapes it gets are not counted either).
+ */
+const LISTED_BYTES_WITH_HTML_SQL = `(${LISTED_BYTES_SQL} + coalesce(octet_length(t.description_html), octet_length(t.description), 0))`;
 
 /** LISTED_BYTES_SQL of a ticket's columns, in JavaScript. */
 export function listedBytes(columns: Omit<TicketsTable, 'seq'>): number {
@@ -142,11 +151,14 @@ function rememberLarge(instanceId: string, large: boolean): void {
 
 /**
  * Marks the instance LARGE_TICKETS when this ticket is larger than LARGE_TICKET_BYTES, counted
- * as listings count it or as its JSON really is (escapes included), whichever is more.
+ * as listings count it or as its JSON really is (escapes included), whichever is more, with the
+ * description's HTML (include=description_HTML). The description counts twice in the measured
+ * JSON (once as listed, once as the estimate), so an HTML made from it is covered; an HTML given
+ * by the client, which may be far longer than its plain text, is added to the estimate.
  */
 async function noteListedSize(db: Tx, instanceId: string, columns: Omit<TicketsTable, 'seq'>): Promise<void> {
   if (largeTickets.get(instanceId)?.large) return;
-  const estimate = listedBytes(columns);
+  const estimate = listedBytes(columns) + Buffer.byteLength(columns.description_html ?? '');
   if (estimate <= LARGE_TICKET_BYTES) {
     // Escaping makes JSON at most 6 bytes per byte of text (\u00XX): only then measure it.
     if ((estimate - LISTED_FIXED_BYTES) * 6 + LISTED_FIXED_BYTES <= LARGE_TICKET_BYTES) return;
@@ -241,7 +253,7 @@ export async function updateTicket(db: Tx, instanceId: string, seq: number, befo
 
 /** The activities row of an activity: the type-specific fields go to `data` as JSON. */
 export function activityColumns(instanceId: string, ticketSeq: number, activity: Activity): Omit<ActivitiesTable, 'seq'> {
-  const { id, ticketId, type, user, createdOn, comment, isPrivate, ...data } = activity;
+  const { id, ticketId, type, user, createdOn, comment, commentHtml, isPrivate, ...data } = activity;
   return {
     instance_id: instanceId,
     id,
@@ -253,6 +265,7 @@ export function activityColumns(instanceId: string, ticketSeq: number, activity:
     comment: comment ?? null,
     is_private: isPrivate ? 1 : 0,
     data: Object.keys(data).length > 0 ? JSON.stringify(data) : null,
+    comment_html: commentHtml ?? null,
   };
 }
 
@@ -281,10 +294,40 @@ export async function countComments(db: Tx, instanceId: string, ticketSeq: numbe
   return Number(row.n);
 }
 
-export async function listActivities(db: Tx, instanceId: string, ticketSeq: number): Promise<Activity[]> {
-  const rows = await db.selectFrom('activities').selectAll().where('instance_id', '=', instanceId).where('ticket_seq', '=', ticketSeq).orderBy('seq').execute();
-  return rows.map((row) => {
-    const base = { id: row.id, ticketId: row.ticket_number, type: row.type, user: JSON.parse(row.user), createdOn: row.created_on };
+/** Where a page of a ticket's activities starts: after the activity with this seq (keyset), in this direction. */
+export interface ActivityPageQuery {
+  limit: number;
+  descending: boolean;
+  afterSeq?: number;
+}
+
+/**
+ * One page of a ticket's activities in the order they were recorded (seq; the
+ * activities_by_ticket index serves it), reading one more to know whether more follow.
+ */
+export async function listActivities(
+  db: Tx,
+  instanceId: string,
+  ticketSeq: number,
+  page: ActivityPageQuery,
+): Promise<{ activities: Activity[]; lastSeq: number | undefined; hasMore: boolean }> {
+  let query = db.selectFrom('activities').selectAll().where('instance_id', '=', instanceId).where('ticket_seq', '=', ticketSeq);
+  if (page.afterSeq !== undefined) query = query.where('seq', page.descending ? '<' : '>', page.afterSeq);
+  const rows = await query
+    .orderBy('seq', page.descending ? 'desc' : 'asc')
+    .limit(page.limit + 1)
+    .execute();
+  const hasMore = rows.length > page.limit;
+  const kept = hasMore ? rows.slice(0, page.limit) : rows;
+  const activities = kept.map((row) => {
+    const base = {
+      id: row.id,
+      ticketId: row.ticket_number,
+      type: row.type,
+      user: JSON.parse(row.user),
+      createdOn: row.created_on,
+      commentHtml: row.comment_html,
+    };
     const data = row.data ? JSON.parse(row.data) : {};
     return (
       row.type === 'comment'
@@ -292,12 +335,25 @@ export async function listActivities(db: Tx, instanceId: string, ticketSeq: numb
         : { ...base, ...data, ...(row.comment !== null || row.type === 'statusChange' ? { comment: row.comment } : {}) }
     ) as Activity;
   });
+  return { activities, lastSeq: kept[kept.length - 1]?.seq, hasMore };
+}
+
+/** How many activities a ticket has (on the activities_by_ticket index). */
+export async function countActivities(db: Tx, instanceId: string, ticketSeq: number): Promise<number> {
+  const row = await db
+    .selectFrom('activities')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('instance_id', '=', instanceId)
+    .where('ticket_seq', '=', ticketSeq)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** The sort column of each orderBy name; every order ends with ticket_number, so it is total. */
 const ORDER_COLUMNS: Record<OrderName, keyof TicketsTable> = {
   status: 'status_rank',
   ticketId: 'ticket_number',
+  ticketNo: 'ticket_number',
   title: 'title_sort',
   requestorName: 'requestor_name_sort',
   requestorEmail: 'requestor_email_sort',
@@ -391,6 +447,65 @@ function integer(value: number): string {
 const INTEGER_ORDER_COLUMNS = new Set<string>(['ticket_number', 'status_rank', 'priority_rank']);
 
 /**
+ * The conditions of every filter but `search` on tickets `t`, as SQL text (both dialects), the
+ * instance's first; `param` adds a parameter and answers its placeholder. All are conditions on
+ * indexed columns of the instance, or on the row an index led to.
+ *
+ * `forCount`: for counting every match (ticket-counts.ts) rather than reading a page. An
+ * assignee or requestor (id or e-mail) then becomes one lookup in each of the two indexes: as
+ * `id = ? OR email = ?` beside `instance_id = ?`, neither index serves it, and a page still
+ * stops after its rows where a count would read the instance's every ticket.
+ */
+export function filterConditions(instanceId: string, filters: ListFilters, param: (value: unknown) => string, forCount = false): string[] {
+  const p = param;
+  const list = (values: readonly unknown[]) => values.map(p).join(', ');
+  const and: string[] = [`t.instance_id = ${p(instanceId)}`];
+  // Ranks, not names: the (status_rank, priority_rank, last_interaction) index serves them.
+  if (filters.status) and.push(filters.status.length === 0 ? '1 = 0' : `t.status_rank IN (${list(filters.status.map(statusRank))})`);
+  if (filters.priority) and.push(`t.priority_rank IN (${list(filters.priority.map(priorityRank))})`);
+  if (filters.title) and.push(`t.title_sort LIKE ${p(`1%${escapeLike(filters.title.toLowerCase())}%`)} ESCAPE '\\'`);
+  if (filters.tags) {
+    and.push(`t.seq IN (SELECT ticket_seq FROM ticket_tags WHERE instance_id = ${p(instanceId)} AND tag_key IN (${list(filters.tags)}))`);
+  }
+  const person = (who: 'assignee' | 'requestor', value: string) =>
+    forCount
+      ? `t.seq IN (SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ${who}_id = ${p(value)}
+           UNION SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ${who}_email_sort = ${p(sortKey(value))})`
+      : `(t.${who}_id = ${p(value)} OR t.${who}_email_sort = ${p(sortKey(value))})`;
+  if (filters.assignee !== undefined) and.push(person('assignee', filters.assignee));
+  if (filters.requestor !== undefined) and.push(person('requestor', filters.requestor));
+  const ranges = [
+    ['t.created_on', filters.createdAfter, filters.createdBefore],
+    ['t.last_updated_on', filters.lastUpdateAfter, filters.lastUpdateBefore],
+    ['t.expected_date', filters.expectedDateAfter, filters.expectedDateBefore],
+  ] as const;
+  for (const [col, from, to] of ranges) {
+    if (from) and.push(`${col} >= ${p(from)}`);
+    if (to) and.push(`${col} < ${p(to)}`);
+  }
+  for (const [name, column] of FLAG_COLUMNS) {
+    const value = filters[name];
+    if (value !== undefined) and.push(`t.${column} = ${p(value ? 1 : 0)}`);
+  }
+  if (filters.origin) and.push(filters.origin.length === 0 ? '1 = 0' : `t.origin IN (${list(filters.origin)})`);
+  if (filters.ticketNo) and.push(`t.ticket_number IN (${list(filters.ticketNo)})`);
+  if (filters.trackingId) {
+    // The number finds the ticket (tickets_by_number); the end of its UUID must match too.
+    const { ticketNumber, idSuffix } = filters.trackingId;
+    and.push(`t.ticket_number = ${p(ticketNumber)} AND lower(substr(t.id, length(t.id) - 7)) = ${p(idSuffix)}`);
+  }
+  return and;
+}
+
+/** The flag filters and their columns (tickets and the count tables name them alike). */
+export const FLAG_COLUMNS = [
+  ['isFrtEscalated', 'is_frt_escalated'],
+  ['isRtEscalated', 'is_rt_escalated'],
+  ['isFrtBreached', 'is_frt_breached'],
+  ['isRtBreached', 'is_rt_breached'],
+] as const satisfies readonly (readonly [(typeof FLAG_FILTERS)[number], keyof TicketsTable])[];
+
+/**
  * The WHERE, ORDER BY and LIMIT of one page of a listing, as SQL text with its parameters. All
  * filters are conditions on indexed columns of the instance. `storeOrder`: walk the full-text
  * index by rowid (what inCreationOrder decided for this query).
@@ -411,27 +526,7 @@ function listingSql(dialect: StoreDialect, instanceId: string, query: ListQuery,
   };
   const list = (values: readonly unknown[]) => values.map(p).join(', ');
 
-  const and: string[] = [`t.instance_id = ${p(instanceId)}`];
-  // Ranks, not names: the (status_rank, priority_rank, last_interaction) index serves them.
-  if (filters.status) and.push(`t.status_rank IN (${list(filters.status.map(statusRank))})`);
-  if (filters.priority) and.push(`t.priority_rank IN (${list(filters.priority.map(priorityRank))})`);
-  if (filters.title) and.push(`t.title_sort LIKE ${p(`1%${escapeLike(filters.title.toLowerCase())}%`)} ESCAPE '\\'`);
-  if (filters.tags) {
-    and.push(`t.seq IN (SELECT ticket_seq FROM ticket_tags WHERE instance_id = ${p(instanceId)} AND tag_key IN (${list(filters.tags)}))`);
-  }
-  if (filters.assignee !== undefined) and.push(`(t.assignee_id = ${p(filters.assignee)} OR t.assignee_email_sort = ${p(sortKey(filters.assignee))})`);
-  if (filters.requestor !== undefined) and.push(`(t.requestor_id = ${p(filters.requestor)} OR t.requestor_email_sort = ${p(sortKey(filters.requestor))})`);
-  const ranges = [
-    ['t.created_on', filters.createdAfter, filters.createdBefore],
-    ['t.last_updated_on', filters.lastUpdateAfter, filters.lastUpdateBefore],
-    ['t.expected_date', filters.expectedDateAfter, filters.expectedDateBefore],
-  ] as const;
-  for (const [col, from, to] of ranges) {
-    if (from) and.push(`${col} >= ${p(from)}`);
-    if (to) and.push(`${col} < ${p(to)}`);
-  }
-  if (filters.isFrtEscalated !== undefined) and.push(`t.is_frt_escalated = ${p(filters.isFrtEscalated ? 1 : 0)}`);
-  if (filters.isRtEscalated !== undefined) and.push(`t.is_rt_escalated = ${p(filters.isRtEscalated ? 1 : 0)}`);
+  const and = filterConditions(instanceId, filters, p);
   const comparison = `${desc ? '<' : '>'}${start?.inclusive ? '=' : ''}`;
   // The walk in storage order, which is creation order here (see searchesInStoreOrder).
   const walk = storeOrder ? dialect.readPlans.searchWalk : undefined;
@@ -498,12 +593,20 @@ export async function hasLargeTickets(store: Store, instanceId: string): Promise
 }
 
 /**
- * What each ticket of the page (up to limit + 1 of them) adds to it in bytes (LISTED_BYTES_SQL),
- * in page order, without reading their texts.
+ * What each ticket of the page (up to limit + 1 of them) adds to it in bytes (LISTED_BYTES_SQL;
+ * with `descriptionHtml`, LISTED_BYTES_WITH_HTML_SQL), in page order, without reading their texts.
  */
-export async function listedSizes(store: Store, instanceId: string, query: ListQuery, start: Cursor | undefined, storeOrder: boolean): Promise<number[]> {
+export async function listedSizes(
+  store: Store,
+  instanceId: string,
+  query: ListQuery,
+  start: Cursor | undefined,
+  storeOrder: boolean,
+  descriptionHtml = false,
+): Promise<number[]> {
   const { tail, parameters } = listingSql(store.dialect, instanceId, query, start, storeOrder);
-  const rows = await store.readRows({ sql: `SELECT ${LISTED_BYTES_SQL} ${tail}`, parameters, fullText: query.filters.search !== undefined });
+  const bytes = descriptionHtml ? LISTED_BYTES_WITH_HTML_SQL : LISTED_BYTES_SQL;
+  const rows = await store.readRows({ sql: `SELECT ${bytes} ${tail}`, parameters, fullText: query.filters.search !== undefined });
   return rows.map((row) => Number(row[0]));
 }
 

@@ -148,6 +148,9 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
   it('lists tickets 50 at a time and loads more on scroll', async () => {
     const rows = page.locator('table.tickets tbody tr');
     await expect.poll(() => rows.count()).toBe(50);
+    // The total is the server's count of every matching ticket, not what was loaded.
+    await page.locator('.desk-total', { hasText: '55 tickets' }).waitFor();
+    await page.getByText('50 of 55 tickets shown').waitFor();
     await page.locator('.sentinel').scrollIntoViewIfNeeded();
     await expect.poll(() => rows.count()).toBe(55);
     await page.getByText('55 tickets shown — that is all of them').waitFor();
@@ -323,6 +326,37 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     expect(instance.customFieldsRight.map((f: { name: string }) => f.name)).toEqual(['Urgent customer', 'Building']);
   });
 
+  it('adds an e-mail picker field and creates a ticket with addresses, refusing what is not one', async () => {
+    await nav('Settings').click();
+    await page.getByRole('button', { name: 'Add custom field' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New custom field' });
+    await dialog.getByLabel('Name', { exact: true }).fill('Cc');
+    await dialog.getByLabel('Type', { exact: true }).selectOption({ label: 'E-mail picker' });
+    await dialog.getByRole('button', { name: 'Add field' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.locator('#fields').getByText('E-mail picker').waitFor();
+    const cc = (await call('GET', '/instance', undefined, newKey)).body.item.customFields.find((f: { name: string }) => f.name === 'Cc');
+    expect(cc).toMatchObject({ typeName: 'emailPicker', type: { key: '7_emailpicker' }, isMultiple: true });
+
+    await nav('New ticket').click();
+    await page.getByLabel('Title', { exact: true }).fill('Copy the auditors');
+    await page.getByLabel('Department', { exact: true }).selectOption({ label: 'Facilities' });
+    const input = page.getByLabel('Cc', { exact: true });
+    await input.fill('ann@example.com, not-an-address');
+    await page.getByRole('button', { name: 'Add address to Cc' }).click();
+    await page.getByText('Not an e-mail address: not-an-address').waitFor();
+    await input.fill('ann@example.com; ben@example.org');
+    await input.press('Enter');
+    const chosen = page.getByRole('list', { name: 'Cc: chosen addresses' });
+    await expect.poll(() => chosen.getByRole('listitem').allTextContents()).toEqual(['ann@example.com×', 'ben@example.org×']);
+    await page.getByRole('button', { name: 'Create ticket' }).click();
+
+    await page.getByRole('heading', { name: /Copy the auditors/ }).waitFor();
+    await page.locator('dl.details').getByText('ann@example.com, ben@example.org').waitFor();
+    const number = Number(new URL(page.url()).pathname.split('/').pop());
+    expect((await call('GET', `/tickets/${number}`, undefined, newKey)).body.item.customFields[cc.id]).toEqual(['ann@example.com', 'ben@example.org']);
+  });
+
   it("sets an SLA policy and due-date alerts in settings, with the server's errors at the field", async () => {
     await nav('Settings').click();
     const sla = page.locator('#sla');
@@ -475,10 +509,90 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     await rows.first().getByText('First response escalated').waitFor();
 
     await nav('Overview').click();
+    // Counted by the server (GET /tickets/counts): the one active ticket whose first response escalated.
+    await page.locator('.overview .stat.warn').filter({ hasText: 'First response escalated' }).locator('.stat-value', { hasText: /^1$/ }).waitFor();
     await page.getByRole('navigation', { name: 'Overview views' }).getByRole('link', { name: 'Alerts' }).click();
     const alert = page.locator('table.alerts tbody tr').filter({ hasText: 'First response target missed' });
     await alert.getByRole('link', { name: `#${late.ticketId} Monitor cable missing` }).waitFor();
     await alert.getByText('reassigned to Lea Lead').waitFor();
+  });
+
+  it('shows descriptions and comments as sanitised HTML, links in a new tab, and writes formatted comments', async () => {
+    const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
+    const created = await call(
+      'POST',
+      '/tickets',
+      {
+        ticket: {
+          title: 'Formatted instructions',
+          requestor,
+          customFields: { [fields.Department!.id]: [fields.Department!.options![0]!.id] },
+          description_HTML:
+            '<p>Read <a href="https://example.com/guide" onclick="window.__pwned = 1">the guide</a><img src="x" onerror="window.__pwned = 2"></p><ul><li>first step</li></ul>',
+        },
+        user: requestor,
+      },
+      newKey,
+    );
+    expect(created.status).toBe(201);
+    const ticket = created.body.item;
+    const hostile = '<b>Bold claim</b> <a href="javascript:window.__pwned = 3">bad link</a><script>window.__pwned = 4</script>';
+    expect((await call('POST', `/tickets/${ticket.id}/comments`, { comment_HTML: hostile, user: requestor }, newKey)).status).toBe(201);
+
+    await page.goto(`${server.url}/tickets/${ticket.ticketId}`);
+    const description = page.locator('section[aria-labelledby="t-description"] .rich-text');
+    const guide = description.getByRole('link', { name: 'the guide' });
+    await guide.waitFor();
+    expect(await guide.getAttribute('href')).toBe('https://example.com/guide');
+    expect(await guide.getAttribute('target')).toBe('_blank');
+    expect(await guide.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await guide.getAttribute('onclick')).toBeNull();
+    expect(await description.locator('li').textContent()).toBe('first step');
+    expect(await description.locator('img').count()).toBe(0);
+    const claim = page.locator('.timeline .event.comment').filter({ hasText: 'Bold claim' });
+    expect(await claim.locator('b').textContent()).toBe('Bold claim');
+    expect(await claim.getByText('bad link').getAttribute('href')).toBeNull();
+    expect(await claim.locator('script').count()).toBe(0);
+
+    // A link opens in a new tab; nothing of the hostile HTML ran.
+    const [tab] = await Promise.all([context.waitForEvent('page'), guide.click()]);
+    expect(tab.url()).toMatch(/^https:\/\/example\.com\/guide|^about:blank|^chrome-error/);
+    await tab.close();
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+
+    // Writing: bold, a list and a link, from the buttons.
+    const box = page.getByRole('textbox', { name: 'Comment', exact: true });
+    await box.click();
+    await page.keyboard.type('Try this ');
+    await page.getByRole('button', { name: 'Bold' }).click();
+    await page.keyboard.type('first');
+    await page.getByRole('button', { name: 'Bold' }).click();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Bulleted list' }).click();
+    await page.keyboard.type('restart the spooler');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('see ');
+    page.once('dialog', (dialog) => void dialog.accept('https://example.org/kb/42'));
+    await page.getByRole('button', { name: 'Link' }).click();
+    await page.getByRole('button', { name: 'Add comment' }).click();
+    const written = page.locator('.timeline .event.comment').filter({ hasText: 'restart the spooler' });
+    await written.waitFor();
+    expect(await written.locator('b').textContent()).toBe('first');
+    expect(await written.locator('li').allTextContents()).toEqual([
+      'restart the spooler',
+      // The browser keeps typed spaces at the end of a text as no-break spaces.
+      expect.stringMatching(/^see\shttps:\/\/example\.org\/kb\/42\s?$/),
+    ]);
+    expect(await written.getByRole('link', { name: 'https://example.org/kb/42' }).getAttribute('target')).toBe('_blank');
+    // The box is empty again.
+    expect(await box.textContent()).toBe('');
+
+    const comments = (await call('GET', `/tickets/${ticket.id}/activities?include=comment_HTML`, undefined, newKey)).body.items;
+    const last = comments[comments.length - 1];
+    expect(last.comment_HTML).toMatch(/Try this\s<b>first<\/b>/);
+    expect(last.comment_HTML).toContain('<li>restart the spooler</li>');
+    expect(last.comment_HTML).toContain('<a href="https://example.org/kb/42" target="_blank" rel="noopener noreferrer">https://example.org/kb/42</a>');
+    expect(last.comment).toMatch(/^Try this first\n- restart the spooler\n- see https:\/\/example\.org\/kb\/42$/);
   });
 
   it('invites an agent in People settings, who signs in with the link and works tickets but sees no settings', async () => {

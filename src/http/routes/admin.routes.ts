@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { InstanceSettings } from '../../domain/instance.js';
-import type { InstancesService, SettingsPatch } from '../../services/instances.service.js';
+import type { InstancesService } from '../../services/instances.service.js';
 import type { KeyResolver } from '../auth.js';
-import { SettingsUpdate } from '../settings.schema.js';
+import { SettingsUpdate } from '../../contract/settings.schema.js';
 import { errorResponses } from '../schema-helpers.js';
 import { EMAIL_MAX, LABEL_MAX, USER_NAME_MAX } from '../../domain/limits.js';
 import { ROLES } from '../../domain/people.js';
@@ -63,32 +62,9 @@ export const adminRoutes =
         },
       },
       async (request, reply) => {
-        const {
-          id,
-          name,
-          admin: named,
-          adminEmail,
-          keyAccess,
-          user: _user,
-          customFieldsLeft: _l,
-          customFieldsRight: _r,
-          optionalFieldsLeft: _ol,
-          optionalFieldsRight: _or,
-          ...settings
-        } = request.body;
+        const { id, name, admin: named, adminEmail, ...patch } = request.body;
         const admin = named ?? (adminEmail ? { email: adminEmail } : undefined);
-        const created = await deps.people.createInstance(
-          instances,
-          {
-            ...(id ? { id } : {}),
-            name: name.trim(),
-            settings: {
-              ...(settings as Partial<InstanceSettings>),
-              ...(keyAccess ? { keyAccess: { primary: 'readWrite', secondary: 'readWrite', ...keyAccess } } : {}),
-            },
-          },
-          admin,
-        );
+        const created = await deps.people.createInstance(instances, { ...(id ? { id } : {}), name: name.trim(), patch }, admin);
         reply.code(201);
         return {
           item: await instances.present(created.instance.id),
@@ -125,7 +101,7 @@ export const adminRoutes =
         },
       },
       async (request) => {
-        const item = await instances.updateSettings(request.params.id, request.body as SettingsPatch);
+        const item = await instances.updateSettings(request.params.id, request.body);
         deps.keys.forgetInstance(request.params.id);
         return { item };
       },

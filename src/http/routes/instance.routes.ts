@@ -1,70 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { CUSTOM_FIELD_TYPES } from '../../domain/custom-fields.js';
+import { presentCustomField } from '../../domain/custom-fields.js';
 import type { KeyName } from '../../domain/instance.js';
-import type { InstancesService, SettingsPatch } from '../../services/instances.service.js';
+import type { InstancesService } from '../../services/instances.service.js';
 import { holdsPrimaryAuthority, type AuthContext, type KeyResolver } from '../auth.js';
 import { DomainError } from '../../domain/errors.js';
-import { SettingsUpdate } from '../settings.schema.js';
+import { CustomFieldCreate, CustomFieldUpdate, TagCategoryCreate, TagCategoryUpdate } from '../../contract/instance.schema.js';
+import { SettingsUpdate } from '../../contract/settings.schema.js';
 import { errorResponses, oneOf } from '../schema-helpers.js';
-import { ID_MAX, LABEL_MAX, OPTIONS_PER_FIELD, TAG_TEXT_MAX, TAGS_PER_CATEGORY } from '../../domain/limits.js';
 
-/*
- * Ids given on create keep data moved from another system. UUIDs are the norm, but any
- * letters, digits and dashes are taken: the reference's own PUT example names the field
- * `dcd58c80-xxxx-xxxx-xxxx-xxxxxxxxxxxxxxx`. No `_`: the tags filter splits on it.
- */
-const Uuid = Type.String({
-  pattern: `^[A-Za-z0-9][A-Za-z0-9-]{0,${ID_MAX - 1}}$`,
-  maxLength: ID_MAX,
-  description: 'A UUID (or another id of letters, digits and dashes)',
-});
-const Option = Type.Object(
-  { id: Type.Optional(Uuid), text: Type.String({ minLength: 1, maxLength: LABEL_MAX }), deleted: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
-);
-const CustomFieldCreate = Type.Object(
-  {
-    id: Type.Optional(Uuid),
-    name: Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' }),
-    type: oneOf(CUSTOM_FIELD_TYPES),
-    required: Type.Optional(Type.Boolean()),
-    options: Type.Optional(Type.Array(Option, { maxItems: OPTIONS_PER_FIELD })),
-    deleted: Type.Optional(Type.Boolean()),
-    user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
-  },
-  { additionalProperties: false },
-);
-const CustomFieldUpdate = Type.Object(
-  {
-    id: Type.Optional(Type.String({ maxLength: ID_MAX })),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' })),
-    type: Type.Optional(oneOf(CUSTOM_FIELD_TYPES)),
-    required: Type.Optional(Type.Boolean()),
-    options: Type.Optional(Type.Array(Option, { maxItems: OPTIONS_PER_FIELD })),
-    deleted: Type.Optional(Type.Boolean()),
-    user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
-  },
-  { additionalProperties: false },
-);
-const TagText = Type.Object(
-  { text: Type.String({ minLength: 1, maxLength: TAG_TEXT_MAX }), deleted: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
-);
-const Color = Type.String({ pattern: '^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$', description: 'CSS hex colour' });
-const TagCategoryCreate = Type.Object(
-  {
-    id: Type.Optional(Uuid),
-    instanceId: Type.Optional(Type.String()),
-    text: Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' }),
-    color: Type.Optional(Color),
-    tags: Type.Optional(Type.Array(TagText, { maxItems: TAGS_PER_CATEGORY, description: 'Deleted ones count too' })),
-    deleted: Type.Optional(Type.Boolean()),
-    user: Type.Optional(Type.Unknown({ description: 'The acting user (optional on settings writes)' })),
-  },
-  { additionalProperties: false },
-);
-const TagCategoryUpdate = Type.Partial(TagCategoryCreate, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String() });
 
 /** Settings an instance may read but only the operator may change (admin API, CLI). */
@@ -118,7 +62,7 @@ export const instanceRoutes =
       },
       async (request) => {
         refuseOperatorSettings(request.body, request.auth);
-        const item = await instances.updateSettings(request.auth.instanceId, request.body as SettingsPatch);
+        const item = await instances.updateSettings(request.auth.instanceId, request.body);
         deps.keys.forgetInstance(request.auth.instanceId);
         return { item };
       },
@@ -130,13 +74,15 @@ export const instanceRoutes =
         schema: {
           tags: ['instance'],
           summary: 'Create a custom field (an id may be given, to keep ids from another system)',
+          description:
+            'Takes our names (`name`, `type: "singleItemPicker"`, `required`, `deleted`) or the original product\'s (`title`, `type: "5_list"` or `{ key: "5_list" }` with `isMultiple`, `isMandatory`, `status`, option `key`), or both when they agree; a field answered by GET /instance can be posted as it is.',
           body: CustomFieldCreate,
           response: { 201: Type.Object({ item: Type.Ref('ICustomField') }), ...errorResponses(400, 401, 403, 409) },
         },
       },
       async (request, reply) => {
         const { user: _user, ...input } = request.body;
-        const item = await instances.createCustomField(request.auth.instanceId, input);
+        const item = presentCustomField(await instances.createCustomField(request.auth.instanceId, input));
         reply.code(201);
         return { item };
       },
@@ -155,7 +101,7 @@ export const instanceRoutes =
       },
       async (request) => {
         const { user: _user, ...input } = request.body;
-        return { item: await instances.updateCustomField(request.auth.instanceId, request.params.id, input) };
+        return { item: presentCustomField(await instances.updateCustomField(request.auth.instanceId, request.params.id, input)) };
       },
     );
 
@@ -169,7 +115,7 @@ export const instanceRoutes =
           response: { 200: Type.Object({ item: Type.Ref('ICustomField') }), ...errorResponses(401, 403, 404) },
         },
       },
-      async (request) => ({ item: await instances.deleteCustomField(request.auth.instanceId, request.params.id) }),
+      async (request) => ({ item: presentCustomField(await instances.deleteCustomField(request.auth.instanceId, request.params.id)) }),
     );
 
     app.post(

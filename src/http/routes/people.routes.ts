@@ -426,7 +426,7 @@ export const peopleRoutes =
           defaultRole: body.defaultRole === undefined ? (current?.defaultRole ?? null) : body.defaultRole,
         };
         await deps.oidc.check(next);
-        await deps.instances.updateSettings(request.auth.instanceId, { oidc: next });
+        await deps.instances.setOidc(request.auth.instanceId, next);
         return presentOidc(request);
       },
     );
@@ -441,7 +441,7 @@ export const peopleRoutes =
         },
       },
       async (request) => {
-        await deps.instances.updateSettings(request.auth.instanceId, { oidc: null });
+        await deps.instances.setOidc(request.auth.instanceId, null);
         return { item: null };
       },
     );

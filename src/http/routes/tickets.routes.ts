@@ -2,12 +2,24 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { parseTimezone } from '../../domain/dates.js';
+import { parseActivityQuery } from '../../domain/activity.js';
 import { DomainError } from '../../domain/errors.js';
-import { ORDER_NAMES, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
-import { parseStatus } from '../../domain/ticket.js';
+import { ACTIVITY_LIMIT_MAX } from '../../domain/limits.js';
+import { COUNT_GROUPS, ORDER_NAMES, parseCountQuery, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
+import { INCLUDABLE, parseInclude } from '../../domain/rich-text.js';
+import { ORIGINS, parseStatus, ticketOrigin } from '../../domain/ticket.js';
 import type { TicketsService } from '../../services/tickets.service.js';
 import { errorResponses } from '../schema-helpers.js';
-import { InsertCommentRequest, InsertTicketRequest, ListedTicket, TicketItem, Timezone, UpdateTicketRequest, UpdateTicketStatusRequest } from '../schemas.js';
+import {
+  InsertCommentRequest,
+  InsertTicketRequest,
+  ListedTicket,
+  TicketItem,
+  Timezone,
+  UpdateTicketRequest,
+  UpdateTicketStatusRequest,
+  type InsertCommentBody,
+} from '../schemas.js';
 
 /** The caller's timezone from the query, or a 400 that says what is allowed. */
 export function timezoneOf(query: unknown): number {
@@ -31,35 +43,72 @@ function sendJsonText(reply: FastifyReply, text: string | Buffer): FastifyReply 
 }
 
 const TicketParams = Type.Object({ ticketId: Type.String({ description: 'The ticket UUID `id` or its number `ticketId`' }) });
-const TimezoneQuery = Type.Object({ timezone: Timezone }, { additionalProperties: true });
+const Include = Type.Optional(
+  Type.String({
+    description: `Comma-separated: ${INCLUDABLE.join(', ')}. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400`,
+  }),
+);
+const TimezoneQuery = Type.Object({ timezone: Timezone, include: Include }, { additionalProperties: true });
+/** `include` of the request: the names asked for, or a 400. */
+const includeOf = (query: unknown) => parseInclude((query as { include?: string } | undefined)?.include);
+
+/** The filters of GET /tickets (docs/api.md §7), also taken by GET /tickets/counts. */
+const listFilterSchema = {
+  timezone: Timezone,
+  search: Type.Optional(Type.String({ description: 'Full text over title, description and comments; a number also matches ticketId' })),
+  title: Type.Optional(Type.String({ description: 'Case-insensitive substring of the title' })),
+  status: Type.Optional(Type.String({ description: 'One status or a comma-separated list' })),
+  priority: Type.Optional(Type.String({ description: 'One priority or a comma-separated list' })),
+  tags: Type.Optional(Type.String({ description: 'Comma-separated tagCategoryId_tagText; any of them matches' })),
+  assignee: Type.Optional(Type.String({ description: 'User id or email' })),
+  requestor: Type.Optional(Type.String({ description: 'User id or email' })),
+  createdAfter: Type.Optional(Type.String({ description: 'Inclusive; ISO date or date-time, local to timezone without offset' })),
+  createdBefore: Type.Optional(Type.String({ description: 'Exclusive' })),
+  lastUpdateAfter: Type.Optional(Type.String()),
+  lastUpdateBefore: Type.Optional(Type.String()),
+  expectedDateAfter: Type.Optional(Type.String()),
+  expectedDateBefore: Type.Optional(Type.String()),
+  isFrtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
+  isRtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
+  isFrtBreached: Type.Optional(Type.String({ description: 'true or false: the first-response target was missed (escalated or not)' })),
+  isRtBreached: Type.Optional(Type.String({ description: 'true or false: a resolution target was missed (escalated or not)' })),
+  isResolved: Type.Optional(Type.String({ description: 'true: Resolved and Closed tickets; false: the others' })),
+  statusId: Type.Optional(Type.String({ description: "A status's id, or a comma-separated list; a built-in status's id is its name (Open, …)" })),
+  origin: Type.Optional(Type.String({ description: `One of ${ORIGINS.join(', ')}, or a comma-separated list` })),
+  trackingId: Type.Optional(Type.String({ description: 'The ticket with this trackingId' })),
+  ticketNo: Type.Optional(Type.String({ description: 'A ticket number, or a comma-separated list' })),
+};
 
 const listQuerySchema = Type.Object(
   {
-    timezone: Timezone,
-    search: Type.Optional(Type.String({ description: 'Full text over title, description and comments; a number also matches ticketId' })),
-    title: Type.Optional(Type.String({ description: 'Case-insensitive substring of the title' })),
-    status: Type.Optional(Type.String({ description: 'One status or a comma-separated list' })),
-    priority: Type.Optional(Type.String({ description: 'One priority or a comma-separated list' })),
-    tags: Type.Optional(Type.String({ description: 'Comma-separated tagCategoryId_tagText; any of them matches' })),
-    assignee: Type.Optional(Type.String({ description: 'User id or email' })),
-    requestor: Type.Optional(Type.String({ description: 'User id or email' })),
-    createdAfter: Type.Optional(Type.String({ description: 'Inclusive; ISO date or date-time, local to timezone without offset' })),
-    createdBefore: Type.Optional(Type.String({ description: 'Exclusive' })),
-    lastUpdateAfter: Type.Optional(Type.String()),
-    lastUpdateBefore: Type.Optional(Type.String()),
-    expectedDateAfter: Type.Optional(Type.String()),
-    expectedDateBefore: Type.Optional(Type.String()),
-    isFrtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
-    isRtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
+    ...listFilterSchema,
     orderBy: Type.Optional(Type.String({ description: `One of ${ORDER_NAMES.join(', ')}. Default: createdDateTime DESC` })),
     order: Type.Optional(Type.String({ description: 'ASC (default with orderBy) or DESC' })),
     select: Type.Optional(Type.String({ description: `Comma-separated: ${SELECTABLE_FIELDS.join(', ')}` })),
     offset: Type.Optional(Type.String({ description: 'Default 0; ignored when a continuationToken is given' })),
     limit: Type.Optional(Type.String({ description: '1..1000, default 10' })),
     continuationToken: Type.Optional(Type.String({ description: 'Also accepted as a request header' })),
+    include: Include,
   },
   { additionalProperties: true },
 );
+
+const ActivitiesQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ description: `1..${ACTIVITY_LIMIT_MAX}; default: all of them, up to ${ACTIVITY_LIMIT_MAX}` })),
+    order: Type.Optional(Type.String({ description: 'ASC (default: oldest first) or DESC' })),
+    continuationToken: Type.Optional(Type.String({ description: 'Also accepted as a request header' })),
+    include: Include,
+  },
+  { additionalProperties: true },
+);
+
+/** The continuationToken of a request: its header, else its query parameter. */
+function continuationTokenOf(request: { headers: Record<string, unknown>; query: unknown }): string | undefined {
+  const header = request.headers['continuationtoken'];
+  const token = (typeof header === 'string' ? header : undefined) ?? (request.query as { continuationToken?: string }).continuationToken;
+  return token?.trim() || undefined;
+}
 
 export const ticketsRoutes =
   (tickets: TicketsService): FastifyPluginAsyncTypebox =>
@@ -78,7 +127,7 @@ export const ticketsRoutes =
             200: Type.Object({
               items: Type.Array(ListedTicket),
               continuationToken: Type.Union([Type.String(), Type.Null()]),
-              itemCount: Type.Integer(),
+              itemCount: Type.Integer({ description: 'How many tickets match the filters, over all pages (docs/api.md §7)' }),
             }),
             ...errorResponses(400, 401),
           },
@@ -87,9 +136,48 @@ export const ticketsRoutes =
       async (request, reply) => {
         const raw = request.query as RawListQuery;
         const query = parseListQuery(raw);
-        const header = request.headers['continuationtoken'];
-        const token = (typeof header === 'string' ? header : undefined) ?? raw.continuationToken;
-        return sendJsonText(reply, await tickets.listJson(request.auth.instanceId, query, token?.trim() || undefined));
+        const include = includeOf(raw);
+        return sendJsonText(reply, await tickets.listJson(request.auth.instanceId, query, continuationTokenOf(request), include));
+      },
+    );
+
+    app.get(
+      '/tickets/counts',
+      {
+        schema: {
+          tags: ['tickets'],
+          summary: 'Count tickets',
+          description:
+            'How many tickets match the filters of `GET /tickets` (the same parameters), exactly; with `groupBy`, also how many per status, priority, origin, or local day (in `timezone`) of creation or of last resolution. docs/api.md §7.',
+          querystring: Type.Object(
+            {
+              ...listFilterSchema,
+              groupBy: Type.Optional(Type.String({ description: `One of ${COUNT_GROUPS.join(', ')}` })),
+            },
+            { additionalProperties: true },
+          ),
+          response: {
+            200: Type.Object({
+              itemCount: Type.Integer({ description: 'How many tickets match the filters' }),
+              groups: Type.Optional(
+                Type.Array(
+                  Type.Object({
+                    key: Type.Union([Type.String(), Type.Null()], {
+                      description: 'The status, priority or origin; for a day grouping `YYYY-MM-DD`, null for tickets without that date',
+                    }),
+                    itemCount: Type.Integer(),
+                  }),
+                  { description: 'With groupBy: each value that has tickets, with their number; statuses and priorities in their order, others ascending' },
+                ),
+              ),
+            }),
+            ...errorResponses(400, 401),
+          },
+        },
+      },
+      async (request) => {
+        const { filters, groupBy, timezone } = parseCountQuery(request.query as RawListQuery);
+        return tickets.counts(request.auth.instanceId, filters, groupBy, timezone);
       },
     );
 
@@ -106,7 +194,11 @@ export const ticketsRoutes =
       },
       async (request, reply) => {
         const { ticket, user } = request.body;
-        const created = await tickets.create(request.auth.instanceId, ticket, user, timezoneOf(request.query));
+        const { origin, ...fields } = ticket;
+        const created = await tickets.create(request.auth.instanceId, fields, user, timezoneOf(request.query), {
+          include: includeOf(request.query),
+          origin: ticketOrigin(request.auth.channel, origin),
+        });
         reply.code(201).header('Location', `/api/v1/tickets/${created.id}`);
         return { item: created };
       },
@@ -125,7 +217,7 @@ export const ticketsRoutes =
       },
       async (request, reply) => {
         timezoneOf(request.query);
-        return sendJsonText(reply, await tickets.getJson(request.auth.instanceId, request.params.ticketId));
+        return sendJsonText(reply, await tickets.getJson(request.auth.instanceId, request.params.ticketId, includeOf(request.query)));
       },
     );
 
@@ -151,7 +243,15 @@ export const ticketsRoutes =
         }
         // A person's edits follow the instance's userPermission (docs/api.md §12); a key's do not.
         const editor = person ? { id: person.id, email: person.email, role: person.role } : undefined;
-        const item = await tickets.update(request.auth.instanceId, request.params.ticketId, changes, user, timezoneOf(request.query), editor);
+        const item = await tickets.update(
+          request.auth.instanceId,
+          request.params.ticketId,
+          changes,
+          user,
+          timezoneOf(request.query),
+          includeOf(request.query),
+          editor,
+        );
         return { item };
       },
     );
@@ -180,6 +280,7 @@ export const ticketsRoutes =
       };
     }) => {
       timezoneOf(request.query);
+      const include = includeOf(request.query);
       const status = parseStatus(request.body.status);
       if (!status) {
         throw new DomainError('validation_failed', `unknown status "${request.body.status}"`, [
@@ -192,6 +293,7 @@ export const ticketsRoutes =
         request.params.ticketId,
         { status, ...(resolution ? { resolution } : {}), ...(comment ? { comment } : {}) },
         user,
+        include,
       );
       return { item };
     };
@@ -204,34 +306,48 @@ export const ticketsRoutes =
         schema: {
           tags: ['activities'],
           summary: 'List the activities of a ticket, oldest first',
+          description:
+            'All of them (up to 1,000) by default, as the reference has it; with `limit`, a page, and `continuationToken` (send it back in the `continuationToken` header or query parameter) for the next. `itemCount` is how many the ticket has in all. Shapes: docs/api.md §6.',
           params: TicketParams,
-          response: { 200: Type.Object({ items: Type.Array(Type.Ref('IActivity')) }), ...errorResponses(401, 404) },
+          querystring: ActivitiesQuery,
+          headers: Type.Object({ continuationToken: Type.Optional(Type.String()) }),
+          response: {
+            200: Type.Object({
+              items: Type.Array(Type.Ref('IActivity')),
+              continuationToken: Type.Union([Type.String(), Type.Null()]),
+              itemCount: Type.Integer({ description: 'How many activities the ticket has, over all pages' }),
+            }),
+            ...errorResponses(400, 401, 404),
+          },
         },
       },
-      async (request) => ({ items: await tickets.activities(request.auth.instanceId, request.params.ticketId) }),
+      async (request) => {
+        const query = parseActivityQuery(request.query);
+        return tickets.activities(request.auth.instanceId, request.params.ticketId, query, continuationTokenOf(request));
+      },
     );
 
     const commentRoute = {
       schema: {
         tags: ['activities'],
         summary: 'Add a comment (isPrivate: an internal note)',
+        description:
+          'The comment as plain text (`comment`), HTML (`comment_HTML`, sanitised) or both; the answer carries both, and `activityId` (= `id`). docs/api.md §6.',
         params: TicketParams,
+        querystring: TimezoneQuery,
         body: InsertCommentRequest,
         response: { 201: Type.Object({ item: Type.Ref('IComment') }), ...errorResponses(400, 401, 403, 404, 409) },
       },
     };
     const addComment = async (
-      request: {
-        auth: { instanceId: string };
-        params: { ticketId: string };
-        body: { comment: string; isPrivate?: boolean; user: { id: string; name: string; email: string } };
-      },
+      request: { auth: { instanceId: string }; params: { ticketId: string }; query: unknown; body: InsertCommentBody },
       reply: { code(n: number): unknown },
     ) => {
-      const { comment, isPrivate, user } = request.body;
-      const activity = await tickets.addComment(request.auth.instanceId, request.params.ticketId, { comment, isPrivate: isPrivate ?? false }, user);
+      // comment_HTML is always in the answer; include is read only to refuse unknown names.
+      includeOf(request.query);
+      const { user, ...comment } = request.body;
+      const item = await tickets.addComment(request.auth.instanceId, request.params.ticketId, comment, user);
       reply.code(201);
-      const { type: _type, ...item } = activity;
       return { item };
     };
     app.post('/tickets/:ticketId/activities', commentRoute, addComment);

@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { tagKey } from '../../domain/tags.js';
 import { BULK_TABLES, stopwatch, type BulkLoader } from '../bulk-load.js';
 import { activityColumns, toColumns } from '../tickets.repo.js';
+import { countLoadedTicketsSql } from '../ticket-counts.js';
 
 // PostgreSQL: COPY … FROM STDIN (text format), three COPYs per batch (tickets, ticket_tags,
 // activities) on one connection, in one transaction. seq values are given explicitly (COPY
@@ -28,6 +29,7 @@ export async function openPostgresLoader(url: string, instanceId: string): Promi
   let dropped: { name: string; def: string }[] = [];
   let number = 0;
   let ticketSeq = 0;
+  let seqBeforeLoad = 0;
   let activitySeq = 0;
   try {
     await client.query('BEGIN');
@@ -41,7 +43,7 @@ export async function openPostgresLoader(url: string, instanceId: string): Promi
       `SELECT greatest((SELECT coalesce(max(seq), 0) FROM tickets), (SELECT last_value FROM pg_sequences WHERE sequencename = split_part(pg_get_serial_sequence('tickets', 'seq'), '.', 2) AND schemaname = current_schema())) AS t,
               greatest((SELECT coalesce(max(seq), 0) FROM activities), (SELECT last_value FROM pg_sequences WHERE sequencename = split_part(pg_get_serial_sequence('activities', 'seq'), '.', 2) AND schemaname = current_schema())) AS a`,
     );
-    ticketSeq = Number(seqs.rows[0]!.t ?? 0);
+    ticketSeq = seqBeforeLoad = Number(seqs.rows[0]!.t ?? 0);
     activitySeq = Number(seqs.rows[0]!.a ?? 0);
     // Secondary indexes, not those backing a primary key or unique constraint.
     const indexes = await client.query<{ name: string; def: string }>(
@@ -54,6 +56,9 @@ export async function openPostgresLoader(url: string, instanceId: string): Promi
     );
     dropped = indexes.rows;
     for (const index of dropped) await client.query(`DROP INDEX "${index.name.replaceAll('"', '""')}"`);
+    // The count triggers (migration 010) would run once per copied row; the loaded tickets are
+    // counted at once in finish() instead. Disabling is part of the transaction, like the rest.
+    await client.query('ALTER TABLE tickets DISABLE TRIGGER USER');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     await client.end().catch(() => undefined);
@@ -136,6 +141,8 @@ export async function openPostgresLoader(url: string, instanceId: string): Promi
         await pending;
         if (failed) throw failed;
         for (const index of dropped) await timed('create indexes', client.query(index.def));
+        for (const statement of countLoadedTicketsSql((n) => `$${n}`)) await timed('count tickets', client.query(statement, [instanceId, seqBeforeLoad]));
+        await client.query('ALTER TABLE tickets ENABLE TRIGGER USER');
         for (const [table, max] of [
           ['tickets', ticketSeq],
           ['activities', activitySeq],

@@ -62,6 +62,7 @@ export const postgresDialect: StoreDialect = {
       })
       .join(' AND ');
   },
+  localDay: (column, offsetMinutes) => `to_char((${column})::timestamptz AT TIME ZONE 'UTC' + interval '${offsetMinutes} minutes', 'YYYY-MM-DD')`,
   withExclusiveLock(db, fn) {
     return db.connection().execute(async (conn) => {
       await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);

@@ -3,6 +3,7 @@ import { tagKey } from '../../domain/tags.js';
 import { BULK_TABLES, stopwatch, type BulkLoader } from '../bulk-load.js';
 import { activityColumns, OUT_OF_CREATION_ORDER, toColumns } from '../tickets.repo.js';
 import { PART_BITS } from './read-plans.js';
+import { countLoadedTicketsSql } from '../ticket-counts.js';
 
 // SQLite: a connection of our own, prepared multi-row INSERTs, explicit seq values.
 
@@ -176,6 +177,10 @@ export function openSqliteLoader(file: string, instanceId: string): BulkLoader {
         for (const index of dropped) db.exec(index.sql);
         for (const trigger of droppedTriggers) db.exec(trigger.sql);
         clock.add('create indexes', since);
+        // The count triggers were dropped with the others: the loaded tickets are counted here.
+        since = performance.now();
+        for (const statement of countLoadedTicketsSql(() => '?')) db.prepare(statement).run(instanceId, seqBeforeLoad);
+        clock.add('count tickets', since);
         db.prepare('UPDATE instances SET last_ticket_number = ? WHERE id = ?').run(number, instanceId);
         if (outOfOrder) db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES (?, '1')`).run(`${OUT_OF_CREATION_ORDER}${instanceId}`);
         since = performance.now();

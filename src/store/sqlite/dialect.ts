@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { GroupCommitter } from './group-commit.js';
-import { PART_BITS, searchTermMatch, sqlitePageJson, sqliteSearchWalk } from './read-plans.js';
+import { PART_BITS, searchTermMatch, sqlitePageJson, sqliteSearchCount, sqliteSearchWalk } from './read-plans.js';
 import { startSearcher, type Searcher } from './sqlite-searcher.js';
 import type { ReadQuery, StoreDialect } from '../dialect.js';
 import { sqliteFault } from '../faults.js';
@@ -19,7 +19,7 @@ export interface SqliteOptions {
 export function openSqlite(
   file: string,
   options: SqliteOptions,
-): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; close(): Promise<void> } {
+): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; changeStamp: () => number; close(): Promise<void> } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Database(file);
   // WAL lets readers go on while one writer commits; with synchronous=NORMAL a commit is in the
@@ -35,12 +35,34 @@ export function openSqlite(
   // Kysely prepares every query anew; keeping the prepared statements by SQL text makes each
   // repeated query (they all are: values are parameters) skip SQLite's parse and plan.
   const statements = new Map<string, Database.Statement>();
+  // Counts one more after every statement of this connection that may have changed the data, and
+  // after every end of a transaction (which SQLite calls read-only: it only times the writes): a
+  // read that starts after a write was acknowledged sees a greater number (Store.changeStamp).
+  // This process is the store's only writer of tickets (the CLI writes instances and keys; the
+  // bulk loader runs without a server).
+  let generation = 0;
+  const counted = (statement: Database.Statement): Database.Statement =>
+    new Proxy(statement, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        if (property !== 'run' && property !== 'all' && property !== 'get' && property !== 'iterate') return value.bind(target);
+        return (...parameters: unknown[]) => {
+          try {
+            return (value as (...p: unknown[]) => unknown).apply(target, parameters);
+          } finally {
+            generation++;
+          }
+        };
+      },
+    });
   const cached = {
     close: () => database.close(),
     prepare(source: string) {
       let statement = statements.get(source);
       if (!statement) {
         statement = database.prepare(source);
+        if (!statement.readonly || /^\s*(COMMIT|END|RELEASE|ROLLBACK)\b/i.test(source)) statement = counted(statement);
         if (statements.size > 2000) statements.clear();
         statements.set(source, statement);
       }
@@ -96,7 +118,7 @@ export function openSqlite(
   // out of a write transaction that is half done.
   const readRows = async (query: ReadQuery): Promise<unknown[][]> => {
     if (inMemory) return db.connection().execute(async () => rawRows(query));
-    if (query.fullText) {
+    if (query.fullText || query.costly) {
       searcher ??= startSearcher(file, { ...(options.searchBudgetMs === undefined ? {} : { budgetMs: options.searchBudgetMs }) });
       return searcher.run(query);
     }
@@ -106,6 +128,7 @@ export function openSqlite(
     db,
     dialect: sqliteDialect,
     readRows,
+    changeStamp: () => generation,
     close: async () => {
       await checkpointer?.close();
       await searcher?.close();
@@ -127,7 +150,7 @@ export const sqliteDialect: StoreDialect = {
   // statement whose LIMIT is re-bound): +22 µs for a page of 30 columns, +35 µs for the JSON
   // page, whatever the value. A bound OFFSET costs nothing, so it stays a parameter.
   inlinesLimits: true,
-  readPlans: { searchWalk: sqliteSearchWalk, pageJson: sqlitePageJson },
+  readPlans: { searchWalk: sqliteSearchWalk, pageJson: sqlitePageJson, searchCount: sqliteSearchCount },
   supportsRowLocks: false,
   transaction(db, fn) {
     let committer = committers.get(db);
@@ -145,6 +168,8 @@ export const sqliteDialect: StoreDialect = {
       .map((term) => `t.seq IN (SELECT rowid >> ${PART_BITS} FROM search_parts WHERE search_parts MATCH ${param(searchTermMatch(term))})`)
       .join(' AND ');
   },
+  // date() reads the stored `…Z` instants and shifts them by the modifier.
+  localDay: (column, offsetMinutes) => `date(${column}, '${offsetMinutes >= 0 ? '+' : '-'}${Math.abs(offsetMinutes)} minutes')`,
 
   // SQLite takes its write lock per transaction, and one process migrates at a time anyway.
   withExclusiveLock: (db, fn) => fn(db),

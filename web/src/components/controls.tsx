@@ -1,11 +1,13 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { formatUser, parseUser } from '../lib/format.js';
-import type { CustomFieldOption, TagCategory, TicketTag, User } from '../lib/types.js';
+import { isEmailAddress, type CustomFieldOption, type TagCategory, type TicketTag, type User } from '../lib/types.js';
 
 /** A labelled form row; errors are announced and tied to the control with aria-describedby. */
 export function Field(props: {
   label: ReactNode;
   htmlFor?: string;
+  /** The label's id, for a control that names itself with aria-labelledby (a contentEditable box is not labelable). */
+  labelId?: string;
   errors?: string[];
   hint?: ReactNode;
   required?: boolean;
@@ -46,7 +48,9 @@ export function Field(props: {
     <div className={`field${errors.length ? ' has-error' : ''}`}>
       {/* The mark sits outside the label, so the control's name is the label alone. */}
       <div className="field-label">
-        <label htmlFor={props.htmlFor}>{props.label}</label>
+        <label id={props.labelId} htmlFor={props.htmlFor}>
+          {props.label}
+        </label>
         {mark}
       </div>
       {body}
@@ -214,6 +218,83 @@ export function PeoplePicker(props: { id: string; value: User[]; onChange: (user
         </button>
       </div>
       <PeopleDatalist id={listId} people={props.people} />
+      {problem && <div className="field-error">{problem}</div>}
+    </div>
+  );
+}
+
+/**
+ * A list of e-mail addresses (an e-mail picker field): typed or pasted, several at once when
+ * separated by commas, semicolons or spaces, checked as the server checks them, once each.
+ */
+export function EmailPicker(props: { id: string; value: string[]; onChange: (addresses: string[]) => void; people: User[]; label: string; invalid?: boolean }) {
+  const listId = useId();
+  const [text, setText] = useState('');
+  const [problem, setProblem] = useState('');
+  const add = () => {
+    const typed = text.split(/[\s,;]+/).filter((a) => a !== '');
+    if (typed.length === 0) return;
+    const bad = typed.filter((a) => !isEmailAddress(a));
+    if (bad.length > 0) return setProblem(`Not an e-mail address: ${bad.join(', ')}`);
+    const next = [...props.value];
+    for (const address of typed) if (!next.some((a) => a.toLowerCase() === address.toLowerCase())) next.push(address);
+    setProblem('');
+    setText('');
+    props.onChange(next);
+  };
+  return (
+    <div className="picker">
+      {props.value.length > 0 && (
+        <ul className="chips" aria-label={`${props.label}: chosen addresses`}>
+          {props.value.map((address) => (
+            <li key={address} className="chip">
+              <span>{address}</span>
+              <button
+                type="button"
+                className="chip-remove"
+                aria-label={`Remove ${address} from ${props.label}`}
+                onClick={() => props.onChange(props.value.filter((a) => a !== address))}
+              >
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="inline">
+        <input
+          id={props.id}
+          type="text"
+          inputMode="email"
+          autoComplete="off"
+          list={listId}
+          placeholder="name@example.com"
+          value={text}
+          aria-invalid={props.invalid || problem !== '' || undefined}
+          onChange={(e) => {
+            setText(e.target.value);
+            setProblem('');
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              add();
+            }
+          }}
+        />
+        <button type="button" onClick={add} aria-label={`Add address to ${props.label}`}>
+          Add
+        </button>
+      </div>
+      <datalist id={listId}>
+        {props.people
+          .filter((p) => p.email)
+          .map((p) => (
+            <option key={p.email} value={p.email}>
+              {p.name}
+            </option>
+          ))}
+      </datalist>
       {problem && <div className="field-error">{problem}</div>}
     </div>
   );

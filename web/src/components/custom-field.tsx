@@ -1,6 +1,6 @@
 import { formatDate, formatUser } from '../lib/format.js';
 import type { CustomField, User } from '../lib/types.js';
-import { Field, MultiOptionPicker, PeoplePicker, SingleOptionPicker, Toggle } from './controls.js';
+import { EmailPicker, Field, MultiOptionPicker, PeoplePicker, SingleOptionPicker, Toggle } from './controls.js';
 
 const asArray = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
@@ -12,11 +12,17 @@ export function CustomFieldInput(props: { field: CustomField; value: unknown; on
   const id = `cf-${field.id}`;
   const invalid = (props.errors?.length ?? 0) > 0;
   const label = field.deleted ? `${field.name} (deleted field)` : field.name;
-  switch (field.type) {
+  switch (field.typeName) {
     case 'peoplePicker':
       return (
         <Field label={label} htmlFor={id} errors={props.errors} required={field.required}>
           <PeoplePicker id={id} label={field.name} value={asUsers(value)} onChange={onChange} people={props.people} invalid={invalid} />
+        </Field>
+      );
+    case 'emailPicker':
+      return (
+        <Field label={label} htmlFor={id} errors={props.errors} required={field.required}>
+          <EmailPicker id={id} label={field.name} value={asArray(value)} onChange={onChange} people={props.people} invalid={invalid} />
         </Field>
       );
     case 'multipleItemsPicker':
@@ -85,11 +91,13 @@ export function CustomFieldInput(props: { field: CustomField; value: unknown; on
 export function customFieldText(field: CustomField | undefined, value: unknown): string {
   if (value === undefined || value === null || value === '') return '';
   if (!field) return typeof value === 'string' ? value : JSON.stringify(value);
-  switch (field.type) {
+  switch (field.typeName) {
     case 'peoplePicker':
       return asUsers(value)
         .map((u) => u.name || formatUser(u))
         .join(', ');
+    case 'emailPicker':
+      return asArray(value).join(', ');
     case 'multipleItemsPicker':
     case 'singleItemPicker':
       return asArray(value)

@@ -24,9 +24,9 @@ export function formValuesOf(ticket: Ticket | undefined, fields: CustomField[], 
   const customFields: Record<string, unknown> = {};
   for (const field of fields) {
     const value = ticket?.customFields[field.id];
-    if (field.type === 'datePicker') customFields[field.id] = typeof value === 'string' ? toDateInput(value) : '';
+    if (field.typeName === 'datePicker') customFields[field.id] = typeof value === 'string' ? toDateInput(value) : '';
     else if (value !== undefined) customFields[field.id] = value;
-    else if (!ticket && field.type === 'toggle' && !field.deleted) customFields[field.id] = false;
+    else if (!ticket && field.typeName === 'toggle' && !field.deleted) customFields[field.id] = false;
   }
   return {
     title: ticket?.title ?? '',

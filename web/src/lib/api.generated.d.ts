@@ -55,6 +55,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        displayName?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        instanceName?: string;
                         groupId?: string | null;
                         enabled?: boolean;
                         tenantId?: string | null;
@@ -81,7 +85,15 @@ export interface paths {
                         assignees?: {
                             /** @enum {string} */
                             type: "teamsOwner" | "customAssignee";
-                            peoples?: components["schemas"]["IUser"][];
+                            peoples?: {
+                                id: string;
+                                name?: string;
+                                email?: string;
+                                /** @description The name (Fluent UI persona); same as `name` */
+                                text?: string;
+                                /** @description The e-mail (Fluent UI persona); same as `email` */
+                                secondaryText?: string;
+                            }[];
                         } | null;
                         assigneeRules?: components["schemas"]["IRule"][];
                         defaultRuleAssignee?: components["schemas"]["IRule"][] | null;
@@ -90,7 +102,15 @@ export interface paths {
                         sla?: components["schemas"]["ISlaPolicy"] | null;
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
-                        idleTicketAssignedTo?: components["schemas"]["IUser"][];
+                        idleTicketAssignedTo?: {
+                            id: string;
+                            name?: string;
+                            email?: string;
+                            /** @description The name (Fluent UI persona); same as `name` */
+                            text?: string;
+                            /** @description The e-mail (Fluent UI persona); same as `email` */
+                            secondaryText?: string;
+                        }[];
                         isNotifyIdleTicket?: boolean;
                         keyAccess?: {
                             /** @enum {string} */
@@ -193,6 +213,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        displayName?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        instanceName?: string;
                         groupId?: string | null;
                         enabled?: boolean;
                         tenantId?: string | null;
@@ -219,7 +243,15 @@ export interface paths {
                         assignees?: {
                             /** @enum {string} */
                             type: "teamsOwner" | "customAssignee";
-                            peoples?: components["schemas"]["IUser"][];
+                            peoples?: {
+                                id: string;
+                                name?: string;
+                                email?: string;
+                                /** @description The name (Fluent UI persona); same as `name` */
+                                text?: string;
+                                /** @description The e-mail (Fluent UI persona); same as `email` */
+                                secondaryText?: string;
+                            }[];
                         } | null;
                         assigneeRules?: components["schemas"]["IRule"][];
                         defaultRuleAssignee?: components["schemas"]["IRule"][] | null;
@@ -228,7 +260,15 @@ export interface paths {
                         sla?: components["schemas"]["ISlaPolicy"] | null;
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
-                        idleTicketAssignedTo?: components["schemas"]["IUser"][];
+                        idleTicketAssignedTo?: {
+                            id: string;
+                            name?: string;
+                            email?: string;
+                            /** @description The name (Fluent UI persona); same as `name` */
+                            text?: string;
+                            /** @description The e-mail (Fluent UI persona); same as `email` */
+                            secondaryText?: string;
+                        }[];
                         isNotifyIdleTicket?: boolean;
                         keyAccess?: {
                             /** @enum {string} */
@@ -879,11 +919,25 @@ export interface paths {
                     isFrtEscalated?: string;
                     /** @description true or false */
                     isRtEscalated?: string;
-                    /** @description One of status, ticketId, title, requestorName, requestorEmail, assigneeName, assigneeEmail, expectedDate, priority, createdDateTime, lastInteraction, createdOn, lastUpdatedOn. Default: createdDateTime DESC */
+                    /** @description true or false: the first-response target was missed (escalated or not) */
+                    isFrtBreached?: string;
+                    /** @description true or false: a resolution target was missed (escalated or not) */
+                    isRtBreached?: string;
+                    /** @description true: Resolved and Closed tickets; false: the others */
+                    isResolved?: string;
+                    /** @description A status's id, or a comma-separated list; a built-in status's id is its name (Open, …) */
+                    statusId?: string;
+                    /** @description One of api, web, email, or a comma-separated list */
+                    origin?: string;
+                    /** @description The ticket with this trackingId */
+                    trackingId?: string;
+                    /** @description A ticket number, or a comma-separated list */
+                    ticketNo?: string;
+                    /** @description One of status, ticketId, ticketNo, title, requestorName, requestorEmail, assigneeName, assigneeEmail, expectedDate, priority, createdDateTime, lastInteraction, createdOn, lastUpdatedOn. Default: createdDateTime DESC */
                     orderBy?: string;
                     /** @description ASC (default with orderBy) or DESC */
                     order?: string;
-                    /** @description Comma-separated: id, ticketId, title, description, status, priority, requestor, assignee, customFields, tags, expectedDate, resolution, lastResolutionComment, firstResponseOn, firstResolutionOn, lastResolutionOn, createdOn, lastUpdatedOn, lastInteraction, isFrtEscalated, isRtEscalated, createdBy, lastUpdatedBy, frtDueOn, rtDueOn, requestorName, requestorEmail, assigneeName, assigneeEmail */
+                    /** @description Comma-separated: id, ticketId, ticketNo, trackingId, title, description, status, priority, requestor, assignee, customFields, tags, expectedDate, resolution, lastResolutionComment, firstResponseOn, firstResolutionOn, lastResolutionOn, createdOn, lastUpdatedOn, lastInteraction, isFrtEscalated, isRtEscalated, isFrtBreached, isRtBreached, origin, createdBy, lastUpdatedBy, frtDueOn, rtDueOn, requestorName, requestorEmail, assigneeName, assigneeEmail */
                     select?: string;
                     /** @description Default 0; ignored when a continuationToken is given */
                     offset?: string;
@@ -891,6 +945,8 @@ export interface paths {
                     limit?: string;
                     /** @description Also accepted as a request header */
                     continuationToken?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: {
                     continuationToken?: string;
@@ -912,8 +968,14 @@ export interface paths {
                                 id: string;
                                 /** @description Per-instance ticket number: 1, 2, 3… */
                                 ticketId?: number;
+                                /** @description The ticket number again (= ticketId), as the original product names it */
+                                ticketNo?: number;
+                                /** @description Identifies the ticket in e-mail subjects. Opaque to clients; today `T`, the ticket number, `-` and 8 hexadecimal digits (`T1234-5F0C2A9B`); stable for the life of the ticket. docs/api.md §5 */
+                                trackingId?: string;
                                 title?: string;
                                 description?: string;
+                                /** @description The description as sanitised HTML (made from the plain text when it came as plain text); only with include=description_HTML */
+                                description_HTML?: string;
                                 /** @enum {string} */
                                 status?: "Open" | "Reopened" | "Started" | "Resolved" | "Closed";
                                 /** @enum {string} */
@@ -939,6 +1001,15 @@ export interface paths {
                                 lastInteraction?: string;
                                 isFrtEscalated?: boolean;
                                 isRtEscalated?: boolean;
+                                /** @description The first-response target was missed, whether or not the engine escalated (docs/api.md §5) */
+                                isFrtBreached?: boolean;
+                                /** @description A resolution target was missed, whether or not the engine escalated; stays true after a reopening */
+                                isRtBreached?: boolean;
+                                /**
+                                 * @description Where the ticket was created: api (an instance key), web (the web app) or email (given by an e-mail gateway)
+                                 * @enum {string}
+                                 */
+                                origin?: "api" | "web" | "email";
                                 createdBy?: components["schemas"]["IUser"];
                                 lastUpdatedBy?: components["schemas"]["IUser"];
                                 frtDueOn?: string | null;
@@ -949,6 +1020,7 @@ export interface paths {
                                 assigneeEmail?: string | null;
                             }[];
                             continuationToken: string | null;
+                            /** @description How many tickets match the filters, over all pages (docs/api.md §7) */
                             itemCount: number;
                         };
                     };
@@ -980,6 +1052,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path?: never;
@@ -990,12 +1064,15 @@ export interface paths {
                     "application/json": {
                         ticket: {
                             title: string;
+                            /** @description Plain text; made from description_HTML when only that is given */
                             description?: string;
+                            /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                            description_HTML?: string;
                             /** @enum {string} */
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -1003,6 +1080,11 @@ export interface paths {
                             expectedDate?: string | null;
                             /** @description Only "Open" is accepted on create */
                             status?: string;
+                            /**
+                             * @description Where the ticket comes from: api (the default with a key) or email (a gateway relaying mail). The web app’s tickets are web; no request can say web
+                             * @enum {string}
+                             */
+                            origin?: "api" | "email";
                         };
                         user: components["schemas"]["IUser"];
                     };
@@ -1073,6 +1155,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count tickets
+         * @description How many tickets match the filters of `GET /tickets` (the same parameters), exactly; with `groupBy`, also how many per status, priority, origin, or local day (in `timezone`) of creation or of last resolution. docs/api.md §7.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
+                    timezone?: string;
+                    /** @description Full text over title, description and comments; a number also matches ticketId */
+                    search?: string;
+                    /** @description Case-insensitive substring of the title */
+                    title?: string;
+                    /** @description One status or a comma-separated list */
+                    status?: string;
+                    /** @description One priority or a comma-separated list */
+                    priority?: string;
+                    /** @description Comma-separated tagCategoryId_tagText; any of them matches */
+                    tags?: string;
+                    /** @description User id or email */
+                    assignee?: string;
+                    /** @description User id or email */
+                    requestor?: string;
+                    /** @description Inclusive; ISO date or date-time, local to timezone without offset */
+                    createdAfter?: string;
+                    /** @description Exclusive */
+                    createdBefore?: string;
+                    lastUpdateAfter?: string;
+                    lastUpdateBefore?: string;
+                    expectedDateAfter?: string;
+                    expectedDateBefore?: string;
+                    /** @description true or false */
+                    isFrtEscalated?: string;
+                    /** @description true or false */
+                    isRtEscalated?: string;
+                    /** @description true or false: the first-response target was missed (escalated or not) */
+                    isFrtBreached?: string;
+                    /** @description true or false: a resolution target was missed (escalated or not) */
+                    isRtBreached?: string;
+                    /** @description true: Resolved and Closed tickets; false: the others */
+                    isResolved?: string;
+                    /** @description A status's id, or a comma-separated list; a built-in status's id is its name (Open, …) */
+                    statusId?: string;
+                    /** @description One of api, web, email, or a comma-separated list */
+                    origin?: string;
+                    /** @description The ticket with this trackingId */
+                    trackingId?: string;
+                    /** @description A ticket number, or a comma-separated list */
+                    ticketNo?: string;
+                    /** @description One of status, priority, origin, createdOn, lastResolutionOn */
+                    groupBy?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description How many tickets match the filters */
+                            itemCount: number;
+                            /** @description With groupBy: each value that has tickets, with their number; statuses and priorities in their order, others ascending */
+                            groups?: {
+                                /** @description The status, priority or origin; for a day grouping `YYYY-MM-DD`, null for tickets without that date */
+                                key: string | null;
+                                itemCount: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{ticketId}": {
         parameters: {
             query?: never;
@@ -1086,6 +1279,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path: {
@@ -1136,6 +1331,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path: {
@@ -1150,12 +1347,15 @@ export interface paths {
                     "application/json": {
                         updates?: {
                             title?: string;
+                            /** @description Plain text; made from description_HTML when only that is given */
                             description?: string;
+                            /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                            description_HTML?: string;
                             /** @enum {string} */
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor?: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -1166,12 +1366,15 @@ export interface paths {
                         };
                         ticket?: {
                             title?: string;
+                            /** @description Plain text; made from description_HTML when only that is given */
                             description?: string;
+                            /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                            description_HTML?: string;
                             /** @enum {string} */
                             priority?: "Low" | "Medium" | "Important" | "Urgent";
                             requestor?: components["schemas"]["IUser"];
                             assignee?: components["schemas"]["IUser"] | null;
-                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                            /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                             customFields?: {
                                 [key: string]: unknown;
                             };
@@ -1258,6 +1461,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path: {
@@ -1345,6 +1550,8 @@ export interface paths {
                 query?: {
                     /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
                     timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
                 };
                 header?: never;
                 path: {
@@ -1436,11 +1643,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the activities of a ticket, oldest first */
+        /**
+         * List the activities of a ticket, oldest first
+         * @description All of them (up to 1,000) by default, as the reference has it; with `limit`, a page, and `continuationToken` (send it back in the `continuationToken` header or query parameter) for the next. `itemCount` is how many the ticket has in all. Shapes: docs/api.md §6.
+         */
         get: {
             parameters: {
-                query?: never;
-                header?: never;
+                query?: {
+                    /** @description 1..1000; default: all of them, up to 1000 */
+                    limit?: string;
+                    /** @description ASC (default: oldest first) or DESC */
+                    order?: string;
+                    /** @description Also accepted as a request header */
+                    continuationToken?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
+                };
+                header?: {
+                    continuationToken?: string;
+                };
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
                     ticketId: string;
@@ -1457,7 +1678,19 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["IActivity"][];
+                            continuationToken: string | null;
+                            /** @description How many activities the ticket has, over all pages */
+                            itemCount: number;
                         };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description RFC 9457 problem details (application/problem+json) */
@@ -1481,10 +1714,18 @@ export interface paths {
             };
         };
         put?: never;
-        /** Add a comment (isPrivate: an internal note) */
+        /**
+         * Add a comment (isPrivate: an internal note)
+         * @description The comment as plain text (`comment`), HTML (`comment_HTML`, sanitised) or both; the answer carries both, and `activityId` (= `id`). docs/api.md §6.
+         */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
+                    timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
+                };
                 header?: never;
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
@@ -1492,10 +1733,12 @@ export interface paths {
                 };
                 cookie?: never;
             };
+            /** @description At least one of comment and comment_HTML, with text. */
             requestBody: {
                 content: {
                     "application/json": {
-                        comment: string;
+                        comment?: string | null;
+                        comment_HTML?: string | null;
                         /** @description An internal note, never sent to the requestor */
                         isPrivate?: boolean;
                         user: components["schemas"]["IUser"];
@@ -1576,10 +1819,18 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a comment (isPrivate: an internal note) */
+        /**
+         * Add a comment (isPrivate: an internal note)
+         * @description The comment as plain text (`comment`), HTML (`comment_HTML`, sanitised) or both; the answer carries both, and `activityId` (= `id`). docs/api.md §6.
+         */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
+                    timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
+                    include?: string;
+                };
                 header?: never;
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
@@ -1587,10 +1838,12 @@ export interface paths {
                 };
                 cookie?: never;
             };
+            /** @description At least one of comment and comment_HTML, with text. */
             requestBody: {
                 content: {
                     "application/json": {
-                        comment: string;
+                        comment?: string | null;
+                        comment_HTML?: string | null;
                         /** @description An internal note, never sent to the requestor */
                         isPrivate?: boolean;
                         user: components["schemas"]["IUser"];
@@ -1716,6 +1969,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        displayName?: string;
+                        /** @description The same as `name` (the original product names it so); give one of them */
+                        instanceName?: string;
                         groupId?: string | null;
                         enabled?: boolean;
                         tenantId?: string | null;
@@ -1742,7 +1999,15 @@ export interface paths {
                         assignees?: {
                             /** @enum {string} */
                             type: "teamsOwner" | "customAssignee";
-                            peoples?: components["schemas"]["IUser"][];
+                            peoples?: {
+                                id: string;
+                                name?: string;
+                                email?: string;
+                                /** @description The name (Fluent UI persona); same as `name` */
+                                text?: string;
+                                /** @description The e-mail (Fluent UI persona); same as `email` */
+                                secondaryText?: string;
+                            }[];
                         } | null;
                         assigneeRules?: components["schemas"]["IRule"][];
                         defaultRuleAssignee?: components["schemas"]["IRule"][] | null;
@@ -1751,7 +2016,15 @@ export interface paths {
                         sla?: components["schemas"]["ISlaPolicy"] | null;
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
-                        idleTicketAssignedTo?: components["schemas"]["IUser"][];
+                        idleTicketAssignedTo?: {
+                            id: string;
+                            name?: string;
+                            email?: string;
+                            /** @description The name (Fluent UI persona); same as `name` */
+                            text?: string;
+                            /** @description The e-mail (Fluent UI persona); same as `email` */
+                            secondaryText?: string;
+                        }[];
                         isNotifyIdleTicket?: boolean;
                         keyAccess?: {
                             /** @enum {string} */
@@ -1827,7 +2100,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a custom field (an id may be given, to keep ids from another system) */
+        /**
+         * Create a custom field (an id may be given, to keep ids from another system)
+         * @description Takes our names (`name`, `type: "singleItemPicker"`, `required`, `deleted`) or the original product's (`title`, `type: "5_list"` or `{ key: "5_list" }` with `isMultiple`, `isMandatory`, `status`, option `key`), or both when they agree; a field answered by GET /instance can be posted as it is.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1835,22 +2111,44 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
+            /** @description A new custom field: a name (or title) and a type are needed */
             requestBody: {
                 content: {
                     "application/json": {
                         /** @description A UUID (or another id of letters, digits and dashes) */
                         id?: string;
-                        name: string;
-                        /** @enum {string} */
-                        type: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker";
+                        name?: string;
+                        /** @description The same as `name` (the original product names it so) */
+                        title?: string;
+                        /** @description One of our type names, or a key of the original product (`1_text`, `2_textarea`, `3_date`, `4_toggle`, `5_list`, `6_peoplepicker`, `7_emailpicker`), alone or as `{ key, text }`. `5_list` is a multiple choice list with `isMultiple: true`, else a single choice one. */
+                        type?: ("peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker" | "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker") | {
+                            /** @enum {string} */
+                            key: "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker";
+                            text?: string;
+                        };
+                        /**
+                         * @description Our name of the type, as answered; the same as a `type` given beside it
+                         * @enum {string}
+                         */
+                        typeName?: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker";
+                        /** @description For `5_list`: multiple choice (true) or single (false); other types have a fixed answer */
+                        isMultiple?: boolean;
                         required?: boolean;
+                        /** @description The same as `required` */
+                        isMandatory?: boolean;
                         options?: {
                             /** @description A UUID (or another id of letters, digits and dashes) */
                             id?: string;
+                            /** @description The same as `id` (the original product names it so) */
+                            key?: string;
                             text: string;
                             deleted?: boolean;
                         }[];
                         deleted?: boolean;
+                        /** @enum {string} */
+                        status?: "active" | "deleted";
+                        /** @description Fields have no default value here: only null is taken */
+                        defaultValue?: null;
                         /** @description The acting user (optional on settings writes) */
                         user?: unknown;
                     };
@@ -1933,18 +2231,40 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Ignored: the path names the field */
                         id?: string;
                         name?: string;
-                        /** @enum {string} */
-                        type?: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker";
+                        /** @description The same as `name` (the original product names it so) */
+                        title?: string;
+                        /** @description One of our type names, or a key of the original product (`1_text`, `2_textarea`, `3_date`, `4_toggle`, `5_list`, `6_peoplepicker`, `7_emailpicker`), alone or as `{ key, text }`. `5_list` is a multiple choice list with `isMultiple: true`, else a single choice one. */
+                        type?: ("peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker" | "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker") | {
+                            /** @enum {string} */
+                            key: "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker";
+                            text?: string;
+                        };
+                        /**
+                         * @description Our name of the type, as answered; the same as a `type` given beside it
+                         * @enum {string}
+                         */
+                        typeName?: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker";
+                        /** @description For `5_list`: multiple choice (true) or single (false); other types have a fixed answer */
+                        isMultiple?: boolean;
                         required?: boolean;
+                        /** @description The same as `required` */
+                        isMandatory?: boolean;
                         options?: {
                             /** @description A UUID (or another id of letters, digits and dashes) */
                             id?: string;
+                            /** @description The same as `id` (the original product names it so) */
+                            key?: string;
                             text: string;
                             deleted?: boolean;
                         }[];
                         deleted?: boolean;
+                        /** @enum {string} */
+                        status?: "active" | "deleted";
+                        /** @description Fields have no default value here: only null is taken */
+                        defaultValue?: null;
                         /** @description The acting user (optional on settings writes) */
                         user?: unknown;
                     };
@@ -3603,8 +3923,14 @@ export interface components {
             id: string;
             /** @description Per-instance ticket number: 1, 2, 3… */
             ticketId: number;
+            /** @description The ticket number again (= ticketId), as the original product names it */
+            ticketNo: number;
+            /** @description Identifies the ticket in e-mail subjects. Opaque to clients; today `T`, the ticket number, `-` and 8 hexadecimal digits (`T1234-5F0C2A9B`); stable for the life of the ticket. docs/api.md §5 */
+            trackingId: string;
             title: string;
             description: string;
+            /** @description The description as sanitised HTML (made from the plain text when it came as plain text); only with include=description_HTML */
+            description_HTML?: string;
             /** @enum {string} */
             status: "Open" | "Reopened" | "Started" | "Resolved" | "Closed";
             /** @enum {string} */
@@ -3630,6 +3956,15 @@ export interface components {
             lastInteraction: string;
             isFrtEscalated: boolean;
             isRtEscalated: boolean;
+            /** @description The first-response target was missed, whether or not the engine escalated (docs/api.md §5) */
+            isFrtBreached: boolean;
+            /** @description A resolution target was missed, whether or not the engine escalated; stays true after a reopening */
+            isRtBreached: boolean;
+            /**
+             * @description Where the ticket was created: api (an instance key), web (the web app) or email (given by an e-mail gateway)
+             * @enum {string}
+             */
+            origin: "api" | "web" | "email";
             createdBy: components["schemas"]["IUser"];
             lastUpdatedBy: components["schemas"]["IUser"];
             frtDueOn?: string | null;
@@ -3637,23 +3972,59 @@ export interface components {
         };
         IComment: {
             id: string;
-            ticketId: number;
+            /** @description The same as `id` */
+            activityId: string;
+            /**
+             * Format: uuid
+             * @description The ticket's UUID `id` (a string); its number is `ticketNo`
+             */
+            ticketId: string;
+            /** @description The ticket's number (ITicket's `ticketId`) */
+            ticketNo: number;
             comment: string;
+            /** @description The comment as sanitised HTML (made from the plain text when it came as plain text) */
+            comment_HTML: string;
             isPrivate: boolean;
+            /** @description The files and links of the activity (contract §11); empty until attachments exist */
+            attachments: unknown[];
             user: components["schemas"]["IUser"];
+            createdBy: components["schemas"]["IUser"];
             /** @description ISO 8601 UTC date-time */
             createdOn: string;
+            /** @description ISO 8601 UTC date-time */
+            createdDateTime: string;
+        };
+        /** @description A value as text: a person "Name <email>", a list its items joined by ", ", nothing null. The typed values are in from/to. */
+        IActivityChange: {
+            /** @description The field: status, resolution, title, description, description_HTML, priority, requestor, assignee, expectedDate, tags, customFields.<id>, isFrtEscalated, isRtEscalated */
+            name: string;
+            oldValue: string | null;
+            newValue: string | null;
         };
         IActivity: {
             id: string;
-            ticketId: number;
             /** @description comment | statusChange | fieldChange | escalation | idle */
             type: string;
-            user: components["schemas"]["IUser"];
+            /**
+             * Format: uuid
+             * @description The ticket's UUID `id` (a string); its number is `ticketNo`
+             */
+            ticketId: string;
+            /** @description The ticket's number (ITicket's `ticketId`) */
+            ticketNo: number;
+            /** @description ISO 8601 UTC date-time */
+            createdDateTime: string;
             /** @description ISO 8601 UTC date-time */
             createdOn: string;
-            comment?: string | null;
-            isPrivate?: boolean;
+            createdBy: components["schemas"]["IUser"];
+            user: components["schemas"]["IUser"];
+            comment: string | null;
+            comment_HTML?: string | null;
+            isPrivate: boolean;
+            /** @description The files and links of the activity (contract §11); empty until attachments exist */
+            attachments: unknown[];
+            /** @description fieldChange: the field; statusChange: status (and resolution); escalation: the flag; otherwise empty */
+            changes: components["schemas"]["IActivityChange"][];
             from?: unknown;
             to?: unknown;
             resolution?: string | null;
@@ -3667,23 +4038,59 @@ export interface components {
             /** @description idle: days without interaction */
             idleDays?: number;
         };
+        /** @description A custom field definition, under our names and the original product's (docs/decisions/016-custom-field-shapes.md). Values: textField, textArea a string; toggle a boolean; datePicker a date-time; lists an array of option ids; peoplePicker IUser[]; emailPicker an array of e-mail addresses. */
         ICustomField: {
             id: string;
+            /** @description The name (the original product names it so) */
+            title: string;
             name: string;
+            /** @description The original product's type key; single and multiple choice lists are both `5_list`, told apart by `isMultiple` */
+            type: {
+                /** @enum {string} */
+                key: "1_text" | "2_textarea" | "3_date" | "4_toggle" | "5_list" | "6_peoplepicker" | "7_emailpicker";
+                /** @description The type, for people to read */
+                text: string;
+            };
             /** @enum {string} */
-            type: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker";
+            typeName: "peoplePicker" | "multipleItemsPicker" | "singleItemPicker" | "textField" | "textArea" | "toggle" | "datePicker" | "emailPicker";
+            /** @description The same as `required` */
+            isMandatory: boolean;
             required: boolean;
-            options?: {
+            /** @description Whether a value may hold several entries (multiple choice lists, people and e-mail pickers) */
+            isMultiple: boolean;
+            /** @enum {string} */
+            status: "active" | "deleted";
+            /** @description The value a new ticket's field starts with, in the field's value shape. Always null here (a new ticket starts with the values it is given); typed loosely so that clients do not rely on that */
+            defaultValue: unknown;
+            /** @description Empty unless the field is a list */
+            options: {
+                /** @description The option id (the original product names it so) */
+                key: string;
                 id: string;
                 text: string;
                 deleted: boolean;
             }[];
+            /** @description The same as `status: "deleted"` */
             deleted: boolean;
+        };
+        /** @description A person, with the persona names of the original product (`text`, `secondaryText`) beside ours */
+        IPersonaProps: {
+            id: string;
+            name: string;
+            email: string;
+            /** @description The same as `name` */
+            text: string;
+            /** @description The same as `email` */
+            secondaryText: string;
         };
         IInstance: {
             id: string;
             groupId: string | null;
             name: string;
+            /** @description The same as `name` */
+            instanceName: string;
+            /** @description The same as `name` */
+            displayName: string;
             enabled: boolean;
             tenantId: string | null;
             teamId: string | null;
@@ -3698,7 +4105,7 @@ export interface components {
             assignees: {
                 /** @enum {string} */
                 type: "teamsOwner" | "customAssignee";
-                peoples: components["schemas"]["IUser"][];
+                peoples: components["schemas"]["IPersonaProps"][];
             } | null;
             assigneeRules: components["schemas"]["IRule"][];
             defaultRuleAssignee: components["schemas"]["IRule"][];
@@ -3706,7 +4113,7 @@ export interface components {
             alertNotification: components["schemas"]["IAlertNotification"] | null;
             isAutoAssignIdleTickets: boolean;
             dayBeforeTicketsIdle: number | null;
-            idleTicketAssignedTo: components["schemas"]["IUser"][];
+            idleTicketAssignedTo: components["schemas"]["IPersonaProps"][];
             isNotifyIdleTicket: boolean;
             keyAccess: {
                 /** @enum {string} */
@@ -3753,12 +4160,15 @@ export interface components {
         insertTicketRequest: {
             ticket: {
                 title: string;
+                /** @description Plain text; made from description_HTML when only that is given */
                 description?: string;
+                /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                description_HTML?: string;
                 /** @enum {string} */
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };
@@ -3766,6 +4176,11 @@ export interface components {
                 expectedDate?: string | null;
                 /** @description Only "Open" is accepted on create */
                 status?: string;
+                /**
+                 * @description Where the ticket comes from: api (the default with a key) or email (a gateway relaying mail). The web app’s tickets are web; no request can say web
+                 * @enum {string}
+                 */
+                origin?: "api" | "email";
             };
             user: components["schemas"]["IUser"];
         };
@@ -3773,12 +4188,15 @@ export interface components {
         updateTicketRequest: {
             updates?: {
                 title?: string;
+                /** @description Plain text; made from description_HTML when only that is given */
                 description?: string;
+                /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                description_HTML?: string;
                 /** @enum {string} */
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor?: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };
@@ -3789,12 +4207,15 @@ export interface components {
             };
             ticket?: {
                 title?: string;
+                /** @description Plain text; made from description_HTML when only that is given */
                 description?: string;
+                /** @description HTML, sanitised on the way in with an allow-list (no script, event handlers, style or javascript: links; docs/api.md §5) */
+                description_HTML?: string;
                 /** @enum {string} */
                 priority?: "Low" | "Medium" | "Important" | "Urgent";
                 requestor?: components["schemas"]["IUser"];
                 assignee?: components["schemas"]["IUser"] | null;
-                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people; all values of a ticket together at most 300,000 characters of JSON */
+                /** @description Values keyed by custom field id; a textField takes up to 10,000 characters, a textArea 100,000, a peoplePicker 100 people, an emailPicker 100 addresses; all values of a ticket together at most 300,000 characters of JSON */
                 customFields?: {
                     [key: string]: unknown;
                 };
@@ -3812,8 +4233,10 @@ export interface components {
             comment?: string | null;
             user: components["schemas"]["IUser"];
         };
+        /** @description At least one of comment and comment_HTML, with text. */
         insertCommentRequest: {
-            comment: string;
+            comment?: string | null;
+            comment_HTML?: string | null;
             /** @description An internal note, never sent to the requestor */
             isPrivate?: boolean;
             user: components["schemas"]["IUser"];

@@ -67,7 +67,7 @@ export const isEmptyValue = (value: unknown): boolean => value === undefined || 
 export function missingRequired(fields: readonly CustomField[], values: Record<string, unknown>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const field of fields) {
-    if (field.required && !field.deleted && field.type !== 'toggle' && isEmptyValue(values[field.id]))
+    if (field.required && !field.deleted && field.typeName !== 'toggle' && isEmptyValue(values[field.id]))
       out[`customFields/${field.id}`] = [`${field.name} is required`];
   }
   return out;

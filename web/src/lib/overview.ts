@@ -1,5 +1,3 @@
-import { ACTIVE_STATUSES, PRIORITIES, STATUSES, type ListedTicket, type Priority, type Status } from './types.js';
-
 /** The local calendar days (YYYY-MM-DD) of the last `days` days, oldest first, ending today. */
 export function lastDays(days: number, now = new Date()): string[] {
   const out: string[] = [];
@@ -15,49 +13,20 @@ export function localDay(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-/** How many instants fall on each of `days` (local days); instants outside them are ignored. */
-export function countPerDay(instants: readonly (string | null | undefined)[], days: readonly string[]): number[] {
-  const index = new Map(days.map((d, i) => [d, i]));
-  const counts = days.map(() => 0);
-  for (const instant of instants) {
-    if (!instant) continue;
-    const date = new Date(instant);
-    if (Number.isNaN(date.getTime())) continue;
-    const at = index.get(localDay(date));
-    if (at !== undefined) counts[at]! += 1;
-  }
+/** The counts of GET /tickets/counts with a groupBy: each value that has tickets, with their number. */
+export type CountGroups = readonly { key: string | null; itemCount: number }[];
+
+/** The count of each of `keys` (0 for a value the answer leaves out: no tickets). */
+export function countsByKey<K extends string>(keys: readonly K[], groups: CountGroups | undefined): Record<K, number> {
+  const counts = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  for (const group of groups ?? []) if (group.key !== null && group.key in counts) counts[group.key as K] = group.itemCount;
   return counts;
 }
 
-export interface QueueSummary {
-  byStatus: Record<Status, number>;
-  /** Active tickets (Open, Reopened, Started) by priority. */
-  byPriority: Record<Priority, number>;
-  /** Active tickets with either escalation, and with each. */
-  escalated: number;
-  escalatedFrt: number;
-  escalatedRt: number;
-  overdue: number;
-}
-
-/** Counts over active tickets: by status, by priority, escalated, overdue (expected date passed). */
-export function summarizeQueue(tickets: readonly ListedTicket[], now = Date.now()): QueueSummary {
-  const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-  const byPriority = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Record<Priority, number>;
-  let escalated = 0;
-  let escalatedFrt = 0;
-  let escalatedRt = 0;
-  let overdue = 0;
-  for (const t of tickets) {
-    if (t.status) byStatus[t.status] += 1;
-    if (!t.status || !ACTIVE_STATUSES.includes(t.status)) continue;
-    if (t.priority) byPriority[t.priority] += 1;
-    if (t.isFrtEscalated || t.isRtEscalated) escalated += 1;
-    if (t.isFrtEscalated) escalatedFrt += 1;
-    if (t.isRtEscalated) escalatedRt += 1;
-    if (t.expectedDate && new Date(t.expectedDate).getTime() < now) overdue += 1;
-  }
-  return { byStatus, byPriority, escalated, escalatedFrt, escalatedRt, overdue };
+/** The count of each of `days` (local days, YYYY-MM-DD), from counts grouped by local day. */
+export function countsPerDay(days: readonly string[], groups: CountGroups | undefined): number[] {
+  const byDay = countsByKey(days, groups);
+  return days.map((day) => byDay[day] ?? 0);
 }
 
 /** A "nice" upper bound for a chart axis: 1, 2, 5, 10, 20, 50… at least `max`. */

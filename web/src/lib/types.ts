@@ -36,25 +36,17 @@ export type NewTicket = Body<'/tickets', 'post'>['ticket'];
 export type ListPage = Answer<'/tickets', 'get'>;
 /** A listed ticket: the selected fields only, always with its id. */
 export type ListedTicket = ListPage['items'][number];
+/** GET /tickets/counts: how many tickets match (and per group, with groupBy). */
+export type TicketCounts = Answer<'/tickets/counts', 'get'>;
 
 export type Activity = Schemas['IActivity'];
 
 /** Activities written by the help-desk engine carry a user whose id starts with `system:`. */
 export const isSystemUser = (user: User | null | undefined): boolean => !!user && user.id.startsWith('system:');
 
-export type CustomFieldType = Schemas['ICustomField']['type'];
-export const CUSTOM_FIELD_TYPE_LABELS: Record<CustomFieldType, string> = {
-  peoplePicker: 'People picker',
-  multipleItemsPicker: 'Multiple items picker',
-  singleItemPicker: 'Single item picker',
-  textField: 'Text field',
-  textArea: 'Text area',
-  toggle: 'Toggle',
-  datePicker: 'Date picker',
-};
-/** Every type, in the order the labels list them (the Record above makes the list complete). */
-export const CUSTOM_FIELD_TYPES = Object.keys(CUSTOM_FIELD_TYPE_LABELS) as CustomFieldType[];
-export const hasOptions = (type: CustomFieldType): boolean => type === 'multipleItemsPicker' || type === 'singleItemPicker';
+/** Our names of the field types (a field's `typeName`), their labels and kinds: the server's domain module. */
+export { CUSTOM_FIELD_TYPE_LABELS, CUSTOM_FIELD_TYPES, hasOptions, isEmailAddress } from '../../../src/domain/custom-fields.js';
+export type CustomFieldType = Schemas['ICustomField']['typeName'];
 
 export type CustomField = Schemas['ICustomField'];
 export type CustomFieldOption = NonNullable<CustomField['options']>[number];

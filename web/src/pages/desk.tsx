@@ -29,6 +29,8 @@ export function DeskPage() {
   const listKey = JSON.stringify(listParams);
   const [items, setItems] = useState<ListedTicket[]>([]);
   const [token, setToken] = useState<string | null>(null);
+  /** How many tickets match the view, over all pages (the listing's itemCount). */
+  const [total, setTotal] = useState<number | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState('');
   const [filtersOpen, setFiltersOpen] = useState(false);
@@ -56,6 +58,7 @@ export function DeskPage() {
         if (mine !== generation.current) return;
         setItems((current) => (continuationToken ? [...current, ...page.items] : page.items));
         setToken(page.continuationToken ?? null);
+        setTotal(page.itemCount);
       } catch (e) {
         if (mine === generation.current) setError(errorMessage(e));
       } finally {
@@ -72,6 +75,7 @@ export function DeskPage() {
     generation.current += 1;
     setItems([]);
     setToken(null);
+    setTotal(null);
     void fetchPage(null);
   }, [fetchPage]);
 
@@ -94,6 +98,11 @@ export function DeskPage() {
     <div className="page desk">
       <div className="desk-head">
         <h1>Desk</h1>
+        {total !== null && (
+          <span className="desk-total muted" aria-live="polite">
+            {total.toLocaleString()} ticket{total === 1 ? '' : 's'}
+          </span>
+        )}
         <SearchBox value={query.search} onSearch={(text) => update({ ...query, search: text }, true)} />
         <button type="button" className="filters-toggle" aria-expanded={filtersOpen} aria-controls="desk-filters" onClick={() => setFiltersOpen((o) => !o)}>
           Filters{filters ? ` (${filters})` : ''}
@@ -143,7 +152,9 @@ export function DeskPage() {
               <Spinner label={items.length ? 'Loading more tickets…' : 'Loading tickets…'} />
             ) : items.length > 0 ? (
               <span className="muted">
-                {items.length} ticket{items.length === 1 ? '' : 's'} shown{token ? '' : ' — that is all of them'}
+                {total !== null && total > items.length
+                  ? `${items.length.toLocaleString()} of ${total.toLocaleString()} tickets shown`
+                  : `${items.length.toLocaleString()} ticket${items.length === 1 ? '' : 's'} shown — that is all of them`}
               </span>
             ) : null}
             {token && !loading && (

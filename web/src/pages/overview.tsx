@@ -3,41 +3,24 @@ import { Spinner } from '../components/controls.js';
 import { OverviewTabs } from './alerts.js';
 import { browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { formatDeskQuery, EMPTY_QUERY, type DeskQuery } from '../lib/desk-query.js';
-import { countPerDay, lastDays, niceCeiling, summarizeQueue, type QueueSummary } from '../lib/overview.js';
+import { countsByKey, countsPerDay, lastDays, niceCeiling } from '../lib/overview.js';
 import { Link } from '../lib/router.js';
-import { ACTIVE_STATUSES, PRIORITIES, type ListedTicket, type ListPage, type Status } from '../lib/types.js';
+import { ACTIVE_STATUSES, PRIORITIES, STATUSES, type Priority, type Status, type TicketCounts } from '../lib/types.js';
 
 const DAYS = 30;
-/** Each count walks the list a page (1,000 tickets) at a time, and stops after this many pages. */
-const MAX_PAGES = 10;
 
-interface Walk {
-  items: ListedTicket[];
-  /** More tickets matched than were walked. */
-  capped: boolean;
-}
-
-async function walk(params: Record<string, string>, select: string): Promise<Walk> {
-  const items: ListedTicket[] = [];
-  let token: string | null | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const r: ListPage = await send(
-      client.GET('/tickets', {
-        params: { query: { ...params, select, limit: '1000', timezone: String(browserTimezone()) }, header: token ? { continuationToken: token } : {} },
-      }),
-    );
-    items.push(...r.items);
-    token = r.continuationToken;
-    if (!token) return { items, capped: false };
-  }
-  return { items, capped: true };
+/** GET /tickets/counts: how many tickets match, exactly, counted by the server (docs/api.md §7). */
+function count(query: Record<string, string>): Promise<TicketCounts> {
+  return send(client.GET('/tickets/counts', { params: { query: { ...query, timezone: String(browserTimezone()) } } }));
 }
 
 interface Data {
-  queue: QueueSummary;
-  queueCapped: boolean;
-  resolved: Walk;
-  closed: Walk;
+  byStatus: Record<Status, number>;
+  /** Active tickets (Open, Reopened, Started) by priority. */
+  byPriority: Record<Priority, number>;
+  escalatedFrt: number;
+  escalatedRt: number;
+  overdue: number;
   days: string[];
   created: number[];
   resolvedPerDay: number[];
@@ -50,29 +33,27 @@ export function OverviewPage() {
   useEffect(() => {
     const days = lastDays(DAYS);
     const since = days[0]!;
+    const active = { isResolved: 'false' };
     Promise.all([
-      walk({ status: ACTIVE_STATUSES.join(',') }, 'id,status,priority,isFrtEscalated,isRtEscalated,expectedDate'),
-      walk({ status: 'Resolved' }, 'id'),
-      walk({ status: 'Closed' }, 'id'),
-      walk({ createdAfter: since }, 'id,createdOn'),
+      count({ groupBy: 'status' }),
+      count({ ...active, groupBy: 'priority' }),
+      count({ ...active, isFrtEscalated: 'true' }),
+      count({ ...active, isRtEscalated: 'true' }),
+      count({ ...active, expectedDateBefore: new Date().toISOString() }),
+      count({ createdAfter: since, groupBy: 'createdOn' }),
       // A resolution updates the ticket, so every ticket resolved since `since` was updated since then.
-      walk({ lastUpdateAfter: since }, 'id,lastResolutionOn'),
+      count({ lastUpdateAfter: since, groupBy: 'lastResolutionOn' }),
     ])
-      .then(([active, resolved, closed, created, updated]) => {
+      .then(([status, priority, frt, rt, overdue, created, resolved]) => {
         setData({
-          queue: summarizeQueue(active.items),
-          queueCapped: active.capped,
-          resolved,
-          closed,
+          byStatus: countsByKey(STATUSES, status.groups),
+          byPriority: countsByKey(PRIORITIES, priority.groups),
+          escalatedFrt: frt.itemCount,
+          escalatedRt: rt.itemCount,
+          overdue: overdue.itemCount,
           days,
-          created: countPerDay(
-            created.items.map((t) => t.createdOn),
-            days,
-          ),
-          resolvedPerDay: countPerDay(
-            updated.items.map((t) => t.lastResolutionOn),
-            days,
-          ),
+          created: countsPerDay(days, created.groups),
+          resolvedPerDay: countsPerDay(days, resolved.groups),
         });
       })
       .catch((e) => setError(errorMessage(e)));
@@ -96,14 +77,7 @@ export function OverviewPage() {
         <Spinner label="Counting tickets…" />
       </div>
     );
-  const plus = (capped: boolean) => (capped ? '+' : '');
   const deskLink = (patch: Partial<DeskQuery>) => `/tickets${formatDeskQuery({ ...EMPTY_QUERY, ...patch })}`;
-  const statusCount = (s: Status) =>
-    s === 'Resolved'
-      ? `${data.resolved.items.length}${plus(data.resolved.capped)}`
-      : s === 'Closed'
-        ? `${data.closed.items.length}${plus(data.closed.capped)}`
-        : `${data.queue.byStatus[s]}${plus(data.queueCapped)}`;
   return (
     <div className="page overview">
       <h1>Overview</h1>
@@ -114,7 +88,7 @@ export function OverviewPage() {
           {(['Open', 'Reopened', 'Started', 'Resolved', 'Closed'] as Status[]).map((s) => (
             <li key={s} className={`stat status-${s.toLowerCase()}`}>
               <Link href={deskLink({ status: [s] })}>
-                <span className="stat-value">{statusCount(s)}</span>
+                <span className="stat-value">{data.byStatus[s].toLocaleString()}</span>
                 <span className="stat-label">{s}</span>
               </Link>
             </li>
@@ -126,15 +100,15 @@ export function OverviewPage() {
           <h2 id="ov-priority">Active tickets by priority</h2>
           <ul className="bars">
             {[...PRIORITIES].reverse().map((p) => {
-              const total = Math.max(1, ...PRIORITIES.map((x) => data.queue.byPriority[x]));
+              const total = Math.max(1, ...PRIORITIES.map((x) => data.byPriority[x]));
               return (
                 <li key={p}>
                   <Link href={deskLink({ status: ACTIVE_STATUSES, priority: [p] })} className="bar-row">
                     <span className="bar-label">{p}</span>
                     <span className="bar-track" aria-hidden="true">
-                      <span className={`bar-fill priority-${p.toLowerCase()}`} style={{ width: `${(data.queue.byPriority[p] / total) * 100}%` }} />
+                      <span className={`bar-fill priority-${p.toLowerCase()}`} style={{ width: `${(data.byPriority[p] / total) * 100}%` }} />
                     </span>
-                    <span className="bar-value">{data.queue.byPriority[p]}</span>
+                    <span className="bar-value">{data.byPriority[p].toLocaleString()}</span>
                   </Link>
                 </li>
               );
@@ -146,19 +120,19 @@ export function OverviewPage() {
           <ul className="stats compact">
             <li className="stat warn">
               <Link href={deskLink({ status: ACTIVE_STATUSES, escalated: 'frt' })}>
-                <span className="stat-value">{data.queue.escalatedFrt}</span>
+                <span className="stat-value">{data.escalatedFrt.toLocaleString()}</span>
                 <span className="stat-label">First response escalated</span>
               </Link>
             </li>
             <li className="stat warn">
               <Link href={deskLink({ status: ACTIVE_STATUSES, escalated: 'rt' })}>
-                <span className="stat-value">{data.queue.escalatedRt}</span>
+                <span className="stat-value">{data.escalatedRt.toLocaleString()}</span>
                 <span className="stat-label">Resolution escalated</span>
               </Link>
             </li>
             <li className="stat danger">
               <Link href={deskLink({ status: ACTIVE_STATUSES, dueTo: lastDays(2)[0] })}>
-                <span className="stat-value">{data.queue.overdue}</span>
+                <span className="stat-value">{data.overdue.toLocaleString()}</span>
                 <span className="stat-label">Overdue</span>
               </Link>
             </li>

@@ -555,7 +555,7 @@ function RuleCard(props: {
   const tagOptions = live.flatMap((c) => c.tags.filter((t) => !t.deleted).map((t) => ({ value: `${c.id}_${t.text}`, label: `${c.text}: ${t.text}` })));
   const [tagToAdd, setTagToAdd] = useState('');
   const tagLabel = (tag: string) => tagOptions.find((o) => o.value === tag)?.label ?? tag.slice(tag.indexOf('_') + 1);
-  const usable = props.fields.filter((f) => f.type !== 'datePicker');
+  const usable = props.fields.filter((f) => f.typeName !== 'datePicker');
   const outsiders = props.allowed ? d.assignees.filter((u) => !props.allowed!.some((p) => p.id === u.id)) : [];
   const addTag = () => {
     const tag = tagToAdd || tagOptions.find((o) => !d.tags.includes(o.value))?.value;
@@ -751,7 +751,7 @@ function assigneesText(d: RuleDraft): string {
 function conditionText(fields: CustomField[], c: CustomFieldCondition): string {
   const field = fields.find((f) => f.id === c.fieldId);
   if (!field) return `field ${c.fieldId} matches`;
-  if (field.type === 'toggle') return `${field.name} is ${c.value === true ? 'on' : 'off'}`;
+  if (field.typeName === 'toggle') return `${field.name} is ${c.value === true ? 'on' : 'off'}`;
   const values = asList(c.value).map((v) => field.options?.find((o) => o.id === v)?.text ?? v);
   return `${field.name} is ${values.map((v) => `“${v}”`).join(' or ')}`;
 }
@@ -771,7 +771,7 @@ function FieldCondition(props: {
   const { condition: c } = props;
   const field = props.allFields.find((f) => f.id === c.fieldId);
   let value: ReactNode = null;
-  if (field && (field.type === 'singleItemPicker' || field.type === 'multipleItemsPicker')) {
+  if (field && (field.typeName === 'singleItemPicker' || field.typeName === 'multipleItemsPicker')) {
     const chosen = asList(c.value);
     const options = (field.options ?? []).filter((o) => !o.deleted || chosen.includes(o.id));
     value = (
@@ -794,7 +794,7 @@ function FieldCondition(props: {
         ))}
       </fieldset>
     );
-  } else if (field?.type === 'toggle') {
+  } else if (field?.typeName === 'toggle') {
     value = (
       <select
         aria-label={`Condition ${props.n}: ${field.name} is`}
@@ -807,12 +807,13 @@ function FieldCondition(props: {
       </select>
     );
   } else if (field) {
-    const people = field.type === 'peoplePicker';
+    const people = field.typeName === 'peoplePicker';
+    const emails = field.typeName === 'emailPicker';
     value = (
       <input
         type="text"
-        aria-label={`Condition ${props.n}: ${field.name} ${people ? 'includes the person with id' : 'is'}`}
-        placeholder={people ? 'Person id' : 'Value (any case)'}
+        aria-label={`Condition ${props.n}: ${field.name} ${people ? 'includes the person with id' : emails ? 'includes the address' : 'is'}`}
+        placeholder={people ? 'Person id' : emails ? 'E-mail address (any case)' : 'Value (any case)'}
         value={
           typeof c.value === 'string'
             ? c.value

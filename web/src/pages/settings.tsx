@@ -297,9 +297,9 @@ function CustomFieldsSection() {
               {fields.map((f, i) => (
                 <li key={f.id} className="row">
                   <div className="row-main">
-                    <strong>{f.name}</strong> <span className="muted">· {CUSTOM_FIELD_TYPE_LABELS[f.type]}</span>
+                    <strong>{f.name}</strong> <span className="muted">· {CUSTOM_FIELD_TYPE_LABELS[f.typeName]}</span>
                     {f.required && <span className="badge">Required</span>}
-                    {hasOptions(f.type) && (
+                    {hasOptions(f.typeName) && (
                       <div className="muted small">
                         {(f.options ?? [])
                           .filter((o) => !o.deleted)
@@ -346,7 +346,7 @@ function CustomFieldsSection() {
             {deleted.map((f) => (
               <li key={f.id} className="row">
                 <div className="row-main">
-                  <s>{f.name}</s> <span className="muted">· {CUSTOM_FIELD_TYPE_LABELS[f.type]}</span>
+                  <s>{f.name}</s> <span className="muted">· {CUSTOM_FIELD_TYPE_LABELS[f.typeName]}</span>
                 </div>
                 <div className="row-actions">
                   <button
@@ -382,7 +382,7 @@ interface OptionDraft {
 function FieldEditor({ field, onDone }: { field?: CustomField; onDone: () => void }) {
   const { instance, reloadInstance, notify } = useApp();
   const [name, setName] = useState(field?.name ?? '');
-  const [type, setType] = useState<CustomFieldType>(field?.type ?? 'textField');
+  const [type, setType] = useState<CustomFieldType>(field?.typeName ?? 'textField');
   const [required, setRequired] = useState(field?.required ?? false);
   const [placement, setPlacement] = useState<Placement>(field ? placementOf(instance, field.id) : 'customFieldsLeft');
   const [options, setOptions] = useState<OptionDraft[]>(() => (field?.options ?? []).filter((o) => !o.deleted).map((o) => ({ id: o.id, text: o.text })));

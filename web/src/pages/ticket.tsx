@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { EscalationBadges, Field, PriorityBadge, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
 import { customFieldText } from '../components/custom-field.js';
+import { RichText, RichTextEditor, type EditorContent } from '../components/rich-text.js';
 import { TicketForm } from '../components/ticket-form.js';
 import { ApiError, browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
@@ -30,11 +31,14 @@ export function TicketPage({ id }: { id: string }) {
   const [editing, setEditing] = useState(false);
 
   const loadActivities = useCallback(
-    async () => setActivities((await send(client.GET('/tickets/{ticketId}/activities', { params: { path: { ticketId: id } } }))).items),
+    async () =>
+      setActivities(
+        (await send(client.GET('/tickets/{ticketId}/activities', { params: { path: { ticketId: id }, query: { include: 'comment_HTML' } } }))).items,
+      ),
     [id],
   );
   useEffect(() => {
-    send(client.GET('/tickets/{ticketId}', { params: { path: { ticketId: id }, query: { timezone: String(browserTimezone()) } } }))
+    send(client.GET('/tickets/{ticketId}', { params: { path: { ticketId: id }, query: { timezone: String(browserTimezone()), include: 'description_HTML' } } }))
       .then((r) => setTicket(r.item))
       .catch((e) => setError(e instanceof ApiError && e.status === 404 ? `There is no ticket ${id}.` : errorMessage(e)));
     loadActivities().catch((e) => setError(errorMessage(e)));
@@ -97,7 +101,7 @@ export function TicketPage({ id }: { id: string }) {
               if (Object.keys(updates).length === 0) return setEditing(false);
               const r = await send(
                 client.PUT('/tickets/{ticketId}', {
-                  params: { path: { ticketId: ticket.id }, query: { timezone: String(browserTimezone()) } },
+                  params: { path: { ticketId: ticket.id }, query: { timezone: String(browserTimezone()), include: 'description_HTML' } },
                   body: { updates, user: session.user },
                 }),
               );
@@ -111,7 +115,13 @@ export function TicketPage({ id }: { id: string }) {
           <div className="ticket-main">
             <section className="card" aria-labelledby="t-description">
               <h2 id="t-description">Description</h2>
-              {ticket.description ? <div className="prose">{ticket.description}</div> : <p className="muted">No description.</p>}
+              {!ticket.description ? (
+                <p className="muted">No description.</p>
+              ) : ticket.description_HTML !== undefined ? (
+                <RichText html={ticket.description_HTML} />
+              ) : (
+                <div className="prose">{ticket.description}</div>
+              )}
             </section>
             <section className="card" aria-labelledby="t-activity">
               <h2 id="t-activity">Activity</h2>
@@ -245,7 +255,7 @@ function CustomFieldRow({ field, value }: { field: CustomField; value: unknown }
         {field.name}
         {field.deleted && <span className="muted"> (deleted)</span>}
       </dt>
-      <dd className={field.type === 'textArea' ? 'prose' : undefined}>{text || <span className="muted">—</span>}</dd>
+      <dd className={field.typeName === 'textArea' ? 'prose' : undefined}>{text || <span className="muted">—</span>}</dd>
     </>
   );
 }
@@ -274,7 +284,7 @@ function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
     try {
       const r = await send(
         client.PUT('/tickets/{ticketId}/status', {
-          params: { path: { ticketId: ticket.id } },
+          params: { path: { ticketId: ticket.id }, query: { include: 'description_HTML' } },
           body: { status, ...(status === 'Resolved' && resolution ? { resolution } : {}), ...(comment.trim() ? { comment } : {}), user: session.user },
         }),
       );
@@ -348,7 +358,10 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
     setError('');
     try {
       const r = await send(
-        client.PUT('/tickets/{ticketId}', { params: { path: { ticketId: ticket.id } }, body: { updates: { assignee }, user: session.user } }),
+        client.PUT('/tickets/{ticketId}', {
+          params: { path: { ticketId: ticket.id }, query: { include: 'description_HTML' } },
+          body: { updates: { assignee }, user: session.user },
+        }),
       );
       onChanged(r.item);
     } catch (e) {
@@ -392,18 +405,23 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
 
 function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => void }) {
   const { session } = useApp();
-  const [comment, setComment] = useState('');
+  const labelId = useId();
+  const [content, setContent] = useState<EditorContent>({ html: '', isEmpty: true });
+  const [resetKey, setResetKey] = useState(0);
   const [isPrivate, setPrivate] = useState(false);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!comment.trim()) return setError('Write something first');
+  const submit = async () => {
+    if (content.isEmpty) return setError('Write something first');
     setBusy(true);
     setError('');
     try {
-      await send(client.POST('/tickets/{ticketId}/comments', { params: { path: { ticketId } }, body: { comment, isPrivate, user: session.user } }));
-      setComment('');
+      // The server sanitises the HTML and makes the plain text from it.
+      await send(
+        client.POST('/tickets/{ticketId}/comments', { params: { path: { ticketId } }, body: { comment_HTML: content.html, isPrivate, user: session.user } }),
+      );
+      setContent({ html: '', isEmpty: true });
+      setResetKey((k) => k + 1);
       setPrivate(false);
       onAdded();
     } catch (e) {
@@ -413,17 +431,22 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: () => v
     }
   };
   return (
-    <form className={`comment-form${isPrivate ? ' private' : ''}`} onSubmit={(event) => void submit(event)} noValidate>
-      <Field label={isPrivate ? 'Private note' : 'Comment'} htmlFor="t-comment" errors={error ? [error] : undefined}>
-        <textarea
-          id="t-comment"
-          rows={3}
-          value={comment}
-          onChange={(e) => setComment(e.target.value)}
+    <form
+      className={`comment-form${isPrivate ? ' private' : ''}`}
+      onSubmit={(event: FormEvent) => {
+        event.preventDefault();
+        void submit();
+      }}
+      noValidate
+    >
+      <Field label={isPrivate ? 'Private note' : 'Comment'} labelId={labelId} errors={error ? [error] : undefined}>
+        <RichTextEditor
+          labelId={labelId}
+          resetKey={resetKey}
+          onChange={setContent}
+          onSubmit={() => void submit()}
+          invalid={!!error}
           placeholder={isPrivate ? 'Only agents see private notes' : 'Reply or add information'}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
-          }}
         />
       </Field>
       <div className="actions">
@@ -535,7 +558,7 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
               <div className="event-head">
                 {who} {a.isPrivate ? 'added a private note' : 'commented'} {a.isPrivate && <span className="badge private">Private</span>} {when}
               </div>
-              <div className="prose">{a.comment}</div>
+              <ActivityComment activity={a} />
             </li>
           );
         }
@@ -546,7 +569,7 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
                 {who} changed the status from <StatusBadge status={String(a.from)} /> to <StatusBadge status={String(a.to)} />
                 {a.resolution ? ` (${RESOLUTION_LABELS[a.resolution as Resolution] ?? a.resolution})` : ''} {when}
               </div>
-              {a.comment && <div className="prose">{a.comment}</div>}
+              {a.comment && <ActivityComment activity={a} />}
             </li>
           );
         }
@@ -572,5 +595,14 @@ function Timeline({ activities, fields }: { activities: Activity[]; fields: Cust
         );
       })}
     </ol>
+  );
+}
+
+/** An activity's comment: its sanitised HTML when the answer has it, else its plain text. */
+function ActivityComment({ activity }: { activity: Activity }) {
+  return typeof activity.comment_HTML === 'string' ? (
+    <RichText html={activity.comment_HTML} className="comment-text" />
+  ) : (
+    <div className="prose comment-text">{activity.comment}</div>
   );
 }

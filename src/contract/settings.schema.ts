@@ -1,4 +1,5 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+import type { IUser } from '../domain/ticket.js';
 import { nullable, oneOf } from './schema-helpers.js';
 import {
   ASSIGNEE_RULES_MAX,
@@ -14,10 +15,14 @@ import {
   TEXT_FIELD_MAX,
   TITLE_MAX,
   USER_ID_MAX,
+  USER_NAME_MAX,
 } from '../domain/limits.js';
 
-/** The body of PUT /instance: any subset of the instance's settings. */
-const User = Type.Ref('IUser');
+/*
+ * The settings an instance is written with (PUT /instance, the operator API): one schema that
+ * validates the request, documents it in OpenAPI and types it for the services (SettingsPatch).
+ */
+const User = Type.Unsafe<IUser>(Type.Ref('IUser'));
 const FieldId = Type.String({ maxLength: ID_MAX });
 const FieldList = Type.Array(Type.Union([FieldId, Type.Object({ id: FieldId })]), {
   maxItems: CUSTOM_FIELDS_PER_INSTANCE,
@@ -26,6 +31,22 @@ const FieldList = Type.Array(Type.Union([FieldId, Type.Object({ id: FieldId })])
 const Access = oneOf(['readWrite', 'readOnly'] as const);
 const Priorities = ['Low', 'Medium', 'Important', 'Urgent'] as const;
 const People = Type.Array(User, { maxItems: PEOPLE_PER_LIST });
+/**
+ * A person as the original product lists them (IPersonaProps, as Fluent UI personas are):
+ * `text` and `secondaryText` name the person and their e-mail; `name` and `email` are the same.
+ * Other persona properties are ignored; the person is kept as `{ id, name, email }`.
+ */
+export const PersonaWrite = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: USER_ID_MAX }),
+    name: Type.Optional(Type.String({ maxLength: USER_NAME_MAX })),
+    email: Type.Optional(Type.String({ maxLength: EMAIL_MAX })),
+    text: Type.Optional(Type.String({ maxLength: USER_NAME_MAX, description: 'The name (Fluent UI persona); same as `name`' })),
+    secondaryText: Type.Optional(Type.String({ maxLength: EMAIL_MAX, description: 'The e-mail (Fluent UI persona); same as `email`' })),
+  },
+  { description: 'A person: `{ id, name, email }`, or a persona `{ id, text, secondaryText }`' },
+);
+const Personas = Type.Array(PersonaWrite, { maxItems: PEOPLE_PER_LIST });
 const SettingText = Type.String({ maxLength: SETTING_TEXT_MAX });
 const Values = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Array(item, { maxItems: RULE_CONDITION_VALUES_MAX });
 /** A custom-field value a rule compares with: one value, or a list of them. */
@@ -94,9 +115,14 @@ export const AlertNotificationSchema = Type.Object(
   { additionalProperties: false, $id: 'IAlertNotification' },
 );
 
+const RuleRef = Type.Unsafe<Static<typeof Rule>>(Type.Ref('IRule'));
+const instanceName = (description?: string) => Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S', ...(description ? { description } : {}) });
+
 export const SettingsUpdate = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: LABEL_MAX, pattern: '\\S' })),
+    name: Type.Optional(instanceName()),
+    displayName: Type.Optional(instanceName('The same as `name` (the original product names it so); give one of them')),
+    instanceName: Type.Optional(instanceName('The same as `name` (the original product names it so); give one of them')),
     groupId: Type.Optional(nullable(SettingText)),
     enabled: Type.Optional(Type.Boolean()),
     tenantId: Type.Optional(nullable(SettingText)),
@@ -109,16 +135,16 @@ export const SettingsUpdate = Type.Object(
     optionalFieldsLeft: Type.Optional(FieldList),
     optionalFieldsRight: Type.Optional(FieldList),
     assignees: Type.Optional(
-      nullable(Type.Object({ type: oneOf(['teamsOwner', 'customAssignee'] as const), peoples: Type.Optional(People) }, { additionalProperties: false })),
+      nullable(Type.Object({ type: oneOf(['teamsOwner', 'customAssignee'] as const), peoples: Type.Optional(Personas) }, { additionalProperties: false })),
     ),
-    assigneeRules: Type.Optional(Type.Array(Type.Ref('IRule'), { maxItems: ASSIGNEE_RULES_MAX })),
-    defaultRuleAssignee: Type.Optional(nullable(Type.Array(Type.Ref('IRule'), { maxItems: ASSIGNEE_RULES_MAX }))),
+    assigneeRules: Type.Optional(Type.Array(RuleRef, { maxItems: ASSIGNEE_RULES_MAX })),
+    defaultRuleAssignee: Type.Optional(nullable(Type.Array(RuleRef, { maxItems: ASSIGNEE_RULES_MAX }))),
     isAutomaticAssignTickets: Type.Optional(Type.Boolean()),
-    alertNotification: Type.Optional(nullable(Type.Ref('IAlertNotification'))),
-    sla: Type.Optional(nullable(Type.Ref('ISlaPolicy'))),
+    alertNotification: Type.Optional(nullable(Type.Unsafe<Static<typeof AlertNotificationSchema>>(Type.Ref('IAlertNotification')))),
+    sla: Type.Optional(nullable(Type.Unsafe<Static<typeof SlaPolicySchema>>(Type.Ref('ISlaPolicy')))),
     isAutoAssignIdleTickets: Type.Optional(Type.Boolean()),
     dayBeforeTicketsIdle: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 365 }))),
-    idleTicketAssignedTo: Type.Optional(People),
+    idleTicketAssignedTo: Type.Optional(Personas),
     isNotifyIdleTicket: Type.Optional(Type.Boolean()),
     keyAccess: Type.Optional(Type.Object({ primary: Type.Optional(Access), secondary: Type.Optional(Access) }, { additionalProperties: false })),
     rateLimit: Type.Optional(
@@ -153,3 +179,6 @@ export const FieldPermissionSchema = Type.Object(
   },
   { $id: 'IFieldPermission', additionalProperties: false },
 );
+
+/** A settings write as the services take it (the body of PUT /instance). */
+export type SettingsPatch = Static<typeof SettingsUpdate>;
