@@ -4,12 +4,20 @@ import type { KeyName } from './domain/instance.js';
 import { DomainError } from './domain/errors.js';
 import type { SettingsPatch } from './contract/settings.schema.js';
 import { InstancesService } from './services/instances.service.js';
+import { PeopleService, type IssuedLink } from './services/people.service.js';
+import { ROLES, type Role } from './domain/people.js';
 import { openMigratedStore } from './store/db.js';
 
 const USAGE = `Usage: ticketing <command> [options]   (npm run -s cli -- <command> [options])
 
 Commands:
-  instance create --name NAME [--json]     create an instance; prints its two keys once
+  instance create --name NAME [--admin-email EMAIL [--admin-name NAME]] [--json]
+                                           create an instance; prints its two keys once and,
+                                           with --admin-email, its first admin's invitation link
+  instance invite --instance ID --email EMAIL [--name NAME] [--role admin|agent|viewer] [--json]
+                                           a link to sign in to the web app: an invitation for a
+                                           new person (role admin unless given), or a password
+                                           reset for someone already there
   instance list [--json]                   list instances
   instance keys regenerate --instance ID --which primary|secondary [--json]
                                            replace one key; the other keeps working;
@@ -24,7 +32,8 @@ Commands:
                                            "none" removes it
 
 Uses DATABASE_URL like the server (default sqlite:./data/ticketing.db) and works while the
-server runs; a running server sees a changed instance within 2 seconds (its key cache).`;
+server runs; a running server sees a changed instance within 2 seconds (its key cache).
+Links start with PUBLIC_URL (default http://localhost:PORT).`;
 
 class UsageError extends Error {}
 
@@ -85,6 +94,10 @@ async function run(argv: string[]): Promise<void> {
       enabled: { type: 'string' },
       'rate-limit': { type: 'string' },
       'storage-quota': { type: 'string' },
+      'admin-email': { type: 'string' },
+      'admin-name': { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -101,16 +114,49 @@ async function run(argv: string[]): Promise<void> {
     store,
     defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds },
   });
+  const people = new PeopleService({ store });
   const print = (json: unknown, text: string) => process.stdout.write(`${values.json ? JSON.stringify(json) : text}\n`);
+  const base = (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
+  const urlOf = (link: IssuedLink) => `${base}/${link.purpose === 'invitation' ? 'invitation' : 'password-reset'}#${link.token}`;
+  const email = (value: string | undefined, option: string) => {
+    if (value === undefined) return undefined;
+    if (!/^[^@\s]+@[^@\s]+$/.test(value.trim()) || value.length > 254) throw new UsageError(`${option} must be an e-mail address`);
+    return value.trim();
+  };
   try {
     switch (command) {
       case 'instance create': {
         const name = values.name?.trim();
         if (!name) throw new UsageError('instance create needs --name NAME');
-        const { instance, primaryKey, secondaryKey } = await instances.create({ name });
+        const adminEmail = email(values['admin-email'], '--admin-email');
+        const admin = adminEmail ? { email: adminEmail, ...(values['admin-name']?.trim() ? { name: values['admin-name'].trim() } : {}) } : undefined;
+        const created = await people.createInstance(instances, { name, patch: {} }, admin);
+        const { instance, primaryKey, secondaryKey } = created;
+        const invitation = created.admin ? urlOf(created.admin.invitation) : undefined;
         print(
-          { id: instance.id, name: instance.name, primaryKey, secondaryKey },
-          `Created instance "${instance.name}" (${instance.id}). Its keys are shown only now:\n  primary key:   ${primaryKey}\n  secondary key: ${secondaryKey}`,
+          {
+            id: instance.id,
+            name: instance.name,
+            primaryKey,
+            secondaryKey,
+            ...(invitation ? { admin: { email: adminEmail, invitationUrl: invitation } } : {}),
+          },
+          `Created instance "${instance.name}" (${instance.id}). Its keys are shown only now:\n  primary key:   ${primaryKey}\n  secondary key: ${secondaryKey}` +
+            (invitation ? `\n\nIts first admin, ${adminEmail}, sets a password with this link (valid 7 days, once):\n  ${invitation}` : ''),
+        );
+        break;
+      }
+      case 'instance invite': {
+        if (!values.instance) throw new UsageError('instance invite needs --instance ID');
+        const address = email(values.email, '--email');
+        if (!address) throw new UsageError('instance invite needs --email EMAIL');
+        if (values.role !== undefined && !(ROLES as readonly string[]).includes(values.role)) throw new UsageError('--role must be admin, agent or viewer');
+        const role = (values.role ?? 'admin') as Role;
+        const { person, link, created } = await people.linkForEmail(values.instance, { email: address, ...(values.name ? { name: values.name } : {}), role });
+        const url = urlOf(link);
+        print(
+          { id: person.id, email: person.email, role: person.role, purpose: link.purpose, url, expiresOn: link.expiresOn },
+          `${created ? `Added ${person.email} as ${person.role}.` : `${person.email} is a person of the instance (${person.role}).`} ${link.purpose === 'invitation' ? 'Invitation' : 'Password reset'} link (once, until ${link.expiresOn}):\n  ${url}`,
         );
         break;
       }

@@ -13,6 +13,12 @@ export interface Config {
   readonly rateLimitMax: number;
   readonly rateLimitWindowSeconds: number;
   readonly authFailureLimit: number;
+  /** Failed password sign-ins per account (e-mail address) per 15 minutes. */
+  readonly signInFailureLimit: number;
+  /** A web session ends after this many minutes without a request… */
+  readonly sessionIdleMinutes: number;
+  /** …and this many hours after sign-in, however used. */
+  readonly sessionMaxHours: number;
   readonly redisUrl: string | undefined;
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
@@ -183,6 +189,8 @@ function blockedTypes(env: Env): string[] {
     }
   }
   return entries;
+}
+
 function flag(env: Env, name: string): boolean {
   const raw = text(env, name)?.toLowerCase();
   if (raw === undefined || raw === '0' || raw === 'false') return false;
@@ -225,6 +233,9 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitMax: integer(env, 'RATE_LIMIT_MAX', 100, 1, 1_000_000_000),
     rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
     authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 30, 1, 1_000_000_000),
+    signInFailureLimit: integer(env, 'SIGN_IN_FAILURE_LIMIT', 10, 1, 1_000_000),
+    sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 480, 1, 525_600),
+    sessionMaxHours: integer(env, 'SESSION_MAX_HOURS', 336, 1, 87_600),
     redisUrl: text(env, 'REDIS_URL'),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',

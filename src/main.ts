@@ -65,7 +65,15 @@ function printBanner(url: string, where: string, boot: Pick<Bootstrapped, 'admin
     `  API docs: ${url}/api/docs`,
   ];
   if (showSecrets) lines.push(...secretLines(boot));
-  if (showSecrets && boot.created) lines.push('', `Try: curl "${url}/api/v1/instance?key=${boot.created.primaryKey}"`);
+  if (showSecrets && boot.created) {
+    lines.push(
+      '',
+      `Try: curl "${url}/api/v1/instance?key=${boot.created.primaryKey}"`,
+      '',
+      'Make its first admin (prints an invitation link to choose a password in the web app):',
+      `  npm run -s cli -- instance invite --instance ${boot.created.instance.id} --email you@example.com`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -110,6 +118,8 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
     trustProxy: config.trustProxy,
     hsts: https,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    sessionTimeouts: { idleMs: config.sessionIdleMinutes * 60_000, absoluteMs: config.sessionMaxHours * 3_600_000 },
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

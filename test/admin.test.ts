@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, client, createInstance, createTestApp, DIALECTS, requestor, type TestApp } from './helpers.js';
+import { ADMIN_TOKEN, client, createInstance, createTestApp, DIALECTS, PASSWORD, requestor, signInPerson, type TestApp } from './helpers.js';
 
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.skip)(`operator settings (${dialect.name})`, () => {
@@ -79,12 +79,7 @@ for (const dialect of DIALECTS) {
     it("answers 403 instance_disabled to every request of a disabled instance's keys and sessions, at once; re-enabling restores access", async () => {
       const { id, primaryKey, secondaryKey, api } = await createInstance(t.app, 'To disable');
       const other = await createInstance(t.app, 'Bystander');
-      const signIn = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/session',
-        payload: { key: secondaryKey, user: { name: 'Sam', email: 'sam@example.com' } },
-      });
-      const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+      const { cookie, email } = await signInPerson(t.app, primaryKey, { role: 'admin' });
       const web = { cookie, 'x-requested-with': 'ticketing-web' };
       const ticket = (await api.post('/tickets', { ticket: { title: 'Before', requestor }, user: requestor })).body.item;
       // Both keys are in the key cache now.
@@ -116,11 +111,7 @@ for (const dialect of DIALECTS) {
       }
       const me = await t.app.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } });
       expect([me.statusCode, JSON.parse(me.body).code]).toEqual([403, 'instance_disabled']);
-      const again = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/session',
-        payload: { key: primaryKey, user: { name: 'Sam', email: 'sam@example.com' } },
-      });
+      const again = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: PASSWORD } });
       expect([again.statusCode, JSON.parse(again.body).code]).toEqual([403, 'instance_disabled']);
       expect(again.headers['set-cookie']).toBeUndefined();
       // Other instances are not affected, and the operator still sees it.

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, client, createInstance, createTestApp, DIALECTS, requestor, type TestApp } from './helpers.js';
+import { ADMIN_TOKEN, createInstance, createTestApp, DIALECTS, PASSWORD, requestor, webClient, type TestApp } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -75,22 +75,30 @@ for (const dialect of DIALECTS) {
       await expect(cli('instance', 'update', '--instance', id, '--storage-quota', 'lots')).rejects.toMatchObject({ code: 2 });
     });
 
-    it('ends the web sessions of a key regenerated with `instance keys regenerate`, at once', async () => {
-      const { id, primaryKey, secondaryKey } = await createInstance(t.app, 'CLI rotation');
-      const signIn = async (key: string) => {
-        const response = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { key, user: { name: 'Alex', email: 'alex@example.com' } } });
-        return String(response.headers['set-cookie']).split(';')[0]!;
-      };
-      const tickets = async (cookie: string) => (await t.app.inject({ method: 'GET', url: '/api/v1/tickets', headers: { cookie } })).statusCode;
-      const byPrimary = await signIn(primaryKey);
-      const bySecondary = await signIn(secondaryKey);
-      expect(await tickets(byPrimary)).toBe(200);
-      const rotated = JSON.parse((await cli('instance', 'keys', 'regenerate', '--instance', id, '--which', 'primary', '--json')).stdout);
-      // No wait for the key cache: the session itself is gone from the store.
-      expect(await tickets(byPrimary)).toBe(401);
-      expect(await tickets(bySecondary)).toBe(200);
-      expect(await tickets(await signIn(rotated.key))).toBe(200);
-      expect((await client(t.app, secondaryKey).get('/instance')).status).toBe(200);
+    it('creates an instance with its first admin, whose invitation link signs them in once; `instance invite` makes more links', async () => {
+      const created = JSON.parse(
+        (await cli('instance', 'create', '--name', 'CLI people', '--admin-email', 'Ada@Example.com', '--admin-name', 'Ada Admin', '--json')).stdout,
+      );
+      expect(created).toMatchObject({ name: 'CLI people', admin: { email: 'Ada@Example.com' } });
+      expect(created.admin.invitationUrl).toMatch(/^http:\/\/localhost:3000\/invitation#tki_[A-Za-z0-9_-]{43}$/);
+      const token = created.admin.invitationUrl.split('#')[1];
+      const accept = () => t.app.inject({ method: 'POST', url: '/api/v1/session/password', payload: { token, password: PASSWORD } });
+      const accepted = await accept();
+      expect(accepted.statusCode).toBe(200);
+      expect(JSON.parse(accepted.body)).toMatchObject({ instance: { id: created.id, name: 'CLI people' }, user: { name: 'Ada Admin' }, role: 'admin' });
+      expect((await accept()).statusCode).toBe(401); // once
+      const admin = webClient(t.app, String(accepted.headers['set-cookie']).split(';')[0]!);
+      expect((await admin.put('/instance', { name: 'CLI people, renamed' })).status).toBe(200);
+
+      // A new person: an invitation with the role asked for; someone with a password: a reset link.
+      const invited = JSON.parse(
+        (await cli('instance', 'invite', '--instance', created.id, '--email', 'vic@example.com', '--role', 'viewer', '--json')).stdout,
+      );
+      expect(invited).toMatchObject({ email: 'vic@example.com', role: 'viewer', purpose: 'invitation' });
+      const reset = JSON.parse((await cli('instance', 'invite', '--instance', created.id, '--email', 'ada@example.com', '--json')).stdout);
+      expect(reset).toMatchObject({ email: 'Ada@Example.com', role: 'admin', purpose: 'reset' });
+      expect(reset.url).toMatch(/\/password-reset#tki_/);
+      await expect(cli('instance', 'invite', '--instance', created.id, '--email', 'not-an-address')).rejects.toMatchObject({ code: 2 });
     });
   });
 }

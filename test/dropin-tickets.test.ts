@@ -18,6 +18,7 @@ import {
   FakeClock,
   postgresUrl,
   requestor,
+  signInPerson,
   type Client,
   type TestApp,
 } from './helpers.js';
@@ -119,11 +120,9 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => t?.close());
 
-    /** A web session of the instance key: the web app's own requests. */
+    /** A web session of a person (the requestor's address, so `user: requestor` is them): the web app's own requests. */
     async function webClient(key: string) {
-      const signIn = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { key, user: { name: 'Wendy Web', email: 'wendy@example.com' } } });
-      expect(signIn.statusCode).toBe(200);
-      const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+      const { cookie } = await signInPerson(t.app, key, { email: requestor.email, name: 'Wendy Web' });
       return async (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) => {
         const response = await t.app.inject({
           method,

@@ -29,7 +29,7 @@ const parisSla = {
 async function activities(api: Client, id: string) {
   return (await api.get(`/tickets/${id}/activities`)).body.items as { type: string; user: { id: string }; field?: string; to?: { id: string } }[];
 }
-/** The engine's alert events, newest first (the feed also holds every ticket change, docs/api.md §12). */
+/** The engine's alert events, newest first (the feed also holds every ticket change, docs/api.md §13). */
 const ALERTS = 'sla.firstResponseBreached,sla.resolutionBreached,ticket.idle,ticket.dueSoon,ticket.overdue';
 async function events(api: Client) {
   return (await api.get(`/instance/events?order=DESC&type=${ALERTS}`)).body.items as { type: string; ticketId: number; payload: Record<string, unknown> }[];

@@ -4,7 +4,7 @@ import * as events from '../src/services/events.service.js';
 import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type Client, type Reply, type TestApp } from './helpers.js';
 
 /*
- * The event feed (docs/api.md §12): every ticket change writes its event in its own
+ * The event feed (docs/api.md §13): every ticket change writes its event in its own
  * transaction, and GET /instance/events pages them in order so that a poller reads every event
  * exactly once, while others write, on both stores.
  */

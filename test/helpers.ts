@@ -67,7 +67,8 @@ export async function createTestApp(
   options: {
     env?: Record<string, string>;
     rateLimit?: boolean;
-    clock?: FakeClock;
+    /** The services' and scheduler's clock (a FakeClock, or anything with `now`). */
+    clock?: { now: () => string };
     databaseUrl?: string;
     logStream?: { write(line: string): void };
     searchBudgetMs?: number;
@@ -215,4 +216,44 @@ export async function createTicket(api: Client, ticket: Record<string, unknown> 
   const response = await api.post('/tickets', { ticket: { title: 'A ticket', requestor, ...ticket }, user });
   if (response.status !== 201) throw new Error(`create failed: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.item;
+}
+
+/** A password good enough for the password rules (docs/api.md §14). */
+export const PASSWORD = 'correct horse battery staple';
+
+let personCount = 0;
+
+/**
+ * A person of the instance with a password, signed in: added with the instance key (which the
+ * reference makes all-powerful), then signed in through their invitation link.
+ */
+export async function signInPerson(app: FastifyInstance, key: string, options: { role?: 'admin' | 'agent' | 'viewer'; email?: string; name?: string } = {}) {
+  const email = options.email ?? `person-${++personCount}-${Date.now()}@example.com`;
+  const added = await client(app, key).post('/instance/users', { email, name: options.name ?? `Person ${personCount}`, role: options.role ?? 'agent' });
+  if (added.status !== 201) throw new Error(`adding a person failed: ${added.status} ${JSON.stringify(added.body)}`);
+  const accepted = await app.inject({ method: 'POST', url: '/api/v1/session/password', payload: { token: added.body.invitation.token, password: PASSWORD } });
+  if (accepted.statusCode !== 200) throw new Error(`accepting the invitation failed: ${accepted.statusCode} ${accepted.body}`);
+  const cookie = String(accepted.headers['set-cookie']).split(';')[0]!;
+  return { person: added.body.item as { id: string; name: string; email: string; role: string }, email, cookie, web: webClient(app, cookie) };
+}
+
+/** A client for the web app's session cookie (writes carry the header the server asks of cookie writes). */
+export function webClient(app: FastifyInstance, cookie: string) {
+  const call = async <T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> => {
+    const response = await app.inject({
+      method: method as 'GET',
+      url: `/api/v1${url}`,
+      headers: { cookie, 'x-requested-with': 'ticketing-web', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+    const text = response.body;
+    return { status: response.statusCode, body: text ? JSON.parse(text) : undefined, headers: response.headers as Reply['headers'] };
+  };
+  return {
+    cookie,
+    get: <T = any>(url: string, headers?: Record<string, string>) => call<T>('GET', url, undefined, headers),
+    post: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', url, body, headers),
+    put: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>('PUT', url, body, headers),
+    delete: <T = any>(url: string, headers?: Record<string, string>) => call<T>('DELETE', url, undefined, headers),
+  };
 }

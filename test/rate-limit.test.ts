@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { ADMIN_TOKEN, createInstance, createTestApp, DIALECTS, postgresUrl, type TestApp } from './helpers.js';
+import { ADMIN_TOKEN, createInstance, createTestApp, DIALECTS, PASSWORD, postgresUrl, signInPerson, type TestApp } from './helpers.js';
 
 /** docs/api.md §2, in one process: the counters' backend is the store's (memory / PostgreSQL). */
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.skip)(`rate limiting (${dialect.name})`, () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp(dialect.name, { rateLimit: true, env: { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '60', AUTH_FAILURE_LIMIT: '3' } });
+      t = await createTestApp(dialect.name, {
+        rateLimit: true,
+        env: { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_SECONDS: '60', AUTH_FAILURE_LIMIT: '3', SIGN_IN_FAILURE_LIMIT: '4' },
+      });
     });
     afterAll(async () => t?.close());
 
@@ -72,13 +75,15 @@ for (const dialect of DIALECTS) {
       expect(other.statusCode).toBe(401);
     });
 
-    it('limits failed sign-ins (POST /session with a bad key) per client address', async () => {
+    it('limits failed password sign-ins per client address: past the limit even the right password is refused', async () => {
       const { primaryKey } = await createInstance(t.app);
-      const signIn = (key: string, remoteAddress: string) =>
-        t.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress, payload: { key, user: { name: 'Mallory', email: 'm@example.com' } } });
+      const { email } = await signInPerson(t.app, primaryKey);
+      const signIn = (address: string, password: string, remoteAddress: string) =>
+        t.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress, payload: { email: address, password } });
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) {
-        const res = await signIn(`tkt_guess-${i}`, '203.0.113.21');
+        // Other accounts each time: this is the address's limit, not an account's.
+        const res = await signIn(`guess-${i}@example.com`, 'not the password', '203.0.113.21');
         statuses.push(res.statusCode);
         if (res.statusCode === 429) {
           expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -86,10 +91,27 @@ for (const dialect of DIALECTS) {
         }
       }
       expect(statuses).toEqual([401, 401, 401, 429, 429]);
-      // Past the limit a right key is refused too: a guess can't tell right from wrong.
-      expect((await signIn(primaryKey, '203.0.113.21')).statusCode).toBe(429);
-      expect((await signIn('tkt_guess', '203.0.113.22')).statusCode).toBe(401);
-      expect((await signIn(primaryKey, '203.0.113.23')).statusCode).toBe(200);
+      expect((await signIn(email, PASSWORD, '203.0.113.21')).statusCode).toBe(429);
+      expect((await signIn(email, 'not the password', '203.0.113.22')).statusCode).toBe(401);
+      expect((await signIn(email, PASSWORD, '203.0.113.23')).statusCode).toBe(200);
+    });
+
+    it('limits failed sign-ins per account from any address, known or unknown accounts alike', async () => {
+      const { primaryKey } = await createInstance(t.app);
+      const { email } = await signInPerson(t.app, primaryKey);
+      const unknown = `nobody-${Date.now()}@example.com`;
+      const signIn = (address: string, password: string, remoteAddress: string) =>
+        t.app.inject({ method: 'POST', url: '/api/v1/session', remoteAddress, payload: { email: address, password } });
+      for (const account of [email, unknown]) {
+        const statuses: number[] = [];
+        // A new client address each time: this is the account's limit (SIGN_IN_FAILURE_LIMIT 4), not an address's.
+        for (let i = 0; i < 6; i++) statuses.push((await signIn(account, `wrong ${i}`, `198.51.100.${account === email ? 10 + i : 30 + i}`)).statusCode);
+        expect(statuses, account).toEqual([401, 401, 401, 401, 429, 429]);
+      }
+      // Past the limit the right password is refused too, in whatever case the address is typed.
+      const locked = await signIn(email.toUpperCase(), PASSWORD, '198.51.100.50');
+      expect([locked.statusCode, JSON.parse(locked.body).code]).toEqual([429, 'rate_limited']);
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(800); // the 15-minute window
     });
 
     it('limits failed operator-token attempts per client address', async () => {

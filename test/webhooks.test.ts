@@ -7,7 +7,7 @@ import { agent, client, createInstance, createTestApp, createTicket, DIALECTS, F
 import { startReceiver, type Answer, type Receiver } from './webhook-receiver.js';
 
 /*
- * Webhooks (docs/api.md §12) against real HTTP receivers on 127.0.0.1, on both stores, with a
+ * Webhooks (docs/api.md §13) against real HTTP receivers on 127.0.0.1, on both stores, with a
  * test clock driving the retry schedule: subscriptions, Standard Webhooks signatures checked with
  * the reference implementation (the standardwebhooks package), retries, timeouts, redirects,
  * auto-disable, private notes, test-fire, redelivery, the Teams and Slack formats.

@@ -160,9 +160,29 @@ export const SettingsUpdate = Type.Object(
         Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "Operator only: the cap on the instance's attachment bytes; null: none" }),
       ),
     ),
+    userPermission: Type.Optional(Type.Array(Type.Ref('IFieldPermission'), { maxItems: CUSTOM_FIELDS_PER_INSTANCE + 10 })),
+    instanceKeysEnabled: Type.Optional(
+      Type.Boolean({ description: 'False turns the instance keys off (only people get in); only an admin person may change it (docs/api.md §14)' }),
+    ),
     user: Type.Optional(User),
   },
   { additionalProperties: false },
+);
+
+/** One entry of `userPermission`: who may change one ticket field (docs/api.md §14). */
+export const FieldPermissionSchema = Type.Object(
+  {
+    key: Type.String({
+      minLength: 1,
+      maxLength: ID_MAX,
+      description: 'title, description, assignee, expectedDate, priority, requestor, tags, or a custom field id',
+    }),
+    selectedKey: Type.String({
+      pattern: '^(\\d+_)?(allCanEdit|assigneeCannotEdit|requestorCannotEdit)$',
+      description: '1_allCanEdit, 3_assigneeCannotEdit or 4_requestorCannotEdit (admins may always)',
+    }),
+  },
+  { $id: 'IFieldPermission', additionalProperties: false },
 );
 
 /** A settings write as the services take it (the body of PUT /instance). */

@@ -1,6 +1,8 @@
 import type { AssignmentRule } from './assignment.js';
 import { presentCustomField, type CustomFieldDefinition } from './custom-fields.js';
 import type { FieldErrors } from './errors.js';
+import type { Role } from './people.js';
+import type { FieldPermission } from './permissions.js';
 import type { SlaPolicy } from './sla.js';
 import type { IUser } from './ticket.js';
 
@@ -46,6 +48,25 @@ export interface InstanceSettings {
   sla: SlaPolicy | null;
   /** The operator's cap on the bytes of attachments the instance stores; null: no cap. */
   storageQuotaBytes: number | null;
+  /** Who may change which ticket field, for people (not instance keys): see domain/permissions.ts. */
+  userPermission: FieldPermission[];
+  /** False: the instance's keys are refused; only people (sessions, personal tokens) get in. */
+  instanceKeysEnabled: boolean;
+  /** Sign-in with OpenID Connect; never shown whole (the client secret stays on the server). */
+  oidc: OidcSettings | null;
+}
+
+/** The instance's OpenID Connect provider (Microsoft Entra ID, Google, Keycloak…). */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Shown on the sign-in button: "Sign in with <displayName>". */
+  displayName: string;
+  /** A claim of the ID token naming the role (admin, agent, viewer; also `Something.Admin`); absent: roles are set here. */
+  roleClaim: string | null;
+  /** The role of a person the provider vouches for who is not a person of the instance yet; null: only people already invited may sign in. */
+  defaultRole: Role | null;
 }
 
 export function defaultSettings(): InstanceSettings {
@@ -74,6 +95,9 @@ export function defaultSettings(): InstanceSettings {
     rateLimit: null,
     sla: null,
     storageQuotaBytes: null,
+    userPermission: [],
+    instanceKeysEnabled: true,
+    oidc: null,
   };
 }
 
@@ -153,5 +177,7 @@ export function presentInstance(
     rateLimit: settings.rateLimit ?? { max: defaults.rateLimitMax, windowSeconds: defaults.rateLimitWindowSeconds },
     sla: settings.sla,
     storageQuotaBytes: settings.storageQuotaBytes,
+    userPermission: settings.userPermission,
+    instanceKeysEnabled: settings.instanceKeysEnabled,
   };
 }

@@ -10,13 +10,15 @@ import FindMyWay from 'find-my-way';
 import JSON5 from 'json5';
 import secureJson from 'secure-json-parse';
 import type { InstancesService } from '../services/instances.service.js';
-import { SessionsService } from '../services/sessions.service.js';
+import { OidcService } from '../services/oidc.service.js';
+import { PeopleService } from '../services/people.service.js';
+import { SessionsService, type SessionTimeouts } from '../services/sessions.service.js';
 import type { TicketsService } from '../services/tickets.service.js';
 import type { AttachmentsService } from '../services/attachments.service.js';
 import type { EventsService } from '../services/events.service.js';
 import type { WebhooksService } from '../services/webhooks.service.js';
 import type { Store } from '../store/db.js';
-import { adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
+import { actAsPerson, adminAuthHook, instanceAuthHook, KeyResolver, type RateLimitHooks } from './auth.js';
 import { DomainError } from '../domain/errors.js';
 import { installErrorHandlers, problemBody, sendProblem } from './errors.js';
 import { adminRoutes } from './routes/admin.routes.js';
@@ -27,7 +29,8 @@ import { REQUEST_SCHEMAS, SHARED_SCHEMAS } from './schemas.js';
 import { Attachment, InsertLinksRequest } from './attachment-schemas.js';
 import { webRoutes } from './routes/web.routes.js';
 import { parseTrimmedQuery, redactUrl } from './query.js';
-import { sessionRoutes } from './routes/session.routes.js';
+import { peopleRoutes, PEOPLE_SCHEMAS } from './routes/people.routes.js';
+import { sessionRoutes, SESSION_SCHEMAS } from './routes/session.routes.js';
 import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { openApiWebhooks, WEBHOOK_REQUEST_SCHEMAS, WEBHOOK_SCHEMAS } from './webhooks.schema.js';
 
@@ -57,6 +60,10 @@ export interface AppDeps {
   requestTimeoutMs?: number;
   /** Rate limiting (docs/api.md §2); absent means unlimited. */
   rateLimit?: RateLimitHooks;
+  /** PUBLIC_URL: the base of invitation links and of the OpenID Connect redirect URI (else the request's host). */
+  publicUrl?: string;
+  /** Web session timeouts (SESSION_IDLE_MINUTES, SESSION_MAX_HOURS); default 8 hours idle, 14 days in all. */
+  sessionTimeouts?: SessionTimeouts;
 }
 
 /** The path of the first string (or key) holding a NUL character, if any. */
@@ -252,6 +259,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const schema of REQUEST_SCHEMAS) app.addSchema(schema);
   for (const schema of [Attachment, InsertLinksRequest]) app.addSchema(schema);
   for (const schema of [...WEBHOOK_SCHEMAS, ...WEBHOOK_REQUEST_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...PEOPLE_SCHEMAS, ...SESSION_SCHEMAS]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -260,7 +268,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Ticketing as a Service API',
         version: '1.0.0',
         description:
-          'Create, route, track and resolve tickets. Authenticate with an instance key: `?key=` (as the reference does), `X-API-Key` or `Authorization: Bearer`. Errors are RFC 9457 problem details with a stable `code`. Behaviour the reference leaves open (errors and their codes, dates and `timezone`, the status machine, ordering and continuation tokens, limits) is written down in `docs/api.md` of the source repository.',
+          "Create, route, track and resolve tickets. Authenticate with an instance key: `?key=` (as the reference does), `X-API-Key` or `Authorization: Bearer`; or as a person, with a personal access token (`tkp_…`, in the same places) or the web app's session cookie. A request made as a person acts as that person: the `user` of a body may be left out (one naming someone else is a 400), and the person's role decides what it may do (403 otherwise). Errors are RFC 9457 problem details with a stable `code`. Behaviour the reference leaves open (errors and their codes, dates and `timezone`, the status machine, ordering and continuation tokens, limits) is written down in `docs/api.md` of the source repository.",
       },
       servers: [{ url: '/api/v1' }],
       components: {
@@ -292,21 +300,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const keys = new KeyResolver(deps.instances);
-  const sessions = new SessionsService({ store: deps.store, now: deps.instances.now });
+  const now = deps.instances.now;
+  const sessions = new SessionsService({ store: deps.store, now, ...(deps.sessionTimeouts ? { timeouts: deps.sessionTimeouts } : {}) });
+  const people = new PeopleService({ store: deps.store, now });
+  const oidc = new OidcService({ store: deps.store, people, now });
+  const { publicUrl, rateLimit } = deps;
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (admin) => {
-        admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash, deps.rateLimit));
-        await admin.register(adminRoutes({ instances: deps.instances, keys }));
+        admin.addHook('onRequest', adminAuthHook(deps.adminTokenHash, rateLimit));
+        await admin.register(adminRoutes({ instances: deps.instances, people, keys, publicUrl }));
       });
-      await api.register(sessionRoutes({ keys, instances: deps.instances, sessions, secureCookies: deps.secureCookies ?? false, rateLimit: deps.rateLimit }));
+      await api.register(sessionRoutes({ keys, people, sessions, oidc, secureCookies: deps.secureCookies ?? false, publicUrl, rateLimit }));
       await api.register(async (scoped) => {
-        scoped.addHook('onRequest', instanceAuthHook(keys, sessions, deps.rateLimit));
+        scoped.addHook('onRequest', instanceAuthHook({ keys, sessions, people, limits: rateLimit }));
+        // People act as themselves: the `user` of a body becomes the signed-in person.
+        scoped.addHook('preValidation', actAsPerson);
         await scoped.register(ticketsRoutes(deps.tickets, deps.attachments));
         await scoped.register(attachmentsRoutes(deps.attachments));
         await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
         await scoped.register(webhooksRoutes({ events: deps.events, webhooks: deps.webhooks }));
+        await scoped.register(peopleRoutes({ people, sessions, oidc, instances: deps.instances, publicUrl }));
       });
     },
     { prefix: '/api/v1' },

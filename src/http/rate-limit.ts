@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -6,6 +7,9 @@ import type { Store } from '../store/db.js';
 import type { RateLimitHooks } from './auth.js';
 import { sendProblem } from './errors.js';
 import { batchSizeFor, Reservations, type Grant } from './rate-limit-reservations.js';
+
+/** The window of the per-account count of failed sign-ins. */
+const ACCOUNT_WINDOW_SECONDS = 15 * 60;
 
 type Backend = (points: number, durationSeconds: number, keyPrefix: string) => RateLimiterAbstract;
 
@@ -105,6 +109,9 @@ export async function createRateLimiter(deps: { config: Config; store: Store; wa
     return limiter;
   };
   const authFailures = backend.make(config.authFailureLimit, 60, 'rl:authfail');
+  // Per account (an e-mail address, known or not, so unknown ones answer alike), 15 minutes.
+  const accountFailures = backend.make(config.signInFailureLimit, ACCOUNT_WINDOW_SECONDS, 'rl:signinfail');
+  const accountKey = (account: string) => createHash('sha256').update(account).digest('base64url');
 
   const tooMany = (reply: FastifyReply, result: RateLimiterRes, what: string) => {
     reply.header('Retry-After', String(Math.max(1, Math.ceil(result.msBeforeNext / 1000))));
@@ -137,6 +144,20 @@ export async function createRateLimiter(deps: { config: Config; store: Store; wa
       const failures = await authFailures.get(request.ip);
       if (!failures || failures.consumedPoints < config.authFailureLimit) return false;
       return tooMany(reply, failures, 'Too many failed authentication attempts from this address; try again later');
+    },
+    async countAccountFailure(account: string, reply: FastifyReply) {
+      try {
+        await accountFailures.consume(accountKey(account));
+        return false;
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        return tooMany(reply, rejection, 'Too many failed sign-ins for this account; try again later');
+      }
+    },
+    async refuseBlockedAccount(account: string, reply: FastifyReply) {
+      const failures = await accountFailures.get(accountKey(account));
+      if (!failures || failures.consumedPoints < config.signInFailureLimit) return false;
+      return tooMany(reply, failures, 'Too many failed sign-ins for this account; try again later');
     },
     close: backend.close,
   };

@@ -17,7 +17,7 @@ import {
   USER_NAME_MAX,
 } from '../domain/limits.js';
 import { ORIGINS, PRIORITIES, RESOLUTIONS, STATUSES } from '../domain/ticket.js';
-import { AlertNotificationSchema, Rule, SlaPolicySchema } from '../contract/settings.schema.js';
+import { AlertNotificationSchema, FieldPermissionSchema, Rule, SlaPolicySchema } from '../contract/settings.schema.js';
 import { nullable, oneOf } from './schema-helpers.js';
 
 /*
@@ -362,6 +362,8 @@ export const Instance = Type.Object(
     sla: Type.Union([Type.Ref('ISlaPolicy'), Type.Null()]),
     storageQuotaBytes: nullable(Type.Integer({ description: "The operator's cap on the bytes of attachments the instance stores (507 beyond); null: none" })),
     storageUsedBytes: Type.Integer({ description: 'Bytes of attachments the instance stores (each distinct content once)' }),
+    userPermission: Type.Array(Type.Ref('IFieldPermission')),
+    instanceKeysEnabled: Type.Boolean({ description: 'False: the instance keys are refused (403); only people get in (docs/api.md §14)' }),
   },
   { $id: 'IInstance' },
 );
@@ -402,6 +404,7 @@ export const SHARED_SCHEMAS = [
   Rule,
   SlaPolicySchema,
   AlertNotificationSchema,
+  FieldPermissionSchema,
   Ticket,
   Comment,
   ActivityChange,

@@ -3,13 +3,12 @@ import type { CustomFieldInput, CustomFieldPatch, TagCategoryInput, TagCategoryP
 import type { SettingsPatch } from '../contract/settings.schema.js';
 import { canonicalFieldWrite, hasOptions, type CustomFieldDefinition, type CustomFieldOption } from '../domain/custom-fields.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
-import { defaultSettings, peopleOf, presentInstance, type Instance, type InstanceSettings, type KeyName } from '../domain/instance.js';
+import { defaultSettings, peopleOf, presentInstance, type Instance, type InstanceSettings, type KeyName, type OidcSettings } from '../domain/instance.js';
 import { ADMIN_TOKEN_PREFIX, generateSecret, hashSecret, INSTANCE_KEY_PREFIX } from '../domain/keys.js';
 import type { TagCategory } from '../domain/tags.js';
 import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/dialect.js';
 import * as repo from '../store/instances.repo.js';
-import { deleteKeySessions } from '../store/sessions.repo.js';
 import { usageByInstance } from '../store/attachments.repo.js';
 import type { Tx } from '../store/schema.js';
 import { scheduleProblem } from '../domain/sla.js';
@@ -127,20 +126,29 @@ export class InstancesService {
   /**
    * The operator's create: a new instance with the given settings (checked as an update of the
    * defaults would be; it has no custom fields yet, so layout lists are left out) and fresh keys.
+   * In `tx` when given (its first admin is made in the same transaction).
    */
-  async createWithSettings(input: { id?: string; name: string; patch: SettingsPatch }): Promise<CreatedInstance> {
+  async createWithSettings(input: { id?: string; name: string; patch: SettingsPatch }, tx?: Tx): Promise<CreatedInstance> {
     const { customFieldsLeft: _l, customFieldsRight: _r, optionalFieldsLeft: _ol, optionalFieldsRight: _or, ...patch } = input.patch;
     const draft = patchedInstance({ id: input.id ?? '', name: input.name, settings: defaultSettings() }, { ...patch, name: input.name }, []);
-    return this.create({ ...(input.id ? { id: input.id } : {}), name: draft.name, settings: draft.settings });
+    return this.create({ ...(input.id ? { id: input.id } : {}), name: draft.name, settings: draft.settings }, tx);
   }
 
-  /** Replaces one key; the web sessions made with the old one end with it. */
+  /** Sets (or with null, removes) the instance's OpenID Connect provider: not a settings write, its secret is never shown. */
+  async setOidc(instanceId: string, oidc: OidcSettings | null): Promise<void> {
+    await this.tx(async (tx) => {
+      const instance = await repo.findInstance(tx, instanceId);
+      if (!instance) throw notFound('Instance');
+      await repo.updateInstance(tx, { ...instance, settings: { ...instance.settings, oidc } }, this.now());
+    });
+  }
+
+  /** Replaces one key. */
   async regenerateKey(instanceId: string, which: KeyName): Promise<string> {
     const key = generateSecret(INSTANCE_KEY_PREFIX);
     await this.tx(async (tx) => {
       if (!(await repo.findInstance(tx, instanceId))) throw notFound('Instance');
       await repo.replaceKey(tx, instanceId, which, hashSecret(key), this.now());
-      await deleteKeySessions(tx, instanceId, which);
     });
     return key;
   }
@@ -150,7 +158,8 @@ export class InstancesService {
     return this.tx(async (tx) => {
       const source = await repo.findInstance(tx, sourceId);
       if (!source) throw notFound('Instance');
-      const created = await this.create({ name: name ?? `${source.name} (sandbox)`, settings: source.settings }, tx);
+      // A sandbox has no people yet: its keys must work, whatever the source's admins chose.
+      const created = await this.create({ name: name ?? `${source.name} (sandbox)`, settings: { ...source.settings, instanceKeysEnabled: true } }, tx);
       const now = this.now();
       for (const field of await repo.listCustomFields(tx, sourceId)) await repo.insertCustomField(tx, created.instance.id, field, now);
       for (const category of await repo.listTagCategories(tx, sourceId)) await repo.insertTagCategory(tx, created.instance.id, category, now);

@@ -31,12 +31,15 @@ import {
   type StoredTicket,
 } from '../domain/ticket.js';
 import type { InstanceSettings } from '../domain/instance.js';
+import { isPerson, type Role } from '../domain/people.js';
+import { fieldsRefused } from '../domain/permissions.js';
 import { Engine } from './engine.js';
 import * as events from './events.service.js';
 import type { Store } from '../store/db.js';
 import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
 import type { IAttachment } from '../domain/attachments.js';
+import { listAssignablePeople } from '../store/people.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
 import { countsFromTables, countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
@@ -60,6 +63,13 @@ export interface ActivityPage {
   items: IActivity[];
   continuationToken: string | null;
   itemCount: number;
+}
+
+/** A person editing a ticket (a session or personal token): the instance's userPermission applies. */
+export interface TicketEditorPerson {
+  id: string;
+  email: string;
+  role: Role;
 }
 
 export interface TicketsDeps {
@@ -178,7 +188,7 @@ export class TicketsService {
       errors.throwIfAny();
       const settings = await this.settingsOf(tx, instanceId);
       const assignee = input.assignee ? pickUser(input.assignee) : null;
-      this.engine.checkAssignee(settings, assignee, '/ticket/assignee');
+      await this.checkAssignee(tx, instanceId, settings, assignee, '/ticket/assignee');
       const now = await this.creationTime(tx, instanceId);
       const actor = pickUser(user);
       const ticket: StoredTicket = {
@@ -250,6 +260,19 @@ export class TicketsService {
     return `{"item":${ticketJson(row, include.has('description_HTML'))}}`;
   }
 
+  /**
+   * With a custom assignee list, the assignee must be on it or be one of the instance's agents
+   * (or admins), so that "Assign to me" works for every agent. The people are read only when
+   * the list does not name the assignee.
+   */
+  private async checkAssignee(tx: Tx, instanceId: string, settings: InstanceSettings, assignee: IUser | null, path: string): Promise<void> {
+    const listed = settings.assignees?.type === 'customAssignee' ? settings.assignees.peoples : [];
+    if (assignee && listed.length > 0 && !listed.some((p) => p.id === assignee.id)) {
+      if ((await listAssignablePeople(tx, instanceId)).some((p) => p.id === assignee.id)) return;
+    }
+    this.engine.checkAssignee(settings, assignee, path);
+  }
+
   async update(
     instanceId: string,
     ref: string,
@@ -257,6 +280,7 @@ export class TicketsService {
     user: IUser,
     timezone: number,
     include: Included = NOTHING_INCLUDED,
+    editor?: TicketEditorPerson,
   ): Promise<ITicket> {
     if (input.status !== undefined) {
       throw new DomainError('validation_failed', 'status is changed with PUT /tickets/{ticketId}/status', [
@@ -291,13 +315,27 @@ export class TicketsService {
       errors.throwIfAny();
       const settings = await this.settingsOf(tx, instanceId);
       if (input.assignee !== undefined && after.assignee?.id !== before.assignee?.id) {
-        this.engine.checkAssignee(settings, after.assignee, '/updates/assignee');
+        await this.checkAssignee(tx, instanceId, settings, after.assignee, '/updates/assignee');
       }
 
       const now = this.now();
       const actor = pickUser(user);
       const changes = fieldChanges(before, after, { instanceId, ticketId: before.ticketId, user: actor, createdOn: now });
       if (changes.length === 0) return present(before, include);
+      if (editor) {
+        const refused = fieldsRefused(settings.userPermission, [...new Set(changes.map((c) => c.field))], {
+          role: editor.role,
+          isAssignee: isPerson(before.assignee, editor),
+          isRequestor: isPerson(before.requestor, editor),
+        });
+        if (refused.length > 0) {
+          throw new DomainError(
+            'forbidden',
+            `the instance's userPermission does not let you change ${refused.join(', ')} on this ticket`,
+            refused.map((field) => ({ path: `/updates/${field.replace('.', '/')}`, message: 'you may not change this field on this ticket' })),
+          );
+        }
+      }
       after.lastUpdatedOn = now;
       after.lastUpdatedBy = actor;
       after.lastInteraction = now;

@@ -14,6 +14,7 @@ import { ticketCountsSchema } from './migrations/010-ticket-counts.js';
 import { richTextSchema } from './migrations/011-rich-text.js';
 import { up as webhooksUp } from './migrations/013-webhooks.js';
 import { up as attachmentsUp } from './migrations/014-attachments.js';
+import { up as peopleUp } from './migrations/015-people.js';
 
 export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
@@ -35,6 +36,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '011-rich-text': { up: (db) => runStatements(db as Db, richTextSchema()) },
     '013-webhooks': { up: webhooksUp },
     '014-attachments': { up: attachmentsUp },
+    '015-people': { up: peopleUp },
   };
 }
 

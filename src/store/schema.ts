@@ -234,15 +234,73 @@ export interface ActivitiesTable {
   comment_html: string | null;
 }
 
-/** A web app session (migration 006); the cookie holds the id, the store only its SHA-256. */
+/** A person of an instance (migration 015). */
+export interface PeopleTable {
+  instance_id: string;
+  id: string;
+  name: string;
+  email: string;
+  /** The e-mail lower-cased: unique per instance. */
+  email_key: string;
+  role: string;
+  disabled: number;
+  /** argon2id PHC string; null until the person sets a password (or signs in only with OIDC). */
+  password_hash: string | null;
+  /** `issuer subject` of their OpenID Connect account. */
+  oidc_subject: string | null;
+  created_on: string;
+  updated_on: string;
+  last_sign_in_on: string | null;
+}
+
+/** An invitation or password-reset link: single use, expiring; only the token's SHA-256 is kept. */
+export interface SignInLinksTable {
+  token_hash: string;
+  instance_id: string;
+  person_id: string;
+  purpose: string;
+  created_on: string;
+  expires_on: string;
+}
+
+/** A personal access token; only its SHA-256 is kept. */
+export interface PersonTokensTable {
+  token_hash: string;
+  instance_id: string;
+  id: string;
+  person_id: string;
+  name: string;
+  access: string;
+  created_on: string;
+  expires_on: string | null;
+}
+
+/** A web app session of a person (migration 015); the cookie holds the id, the store only its SHA-256. */
 export interface SessionsTable {
   id_hash: string;
   instance_id: string;
-  /** The key it was made with: regenerating that key ends the session. */
-  which: 'primary' | 'secondary';
-  key_hash: string;
-  /** JSON of the signed-in person: { id, name, email }. */
-  user_json: string;
+  /** A public id, for the admins' list of sessions. */
+  id: string;
+  person_id: string;
+  /** How the person signed in: password, oidc or link (an invitation or reset link). */
+  method: string;
+  address: string | null;
+  user_agent: string | null;
+  created_on: string;
+  /** Moved forward at most once a minute; the idle timeout counts from it. */
+  last_seen_on: string;
+  /** The absolute end, from sign-in. */
+  expires_on: string;
+}
+
+/** An OpenID Connect sign-in between the redirect to the provider and its answer. */
+export interface OidcFlowsTable {
+  id_hash: string;
+  instance_id: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
   created_on: string;
   expires_on: string;
 }
@@ -317,6 +375,10 @@ export interface Database {
   attachments: AttachmentsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  people: PeopleTable;
+  sign_in_links: SignInLinksTable;
+  person_tokens: PersonTokensTable;
+  oidc_flows: OidcFlowsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -31,6 +31,8 @@ const ARGS = [
   '--disable-sync',
 ];
 const ME = { name: 'Megan Bowen', email: 'megan.bowen@example.com' };
+const PASSWORD = 'a long password Megan chose';
+const OPERATOR_TOKEN = 'tka_e2e-web-operator-token-of-32-characters-or-more';
 
 describe.skipIf(!hasChromium)('web app in Chromium', () => {
   let server: ServerProcess;
@@ -39,6 +41,7 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let newKey = '';
+  let invitationUrl = '';
   let areaId = '';
   const fields: Record<string, { id: string; options?: { id: string; text: string }[] }> = {};
 
@@ -58,8 +61,24 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
     // A fast scheduler poll, so an SLA breach is escalated within the test's patience.
     // Webhooks to the test's receiver on 127.0.0.1 need WEBHOOK_ALLOW_PRIVATE.
-    server = await startServer({ DATABASE_URL: tempSqliteUrl(), RATE_LIMIT_MAX: '100000', JOBS_POLL_MS: '150', WEBHOOK_ALLOW_PRIVATE: '1' });
+    server = await startServer({
+      DATABASE_URL: tempSqliteUrl(),
+      RATE_LIMIT_MAX: '100000',
+      JOBS_POLL_MS: '150',
+      ADMIN_TOKEN: OPERATOR_TOKEN,
+      WEBHOOK_ALLOW_PRIVATE: '1',
+    });
     keys = printedKeys(server.output());
+    // The Default instance's first admin, invited by the operator: the browser opens the link.
+    const operator = { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' };
+    const instances = await (await fetch(`${server.url}/api/v1/admin/instances`, { headers: operator })).json();
+    const invited = await fetch(`${server.url}/api/v1/admin/instances/${instances.items[0].id}/users`, {
+      method: 'POST',
+      headers: operator,
+      body: JSON.stringify({ email: ME.email, name: ME.name }),
+    });
+    expect(invited.status).toBe(201);
+    invitationUrl = (await invited.json()).invitation.url;
 
     // The instance the scenario works in: custom fields, a tag category, other tickets.
     for (const field of [
@@ -107,23 +126,32 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     await server?.stop();
   });
 
-  it('signs in with a key, which no script can read afterwards', async () => {
-    await page.goto(server.url);
-    await page.getByRole('heading', { name: 'Sign in to Ticketing' }).waitFor();
-    await page.getByLabel('Instance key').fill('tkt_not-a-key');
-    await page.getByLabel('Your name').fill(ME.name);
-    await page.getByLabel('Your email').fill(ME.email);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('That key is not valid').waitFor();
-
-    await page.getByLabel('Instance key').fill(keys.primary);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+  it('sets up the first admin from the invitation link, signed in by a cookie no script can read', async () => {
+    expect(invitationUrl).toMatch(/\/invitation#tki_/);
+    await page.goto(invitationUrl);
+    await page.getByRole('heading', { name: 'Welcome: choose your password' }).waitFor();
+    // The token leaves the address bar as soon as the page has read it.
+    expect(page.url()).not.toContain('tki_');
+    await page.getByLabel('New password', { exact: true }).fill('short');
+    await page.getByRole('button', { name: 'Save and sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'At least 10 characters' }).waitFor();
+    await page.getByLabel('New password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('The same password again').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Save and sign in' }).click();
     await page.getByRole('heading', { name: 'Desk' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/tickets');
+    await page.getByRole('link', { name: `Your account: ${ME.name}, Admin` }).waitFor();
 
     const readable = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
-    expect(readable).not.toContain(keys.primary);
     expect(readable).not.toContain('ticketing_session');
+    expect(readable).not.toContain('tki_');
+    // The link worked once.
+    const again = await fetch(`${server.url}/api/v1/session/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: invitationUrl.split('#')[1], password: PASSWORD }),
+    });
+    expect(again.status).toBe(401);
   });
 
   it('lists tickets 50 at a time and loads more on scroll', async () => {
@@ -262,7 +290,7 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     await page.locator('.timeline .event.field').filter({ hasText: 'the title' }).waitFor();
   });
 
-  it('regenerates the key it signed in with: the old key is rejected, the app stays signed in', async () => {
+  it('regenerates a key: the old key is rejected at once, the app (signed in as a person) carries on', async () => {
     await nav('Settings').click();
     await page.getByRole('button', { name: 'Regenerate primary key' }).click();
     const confirm = page.getByRole('dialog', { name: 'Regenerate the primary key?' });
@@ -279,7 +307,7 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     expect((await call('GET', '/instance', undefined, keys.primary)).status).toBe(401);
     expect((await call('GET', '/instance', undefined, newKey)).status).toBe(200);
 
-    // The key is gone from the page once the dialog closed, and the session moved to the new key.
+    // The key is gone from the page once the dialog closed.
     expect(await page.content()).not.toContain(newKey);
     await page.reload();
     await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
@@ -661,10 +689,65 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     }
   });
 
-  it('signs out', async () => {
+  it('invites an agent in People settings, who signs in with the link and works tickets but sees no settings', async () => {
+    await nav('Settings').click();
+    const people = page.locator('#people');
+    await people.getByLabel('E-mail address').fill('ann.agent@example.com');
+    await people.getByLabel('Name').fill('Ann Agent');
+    await people.getByRole('button', { name: 'Invite' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Invitation for Ann Agent' });
+    const link = await dialog.getByLabel('Link').inputValue();
+    expect(link).toMatch(/\/invitation#tki_/);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await people.getByRole('listitem').filter({ hasText: 'ann.agent@example.com' }).getByText('Invited, has not set a password').waitFor();
+
+    const agent = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      const tab = await agent.newPage();
+      await tab.goto(link);
+      await tab.getByLabel('New password', { exact: true }).fill('ann has a long password');
+      await tab.getByLabel('The same password again').fill('ann has a long password');
+      await tab.getByRole('button', { name: 'Save and sign in' }).click();
+      await tab.getByRole('heading', { name: 'Desk' }).waitFor();
+      const main = tab.getByRole('navigation', { name: 'Main' });
+      await main.getByRole('link', { name: 'New ticket' }).waitFor();
+      expect(await main.getByRole('link', { name: 'Settings' }).count()).toBe(0);
+      // A personal token for a script, shown once.
+      await tab.getByRole('link', { name: /^Your account: Ann Agent, Agent/ }).click();
+      await tab.getByLabel('What is it for?').fill('Nightly export');
+      await tab.getByRole('button', { name: 'Make a token' }).click();
+      const token = await tab.getByRole('dialog', { name: 'Your new token' }).getByLabel('New token').inputValue();
+      expect(token).toMatch(/^tkp_/);
+      const mine = await fetch(`${server.url}/api/v1/instance/users/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await mine.json()).item).toMatchObject({ email: 'ann.agent@example.com', role: 'agent' });
+
+      // The admin makes Ann a viewer: her next click shows it.
+      await page.getByRole('combobox', { name: 'Role of Ann Agent' }).selectOption('viewer');
+      await page.getByRole('status').filter({ hasText: 'Ann Agent is now viewer' }).waitFor();
+      await tab.reload();
+      await tab.getByText('You are a viewer').waitFor();
+      // Disabled, she is out at once.
+      await people.getByRole('button', { name: 'Disable Ann Agent' }).click();
+      await page.getByRole('status').filter({ hasText: 'Ann Agent is disabled and signed out' }).waitFor();
+      await tab.reload();
+      await tab.getByRole('heading', { name: /^Sign in to/ }).waitFor();
+      expect((await fetch(`${server.url}/api/v1/instance/users/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('signs out, and signs in again with e-mail and password', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('heading', { name: 'Sign in to Ticketing' }).waitFor();
+    await page.getByRole('heading', { name: 'Sign in to Default' }).waitFor();
     await page.reload();
-    await page.getByRole('heading', { name: 'Sign in to Ticketing' }).waitFor();
+    await page.getByRole('heading', { name: 'Sign in to Default' }).waitFor();
+    await page.getByLabel('E-mail address').fill(ME.email);
+    await page.getByLabel('Password').fill('not my password at all');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('The e-mail address or the password is wrong.').waitFor();
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Desk' }).waitFor();
   });
 });

@@ -94,20 +94,34 @@ describe('real server process: failed authentications (SQLite)', () => {
   afterAll(async () => server?.stop());
 
   it('answers 429 with Retry-After to an address past AUTH_FAILURE_LIMIT failed operator tokens and sign-ins', async () => {
-    const { primary } = printedKeys(server.output());
     const admin = (token: string) => fetch(`${server.url}/api/v1/admin/instances`, { headers: { authorization: `Bearer ${token}` } });
-    const signIn = (key: string) =>
+    // The Default instance's first admin, invited by the operator, sets a password.
+    const { items } = await json(await admin(adminToken));
+    const invited = await json(
+      await fetch(`${server.url}/api/v1/admin/instances/${items[0].id}/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'ada@example.com' }),
+      }),
+    );
+    const password = 'a long and secret password';
+    const accepted = await fetch(`${server.url}/api/v1/session/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: invited.invitation.token, password }),
+    });
+    expect(accepted.status).toBe(200);
+    const signIn = (guess: string) =>
       fetch(`${server.url}/api/v1/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ key, user: { name: 'M', email: 'm@example.com' } }),
+        body: JSON.stringify({ email: 'ada@example.com', password: guess }),
       });
-    expect((await admin(adminToken)).status).toBe(200);
-    expect((await signIn(primary)).status).toBe(200);
+    expect((await signIn(password)).status).toBe(200);
     expect((await admin('tka_guess-1')).status).toBe(401);
-    expect((await signIn('tkt_guess-2')).status).toBe(401);
-    // Past the limit the right token and key are refused too, until the minute is over.
-    for (const attempt of [() => admin('tka_guess-3'), () => signIn('tkt_guess-4'), () => admin(adminToken), () => signIn(primary)]) {
+    expect((await signIn('guess 2')).status).toBe(401);
+    // Past the limit the right token and password are refused too, until the minute is over.
+    for (const attempt of [() => admin('tka_guess-3'), () => signIn('guess 4'), () => admin(adminToken), () => signIn(password)]) {
       const response = await attempt();
       expect(response.status).toBe(429);
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);

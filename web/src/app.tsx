@@ -4,13 +4,14 @@ import { client, errorMessage, send, setUnauthorizedHandler } from './lib/api.js
 import { AppContext, useApp, type AppState } from './lib/app-context.js';
 import { uniquePeople } from './lib/format.js';
 import { Link, navigate, useLocation } from './lib/router.js';
-import type { Instance, Session, TagCategory } from './lib/types.js';
+import type { Instance, Person, Session, TagCategory } from './lib/types.js';
+import { AccountPage } from './pages/account.js';
 import { AlertsPage } from './pages/alerts.js';
 import { DeskPage } from './pages/desk.js';
 import { NewTicketPage } from './pages/new-ticket.js';
 import { OverviewPage } from './pages/overview.js';
 import { SettingsPage } from './pages/settings.js';
-import { SignInPage } from './pages/sign-in.js';
+import { SetPasswordPage, SignInPage } from './pages/sign-in.js';
 import { TicketPage } from './pages/ticket.js';
 
 interface Toast {
@@ -23,6 +24,7 @@ export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [instance, setInstance] = useState<Instance | null>(null);
   const [tagCategories, setTagCategories] = useState<TagCategory[]>([]);
+  const [members, setMembers] = useState<Person[]>([]);
   const [loadError, setLoadError] = useState('');
   const [toasts, setToasts] = useState<Toast[]>([]);
   const toastId = useRef(0);
@@ -35,6 +37,7 @@ export function App() {
 
   const reloadInstance = useCallback(async () => setInstance((await send(client.GET('/instance'))).item), []);
   const reloadTags = useCallback(async () => setTagCategories((await send(client.GET('/tags'))).items), []);
+  const reloadPeople = useCallback(async () => setMembers((await send(client.GET('/instance/users'))).items), []);
 
   useEffect(() => {
     setUnauthorizedHandler(() => setSession(null));
@@ -50,14 +53,16 @@ export function App() {
       return;
     }
     setLoadError('');
-    Promise.all([reloadInstance(), reloadTags()]).catch((error) => setLoadError(errorMessage(error)));
-  }, [session, reloadInstance, reloadTags]);
+    Promise.all([reloadInstance(), reloadTags(), reloadPeople()]).catch((error) => setLoadError(errorMessage(error)));
+  }, [session, reloadInstance, reloadTags, reloadPeople]);
 
   const state = useMemo<AppState | null>(() => {
     if (!session || !instance) return null;
-    const people = uniquePeople([session.user, ...(instance.assignees?.peoples ?? []), ...instance.idleTicketAssignedTo]);
-    return { session, instance, tagCategories, people, reloadInstance, reloadTags, setSession, notify };
-  }, [session, instance, tagCategories, reloadInstance, reloadTags, notify]);
+    // Who tickets can go to: the instance's agents and admins ("Assign to me" works for each), then configured people.
+    const agents = members.filter((m) => !m.disabled && m.role !== 'viewer').map(({ id, name, email }) => ({ id, name, email }));
+    const people = uniquePeople([session.user, ...agents, ...(instance.assignees?.peoples ?? []), ...instance.idleTicketAssignedTo]);
+    return { session, instance, tagCategories, people, members, reloadInstance, reloadTags, reloadPeople, setSession, notify };
+  }, [session, instance, tagCategories, members, reloadInstance, reloadTags, reloadPeople, notify]);
 
   const toastRegion = (
     <div className="toasts" aria-live="polite">
@@ -69,6 +74,10 @@ export function App() {
     </div>
   );
 
+  const path = window.location.pathname;
+  if (path === '/invitation' || path === '/password-reset') {
+    return <SetPasswordPage purpose={path === '/invitation' ? 'invitation' : 'reset'} onSignedIn={setSession} />;
+  }
   if (session === undefined) return <Spinner />;
   if (session === null) return <SignInPage onSignedIn={setSession} />;
   if (!state) {
@@ -94,17 +103,20 @@ export function App() {
 }
 
 const NAV = [
-  { href: '/tickets', label: 'Desk' },
-  { href: '/tickets/new', label: 'New ticket' },
-  { href: '/overview', label: 'Overview' },
-  { href: '/settings', label: 'Settings' },
-];
+  { href: '/tickets', label: 'Desk', least: 'viewer' },
+  { href: '/tickets/new', label: 'New ticket', least: 'agent' },
+  { href: '/overview', label: 'Overview', least: 'viewer' },
+  { href: '/settings', label: 'Settings', least: 'admin' },
+] as const;
+const RANK = { viewer: 0, agent: 1, admin: 2 } as const;
+const ROLE_LABELS = { admin: 'Admin', agent: 'Agent', viewer: 'Viewer' } as const;
 
 function Shell() {
   const { path } = useLocation();
   const app = useApp();
   useEffect(() => {
-    if (path === '/' || path === '/signin' || path === '/index.html') navigate('/tickets', { replace: true });
+    if (path === '/' || path === '/signin' || path === '/index.html' || path === '/invitation' || path === '/password-reset')
+      navigate('/tickets', { replace: true });
   }, [path]);
   const signOut = async () => {
     try {
@@ -129,7 +141,7 @@ function Shell() {
         </Link>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((n) => (
+            {NAV.filter((n) => RANK[app.session.role] >= RANK[n.least]).map((n) => (
               <li key={n.href}>
                 <Link href={n.href} aria-current={current(n.href) ? 'page' : undefined}>
                   {n.label}
@@ -139,17 +151,22 @@ function Shell() {
           </ul>
         </nav>
         <div className="me">
-          <span className="me-name" title={`${app.session.user.email} · ${app.session.which} key${app.session.access === 'readOnly' ? ' (read-only)' : ''}`}>
-            {app.session.user.name}
-          </span>
+          <Link
+            href="/account"
+            className="me-name"
+            title={`${app.session.user.email} · ${ROLE_LABELS[app.session.role]}`}
+            aria-label={`Your account: ${app.session.user.name}, ${ROLE_LABELS[app.session.role]}`}
+          >
+            {app.session.user.name} <span className="badge">{ROLE_LABELS[app.session.role]}</span>
+          </Link>
           <button type="button" className="link" onClick={() => void signOut()}>
             Sign out
           </button>
         </div>
       </header>
-      {app.session.access === 'readOnly' && (
+      {app.session.role === 'viewer' && (
         <div className="banner" role="note">
-          You signed in with the {app.session.which} key, which is read-only: you can look, but changes will be refused.
+          You are a viewer: you can look, but changes will be refused. An admin can change your role.
         </div>
       )}
       <main id="main" tabIndex={-1}>
@@ -167,12 +184,27 @@ function Route({ path: raw }: { path: string }) {
   if (ticket) return <TicketPage key={ticket[1]} id={decodeURIComponent(ticket[1]!)} />;
   if (path === '/overview') return <OverviewPage />;
   if (path === '/overview/alerts') return <AlertsPage />;
-  if (path === '/settings') return <SettingsPage />;
+  if (path === '/settings') return <AdminOnly />;
+  if (path === '/account') return <AccountPage />;
   return (
     <div className="page narrow">
       <h1>Not found</h1>
       <p>
         There is no page at <code>{path}</code>. <Link href="/tickets">Go to the desk</Link>.
+      </p>
+    </div>
+  );
+}
+
+/** Settings are the admins'; others are told so rather than shown forms the server would refuse. */
+function AdminOnly() {
+  const { session } = useApp();
+  if (session.role === 'admin') return <SettingsPage />;
+  return (
+    <div className="page narrow">
+      <h1>Settings</h1>
+      <p>
+        Only admins change the settings. Your own tokens are in <Link href="/account">your account</Link>.
       </p>
     </div>
   );

@@ -9,7 +9,7 @@ import { COMMENT_MAX, EMAIL_MAX, isLongerThan, USER_ID_MAX, USER_NAME_MAX } from
 import type { IUser } from '../../domain/ticket.js';
 import type { AttachmentsService, CommentFields, Download, UploadPart } from '../../services/attachments.service.js';
 import { AttachmentList, InsertLinksRequest, UploadForm, type InsertLinksBody } from '../attachment-schemas.js';
-import type { RateLimitHooks } from '../auth.js';
+import { actingUser, type RateLimitHooks } from '../auth.js';
 import { sendProblem } from '../errors.js';
 import { errorResponses } from '../schema-helpers.js';
 
@@ -61,7 +61,7 @@ function sendDownload(request: FastifyRequest, reply: FastifyReply, download: Do
 const TEXT_PARTS = new Set(['comment', 'comment_HTML', 'isPrivate', 'user']);
 
 /** The text parts of an upload form, checked as the JSON schema checks a body (every bad part at once). */
-export function parseUploadFields(raw: Map<string, unknown[]>): CommentFields {
+export function parseUploadFields(raw: Map<string, unknown[]>, acting: (given: IUser | undefined) => IUser = requireUser): CommentFields {
   const errors = new FieldErrors();
   const text = (name: string): string | undefined => {
     const values = raw.get(name);
@@ -84,15 +84,19 @@ export function parseUploadFields(raw: Map<string, unknown[]>): CommentFields {
   if (privateText !== undefined && privateText !== 'true' && privateText !== 'false') errors.add('/body/isPrivate', 'must be "true" or "false"');
   const user = parseUser(raw.get('user')?.[0], errors);
   errors.throwIfAny();
-  return { comment, comment_HTML: commentHtml, isPrivate: privateText === 'true', user: user! };
+  return { comment, comment_HTML: commentHtml, isPrivate: privateText === 'true', user: acting(user) };
+}
+
+/** Without a signed-in person (an instance key), the form names the acting user. */
+function requireUser(given: IUser | undefined): IUser {
+  if (!given) throw new DomainError('validation_failed', '/body/user is required', [{ path: '/body/user', message: 'is required' }]);
+  return given;
 }
 
 /** The `user` part: JSON text (or a part sent as application/json, parsed already) of an IUser. */
 function parseUser(value: unknown, errors: FieldErrors): IUser | undefined {
-  if (value === undefined) {
-    errors.add('/body/user', 'is required');
-    return undefined;
-  }
+  // Absent: the signed-in person acts, or (with a key) requireUser says it is missing.
+  if (value === undefined) return undefined;
   let user: unknown = value;
   if (typeof value === 'string') {
     try {
@@ -185,7 +189,9 @@ export const attachmentsRoutes =
         let item;
         if (request.isMultipart()) {
           try {
-            item = await attachments.upload(instanceId, ticketId, request.parts() as AsyncIterable<UploadPart>, parseUploadFields);
+            item = await attachments.upload(instanceId, ticketId, request.parts() as AsyncIterable<UploadPart>, (raw) =>
+              parseUploadFields(raw, (given) => actingUser(request, given)),
+            );
           } catch (error) {
             // Refused before the body was read to its end: the rest is not worth receiving.
             if (!request.raw.complete) reply.header('Connection', 'close');

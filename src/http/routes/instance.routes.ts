@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { presentCustomField } from '../../domain/custom-fields.js';
 import type { KeyName } from '../../domain/instance.js';
 import type { InstancesService } from '../../services/instances.service.js';
-import type { KeyResolver } from '../auth.js';
+import { holdsPrimaryAuthority, type AuthContext, type KeyResolver } from '../auth.js';
 import { DomainError } from '../../domain/errors.js';
 import { CustomFieldCreate, CustomFieldUpdate, TagCategoryCreate, TagCategoryUpdate } from '../../contract/instance.schema.js';
 import { SettingsUpdate } from '../../contract/settings.schema.js';
@@ -15,13 +15,19 @@ const IdParams = Type.Object({ id: Type.String() });
 const OPERATOR_SETTINGS = ['enabled', 'rateLimit', 'storageQuotaBytes'] as const;
 
 /**
- * Refuses, before anything is written, what a key may not change: the operator's settings with
- * any key, and keyAccess with anything but the primary key (a secondary key could otherwise
- * make the primary read-only and lock its owner out).
+ * Refuses, before anything is written, what a request may not change: the operator's settings
+ * whoever asks; keyAccess with anything but the primary key or an admin (a secondary key could
+ * otherwise make the primary read-only and lock its owner out); turning the instance keys off
+ * or on with anything but an admin person (a key turning keys off would leave nobody to turn
+ * them on; docs/api.md §14).
  */
-function refuseOperatorSettings(body: Record<string, unknown>, which: KeyName): void {
+function refuseOperatorSettings(body: Record<string, unknown>, auth: AuthContext): void {
   const errors = OPERATOR_SETTINGS.filter((name) => body[name] !== undefined).map((name) => ({ path: `/body/${name}`, message: 'is set by the operator' }));
-  if (body.keyAccess !== undefined && which !== 'primary') errors.push({ path: '/body/keyAccess', message: 'can only be changed with the primary key' });
+  if (body.keyAccess !== undefined && !holdsPrimaryAuthority(auth))
+    errors.push({ path: '/body/keyAccess', message: 'can only be changed with the primary key' });
+  if (body.instanceKeysEnabled !== undefined && auth.person?.role !== 'admin') {
+    errors.push({ path: '/body/instanceKeysEnabled', message: 'can only be changed by an admin, signed in or with a personal access token' });
+  }
   if (errors.length === 0) return;
   throw new DomainError('forbidden', errors.map((e) => `${e.path.slice('/body/'.length)} ${e.message}`).join('; '), errors);
 }
@@ -55,7 +61,7 @@ export const instanceRoutes =
         },
       },
       async (request) => {
-        refuseOperatorSettings(request.body, request.auth.which);
+        refuseOperatorSettings(request.body, request.auth);
         const item = await instances.updateSettings(request.auth.instanceId, request.body);
         deps.keys.forgetInstance(request.auth.instanceId);
         return { item };
@@ -118,7 +124,7 @@ export const instanceRoutes =
         schema: {
           tags: ['instance'],
           summary: 'Regenerate the primary or secondary key; the new key is shown only in this answer',
-          description: 'The primary key may regenerate either key, the secondary key only itself. Web sessions made with the old key end.',
+          description: 'The primary key (or an admin) may regenerate either key, the secondary key only itself.',
           params: Type.Object({ which: oneOf(['primary', 'secondary'] as const) }),
           response: { 200: Type.Object({ key: Type.String(), which: Type.String() }), ...errorResponses(401, 403) },
         },
@@ -126,7 +132,7 @@ export const instanceRoutes =
       async (request) => {
         const which = request.params.which as KeyName;
         // The secondary key may rotate itself, never the primary: that would lock the primary's owner out.
-        if (which === 'primary' && request.auth.which !== 'primary') {
+        if (which === 'primary' && !holdsPrimaryAuthority(request.auth)) {
           throw new DomainError('forbidden', 'Only the primary key can regenerate the primary key');
         }
         const key = await instances.regenerateKey(request.auth.instanceId, which);

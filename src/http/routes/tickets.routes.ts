@@ -237,11 +237,22 @@ export const ticketsRoutes =
       },
       async (request) => {
         const { updates, ticket, user } = request.body;
+        const person = request.auth.person;
         const changes = updates ?? ticket;
         if (!changes) {
           throw new DomainError('validation_failed', 'Send the changes as { updates: { … }, user }', [{ path: '/body/updates', message: 'is required' }]);
         }
-        const item = await tickets.update(request.auth.instanceId, request.params.ticketId, changes, user, timezoneOf(request.query), includeOf(request.query));
+        // A person's edits follow the instance's userPermission (docs/api.md §14); a key's do not.
+        const editor = person ? { id: person.id, email: person.email, role: person.role } : undefined;
+        const item = await tickets.update(
+          request.auth.instanceId,
+          request.params.ticketId,
+          changes,
+          user,
+          timezoneOf(request.query),
+          includeOf(request.query),
+          editor,
+        );
         return { item };
       },
     );

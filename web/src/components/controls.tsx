@@ -515,3 +515,33 @@ export function EscalationBadges(props: { frt?: boolean; rt?: boolean; compact?:
     </>
   );
 }
+
+/** A secret shown once, with a button that copies it. */
+export function CopyField({ value, label }: { value: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  const id = useId();
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      const input = document.getElementById(id) as HTMLInputElement | null;
+      input?.select();
+      document.execCommand('copy');
+    }
+    setCopied(true);
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <div className="inline">
+        <input id={id} type="text" readOnly value={value} className="mono" onFocus={(e) => e.target.select()} />
+        <button type="button" onClick={() => void copy()}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+      <span className="visually-hidden" aria-live="polite">
+        {copied ? 'Copied to the clipboard' : ''}
+      </span>
+    </div>
+  );
+}

@@ -75,5 +75,10 @@ export type AlertEvent = Answer<'/instance/events', 'get'>['items'][number];
 export type TagCategory = Schemas['ITagCategory'];
 
 export type Session = Answer<'/session', 'get'>;
+export type Role = Session['role'];
+/** A person of the instance (an account with a role). */
+export type Person = Schemas['IPerson'];
+export type PersonalToken = Schemas['IPersonalToken'];
+export type SignInLink = Schemas['ISignInLink'];
 
 export type FieldError = NonNullable<Schemas['Problem']['errors']>[number];

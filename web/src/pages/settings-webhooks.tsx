@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Dialog, Field, Spinner, Toggle } from '../components/controls.js';
-import { CopyField, Section } from '../components/settings-kit.js';
+import { CopyField } from '../components/controls.js';
+import { Section } from '../components/settings-kit.js';
 import { ApiError, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { formatDateTime } from '../lib/format.js';

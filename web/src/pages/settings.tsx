@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Dialog, Field, PeoplePicker, Toggle } from '../components/controls.js';
-import { CopyField, FormError, Section, useSettingsSave } from '../components/settings-kit.js';
+import { CopyField, Dialog, Field, PeoplePicker, Toggle } from '../components/controls.js';
+import { PeopleSection, SignInSection } from './settings-people.js';
+import { FormError, Section, useSettingsSave } from '../components/settings-kit.js';
 import { AssigneesSection, DueAlertsSection, SlaSection } from './settings-engine.js';
 import { WebhooksSection } from './settings-webhooks.js';
 import { ApiError, client, errorMessage, send } from '../lib/api.js';
@@ -18,6 +19,8 @@ import {
 } from '../lib/types.js';
 
 const SECTIONS = [
+  ['people', 'People'],
+  ['sign-in', 'Sign-in and sessions'],
   ['keys', 'API keys'],
   ['general', 'Instance and rate limit'],
   ['fields', 'Custom fields'],
@@ -53,6 +56,8 @@ export function SettingsPage() {
           </ul>
         </nav>
         <div className="settings-body">
+          <PeopleSection />
+          <SignInSection />
           <KeysSection />
           <GeneralSection />
           <CustomFieldsSection />
@@ -71,7 +76,7 @@ export function SettingsPage() {
 // ---------------------------------------------------------------- keys
 
 function KeysSection() {
-  const { instance, session, setSession, notify } = useApp();
+  const { instance, notify, reloadInstance } = useApp();
   const { save, errors } = useSettingsSave();
   const [confirming, setConfirming] = useState<KeyName | null>(null);
   const [shown, setShown] = useState<{ which: KeyName; key: string } | null>(null);
@@ -85,11 +90,6 @@ function KeysSection() {
       const r = await send(client.POST('/instance/keys/{which}/regenerate', { params: { path: { which } } }));
       setConfirming(null);
       setShown({ which, key: r.key });
-      // This session was made with the old key, which just stopped working: sign in again with the new one.
-      if (which === session.which) {
-        const renewed = await send(client.POST('/session', { body: { key: r.key, user: session.user } }), { quiet401: true });
-        setSession(renewed);
-      }
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -97,24 +97,24 @@ function KeysSection() {
     }
   };
 
-  const setAccess = async (which: KeyName, readOnly: boolean) => {
+  const setAccess = (which: KeyName, readOnly: boolean) =>
+    void save({ keyAccess: { [which]: readOnly ? 'readOnly' : 'readWrite' } }, `The ${which} key is now ${readOnly ? 'read-only' : 'read-write'}`);
+
+  const setKeysEnabled = async (enabled: boolean) => {
     if (
-      readOnly &&
-      which === session.which &&
-      !window.confirm(
-        `You are signed in with the ${which} key. Made read-only, it can't change anything, not even this switch: sign in with the other key to undo it. Continue?`,
-      )
+      !enabled &&
+      !window.confirm('Turn the instance keys off? Every client using a key is refused until they are turned on again; people and their tokens go on.')
     )
       return;
-    const ok = await save({ keyAccess: { [which]: readOnly ? 'readOnly' : 'readWrite' } }, `The ${which} key is now ${readOnly ? 'read-only' : 'read-write'}`);
-    if (ok && which === session.which) setSession(await send(client.GET('/session')));
+    await save({ instanceKeysEnabled: enabled }, enabled ? 'Instance keys turned on' : 'Instance keys turned off');
+    await reloadInstance();
   };
 
   return (
     <Section
       id="keys"
       title="API keys"
-      intro="Either key works for the API and for signing in here. Rotate without downtime: move every client to one key, regenerate the other. A new key is shown once."
+      intro="Integrations use a key with the API (the web app does not). Rotate without downtime: move every client to one key, regenerate the other. A new key is shown once. People use their own tokens (Your account)."
     >
       <FormError errors={errors} />
       {error && (
@@ -122,17 +122,21 @@ function KeysSection() {
           {error}
         </div>
       )}
+      <Toggle
+        id="keys-enabled"
+        checked={instance.instanceKeysEnabled}
+        onChange={(on) => void setKeysEnabled(on)}
+        label="Instance keys work (off: only people, signed in or with their tokens)"
+      />
       <div className="keys">
         {(['primary', 'secondary'] as const).map((which) => (
           <div key={which} className="key-card">
-            <h3>
-              {which === 'primary' ? 'Primary key' : 'Secondary key'} {session.which === which && <span className="badge">You are signed in with it</span>}
-            </h3>
+            <h3>{which === 'primary' ? 'Primary key' : 'Secondary key'}</h3>
             <p className="muted small">Only a hash is stored: the key itself cannot be shown again.</p>
             <Toggle
               id={`key-${which}-readonly`}
               checked={instance.keyAccess[which] === 'readOnly'}
-              onChange={(on) => void setAccess(which, on)}
+              onChange={(on) => setAccess(which, on)}
               label="Read-only (writes answer 403)"
             />
             <div className="actions">
@@ -144,8 +148,7 @@ function KeysSection() {
         ))}
       </div>
       <Dialog open={confirming !== null} title={`Regenerate the ${confirming} key?`} onClose={() => setConfirming(null)}>
-        <p>The current {confirming} key stops working at once, for every client and every session that uses it.</p>
-        {confirming === session.which && <p>You are signed in with it: you will be signed in again with the new key.</p>}
+        <p>The current {confirming} key stops working at once, for every client that uses it.</p>
         <div className="actions">
           <button type="button" className="danger" disabled={busy} onClick={() => confirming && void regenerate(confirming)}>
             {busy ? 'Regenerating…' : 'Regenerate'}
