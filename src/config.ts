@@ -183,6 +183,8 @@ function blockedTypes(env: Env): string[] {
     }
   }
   return entries;
+}
+
 function flag(env: Env, name: string): boolean {
   const raw = text(env, name)?.toLowerCase();
   if (raw === undefined || raw === '0' || raw === 'false') return false;
