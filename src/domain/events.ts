@@ -8,24 +8,10 @@ import type { ITicket, IUser } from './ticket.js';
  * makes are decided here; docs/api.md §13 lists them.
  */
 
-/** Changes to tickets, written by every ticket write. */
-export const TICKET_EVENT_TYPES = [
-  'ticket.created',
-  'ticket.updated',
-  'ticket.statusChanged',
-  'ticket.commented',
-  'ticket.assigned',
-  'ticket.attachmentAdded',
-] as const;
-/** The help-desk engine's alerts (docs/decisions/007-help-desk-engine.md). */
-export const ALERT_EVENT_TYPES = ['sla.firstResponseBreached', 'sla.resolutionBreached', 'ticket.idle', 'ticket.dueSoon', 'ticket.overdue'] as const;
-/** About the webhooks themselves. */
-export const WEBHOOK_EVENT_TYPES = ['webhook.disabled'] as const;
-/** Every type a subscription may name (or "*" for all). */
-export const EVENT_TYPES: readonly string[] = [...TICKET_EVENT_TYPES, ...ALERT_EVENT_TYPES, ...WEBHOOK_EVENT_TYPES];
-/** What POST /instance/webhooks/{id}/test sends; never in the feed. */
-export const TEST_EVENT_TYPE = 'webhook.test';
-export const ALL_EVENTS = '*';
+export { ALERT_EVENT_TYPES, ALL_EVENTS, EVENT_TYPES, TEST_EVENT_TYPE, TICKET_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from './event-types.js';
+
+/** A ticket as a write has it (stored or presented): what events are made from. */
+export type EventTicket = Omit<ITicket, 'ticketNo' | 'trackingId'>;
 
 /** The ticket as events carry it: enough to route and show it; GET /tickets/{id} has the rest. */
 export interface TicketSummary {
@@ -39,7 +25,7 @@ export interface TicketSummary {
   expectedDate: string | null;
 }
 
-export function ticketSummary(t: ITicket): TicketSummary {
+export function ticketSummary(t: EventTicket): TicketSummary {
   return {
     id: t.id,
     ticketId: t.ticketId,
@@ -57,7 +43,7 @@ export function ticketSummary(t: ITicket): TicketSummary {
 export interface NewEvent {
   type: string;
   /** The ticket it is about, if any (its summary goes into data.ticket). */
-  ticket?: ITicket | null;
+  ticket?: EventTicket | null;
   data: Record<string, unknown>;
   createdOn: string;
 }
@@ -72,7 +58,7 @@ export interface NewEvent {
  *   whether it is an internal note: webhooks leave its text out unless includePrivate).
  * Activities of the engine's own (escalation, idle) make none: its alert events say it.
  */
-export function ticketChangeEvents(before: ITicket | null, after: ITicket, activities: readonly Activity[], user: IUser, now: string): NewEvent[] {
+export function ticketChangeEvents(before: EventTicket | null, after: EventTicket, activities: readonly Activity[], user: IUser, now: string): NewEvent[] {
   const events: NewEvent[] = [];
   const event = (type: string, data: Record<string, unknown>) => events.push({ type, ticket: after, data: { ...data, user }, createdOn: now });
   if (!before) {

@@ -3,8 +3,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Activity } from '../domain/activity.js';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
 import { DomainError } from '../domain/errors.js';
-import { ticketChangeEvents, ticketSummary, type NewEvent } from '../domain/events.js';
-import type { ITicket, IUser } from '../domain/ticket.js';
+import { ticketChangeEvents, ticketSummary, type EventTicket, type NewEvent } from '../domain/events.js';
+import type { IUser } from '../domain/ticket.js';
 import { RETRY_WINDOW_MS } from '../domain/webhooks.js';
 import type { Store } from '../store/db.js';
 import { findEventPosition, insertEvent, listFeed, type FeedPosition } from '../store/events.repo.js';
@@ -55,7 +55,7 @@ export async function record(tx: Tx, instanceId: string, event: NewEvent): Promi
 export async function recordTicketChange(
   tx: Tx,
   instanceId: string,
-  change: { before: ITicket | null; after: ITicket; activities: readonly Activity[]; user: IUser; now: string },
+  change: { before: EventTicket | null; after: EventTicket; activities: readonly Activity[]; user: IUser; now: string },
 ): Promise<void> {
   for (const event of ticketChangeEvents(change.before, change.after, change.activities, change.user, change.now)) await record(tx, instanceId, event);
 }

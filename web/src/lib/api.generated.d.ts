@@ -2442,79 +2442,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/instance/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Recent alert events (SLA breaches, idle tickets, due dates), newest first
-         * @description The outbox that notifications are delivered from; written in the same transaction as the change that caused each event.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description 1..500, default 50 */
-                    limit?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: string;
-                                /** @description sla.firstResponseBreached | sla.resolutionBreached | ticket.idle | ticket.dueSoon | ticket.overdue */
-                                type: string;
-                                /** @description The ticket number */
-                                ticketId: number | null;
-                                /** @description The ticket UUID */
-                                ticket: string | null;
-                                payload: unknown;
-                                createdOn: string;
-                                deliveredOn: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem details (application/problem+json) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description RFC 9457 problem details (application/problem+json) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/tags": {
         parameters: {
             query?: never;
@@ -2785,8 +2712,1256 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/instance/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event feed: every ticket change and alert, in order
+         * @description Events are written in the transaction of the change that caused them. Oldest first by default; a poller reads every event exactly once by following `continuationToken` to the end and then asking again with `after=<the last id it read>`. docs/api.md §13.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description An event id: the page starts after it (a poller passes the last id it read) */
+                    after?: string;
+                    /** @description 1..1000, default 50 */
+                    limit?: string;
+                    /** @description ASC (default: oldest first, the feed order) or DESC (newest first) */
+                    order?: string;
+                    /** @description Only these event types, comma-separated */
+                    type?: string;
+                    /** @description Also accepted as a request header; takes precedence over after */
+                    continuationToken?: string;
+                };
+                header?: {
+                    continuationToken?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["IEvent"][];
+                            /** @description Present exactly when more events can be read now */
+                            continuationToken: string | null;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The instance's webhooks */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["IWebhook"][];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a webhook; its signing secret is in this answer only
+         * @description Deliveries follow Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature signed with the secret). `format`: `standard` (JSON `{ type, timestamp, data }`), `teams` (an Adaptive Card a Microsoft Teams Workflows webhook posts), `slack` (Block Kit). docs/api.md §13.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description http: or https:; private, loopback and link-local addresses are refused (WEBHOOK_ALLOW_PRIVATE=1 allows them) */
+                        url: string;
+                        events: string[];
+                        /** @enum {string} */
+                        format?: "standard" | "teams" | "slack";
+                        /** @default false */
+                        includePrivate?: boolean;
+                        /** @default true */
+                        enabled?: boolean;
+                        description?: string | null;
+                        /** @description The acting user (optional on settings writes) */
+                        user?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["IWebhook"];
+                            /** @description `whsec_…`: shown only now */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["IWebhook"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Change a webhook (partial) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url?: string;
+                        events?: string[];
+                        /** @enum {string} */
+                        format?: "standard" | "teams" | "slack";
+                        includePrivate?: boolean;
+                        /** @description true also ends a rest or failure streak: the webhook starts afresh */
+                        enabled?: boolean;
+                        description?: string | null;
+                        /** @description The acting user (optional on settings writes) */
+                        user?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["IWebhook"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a webhook and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event now and answer the delivery
+         * @description Sent even to a disabled webhook (to check an endpoint before enabling it); not retried; in the delivery log, not in the event feed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["IWebhookDelivery"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook's deliveries, newest first, each with every attempt */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1..100, default 20 */
+                    limit?: string;
+                    /** @description pending | delivered | failed */
+                    status?: string;
+                    /** @description Also accepted as a request header */
+                    continuationToken?: string;
+                };
+                header?: {
+                    continuationToken?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["IWebhookDelivery"][];
+                            continuationToken: string | null;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again (same event, same webhook-id), with a fresh 3-day retry window */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["IWebhookDelivery"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "ticket.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.created
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketCreatedEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.updated
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketUpdatedEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.statusChanged": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.statusChanged
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketStatusChangedEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.commented": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.commented
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketCommentedEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.assigned": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.assigned
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketAssignedEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.attachmentAdded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.attachmentAdded
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketAttachmentAddedEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.disabled
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookDisabledEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.test
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookTestEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sla.firstResponseBreached": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * sla.firstResponseBreached
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SlaFirstResponseBreachedEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sla.resolutionBreached": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * sla.resolutionBreached
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SlaResolutionBreachedEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.idle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.idle
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketIdleEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.dueSoon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.dueSoon
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketDueSoonEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "ticket.overdue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ticket.overdue
+         * @description Sent to every enabled webhook subscribed to this type (or "*"), in the webhook's format: `standard` (this body), `teams` (an Adaptive Card message) or `slack` (Block Kit). Answer 2xx within 10 s; anything else is retried (5 s, 30 s, 2 min, 10 min, 1 h, 6 h, then daily, for 3 days). Redirects are not followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt (deduplicate on it) */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch when this attempt was sent */
+                    "webhook-timestamp": string;
+                    /** @description `v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64-decoded part of the secret after `whsec_` (Standard Webhooks) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TicketOverdueEvent"];
+                };
+            };
+            responses: {
+                /** @description Delivered */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description A person. Consistency of id, name and email is not verified. */
@@ -3221,6 +4396,320 @@ export interface components {
             /** @description A private note: its attachments are never sent to the requestor */
             isPrivate?: boolean;
             user: components["schemas"]["IUser"];
+        };
+        IWebhook: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            /** @description The event types it receives, or ["*"] */
+            events: string[];
+            /** @enum {string} */
+            format: "standard" | "teams" | "slack";
+            /** @description Whether private notes' text is sent (else it is null in the payload) */
+            includePrivate: boolean;
+            enabled: boolean;
+            description: string | null;
+            /** @description ISO 8601 UTC date-time */
+            createdOn: string;
+            /** @description ISO 8601 UTC date-time */
+            lastUpdatedOn: string;
+            disabledReason: string | null;
+            failingSince: string | null;
+        };
+        IWebhookAttempt: {
+            /** @description 1, 2, …; 0 for a delivery given up without an attempt (its webhook disabled or deleted) */
+            attempt: number;
+            /** @description ISO 8601 UTC date-time */
+            createdOn: string;
+            durationMs: number;
+            statusCode: number | null;
+            error: string | null;
+            response: string | null;
+        };
+        IWebhookDelivery: {
+            /** @description The delivery's id: its event's id, which is also the webhook-id header of every attempt */
+            id: string;
+            webhookId: string;
+            eventId: string;
+            eventType: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attemptCount: number;
+            /** @description Every attempt, oldest first (the newest 50) */
+            attempts: components["schemas"]["IWebhookAttempt"][];
+            nextAttemptOn: string | null;
+            /** @description ISO 8601 UTC date-time */
+            createdOn: string;
+            finishedOn: string | null;
+            lastStatusCode: number | null;
+            lastError: string | null;
+        };
+        /** @description The ticket an event is about, as it is after the change (GET /tickets/{id} has every field) */
+        IEventTicket: {
+            /** Format: uuid */
+            id: string;
+            /** @description The ticket number */
+            ticketId: number;
+            title: string;
+            status: string;
+            priority: string;
+            assignee: components["schemas"]["IUser"] | null;
+            requestor: components["schemas"]["IUser"];
+            expectedDate: string | null;
+        };
+        IEvent: {
+            /** @description UUID v7; the webhook-id header of its deliveries */
+            id: string;
+            /** @description ticket.created | ticket.updated | ticket.statusChanged | ticket.commented | ticket.assigned | ticket.attachmentAdded | sla.firstResponseBreached | sla.resolutionBreached | ticket.idle | ticket.dueSoon | ticket.overdue | webhook.disabled */
+            type: string;
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            /** @description Same as timestamp */
+            createdOn: string;
+            ticketId: number | null;
+            ticketNo: number | null;
+            ticket: string | null;
+            /** @description The event's data: what webhooks receive as `data` (see the OpenAPI document's webhooks) */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description Same as data (its earlier name) */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** @description Its deliveries to the instance's webhooks, by status */
+            deliveries: {
+                pending: number;
+                delivered: number;
+                failed: number;
+            };
+            deliveredOn: string | null;
+        };
+        /** @description The body of a ticket.created delivery (format standard) */
+        TicketCreatedEvent: {
+            /** @enum {string} */
+            type: "ticket.created";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                user: components["schemas"]["IUser"];
+            };
+        };
+        /** @description The body of a ticket.updated delivery (format standard) */
+        TicketUpdatedEvent: {
+            /** @enum {string} */
+            type: "ticket.updated";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                user: components["schemas"]["IUser"];
+                /** @description The fields that changed (a custom field as customFields.<id>) */
+                changedFields: string[];
+            };
+        };
+        /** @description The body of a ticket.statusChanged delivery (format standard) */
+        TicketStatusChangedEvent: {
+            /** @enum {string} */
+            type: "ticket.statusChanged";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                user: components["schemas"]["IUser"];
+                activityId: string;
+                from: string;
+                to: string;
+                resolution: string | null;
+                comment: string | null;
+            };
+        };
+        /** @description The body of a ticket.commented delivery (format standard) */
+        TicketCommentedEvent: {
+            /** @enum {string} */
+            type: "ticket.commented";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                user: components["schemas"]["IUser"];
+                activityId: string;
+                comment: string | null;
+                /** @description An internal note */
+                isPrivate: boolean;
+                /** @description ISO 8601 UTC date-time */
+                createdOn: string;
+            };
+        };
+        /** @description The body of a ticket.assigned delivery (format standard) */
+        TicketAssignedEvent: {
+            /** @enum {string} */
+            type: "ticket.assigned";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                user: components["schemas"]["IUser"];
+                assignee: components["schemas"]["IUser"] | null;
+                previousAssignee: components["schemas"]["IUser"] | null;
+            };
+        };
+        /** @description The body of a ticket.attachmentAdded delivery (format standard) */
+        TicketAttachmentAddedEvent: {
+            /** @enum {string} */
+            type: "ticket.attachmentAdded";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                user: components["schemas"]["IUser"];
+                activityId?: string;
+                isPrivate?: boolean;
+                attachments?: unknown[] | null;
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The body of a webhook.disabled delivery (format standard) */
+        WebhookDisabledEvent: {
+            /** @enum {string} */
+            type: "webhook.disabled";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                webhook: {
+                    id: string;
+                    /** @description Scheme, host and port only */
+                    url: string;
+                    description: string | null;
+                };
+                /** @description "failing" */
+                reason: string;
+                /** @description ISO 8601 UTC date-time */
+                failingSince: string;
+            };
+        };
+        /** @description The body of a webhook.test delivery (format standard) */
+        WebhookTestEvent: {
+            /** @enum {string} */
+            type: "webhook.test";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                webhook: {
+                    id: string;
+                    url: string;
+                    description: string | null;
+                };
+                message: string;
+            };
+        };
+        /** @description The body of a sla.firstResponseBreached delivery (format standard) */
+        SlaFirstResponseBreachedEvent: {
+            /** @enum {string} */
+            type: "sla.firstResponseBreached";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                /** @description SLA breaches: the target that passed */
+                dueOn?: string;
+                reassignedTo?: components["schemas"]["IUser"];
+                /** @description ticket.idle: the last interaction */
+                idleSince?: string;
+                expectedDate?: string | null;
+            };
+        };
+        /** @description The body of a sla.resolutionBreached delivery (format standard) */
+        SlaResolutionBreachedEvent: {
+            /** @enum {string} */
+            type: "sla.resolutionBreached";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                /** @description SLA breaches: the target that passed */
+                dueOn?: string;
+                reassignedTo?: components["schemas"]["IUser"];
+                /** @description ticket.idle: the last interaction */
+                idleSince?: string;
+                expectedDate?: string | null;
+            };
+        };
+        /** @description The body of a ticket.idle delivery (format standard) */
+        TicketIdleEvent: {
+            /** @enum {string} */
+            type: "ticket.idle";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                /** @description SLA breaches: the target that passed */
+                dueOn?: string;
+                reassignedTo?: components["schemas"]["IUser"];
+                /** @description ticket.idle: the last interaction */
+                idleSince?: string;
+                expectedDate?: string | null;
+            };
+        };
+        /** @description The body of a ticket.dueSoon delivery (format standard) */
+        TicketDueSoonEvent: {
+            /** @enum {string} */
+            type: "ticket.dueSoon";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                /** @description SLA breaches: the target that passed */
+                dueOn?: string;
+                reassignedTo?: components["schemas"]["IUser"];
+                /** @description ticket.idle: the last interaction */
+                idleSince?: string;
+                expectedDate?: string | null;
+            };
+        };
+        /** @description The body of a ticket.overdue delivery (format standard) */
+        TicketOverdueEvent: {
+            /** @enum {string} */
+            type: "ticket.overdue";
+            /** @description ISO 8601 UTC date-time */
+            timestamp: string;
+            data: {
+                ticket: components["schemas"]["IEventTicket"];
+                /** @description SLA breaches: the target that passed */
+                dueOn?: string;
+                reassignedTo?: components["schemas"]["IUser"];
+                /** @description ticket.idle: the last interaction */
+                idleSince?: string;
+                expectedDate?: string | null;
+            };
+        };
+        createWebhookRequest: {
+            /** @description http: or https:; private, loopback and link-local addresses are refused (WEBHOOK_ALLOW_PRIVATE=1 allows them) */
+            url: string;
+            events: string[];
+            /** @enum {string} */
+            format?: "standard" | "teams" | "slack";
+            /** @default false */
+            includePrivate: boolean;
+            /** @default true */
+            enabled: boolean;
+            description?: string | null;
+            /** @description The acting user (optional on settings writes) */
+            user?: unknown;
+        };
+        updateWebhookRequest: {
+            url?: string;
+            events?: string[];
+            /** @enum {string} */
+            format?: "standard" | "teams" | "slack";
+            includePrivate?: boolean;
+            /** @description true also ends a rest or failure streak: the webhook starts afresh */
+            enabled?: boolean;
+            description?: string | null;
+            /** @description The acting user (optional on settings writes) */
+            user?: unknown;
         };
     };
     responses: never;

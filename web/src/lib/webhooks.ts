@@ -1,5 +1,5 @@
 import type { components } from './api.generated.js';
-import { ALERT_EVENT_TYPES, TICKET_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from '../../../src/domain/events.js';
+import { ALERT_EVENT_TYPES, TICKET_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from '../../../src/domain/event-types.js';
 
 /*
  * Webhooks as the web app shows them: the wire types (generated from the server's OpenAPI
