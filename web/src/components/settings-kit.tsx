@@ -1,4 +1,4 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { ApiError, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import type { FieldError, SettingsUpdate } from '../lib/types.js';
@@ -60,4 +60,3 @@ export function FormError({ errors }: { errors: Record<string, string[]> }) {
     </div>
   ) : null;
 }
-

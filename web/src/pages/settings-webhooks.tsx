@@ -42,7 +42,8 @@ function health(w: Webhook): { text: string; tone: string } {
 
 export function WebhooksSection() {
   const { session, notify } = useApp();
-  const readOnly = session.access === 'readOnly';
+  // Settings are an admin's (docs/api.md §14); others see them without the buttons.
+  const readOnly = session.role !== 'admin';
   const [items, setItems] = useState<Webhook[] | null>(null);
   const [error, setError] = useState('');
   const [editing, setEditing] = useState<Webhook | 'new' | null>(null);
