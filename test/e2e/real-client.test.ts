@@ -162,8 +162,9 @@ const TagCategory = t.object({
   deleted: t.bool(),
 });
 /**
- * The client's IAttachment (§11). `size` is a `long?` there; the files sent here are small, so
- * the Int32 check stands in for it. Our extra `activityId` and `isPrivate` it does not read.
+ * IAttachment as §11 lists it, the members the client reads. A byte count would be a C# `long`;
+ * the files sent here are small, so the Int32 check stands in for it. Our `activityId` and
+ * `isPrivate` (docs/api.md §12) are extra members, which System.Text.Json ignores.
  */
 const Attachment = t.object({
   id: t.string(),
