@@ -582,7 +582,7 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.keyboard.type('see ');
     page.once('dialog', (dialog) => void dialog.accept('https://example.org/kb/42'));
-    await page.getByRole('button', { name: 'Link' }).click();
+    await page.getByRole('button', { name: 'Link', exact: true }).click();
     await page.getByRole('button', { name: 'Add comment' }).click();
     const written = page.locator('.timeline .event.comment').filter({ hasText: 'restart the spooler' });
     await written.waitFor();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 
 /*
@@ -69,8 +70,21 @@ export interface WireAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  /** The body as received (a download's bytes). */
+  bytes: Buffer;
   /** The URL as sent (path and query), for failure messages. */
   url: string;
+}
+
+/** The request line's path of an API request: `?key=` first, then `&timezone=`, then the parameters. */
+function apiPath(apiKey: string, wire: Pick<WireRequest, 'path' | 'timezone' | 'query'>): string {
+  let path = `/api/v1/${wire.path}?key=${escapeDataString(apiKey)}`;
+  if (wire.timezone !== undefined) path += `&timezone=${wire.timezone}`;
+  for (const [name, value] of wire.query ?? []) {
+    if (value === undefined || value === null || value === '') continue;
+    path += `&${escapeDataString(name)}=${escapeDataString(String(value))}`;
+  }
+  return path;
 }
 
 /**
@@ -80,27 +94,124 @@ export interface WireAnswer {
  * its length in advance); no other headers (no User-Agent, no Accept-Encoding).
  */
 export function sendAsDotnet(baseUrl: string, apiKey: string, wire: WireRequest): Promise<WireAnswer> {
-  let path = `/api/v1/${wire.path}?key=${escapeDataString(apiKey)}`;
-  if (wire.timezone !== undefined) path += `&timezone=${wire.timezone}`;
-  for (const [name, value] of wire.query ?? []) {
-    if (value === undefined || value === null || value === '') continue;
-    path += `&${escapeDataString(name)}=${escapeDataString(String(value))}`;
-  }
-  const url = new URL(baseUrl);
-  const headers: Record<string, string> = { Host: url.host, Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json' };
   if (wire.continuationToken) headers.continuationToken = wire.continuationToken;
   const body = wire.body === undefined ? undefined : Buffer.from(dotnetJson(wire.body), 'utf8');
   if (body) {
     headers['Content-Type'] = 'application/json; charset=utf-8';
     headers['Transfer-Encoding'] = 'chunked';
   }
+  return exchange(baseUrl, wire.method, apiPath(apiKey, wire), headers, body, apiKey);
+}
+
+/**
+ * A part of a MultipartFormDataContent: a StringContent (`Content-Type: text/plain;
+ * charset=utf-8` unless another media type is given) added with `Add(content, name)`, or a
+ * ByteArrayContent/StreamContent whose `Headers.ContentType` the client set before
+ * `Add(content, name, fileName)`.
+ */
+export type DotnetPart = { name: string; value: string; mediaType?: string } | { name: string; fileName: string; data: Buffer; mediaType?: string };
+
+/** HttpRuleParser's token characters (RFC 7230 tchar). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * ContentDispositionHeaderValue's `name=` / `filename=` value (EncodeAndQuoteMime): a token as
+ * it is (so `name=files`, unquoted), anything else in quotes, and a value with non-ASCII
+ * characters as a quoted MIME encoded-word (`"=?utf-8?B?…?="`).
+ */
+export function dotnetMimeValue(value: string): string {
+  let text = value;
+  let quoted = false;
+  if (text.length > 1 && text.startsWith('"') && text.endsWith('"')) {
+    text = text.slice(1, -1);
+    quoted = true;
+  }
+  // .NET throws ArgumentException for an inner quote: no such request can be sent.
+  if (text.includes('"')) throw new Error(`.NET refuses a quote inside a Content-Disposition value: ${value}`);
+  if ([...text].some((c) => c.charCodeAt(0) > 0x7f)) return `"=?utf-8?B?${Buffer.from(text, 'utf8').toString('base64')}?="`;
+  return quoted || !TOKEN.test(text) ? `"${text}"` : text;
+}
+
+/**
+ * HeaderUtilities.Encode5987, for `filename*=`: `utf-8''`, then every UTF-8 byte that is not a
+ * token character, or is `*`, `'` or `%`, as %XX (upper-case hex).
+ */
+export function dotnetEncode5987(value: string): string {
+  let out = "utf-8''";
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    if (byte > 0x7f || !TOKEN.test(char) || char === '*' || char === "'" || char === '%') out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    else out += char;
+  }
+  return out;
+}
+
+/**
+ * The bytes MultipartFormDataContent writes (MultipartContent.SerializeToStreamAsync): the
+ * Content-Type `multipart/form-data; boundary="<Guid>"` (the boundary quoted), `--boundary`
+ * CRLF, then per part its headers in the order they were set (Content-Type first: the content
+ * carries it before Add sets Content-Disposition), a blank line and the content, parts divided
+ * by CRLF `--boundary` CRLF, and CRLF `--boundary--` CRLF at the end. The Content-Disposition is
+ * `form-data; name=files; filename=a.txt; filename*=utf-8''a.txt` (ContentDispositionHeaderValue:
+ * unquoted tokens, filename* always beside filename).
+ */
+export function dotnetMultipart(parts: DotnetPart[], boundary: string = randomUUID()): { contentType: string; body: Buffer } {
+  const chunks: Buffer[] = [Buffer.from(`--${boundary}\r\n`, 'latin1')];
+  parts.forEach((part, index) => {
+    if (index > 0) chunks.push(Buffer.from(`\r\n--${boundary}\r\n`, 'latin1'));
+    let headers: string;
+    if ('fileName' in part) {
+      const disposition = `form-data; name=${dotnetMimeValue(part.name)}; filename=${dotnetMimeValue(part.fileName)}; filename*=${dotnetEncode5987(part.fileName)}`;
+      headers = `${part.mediaType ? `Content-Type: ${part.mediaType}\r\n` : ''}Content-Disposition: ${disposition}\r\n`;
+    } else {
+      headers = `Content-Type: ${part.mediaType ?? 'text/plain'}; charset=utf-8\r\nContent-Disposition: form-data; name=${dotnetMimeValue(part.name)}\r\n`;
+    }
+    // Header values go as Latin-1 (HttpRuleParser.DefaultHttpEncoding); they are ASCII here.
+    chunks.push(Buffer.from(`${headers}\r\n`, 'latin1'), 'fileName' in part ? part.data : Buffer.from(part.value, 'utf8'));
+  });
+  chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1'));
+  return { contentType: `multipart/form-data; boundary="${boundary}"`, body: Buffer.concat(chunks) };
+}
+
+/**
+ * An upload as the client's HttpClient posts a MultipartFormDataContent: the API path as for
+ * any request, `Accept: application/json`, and a Content-Length (every part's length is known,
+ * so MultipartContent.TryComputeLength gives the whole, and HttpClient does not chunk).
+ */
+export function postMultipartAsDotnet(baseUrl: string, apiKey: string, wire: Pick<WireRequest, 'path' | 'query'>, parts: DotnetPart[]): Promise<WireAnswer> {
+  const { contentType, body } = dotnetMultipart(parts);
+  const headers = { Accept: 'application/json', 'Content-Type': contentType, 'Content-Length': String(body.length) };
+  return exchange(baseUrl, 'POST', apiPath(apiKey, wire), headers, body, apiKey);
+}
+
+/**
+ * A GET of an absolute URL (a file's signed `src`) with the client's HttpClient: no key added
+ * (the client adds `?key=` to the API paths it builds, not to a URL it was given), and its
+ * default `Accept: application/json`.
+ */
+export function getUrlAsDotnet(absoluteUrl: string): Promise<WireAnswer> {
+  const url = new URL(absoluteUrl);
+  return exchange(url.origin, 'GET', `${url.pathname}${url.search}`, { Accept: 'application/json' }, undefined);
+}
+
+function exchange(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  apiKey?: string,
+): Promise<WireAnswer> {
+  const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: wire.method, path, headers, setHost: false }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, method, path, headers: { Host: url.host, ...headers }, setHost: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), url: path.replace(apiKey, '<key>') }),
-      );
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: bytes.toString('utf8'), bytes, url: apiKey ? path.replace(apiKey, '<key>') : path });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -1,6 +1,27 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PNG, ZIP } from '../attachment-form.js';
 import { postgresUrl } from '../helpers.js';
-import { dotnetJson, escapeDataString, RawJson, readAs, sendAsDotnet, ShapeError, t, type Shape, type WireAnswer, type WireRequest } from './dotnet-client.js';
+import {
+  dotnetEncode5987,
+  dotnetJson,
+  dotnetMultipart,
+  escapeDataString,
+  getUrlAsDotnet,
+  postMultipartAsDotnet,
+  RawJson,
+  readAs,
+  sendAsDotnet,
+  ShapeError,
+  t,
+  type DotnetPart,
+  type Shape,
+  type WireAnswer,
+  type WireRequest,
+} from './dotnet-client.js';
 import { dropPostgresDatabase, freshPostgresDatabase, printedKeys, startServer, tempSqliteUrl, type ServerProcess } from './server-process.js';
 
 /*
@@ -11,7 +32,7 @@ import { dropPostgresDatabase, freshPostgresDatabase, printedKeys, startServer, 
  * `continuationToken` request header, JSON bodies without null members, encoded as
  * System.Text.Json encodes them), and reads every answer as that client does: as typed models,
  * member names without case, a number where a string is expected a failure (dotnet-client.ts).
- * The shapes expected are the reference's and §10's.
+ * The shapes expected are the reference's, §10's and §11's (attachments).
  *
  * | #  | client operation (MCP tool)              | requests replayed |
  * | -- | ---------------------------------------- | ----------------- |
@@ -37,14 +58,17 @@ import { dropPostgresDatabase, freshPostgresDatabase, printedKeys, startServer, 
  * | 20 | add_ticket_comment, rich text            | POST tickets/{uuid}/activities?key&include=comment_HTML { comment_HTML, isPrivate: true, user } |
  * | 21 | list_ticket_activities, paged            | GET tickets/{uuid}/activities?key&limit=2, then the continuationToken header to the end |
  * | 22 | list_ticket_activities, rich text        | GET tickets/{uuid}/activities?key&include=comment_HTML&limit |
- * | 23 | get_ticket_context                       | GET tickets/{uuid} and GET tickets/{uuid}/activities?key&limit=10, together |
+ * | 23 | get_ticket_context                       | GET tickets/{uuid}, GET tickets/{uuid}/activities?key&limit=10 and GET tickets/{uuid}/attachments?key, together |
  * | 24 | list_my_tickets                          | GET tickets?…&limit=1000&isResolved=false&select=(summary fields) |
  * | 25 | list_sla_risk                            | GET tickets?…&limit=200&isResolved=false (whole tickets: breach flags) |
  * | 26 | count_tickets                            | GET tickets?…&limit=1000&isResolved=false&select=id,status,priority,assignee (itemCount as the total) |
- *
- * Not replayed yet: the attachment operations (list_ticket_attachments, add_ticket_link_attachments,
- * the multipart file upload, list_activity_attachments, and get_ticket_context's attachments
- * request). They come with attachments (API-CONTRACT §11) and are added here then.
+ * | 27 | add_ticket_link_attachments              | POST tickets/{uuid}/attachments?key { attachments: [{ src, caption }], comment, isPrivate, user } |
+ * | 28 | the file upload                          | POST tickets/{uuid}/attachments?key, multipart/form-data as MultipartFormDataContent writes it: `boundary="<guid>"`, `files` parts `name=files; filename=…; filename*=utf-8''…`, then text parts user (JSON), comment, isPrivate ("true"/"false") |
+ * | 29 | list_ticket_attachments                  | GET tickets/{uuid}/attachments?key ({ items, itemCount }) |
+ * | 30 | list_activity_attachments                | GET tickets/activity/{activityId}/attachments?key |
+ * | 31 | get_ticket_context, with attachments     | the three requests of 23 on a ticket with links, files and a private note |
+ * | 32 | a file through its signed src            | GET of the absolute `src` URL, no key: the bytes, Content-Type, Content-Disposition (filename*) |
+ * | 33 | a file with the key                      | GET tickets/{uuid}/attachments/{attachmentId}/content?key: the same |
  */
 
 /** The person the client acts as (its service account: an Entra object id). */
@@ -56,7 +80,6 @@ const requestor = { id: 'e4b0a1c2-7d3f-4e8a-9b6c-5d2f1a0e3b33', name: 'Jason Doe
 // ------------------------------------------------------------------ the models the client reads
 
 const User = t.object({ id: t.string(), name: t.string(), email: t.string() });
-const anything: Shape = { kind: 'any' };
 
 const ticketMembers = {
   id: t.string('uuid'),
@@ -138,6 +161,25 @@ const TagCategory = t.object({
   tags: t.array(t.object({ text: t.string(), deleted: t.bool() })),
   deleted: t.bool(),
 });
+/**
+ * IAttachment as §11 lists it, the members the client reads. A byte count would be a C# `long`;
+ * the files sent here are small, so the Int32 check stands in for it. Our `activityId` and
+ * `isPrivate` (docs/api.md §12) are extra members, which System.Text.Json ignores.
+ */
+const Attachment = t.object({
+  id: t.string(),
+  filename: t.string(),
+  caption: t.nullable(t.string()),
+  src: t.string(),
+  isHyperlink: t.bool(),
+  isImage: t.bool(),
+  isArchive: t.bool(),
+  contentType: t.nullable(t.string()),
+  size: t.nullable(t.int()),
+  sha256: t.nullable(t.string()),
+  createdDateTime: t.string('date-time'),
+  createdBy: t.string(),
+});
 const activityMembers = {
   id: t.string(),
   type: t.string(),
@@ -149,7 +191,7 @@ const activityMembers = {
   user: User,
   comment: t.nullable(t.string()),
   isPrivate: t.bool(),
-  attachments: t.array(anything),
+  attachments: t.array(Attachment),
   changes: t.optional(t.nullable(t.array(t.object({ name: t.string(), oldValue: t.any(), newValue: t.any() })))),
 };
 const Activity = t.object(activityMembers);
@@ -162,7 +204,7 @@ const commentMembers = {
   comment: t.nullable(t.string()),
   comment_HTML: t.optional(t.nullable(t.string())),
   isPrivate: t.bool(),
-  attachments: t.array(anything),
+  attachments: t.array(Attachment),
   user: User,
   createdOn: t.string('date-time'),
 };
@@ -274,7 +316,9 @@ for (const store of STORES) {
 
     beforeAll(async () => {
       databaseUrl = store.name === 'SQLite' ? tempSqliteUrl() : await freshPostgresDatabase(postgresUrl!, 'ticketing_replay');
-      server = await startServer({ DATABASE_URL: databaseUrl, RATE_LIMIT_MAX: '100000' });
+      // Files in a folder of this run's own, on both stores (the default would be the working directory's).
+      const files = join(mkdtempSync(join(tmpdir(), 'ticketing-replay-files-')), 'files');
+      server = await startServer({ DATABASE_URL: databaseUrl, RATE_LIMIT_MAX: '100000', STORAGE_URL: `file:${files}` });
       key = printedKeys(server.output()).primary;
       seed = await seedInstance(api);
     });
@@ -715,14 +759,14 @@ for (const store of STORES) {
       for (const c of comments) expect(c.comment_HTML).toContain(c.comment.split('\n')[0]);
     });
 
-    it('23 get_ticket_context (without its attachments request): the ticket and its latest activities together', async () => {
-      const target = seed.history;
-      const [ticket, history] = await Promise.all([
-        call<{ item: any }>({ method: 'GET', path: `tickets/${target.id}`, timezone: 0, query: [['include', undefined]] }, item(Ticket)),
+    /** get_ticket_context: the ticket, its latest activities and its attachments, requested together. */
+    const ticketContext = (id: string) =>
+      Promise.all([
+        call<{ item: any }>({ method: 'GET', path: `tickets/${id}`, timezone: 0, query: [['include', undefined]] }, item(Ticket)),
         call<{ items: any[] }>(
           {
             method: 'GET',
-            path: `tickets/${target.id}/activities`,
+            path: `tickets/${id}/activities`,
             query: [
               ['include', undefined],
               ['limit', 10],
@@ -730,9 +774,15 @@ for (const store of STORES) {
           },
           list(Activity, 'optional'),
         ),
+        call<{ items: any[]; itemCount: number }>({ method: 'GET', path: `tickets/${id}/attachments` }, list(Attachment)),
       ]);
+
+    it('23 get_ticket_context: the ticket, its latest activities and its attachments (none yet) together', async () => {
+      const target = seed.history;
+      const [ticket, history, attachments] = await ticketContext(target.id);
       expect(ticket.item.id).toBe(target.id);
       expect(history.items).toHaveLength(5);
+      expect(attachments).toEqual({ items: [], itemCount: 0 });
     });
 
     it("24 list_my_tickets: unresolved tickets' summaries in one page of 1000, the caller's picked by assignee", async () => {
@@ -765,6 +815,157 @@ for (const store of STORES) {
       expect(page.items).toHaveLength(truth.length);
       const started = page.items.filter((i) => i.status === 'Started').length;
       expect(started).toBe((await allIds('status=Started')).length);
+    });
+
+    // ---------------------------------------------------------------- attachments (§11)
+
+    /** The ticket the attachment operations work on, and what they left, for the operations after them. */
+    const attached = {
+      links: undefined as any,
+      upload: undefined as any,
+      note: undefined as any,
+    };
+    const LOG = Buffer.from('2026-03-01 10:00:01 VPN handshake failed\r\n2026-03-01 10:00:05 retry\r\n', 'utf8');
+    /** Names as an agent gives them: spaces, parentheses, accents, a typographic apostrophe. */
+    const uploads = [
+      { fileName: 'screenshot.png', data: PNG, mediaType: 'image/png' },
+      { fileName: 'Journal d’erreurs été (VPN).log', data: LOG, mediaType: 'text/plain' },
+      { fileName: 'logs(1).zip', data: ZIP, mediaType: 'application/zip' },
+    ];
+    const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+    it('27 add_ticket_link_attachments: links with captions and a comment, one comment activity holding them', async () => {
+      const target = seed.tickets[24]!;
+      const { item: comment } = await call<{ item: any }>(
+        {
+          method: 'POST',
+          path: `tickets/${target.id}/attachments`,
+          body: {
+            attachments: [
+              { src: 'https://contoso.example/kb/vpn-setup.pdf', caption: 'VPN setup guide' },
+              // A null caption is left out of the body, as every null member is.
+              { src: 'https://contoso.example/screens/error%20dialog.png', caption: null },
+            ],
+            comment: 'See the setup guide',
+            isPrivate: false,
+            user: actor,
+          },
+        },
+        item(CommentActivity),
+        201,
+      );
+      expect(comment).toMatchObject({ ticketId: target.id, ticketNo: target.ticketId, comment: 'See the setup guide', isPrivate: false, user: actor });
+      expect(comment.activityId).toBe(comment.id);
+      expect(comment.attachments).toMatchObject([
+        {
+          filename: 'vpn-setup.pdf',
+          caption: 'VPN setup guide',
+          src: 'https://contoso.example/kb/vpn-setup.pdf',
+          isHyperlink: true,
+          isImage: false,
+          contentType: null,
+          size: null,
+          sha256: null,
+          createdBy: actor.id,
+        },
+        { filename: 'error dialog.png', caption: null, src: 'https://contoso.example/screens/error%20dialog.png', isHyperlink: true, isImage: true },
+      ]);
+      attached.links = comment;
+    });
+
+    it("28 the file upload: MultipartFormDataContent's bytes (quoted boundary, unquoted names, filename*), files then the text parts", async () => {
+      const target = seed.tickets[24]!;
+      const parts: DotnetPart[] = [
+        ...uploads.map((u) => ({ name: 'files', ...u })),
+        { name: 'user', value: dotnetJson(actor) },
+        { name: 'comment', value: 'Logs and a screenshot from the user’s laptop' },
+        { name: 'isPrivate', value: 'false' },
+      ];
+      const answer = await postMultipartAsDotnet(server.url, key, { path: `tickets/${target.id}/attachments` }, parts);
+      expect(answer.status, `POST ${answer.url}: ${answer.text.slice(0, 500)}`).toBe(201);
+      const { item: comment } = readAs<{ item: any }>(answer.text, item(CommentActivity), 'POST attachments (multipart)');
+      expect(comment).toMatchObject({
+        ticketId: target.id,
+        ticketNo: target.ticketId,
+        comment: 'Logs and a screenshot from the user’s laptop',
+        isPrivate: false,
+        user: actor,
+      });
+      expect(comment.activityId).toBe(comment.id);
+      expect(comment.attachments.map((a: any) => [a.filename, a.contentType, a.size, a.sha256, a.isImage, a.isArchive, a.isHyperlink, a.createdBy])).toEqual([
+        ['screenshot.png', 'image/png', PNG.length, sha256(PNG), true, false, false, actor.id],
+        ['Journal d’erreurs été (VPN).log', 'text/plain', LOG.length, sha256(LOG), false, false, false, actor.id],
+        ['logs(1).zip', 'application/zip', ZIP.length, sha256(ZIP), false, true, false, actor.id],
+      ]);
+      for (const file of comment.attachments) expect(file.src.startsWith(`${server.url}/files/`), file.src).toBe(true);
+      attached.upload = comment;
+
+      // A private note: isPrivate "true", no comment part (the client sends none for an empty comment).
+      const note = await postMultipartAsDotnet(server.url, key, { path: `tickets/${target.id}/attachments` }, [
+        { name: 'files', fileName: 'notes.txt', data: Buffer.from('internal only\n'), mediaType: 'text/plain' },
+        { name: 'user', value: dotnetJson(actor) },
+        { name: 'isPrivate', value: 'true' },
+      ]);
+      expect(note.status, note.text.slice(0, 500)).toBe(201);
+      attached.note = readAs<{ item: any }>(note.text, item(CommentActivity), 'POST attachments (private note)').item;
+      expect(attached.note).toMatchObject({ isPrivate: true, attachments: [{ filename: 'notes.txt', contentType: 'text/plain' }] });
+    });
+
+    it('29 list_ticket_attachments: every attachment of the ticket, oldest first, itemCount as the number', async () => {
+      const page = await call<{ items: any[]; itemCount: number }>({ method: 'GET', path: `tickets/${seed.tickets[24]!.id}/attachments` }, list(Attachment));
+      const expected = [...attached.links.attachments, ...attached.upload.attachments, ...attached.note.attachments];
+      expect(page.items.map((a) => a.id)).toEqual(expected.map((a: { id: string }) => a.id));
+      expect(page.itemCount).toBe(6);
+      // Links keep their src; files get a freshly signed one, to the same file.
+      expect(page.items[0].src).toBe('https://contoso.example/kb/vpn-setup.pdf');
+      expect(page.items[2].src.split('?')[0]).toBe(attached.upload.attachments[0].src.split('?')[0]);
+    });
+
+    it("30 list_activity_attachments: one activity's attachments, by the activityId the upload answered", async () => {
+      const page = await call<{ items: any[]; itemCount: number }>(
+        { method: 'GET', path: `tickets/activity/${attached.upload.activityId}/attachments` },
+        list(Attachment),
+      );
+      expect(page.items.map((a) => a.filename)).toEqual(uploads.map((u) => u.fileName));
+      expect(page.itemCount).toBe(3);
+    });
+
+    it("31 get_ticket_context, with attachments: the ticket, its activities with their attachments, and the ticket's attachments", async () => {
+      const target = seed.tickets[24]!;
+      const [ticket, history, attachments] = await ticketContext(target.id);
+      expect(ticket.item.id).toBe(target.id);
+      expect(attachments.itemCount).toBe(6);
+      const byId = new Map(history.items.map((a) => [a.id, a]));
+      expect(byId.get(attached.upload.activityId)?.attachments.map((a: { filename: string }) => a.filename)).toEqual(uploads.map((u) => u.fileName));
+      expect(byId.get(attached.links.activityId)?.attachments).toHaveLength(2);
+    });
+
+    /** What the client reads of a download: the bytes, and the name from filename* (FileNameStar) else filename. */
+    const checkDownload = (answer: WireAnswer, upload: { fileName: string; data: Buffer }, contentType: string) => {
+      expect(answer.status, `GET ${answer.url}: ${answer.text.slice(0, 300)}`).toBe(200);
+      expect(answer.bytes.equals(upload.data)).toBe(true);
+      expect(answer.headers['content-type']).toBe(contentType);
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      const disposition = String(answer.headers['content-disposition']);
+      expect(disposition.startsWith('attachment;'), disposition).toBe(true);
+      const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+      expect(star && decodeURIComponent(star)).toBe(upload.fileName);
+    };
+
+    it('32 a file downloaded through its signed src: no key, the bytes as uploaded, the name and the type', async () => {
+      const types = ['image/png', 'text/plain; charset=utf-8', 'application/zip'];
+      for (const [i, file] of attached.upload.attachments.entries()) {
+        expect(file.src).not.toContain(key);
+        checkDownload(await getUrlAsDotnet(file.src), uploads[i]!, types[i]!);
+      }
+    });
+
+    it('33 a file downloaded with the key: tickets/{uuid}/attachments/{id}/content, the bytes, the name and the type', async () => {
+      const types = ['image/png', 'text/plain; charset=utf-8', 'application/zip'];
+      for (const [i, file] of attached.upload.attachments.entries()) {
+        const answer = await sendAsDotnet(server.url, key, { method: 'GET', path: `tickets/${seed.tickets[24]!.id}/attachments/${file.id}/content` });
+        checkDownload(answer, uploads[i]!, types[i]!);
+      }
     });
   });
 }
@@ -799,6 +1000,46 @@ describe('the replay reads and writes as the .NET client does', () => {
       '{"comment":"\\u003Cp\\u003E\\u0022Tom\\u0027s\\u0022 \\u0026 co \\u002B caf\\u00E9\\u003C/p\\u003E","isPrivate":false,"customFields":{"a":null}}',
     );
     expect(escapeDataString("id,ticketId 2026-04-01T10:00:00 (x)'*!")).toBe('id%2CticketId%202026-04-01T10%3A00%3A00%20%28x%29%27%2A%21');
+  });
+
+  it('writes a form as MultipartFormDataContent does: quoted boundary, Content-Type before Content-Disposition, unquoted tokens, filename* beside filename', () => {
+    const boundary = '0b5d8b8e-7c1e-4a57-9d1e-2f3a4b5c6d7e';
+    const { contentType, body } = dotnetMultipart(
+      [
+        { name: 'files', fileName: 'a.txt', data: Buffer.from('A'), mediaType: 'text/plain' },
+        { name: 'files', fileName: 'été 1.txt', data: Buffer.from('B') },
+        { name: 'files', fileName: 'report (1).pdf', data: Buffer.from('C'), mediaType: 'application/pdf' },
+        { name: 'isPrivate', value: 'false' },
+      ],
+      boundary,
+    );
+    expect(contentType).toBe(`multipart/form-data; boundary="${boundary}"`);
+    expect(body.toString('latin1')).toBe(
+      [
+        `--${boundary}`,
+        'Content-Type: text/plain',
+        "Content-Disposition: form-data; name=files; filename=a.txt; filename*=utf-8''a.txt",
+        '',
+        'A',
+        `--${boundary}`,
+        'Content-Disposition: form-data; name=files; filename="=?utf-8?B?w6l0w6kgMS50eHQ=?="; filename*=utf-8\'\'%C3%A9t%C3%A9%201.txt',
+        '',
+        'B',
+        `--${boundary}`,
+        'Content-Type: application/pdf',
+        'Content-Disposition: form-data; name=files; filename="report (1).pdf"; filename*=utf-8\'\'report%20%281%29.pdf',
+        '',
+        'C',
+        `--${boundary}`,
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Disposition: form-data; name=isPrivate',
+        '',
+        'false',
+        `--${boundary}--`,
+        '',
+      ].join('\r\n'),
+    );
+    expect(dotnetEncode5987("it's 100%*.txt")).toBe("utf-8''it%27s%20100%25%2A.txt");
   });
 });
 
