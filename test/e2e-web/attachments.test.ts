@@ -37,6 +37,8 @@ async function dropFiles(page: Page, selector: string, files: { name: string; ty
   }, files);
 }
 
+const OPERATOR_TOKEN = 'tka_e2e-web-operator-token-of-32-characters-or-more';
+
 describe.skipIf(!hasChromium)('attachments in the web app (Chromium)', () => {
   let server: ServerProcess;
   let key: string;
@@ -47,18 +49,26 @@ describe.skipIf(!hasChromium)('attachments in the web app (Chromium)', () => {
   beforeAll(async () => {
     const build = spawnSync(process.execPath, ['scripts/build-web.mjs'], { encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`web build failed:\n${build.stdout}\n${build.stderr}`);
-    server = await startServer({ DATABASE_URL: tempSqliteUrl(), RATE_LIMIT_MAX: '100000' });
+    server = await startServer({ DATABASE_URL: tempSqliteUrl(), RATE_LIMIT_MAX: '100000', ADMIN_TOKEN: OPERATOR_TOKEN });
     key = printedKeys(server.output()).primary;
+    // People sign in to the web app: the operator invites the Default instance's first admin.
+    const operator = { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' };
+    const instances = await (await fetch(`${server.url}/api/v1/admin/instances`, { headers: operator })).json();
+    const invited = await fetch(`${server.url}/api/v1/admin/instances/${instances.items[0].id}/users`, {
+      method: 'POST',
+      headers: operator,
+      body: JSON.stringify({ email: 'megan.bowen@example.com', name: 'Megan Bowen' }),
+    });
+    const invitationUrl: string = (await invited.json()).invitation.url;
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.setDefaultTimeout(30_000);
-    await page.goto(server.url);
-    await page.getByLabel('Instance key').fill(key);
-    await page.getByLabel('Your name').fill('Megan Bowen');
-    await page.getByLabel('Your email').fill('megan.bowen@example.com');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto(invitationUrl);
+    await page.getByLabel('New password', { exact: true }).fill('megan has a long password');
+    await page.getByLabel('The same password again').fill('megan has a long password');
+    await page.getByRole('button', { name: 'Save and sign in' }).click();
     await page.getByRole('heading', { name: 'Desk' }).waitFor();
   }, 180_000);
 
