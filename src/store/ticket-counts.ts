@@ -186,7 +186,7 @@ function grouped(groupBy: CountGroup, rows: [unknown, number][]): TicketCounts {
  * the count runs, so a count kept under a stamp saw at least what that stamp stands for; any write
  * after it changes the stamp and the count is made again.
  */
-const kept = new WeakMap<Store, Map<string, { stamp: unknown; counts: TicketCounts }>>();
+const kept = new WeakMap<Store, Map<string, { stamp: unknown; counts: Promise<TicketCounts> }>>();
 const KEPT_MAX = 2_000;
 
 async function cached(store: Store, key: string, count: () => Promise<TicketCounts>): Promise<TicketCounts> {
@@ -196,9 +196,16 @@ async function cached(store: Store, key: string, count: () => Promise<TicketCoun
   if (!entries) kept.set(store, (entries = new Map()));
   const hit = entries.get(key);
   if (hit && hit.stamp === stamp) return hit.counts;
-  const counts = await count();
+  // The count in progress is kept, not only its result: the requests that arrive while it runs
+  // (32 at once in the benchmark, after each write) wait for it rather than each counting again.
+  const counts = count();
   if (entries.size >= KEPT_MAX) entries.clear();
-  entries.set(key, { stamp, counts });
+  const entry = { stamp, counts };
+  entries.set(key, entry);
+  // A failed count (past its budget, the store away) is not kept: the next request tries again.
+  counts.catch(() => {
+    if (entries.get(key) === entry) entries.delete(key);
+  });
   return counts;
 }
 

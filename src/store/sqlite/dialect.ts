@@ -36,12 +36,16 @@ export function openSqlite(
   // repeated query (they all are: values are parameters) skip SQLite's parse and plan.
   const statements = new Map<string, Database.Statement>();
   // Counts one more after every statement of this connection that may have changed the data, and
-  // after every end of a transaction (which SQLite calls read-only: it only times the writes): a
-  // read that starts after a write was acknowledged sees a greater number (Store.changeStamp).
-  // This process is the store's only writer of tickets (the CLI writes instances and keys; the
-  // bulk loader runs without a server).
+  // after every end of a transaction that had such a statement (SQLite calls COMMIT read-only: it
+  // only times the writes): a read that starts after a write was acknowledged sees a greater
+  // number (Store.changeStamp). This process is the store's only writer of tickets (the CLI
+  // writes instances and keys; the bulk loader runs without a server).
+  // A transaction that wrote nothing (the scheduler's poll, every second, when no job is due)
+  // changes nothing a reader can see: its end leaves the number alone, or every kept count would
+  // be made again each second, by as many requests as arrive before the first one is done.
   let generation = 0;
-  const counted = (statement: Database.Statement): Database.Statement =>
+  let wroteSinceEnd = false;
+  const counted = (statement: Database.Statement, endsTransaction: boolean): Database.Statement =>
     new Proxy(statement, {
       get(target, property) {
         const value: unknown = Reflect.get(target, property, target);
@@ -51,7 +55,14 @@ export function openSqlite(
           try {
             return (value as (...p: unknown[]) => unknown).apply(target, parameters);
           } finally {
-            generation++;
+            if (!endsTransaction) {
+              wroteSinceEnd = true;
+              generation++;
+            } else if (wroteSinceEnd) {
+              generation++;
+              // A RELEASE within BEGIN … COMMIT is not the end yet: the COMMIT must raise it again.
+              if (!database.inTransaction) wroteSinceEnd = false;
+            }
           }
         };
       },
@@ -62,7 +73,10 @@ export function openSqlite(
       let statement = statements.get(source);
       if (!statement) {
         statement = database.prepare(source);
-        if (!statement.readonly || /^\s*(COMMIT|END|RELEASE|ROLLBACK)\b/i.test(source)) statement = counted(statement);
+        // BEGIN IMMEDIATE is not read-only to SQLite (it takes the write lock) but changes nothing.
+        const startsTransaction = /^\s*(BEGIN|SAVEPOINT)\b/i.test(source);
+        const endsTransaction = /^\s*(COMMIT|END|RELEASE|ROLLBACK)\b/i.test(source);
+        if ((!statement.readonly && !startsTransaction) || endsTransaction) statement = counted(statement, endsTransaction);
         if (statements.size > 2000) statements.clear();
         statements.set(source, statement);
       }
