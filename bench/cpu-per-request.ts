@@ -9,11 +9,23 @@
 // BUDGET=ms (search budget; raise it under valgrind), WARM=n, MARKS=file (block order, for
 // callgrind --dump-before='*CPUUsage*').
 import { readFileSync } from 'node:fs';
-const rounds = Number(process.argv[2]); const N = Number(process.argv[3]);
-const trees = process.argv.slice(4).map((s) => { const [label, root, statePath] = s.split('='); return { label: label!, root: root!, state: JSON.parse(readFileSync(statePath!, 'utf8')) }; });
+const rounds = Number(process.argv[2]);
+const N = Number(process.argv[3]);
+const trees = process.argv.slice(4).map((s) => {
+  const [label, root, statePath] = s.split('=');
+  return { label: label!, root: root!, state: JSON.parse(readFileSync(statePath!, 'utf8')) };
+});
 const only = process.env.ONLY?.split(',');
-process.env.RATE_LIMIT_MAX = '1000000000'; process.env.LOG_LEVEL = 'warn';
-const apps: { label: string; inject: (url: string) => Promise<any>; close: () => Promise<void>; headers: any; countsRun: { n: number }; paths: Record<string, string[]> }[] = [];
+process.env.RATE_LIMIT_MAX = '1000000000';
+process.env.LOG_LEVEL = 'warn';
+const apps: {
+  label: string;
+  inject: (url: string) => Promise<any>;
+  close: () => Promise<void>;
+  headers: any;
+  countsRun: { n: number };
+  paths: Record<string, string[]>;
+}[] = [];
 for (const { label, root, state } of trees) {
   const { loadConfig } = await import(`${root}/src/config.ts`);
   const { buildApp } = await import(`${root}/src/http/app.ts`);
@@ -24,17 +36,31 @@ for (const { label, root, state } of trees) {
   const { openMigratedStore } = await import(`${root}/src/store/db.ts`);
   const { rng, vocabulary } = await import(`${root}/bench/dataset.ts`);
   const config = loadConfig({ ...process.env, DATABASE_URL: state.databaseUrl });
-  const store0 = await openMigratedStore(config.databaseUrl, { synchronous: config.sqliteSynchronous, ...(process.env.BUDGET ? { searchBudgetMs: Number(process.env.BUDGET) } : {}) });
+  const store0 = await openMigratedStore(config.databaseUrl, {
+    synchronous: config.sqliteSynchronous,
+    ...(process.env.BUDGET ? { searchBudgetMs: Number(process.env.BUDGET) } : {}),
+  });
   const store = store0;
   const countsRun = { n: 0 };
   const realReadRows = store.readRows.bind(store);
-  store.readRows = (q: any) => { if (/^\s*SELECT (count\(\*\)|coalesce\(sum\(c\.n\)|\(SELECT count\(\*\))/.test(q.sql)) countsRun.n++; return realReadRows(q); };
+  store.readRows = (q: any) => {
+    if (/^\s*SELECT (count\(\*\)|coalesce\(sum\(c\.n\)|\(SELECT count\(\*\))/.test(q.sql)) countsRun.n++;
+    return realReadRows(q);
+  };
   const instances = new InstancesService({ store, defaults: { rateLimitMax: config.rateLimitMax, rateLimitWindowSeconds: config.rateLimitWindowSeconds } });
   const tokenSecret = await instances.ensureTokenSecret(config.tokenSecret);
   const admin = await instances.ensureAdminToken(config.adminToken);
   const tickets = new TicketsService({ store, tokenSecret });
   const rateLimit = await createRateLimiter({ config, store });
-  const app = await buildApp({ store, tickets, instances, adminTokenHash: admin.hash, bodyLimitBytes: config.bodyLimitBytes, rateLimit, logger: { level: 'warn' } });
+  const app = await buildApp({
+    store,
+    tickets,
+    instances,
+    adminTokenHash: admin.hash,
+    bodyLimitBytes: config.bodyLimitBytes,
+    rateLimit,
+    logger: { level: 'warn' },
+  });
   await app.ready();
   const scheduler = process.env.NO_SCHEDULER ? undefined : new Scheduler({ store, pollMs: 1000 });
   scheduler?.start();
@@ -44,14 +70,31 @@ for (const { label, root, state } of trees) {
     const text = `SELECT count(*) FROM tickets t WHERE t.instance_id = ${param(state.instanceId)} AND ${store.dialect.fullTextCondition(param, state.instanceId, [word])}`;
     return Number((await store.readRows({ sql: text, parameters }))[0]?.[0] ?? 0);
   };
-  const vocab = vocabulary(); const words: string[] = []; const random = rng(11); const tried = new Set<number>();
-  const low = Math.max(1, state.tickets * 0.001), high = Math.max(5, state.tickets * 0.01);
-  for (let a = 0; a < 30 && words.length < 6; a++) { const rank = 250 + Math.floor(random() * 2500); if (tried.has(rank)) continue; tried.add(rank); const m = await count(vocab[rank]!); if (m >= low && m <= high) words.push(vocab[rank]!); }
+  const vocab = vocabulary();
+  const words: string[] = [];
+  const random = rng(11);
+  const tried = new Set<number>();
+  const low = Math.max(1, state.tickets * 0.001),
+    high = Math.max(5, state.tickets * 0.01);
+  for (let a = 0; a < 30 && words.length < 6; a++) {
+    const rank = 250 + Math.floor(random() * 2500);
+    if (tried.has(rank)) continue;
+    tried.add(rank);
+    const m = await count(vocab[rank]!);
+    if (m >= low && m <= high) words.push(vocab[rank]!);
+  }
   const headers = { 'x-api-key': state.primaryKey, accept: 'application/json' };
   apps.push({
-    label, headers, countsRun,
+    label,
+    headers,
+    countsRun,
     inject: (url) => app.inject({ method: 'GET', url, headers }),
-    close: async () => { await scheduler?.stop(); await app.close(); await rateLimit.close?.(); await store.close(); },
+    close: async () => {
+      await scheduler?.stop();
+      await app.close();
+      await rateLimit.close?.();
+      await store.close();
+    },
     paths: {
       'list-default': ['/api/v1/tickets'],
       'list-filtered': ['/api/v1/tickets?limit=50&status=Open&priority=Urgent&orderBy=lastInteraction'],
@@ -64,29 +107,59 @@ const scale: Record<string, number> = { 'list-default': 1, 'list-filtered': 0.4,
 const ids = Object.keys(scale).filter((id) => !only || only.includes(id));
 const results: Record<string, Record<string, number[]>> = {};
 const countStats: Record<string, Record<string, number[]>> = {};
-let calls = 0; const marks: string[] = [];
+let calls = 0;
+const marks: string[] = [];
 async function block(a: (typeof apps)[0], id: string, n: number) {
   const paths = a.paths[id]!;
-  const c0 = process.cpuUsage(); calls++;
-  const conc = Number(process.env.CONC ?? 1); let next = 0; const k0 = a.countsRun.n;
-  await Promise.all(Array.from({ length: conc }, async () => { while (next < n) { const i = next++; const r = await a.inject(paths[i % paths.length]!); if (r.statusCode !== 200) throw new Error(`${a.label} ${id} ${r.statusCode} ${r.body}`); } }));
-  ((countStats[id] ??= {})[a.label] ??= []).push((a.countsRun.n - k0) / n * 1000);
-  const c = process.cpuUsage(c0); calls++;
+  const c0 = process.cpuUsage();
+  calls++;
+  const conc = Number(process.env.CONC ?? 1);
+  let next = 0;
+  const k0 = a.countsRun.n;
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (next < n) {
+        const i = next++;
+        const r = await a.inject(paths[i % paths.length]!);
+        if (r.statusCode !== 200) throw new Error(`${a.label} ${id} ${r.statusCode} ${r.body}`);
+      }
+    }),
+  );
+  ((countStats[id] ??= {})[a.label] ??= []).push(((a.countsRun.n - k0) / n) * 1000);
+  const c = process.cpuUsage(c0);
+  calls++;
   marks.push(`${calls} ${a.label} ${id} ${n}`);
   return (c.user + c.system) / n;
 }
-for (const a of apps) for (const id of ids) { await block(a, id, Number(process.env.WARM ?? 300)); const r = await a.inject(a.paths[id]![0]!); console.log(`${a.label} ${id}: itemCount ${JSON.parse(r.body).itemCount}, ${r.body.length} bytes`); }
+for (const a of apps)
+  for (const id of ids) {
+    await block(a, id, Number(process.env.WARM ?? 300));
+    const r = await a.inject(a.paths[id]![0]!);
+    console.log(`${a.label} ${id}: itemCount ${JSON.parse(r.body).itemCount}, ${r.body.length} bytes`);
+  }
 for (let r = 0; r < rounds; r++) {
   for (const id of ids) {
     const order = r % 2 === 0 ? apps : [...apps].reverse();
-    for (const a of order) { global.gc?.(); ((results[id] ??= {})[a.label] ??= []).push(await block(a, id, Math.max(20, Math.round(N * scale[id]!)))); }
+    for (const a of order) {
+      global.gc?.();
+      ((results[id] ??= {})[a.label] ??= []).push(await block(a, id, Math.max(20, Math.round(N * scale[id]!))));
+    }
   }
 }
-const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
-console.log(`\n${rounds} rounds, n=${N} (× scale) per block; CPU µs per request (median [min–max]); ratio = median over rounds of (tree / first tree) in the same round`);
+const med = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+console.log(
+  `\n${rounds} rounds, n=${N} (× scale) per block; CPU µs per request (median [min–max]); ratio = median over rounds of (tree / first tree) in the same round`,
+);
 for (const id of ids) {
   const base = results[id]![apps[0]!.label]!;
-  const cells = apps.map((a) => { const xs = results[id]![a.label]!; const ratio = med(xs.map((x, i) => x / base[i]!)); return `${a.label} ${med(xs).toFixed(0)} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}] ×${ratio.toFixed(3)}`; });
+  const cells = apps.map((a) => {
+    const xs = results[id]![a.label]!;
+    const ratio = med(xs.map((x, i) => x / base[i]!));
+    return `${a.label} ${med(xs).toFixed(0)} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}] ×${ratio.toFixed(3)}`;
+  });
   console.log(`${id.padEnd(14)} ${cells.join('   ')}`);
 }
 console.log('count statements per 1000 requests (median over rounds, incl. warm-up block):');

@@ -61,31 +61,33 @@ for (const { name, skip } of DIALECTS) {
       expect(seenAtAnswer).toEqual(Array(10).fill(true));
     });
 
-    it.runIf(name === 'sqlite')('raises the change stamp for a transaction that wrote, and only for one that did (kept counts)', async () => {
-      const stamp = () => store.changeStamp!();
-      const before = stamp();
-      // What the scheduler's poll does when no job is due: a read in a transaction.
-      await store.dialect.transaction(store.db, (tx) => sql`SELECT count(*) FROM ${sql.table(table)}`.execute(tx));
-      expect(stamp()).toBe(before);
-      let during = -1;
-      await store.dialect.transaction(store.db, async (tx) => {
-        await insert(tx, 'stamped');
-        during = stamp();
+    // Only SQLite keeps counts under a change stamp (PostgreSQL counts on every listing).
+    if (name === 'sqlite')
+      it('raises the change stamp for a transaction that wrote, and only for one that did (kept counts)', async () => {
+        const stamp = () => store.changeStamp!();
+        const before = stamp();
+        // What the scheduler's poll does when no job is due: a read in a transaction.
+        await store.dialect.transaction(store.db, (tx) => sql`SELECT count(*) FROM ${sql.table(table)}`.execute(tx));
+        expect(stamp()).toBe(before);
+        let during = -1;
+        await store.dialect.transaction(store.db, async (tx) => {
+          await insert(tx, 'stamped');
+          during = stamp();
+        });
+        expect(during).toBeGreaterThan(before);
+        // The commit raises it again: a count made between the write and its commit saw neither.
+        expect(stamp()).toBeGreaterThan(during);
+        const committed = stamp();
+        await store.dialect.transaction(store.db, (tx) => sql`SELECT 1`.execute(tx));
+        expect(stamp()).toBe(committed);
+        await expect(
+          store.dialect.transaction(store.db, async (tx) => {
+            await insert(tx, 'rolled back');
+            throw new Error('fails after writing');
+          }),
+        ).rejects.toThrow('fails after writing');
+        expect(stamp()).toBeGreaterThan(committed);
       });
-      expect(during).toBeGreaterThan(before);
-      // The commit raises it again: a count made between the write and its commit saw neither.
-      expect(stamp()).toBeGreaterThan(during);
-      const committed = stamp();
-      await store.dialect.transaction(store.db, (tx) => sql`SELECT 1`.execute(tx));
-      expect(stamp()).toBe(committed);
-      await expect(
-        store.dialect.transaction(store.db, async (tx) => {
-          await insert(tx, 'rolled back');
-          throw new Error('fails after writing');
-        }),
-      ).rejects.toThrow('fails after writing');
-      expect(stamp()).toBeGreaterThan(committed);
-    });
   });
 }
 
