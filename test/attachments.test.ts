@@ -617,6 +617,32 @@ for (const dialect of DIALECTS) {
         expect((await upload(primaryKey, ticket.id, [userPart, file('again.png', PNG)])).status).toBe(201);
       });
 
+      it('a body that is not the multipart form its Content-Type says is 400 invalid_request, storing nothing', async () => {
+        const { id: instanceId, api, primaryKey } = await createInstance(t.app);
+        const ticket = await createTicket(api);
+        const before = await rows(instanceId);
+        const form = multipartForm([userPart, file('notes.txt', 'some notes')]);
+        const send = (contentType: string, payload: Buffer) =>
+          t.app.inject({
+            method: 'POST',
+            url: `/api/v1/tickets/${ticket.id}/attachments?key=${primaryKey}`,
+            headers: { 'content-type': contentType },
+            payload,
+          });
+        const cases: [string, Buffer][] = [
+          ['multipart/form-data; boundary=not-the-one-in-the-body', form.payload], // no part found
+          ['multipart/form-data', form.payload], // no boundary at all
+          [form.contentType, form.payload.subarray(0, form.payload.length - 40)], // the closing boundary cut off
+        ];
+        for (const [contentType, payload] of cases) {
+          const answer = await send(contentType, payload);
+          expect([answer.statusCode, JSON.parse(answer.body).code], contentType).toEqual([400, 'invalid_request']);
+          expect(JSON.parse(answer.body).detail).toMatch(/^The multipart\/form-data body is malformed: /);
+        }
+        await expectNothingStored(instanceId, before);
+        expect((await send(form.contentType, form.payload)).statusCode).toBe(201);
+      });
+
       it('a client that disconnects mid-upload leaves no file and no row', async () => {
         const { id: instanceId, api, primaryKey } = await createInstance(t.app);
         const ticket = await createTicket(api);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { multipartForm, type FormPart } from './attachment-form.js';
 import { client, createInstance, createTestApp, DIALECTS, FakeClock, requestor, signInPerson, type TestApp } from './helpers.js';
 
 /** Personal access tokens: scripts and integrations acting as a person (docs/api.md §14). */
@@ -47,6 +48,50 @@ for (const dialect of DIALECTS) {
       expect((await api.post('/tickets', { ticket: { title: 'As someone else', requestor }, user: requestor })).status).toBe(400);
       // No cookie, so no X-Requested-With needed; and rate limits and all apply as for keys.
       expect((await client(t.app, `${token}x`).get('/tickets')).status).toBe(401);
+    });
+
+    it('attaches files and links as its person: the form and the JSON body need no user, and may not name another', async () => {
+      const { primaryKey } = await createInstance(t.app);
+      const { person, web } = await signInPerson(t.app, primaryKey, { name: 'Uploading Agent' });
+      const token = (await web.post('/instance/users/me/tokens', { name: 'uploads' })).body.token as string;
+      const ticket = (await client(t.app, token).post('/tickets', { ticket: { title: 'Needs a screenshot', requestor } })).body.item;
+      const asPerson = { id: person.id, name: 'Uploading Agent', email: person.email };
+      const upload = async (parts: FormPart[]) => {
+        const { payload, contentType } = multipartForm(parts);
+        const response = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/tickets/${ticket.id}/attachments`,
+          headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+          payload,
+        });
+        return { status: response.statusCode, body: JSON.parse(response.body) };
+      };
+      const file = { name: 'files', filename: 'trace.log', data: Buffer.from('trace'), type: 'text/plain' };
+
+      const uploaded = await upload([file]);
+      expect(uploaded.status).toBe(201);
+      expect(uploaded.body.item.user).toEqual(asPerson);
+      expect(uploaded.body.item.attachments[0].createdBy).toBe(person.id);
+      // Naming themselves is fine; naming someone else is a 400, and nothing is attached.
+      expect((await upload([{ name: 'user', value: JSON.stringify(asPerson) }, file])).status).toBe(201);
+      const other = await upload([{ name: 'user', value: JSON.stringify(requestor) }, file]);
+      expect([other.status, other.body.errors]).toEqual([400, [{ path: '/body/user', message: 'must be the signed-in person (or be left out)' }]]);
+
+      const api = client(t.app, token);
+      const linked = await api.post(`/tickets/${ticket.id}/attachments`, { attachments: [{ src: 'https://example.com/guide.pdf' }] });
+      expect([linked.status, linked.body.item.user]).toEqual([201, asPerson]);
+      expect((await api.post(`/tickets/${ticket.id}/attachments`, { attachments: [{ src: 'https://example.com/x' }], user: requestor })).status).toBe(400);
+      expect((await api.get(`/tickets/${ticket.id}/attachments`)).body.itemCount).toBe(3);
+
+      // An instance key still names the user, and must.
+      const form = multipartForm([file]);
+      const keyed = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/tickets/${ticket.id}/attachments?key=${primaryKey}`,
+        headers: { 'content-type': form.contentType },
+        payload: form.payload,
+      });
+      expect([keyed.statusCode, JSON.parse(keyed.body).errors]).toEqual([400, [{ path: '/body/user', message: 'is required' }]]);
     });
 
     it('refuses writes with a readOnly token, and a viewer writes nothing with any token', async () => {

@@ -58,6 +58,13 @@ function sendDownload(request: FastifyRequest, reply: FastifyReply, download: Do
   return reply.send(download.body ?? Readable.from([]));
 }
 
+/**
+ * What the form parser (busboy) throws for a body that is not the multipart/form-data its
+ * Content-Type says (no boundary, the closing boundary missing, a part cut short): the client's
+ * error, not the server's. Its errors carry no code, only these messages.
+ */
+const MALFORMED_FORM = /^(Multipart: Boundary not found|Unexpected end of multipart data|\w+ terminated early due to unexpected end of multipart data)$/;
+
 const TEXT_PARTS = new Set(['comment', 'comment_HTML', 'isPrivate', 'user']);
 
 /** The text parts of an upload form, checked as the JSON schema checks a body (every bad part at once). */
@@ -195,6 +202,9 @@ export const attachmentsRoutes =
           } catch (error) {
             // Refused before the body was read to its end: the rest is not worth receiving.
             if (!request.raw.complete) reply.header('Connection', 'close');
+            if (error instanceof Error && MALFORMED_FORM.test(error.message)) {
+              throw new DomainError('invalid_request', `The multipart/form-data body is malformed: ${error.message}`);
+            }
             throw error;
           }
         } else {
