@@ -12,6 +12,7 @@ import {
 import { applyCustomFieldValues } from '../domain/custom-fields.js';
 import { formatUserInstant, parseInstant } from '../domain/dates.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
+import { ifMatchHolds, StaleTicket, ticketEtag, type IfMatch } from '../domain/etag.js';
 import { activitiesFingerprint, decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../domain/cursor.js';
 import { selectFields, type CountGroup, type ListFilters, type ListQuery } from '../domain/listing.js';
 import { COMMENT_MAX, COMMENTS_PER_TICKET, DESCRIPTION_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
@@ -43,7 +44,7 @@ import { listAssignablePeople } from '../store/people.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
 import { countsFromTables, countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
-import { ticketJson, wireRowToTicket } from '../store/ticket-json.js';
+import { ticketJson, WIRE, WIRE_COLUMNS, wireRowToTicket } from '../store/ticket-json.js';
 import type { InsertCommentBody, TicketCreateInput, TicketUpdateInput } from '../http/schemas.js';
 
 /** What a read or write answer includes besides the ticket's own fields (include=…). */
@@ -56,6 +57,12 @@ export type CommentInput = Omit<InsertCommentBody, 'user'>;
 /** What comes with a comment that holds attachments: written in its transaction, answered as its `attachments`. */
 export interface CommentAttachments {
   write(tx: Tx, ticket: { seq: number; ticket: StoredTicket }, activity: CommentActivity): Promise<readonly IAttachment[]>;
+}
+
+/** A ticket as a write answers it, with the ETag of that representation (docs/decisions/020-ticket-etags.md). */
+export interface TicketAnswer {
+  item: ITicket;
+  etag: string;
 }
 
 /** A page of a ticket's activities: `{ items, continuationToken, itemCount }`. */
@@ -104,7 +111,10 @@ export class TicketsService {
     return instance.settings;
   }
 
-  /** Writes a changed ticket with its activities, SLA due dates and pending jobs, in `tx`. */
+  /**
+   * Writes a changed ticket with its activities, SLA due dates and pending jobs, in `tx`. The row's
+   * version goes up even when only an activity is added (see repo.updateTicket).
+   */
   private async save(
     tx: Tx,
     instanceId: string,
@@ -117,7 +127,7 @@ export class TicketsService {
   ) {
     this.engine.noteMissedTargets(before, after, now);
     this.engine.applyDueDates(settings, after);
-    await repo.updateTicket(tx, instanceId, seq, before, after);
+    await repo.updateTicket(tx, instanceId, seq, before, after, { bump: true });
     for (const activity of activities) await repo.insertActivity(tx, instanceId, seq, activity);
     await this.engine.syncJobs(tx, instanceId, seq, after, settings, now);
     await events.recordTicketChange(tx, instanceId, { before, after, activities, user: activities[0]?.user ?? after.lastUpdatedBy, now });
@@ -131,6 +141,24 @@ export class TicketsService {
     const found = await repo.findTicket(tx, this.deps.store.dialect, instanceId, parseTicketRef(ref), { forUpdate });
     if (!found) throw notFound('Ticket');
     return found;
+  }
+
+  /**
+   * Loads the ticket for a write, locked (PostgreSQL; SQLite's writes are serial), and checks
+   * If-Match against it there: the check and the write are one transaction, so of two writes
+   * sent with the same tag, the second sees the version the first wrote and fails.
+   */
+  private async loadForWrite(tx: Tx, instanceId: string, ref: string, ifMatch: IfMatch | undefined, include: Included) {
+    const found = await this.load(tx, instanceId, ref, true);
+    if (!ifMatchHolds(ifMatch, found.ticket.ticketId, found.version)) {
+      throw new StaleTicket(present(found.ticket, include), ticketEtag(found.ticket.ticketId, found.version, include.has('description_HTML')));
+    }
+    return found;
+  }
+
+  /** The answer of a write that saved the ticket (its version went up by one). */
+  private answer(ticket: StoredTicket, version: number, include: Included): TicketAnswer {
+    return { item: present(ticket, include), etag: ticketEtag(ticket.ticketId, version, include.has('description_HTML')) };
   }
 
   /**
@@ -171,7 +199,7 @@ export class TicketsService {
     user: IUser,
     timezone: number,
     { include = NOTHING_INCLUDED, origin = 'api' }: { include?: Included; origin?: Origin } = {},
-  ): Promise<ITicket> {
+  ): Promise<TicketAnswer> {
     return this.tx(async (tx) => {
       const errors = new FieldErrors();
       const description = resolveRichText(
@@ -231,7 +259,8 @@ export class TicketsService {
       if (assignment) await repo.insertActivity(tx, instanceId, seq, assignment);
       await this.engine.syncJobs(tx, instanceId, seq, ticket, settings, now);
       await events.recordTicketChange(tx, instanceId, { before: null, after: ticket, activities: assignment ? [assignment] : [], user: actor, now });
-      return present(ticket, include);
+      // A new row starts at version 1 (the column's default).
+      return this.answer(ticket, 1, include);
     });
   }
 
@@ -253,11 +282,13 @@ export class TicketsService {
     return now;
   }
 
-  /** The `{ item }` response of a ticket, as JSON text (see src/store/ticket-json.ts). */
-  async getJson(instanceId: string, ref: string, include: Included = NOTHING_INCLUDED): Promise<string> {
+  /** The `{ item }` response of a ticket, as JSON text (see src/store/ticket-json.ts), and its ETag. */
+  async getJson(instanceId: string, ref: string, include: Included = NOTHING_INCLUDED): Promise<{ json: string; etag: string }> {
     const row = await repo.readTicketRow(this.deps.store, instanceId, parseTicketRef(ref));
     if (!row) throw notFound('Ticket');
-    return `{"item":${ticketJson(row, include.has('description_HTML'))}}`;
+    const withHtml = include.has('description_HTML');
+    const version = Number(row[WIRE_COLUMNS.length]);
+    return { json: `{"item":${ticketJson(row, withHtml)}}`, etag: ticketEtag(Number(row[WIRE.ticket_number]), version, withHtml) };
   }
 
   /**
@@ -281,14 +312,15 @@ export class TicketsService {
     timezone: number,
     include: Included = NOTHING_INCLUDED,
     editor?: TicketEditorPerson,
-  ): Promise<ITicket> {
+    ifMatch?: IfMatch,
+  ): Promise<TicketAnswer> {
     if (input.status !== undefined) {
       throw new DomainError('validation_failed', 'status is changed with PUT /tickets/{ticketId}/status', [
         { path: '/updates/status', message: 'use PUT /tickets/{ticketId}/status to change the status' },
       ]);
     }
     return this.tx(async (tx) => {
-      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      const { seq, version, ticket: before } = await this.loadForWrite(tx, instanceId, ref, ifMatch, include);
       const errors = new FieldErrors();
       const after: StoredTicket = { ...before };
       if (input.title !== undefined) after.title = input.title;
@@ -321,7 +353,8 @@ export class TicketsService {
       const now = this.now();
       const actor = pickUser(user);
       const changes = fieldChanges(before, after, { instanceId, ticketId: before.ticketId, user: actor, createdOn: now });
-      if (changes.length === 0) return present(before, include);
+      // Nothing changes, so the version stays (and so does the client's ETag).
+      if (changes.length === 0) return this.answer(before, version, include);
       if (editor) {
         const refused = fieldsRefused(settings.userPermission, [...new Set(changes.map((c) => c.field))], {
           role: editor.role,
@@ -340,7 +373,7 @@ export class TicketsService {
       after.lastUpdatedBy = actor;
       after.lastInteraction = now;
       await this.save(tx, instanceId, seq, before, after, changes, settings, now);
-      return present(after, include);
+      return this.answer(after, version + 1, include);
     });
   }
 
@@ -350,9 +383,10 @@ export class TicketsService {
     input: { status: Status; resolution?: Resolution; comment?: string },
     user: IUser,
     include: Included = NOTHING_INCLUDED,
-  ): Promise<ITicket> {
+    ifMatch?: IfMatch,
+  ): Promise<TicketAnswer> {
     return this.tx(async (tx) => {
-      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      const { seq, version, ticket: before } = await this.loadForWrite(tx, instanceId, ref, ifMatch, include);
       if (input.status === 'Open') throw new DomainError('invalid_transition', 'Open is only the status of a new ticket; reopen with Reopened');
       assertTransition(before.status, input.status);
       if (input.status === 'Resolved' && !input.resolution) {
@@ -400,7 +434,7 @@ export class TicketsService {
         settings,
         now,
       );
-      return present(after, include);
+      return this.answer(after, version + 1, include);
     });
   }
 
@@ -409,7 +443,7 @@ export class TicketsService {
    * `attached`: the comment holds attachments (src/services/attachments.service.ts), so it may have
    * no text; their rows are written in the comment's transaction, and are its `attachments`.
    */
-  async addComment(instanceId: string, ref: string, input: CommentInput, user: IUser, attached?: CommentAttachments): Promise<IComment> {
+  async addComment(instanceId: string, ref: string, input: CommentInput, user: IUser, attached?: CommentAttachments, ifMatch?: IfMatch): Promise<IComment> {
     const errors = new FieldErrors();
     const text = resolveRichText(
       { plain: input.comment, html: input.comment_HTML },
@@ -421,7 +455,7 @@ export class TicketsService {
     }
     errors.throwIfAny();
     return this.tx(async (tx) => {
-      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      const { seq, ticket: before } = await this.loadForWrite(tx, instanceId, ref, ifMatch, NOTHING_INCLUDED);
       // The ticket row is locked (PostgreSQL) or writes are serial (SQLite): the count holds.
       if ((await repo.countComments(tx, instanceId, seq, COMMENTS_PER_TICKET)) >= COMMENTS_PER_TICKET) {
         throw new DomainError(
