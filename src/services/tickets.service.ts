@@ -44,7 +44,7 @@ import { listAssignablePeople } from '../store/people.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
 import { countsFromTables, countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
-import { ticketJson, WIRE, WIRE_COLUMNS, wireRowToTicket } from '../store/ticket-json.js';
+import { ticketJson, WIRE, WIRE_COLUMNS, wireRowToTicket, type WireRow } from '../store/ticket-json.js';
 import type { InsertCommentBody, TicketCreateInput, TicketUpdateInput } from '../http/schemas.js';
 
 /** What a read or write answer includes besides the ticket's own fields (include=…). */
@@ -539,6 +539,8 @@ export class TicketsService {
       !more && offset !== undefined && (rows > 0 || offset === 0)
         ? Promise.resolve(offset + rows)
         : (cheap ?? countTickets(this.deps.store, instanceId, query.filters));
+    const pin = query.filters.search?.number;
+    if (pin !== undefined) return this.listNumberFirst(instanceId, query, pin, start, fingerprint, descriptionHtml, itemCount);
     const storeOrder = await repo.inCreationOrder(this.deps.store, instanceId, query);
     query = await fitToBudget(this.deps.store, instanceId, query, start, storeOrder, descriptionHtml);
     // The store's own page JSON has no description_HTML: with it, the page is made from rows.
@@ -551,18 +553,50 @@ export class TicketsService {
     }
     const page = await repo.listTickets(this.deps.store, instanceId, query, start, storeOrder);
     const last = page.positions[page.positions.length - 1];
-    const select = query.select;
-    const items = select
-      ? page.rows.map((row) => {
-          const ticket = wireRowToTicket(row);
-          const fields = selectFields(present(ticket), select);
-          return JSON.stringify(
-            descriptionHtml ? { ...fields, description_HTML: htmlOf({ plain: ticket.description, html: ticket.descriptionHtml ?? null }) } : fields,
-          );
-        })
-      : page.rows.map((row) => ticketJson(row, descriptionHtml));
+    const items = page.rows.map((row) => listedJson(row, query.select, descriptionHtml));
     const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last, inclusive: false }) : null;
     return `{"items":[${items.join(',')}${tail(token, await itemCount(items.length, page.hasMore))}`;
+  }
+
+  /**
+   * A search by number (`12345` or `#12345`): the ticket of that number first, when it matches the
+   * other filters, then the tickets the words match, in the order asked, without it. The number's
+   * ticket stands before the first position of the listing: it is on the first page (no token,
+   * offset 0) and counts as one for offsets; tokens are positions among the others, as ever, so a
+   * walk sees each ticket once. The count is the search's count (the number's ticket or the words).
+   */
+  private async listNumberFirst(
+    instanceId: string,
+    query: ListQuery,
+    pin: number,
+    start: Cursor | undefined,
+    fingerprint: string,
+    descriptionHtml: boolean,
+    itemCount: (rows: number, more: boolean) => Promise<number>,
+  ): Promise<string> {
+    const store = this.deps.store;
+    const { search, ticketNo, ...rest } = query.filters;
+    let pinned: WireRow | undefined;
+    if (!start) {
+      const only = { ...rest, ticketNo: ticketNo ? ticketNo.filter((n) => n === pin) : [pin] };
+      [pinned] = (await repo.listTickets(store, instanceId, { ...query, filters: only, limit: 1, offset: 0 }, undefined, false)).rows;
+    }
+    const first = pinned !== undefined && query.offset === 0;
+    const others: ListQuery = {
+      ...query,
+      filters: { ...rest, ...(ticketNo ? { ticketNo } : {}), search: { terms: search!.terms }, exceptTicketNo: pin },
+      // A page of one holding the number's ticket still reads one more, for the token.
+      limit: Math.max(1, first ? query.limit - 1 : query.limit),
+      offset: pinned !== undefined && !first ? query.offset - 1 : query.offset,
+    };
+    const page = await repo.listTickets(store, instanceId, await fitToBudget(store, instanceId, others, start, false, descriptionHtml), start, false);
+    const rows = first && query.limit === 1 ? [] : page.rows;
+    const more = first && query.limit === 1 ? page.rows.length > 0 : page.hasMore;
+    // After a page of the number's ticket alone, the next page starts at (includes) the first of the others.
+    const next = rows.length === 0 ? page.positions[0] : page.positions[page.positions.length - 1];
+    const token = more && next ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: next, inclusive: rows.length === 0 }) : null;
+    const items = [...(first ? [pinned!] : []), ...rows].map((row) => listedJson(row, query.select, descriptionHtml));
+    return `{"items":[${items.join(',')}],"continuationToken":${JSON.stringify(token)},"itemCount":${await itemCount(items.length, more)}}`;
   }
 
   /** How many tickets match the filters, and with `groupBy` how many per value (GET /tickets/counts). */
@@ -576,6 +610,16 @@ export class TicketsService {
 }
 
 const ITEMS_HEAD = Buffer.from('{"items":[');
+
+/** A listed ticket's JSON: the whole ticket, or the `select`ed fields; with `descriptionHtml`, its description_HTML too. */
+function listedJson(row: WireRow, select: ListQuery['select'], descriptionHtml: boolean): string {
+  if (!select) return ticketJson(row, descriptionHtml);
+  const ticket = wireRowToTicket(row);
+  const fields = selectFields(present(ticket), select);
+  return JSON.stringify(
+    descriptionHtml ? { ...fields, description_HTML: htmlOf({ plain: ticket.description, html: ticket.descriptionHtml ?? null }) } : fields,
+  );
+}
 
 /**
  * Searches, and counts made on the tickets, have a time budget (their cost is how many tickets

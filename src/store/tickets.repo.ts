@@ -496,6 +496,8 @@ export function filterConditions(instanceId: string, filters: ListFilters, param
            UNION SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ${who}_email_sort = ${p(sortKey(value))})`
       : `(t.${who}_id = ${p(value)} OR t.${who}_email_sort = ${p(sortKey(value))})`;
   if (filters.assignee !== undefined) and.push(person('assignee', filters.assignee));
+  // tickets_by_assignee (instance_id, assignee_id) holds the NULLs too.
+  if (filters.unassigned !== undefined) and.push(`t.assignee_id IS ${filters.unassigned ? '' : 'NOT '}NULL`);
   if (filters.requestor !== undefined) and.push(person('requestor', filters.requestor));
   const ranges = [
     ['t.created_on', filters.createdAfter, filters.createdBefore],
@@ -511,7 +513,8 @@ export function filterConditions(instanceId: string, filters: ListFilters, param
     if (value !== undefined) and.push(`t.${column} = ${p(value ? 1 : 0)}`);
   }
   if (filters.origin) and.push(filters.origin.length === 0 ? '1 = 0' : `t.origin IN (${list(filters.origin)})`);
-  if (filters.ticketNo) and.push(`t.ticket_number IN (${list(filters.ticketNo)})`);
+  if (filters.ticketNo) and.push(filters.ticketNo.length === 0 ? '1 = 0' : `t.ticket_number IN (${list(filters.ticketNo)})`);
+  if (filters.exceptTicketNo !== undefined) and.push(`t.ticket_number <> ${p(filters.exceptTicketNo)}`);
   if (filters.trackingId) {
     // The number finds the ticket (tickets_by_number); the end of its UUID must match too.
     const { ticketNumber, idSuffix } = filters.trackingId;

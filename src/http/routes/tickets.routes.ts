@@ -87,6 +87,7 @@ const listFilterSchema = {
   priority: Type.Optional(Type.String({ description: 'One priority or a comma-separated list' })),
   tags: Type.Optional(Type.String({ description: 'Comma-separated tagCategoryId_tagText; any of them matches' })),
   assignee: Type.Optional(Type.String({ description: 'User id or email' })),
+  unassigned: Type.Optional(Type.String({ description: 'true: tickets without an assignee; false: tickets with one' })),
   requestor: Type.Optional(Type.String({ description: 'User id or email' })),
   createdAfter: Type.Optional(Type.String({ description: 'Inclusive; ISO date or date-time, local to timezone without offset' })),
   createdBefore: Type.Optional(Type.String({ description: 'Exclusive' })),
