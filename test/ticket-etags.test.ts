@@ -49,7 +49,7 @@ for (const dialect of DIALECTS) {
       expect(etagOf(await api.get(`/tickets/${id}?include=description_HTML`))).toBe(etagOf(update));
     });
 
-    it('changes after an update, a status change, a comment, a private note and an assignment', async () => {
+    it('changes after an update, a status change, a comment, a private note, an assignment and an attachment', async () => {
       const ticket = await createTicket(api);
       const seen = new Set<string>([etagOf(await api.get(`/tickets/${ticket.id}`))]);
       const step = async (write: () => Promise<Reply>, expected: number) => {
@@ -65,6 +65,10 @@ for (const dialect of DIALECTS) {
       await step(() => api.post(`/tickets/${ticket.id}/comments`, { comment: 'On it', user: agent }), 201);
       await step(() => api.post(`/tickets/${ticket.id}/comments`, { comment: 'note to self', isPrivate: true, user: agent }), 201);
       await step(() => api.put(`/tickets/${ticket.id}`, { updates: { assignee: agent }, user: agent }), 200);
+      await step(
+        () => api.post(`/tickets/${ticket.id}/attachments`, { attachments: [{ src: 'https://example.com/log.txt', caption: 'log' }], user: agent }),
+        201,
+      );
       await step(() => api.post(`/tickets/${ticket.id}/status`, { status: 'Resolved', resolution: 'fixed', user: agent }), 200);
       // An update that changes nothing keeps the version, and answers the tag the client holds.
       const tag = etagOf(await api.get(`/tickets/${ticket.id}`));
@@ -143,7 +147,8 @@ for (const dialect of DIALECTS) {
       const ticket = doc.paths['/tickets/{ticketId}'];
       expect(ticket.get.responses['200'].headers.ETag).toBeDefined();
       expect(ticket.put.responses['200'].headers.ETag).toBeDefined();
-      expect(ticket.put.responses['412']).toBeDefined();
+      expect(ticket.put.responses['412'].headers.ETag).toBeDefined();
+      expect(ticket.put.responses['412'].content['application/problem+json'].schema.properties.item).toBeDefined();
       expect(ticket.put.parameters.some((p: { in: string; name: string }) => p.in === 'header' && p.name === 'if-match')).toBe(true);
       expect(doc.paths['/tickets/{ticketId}/status'].put.responses['412']).toBeDefined();
       expect(doc.paths['/tickets/{ticketId}/comments'].post.responses['412']).toBeDefined();

@@ -67,11 +67,10 @@ const ETagHeader = {
   ETag: Type.String({ description: 'A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since' }),
 };
 /** A 412 of a stale If-Match: the problem, the current ticket and (in the ETag header) its tag. */
-const StaleResponse = Type.Object(
-  { ...Problem.properties, item: TicketRef },
-  { description: 'precondition_failed: the ticket changed since the If-Match tag; `item` is the ticket as it is now, the ETag header its current tag' },
-);
-const staleResponse = { 412: StaleResponse };
+const STALE = 'precondition_failed: the ticket changed since the If-Match tag; `item` is the ticket as it is now, the ETag header its current tag';
+const StaleResponse = Type.Object({ ...Problem.properties, item: TicketRef }, { description: STALE });
+// Declared under its real content type: the 412 is a problem document (RFC 9457).
+const staleResponse = { 412: { description: STALE, headers: ETagHeader, content: { 'application/problem+json': { schema: StaleResponse } } } };
 /** The If-Match of a request (see src/domain/etag.ts). */
 const ifMatchOf = (request: { headers: Record<string, unknown> }) => parseIfMatch(request.headers['if-match'] as string | string[] | undefined);
 
