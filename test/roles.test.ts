@@ -15,6 +15,7 @@ const LEAST_ROLE: Record<string, Role> = {
   'GET /tickets': 'viewer',
   'GET /tickets/counts': 'viewer',
   'POST /tickets': 'agent',
+  'POST /tickets/bulk': 'agent',
   'GET /tickets/{}': 'viewer',
   'PUT /tickets/{}': 'agent',
   'PUT /tickets/{}/status': 'agent',

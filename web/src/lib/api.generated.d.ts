@@ -1917,6 +1917,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change many tickets at once
+         * @description The same changes to each ticket of `ids` (1 to 1,000), each ticket in a transaction of its own, in the order given: one that cannot take them (an invalid transition, a missing ticket…) is left unchanged and the others are changed. Answers 200 whenever the request itself is valid, with one result per id, in order, each with the HTTP status its own request would have had. Activities and events are written per ticket, exactly as PUT /tickets/{ticketId} and PUT /tickets/{ticketId}/status write them. docs/api.md §15.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
+                    timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML */
+                    include?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The tickets: each its UUID `id` or its number `ticketId`; 1 to 1,000 of them */
+                        ids: (string | number)[];
+                        changes: {
+                            assignee?: components["schemas"]["IUser"] | null;
+                            /** @enum {string} */
+                            priority?: "Low" | "Medium" | "Important" | "Urgent";
+                            /** @description Merged key by key, as on PUT /tickets/{ticketId} (null clears one) */
+                            customFields?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description Added to the tags each ticket has */
+                            addTags?: components["schemas"]["ITag"][];
+                            /** @description Taken off each ticket (the text case-insensitively) */
+                            removeTags?: components["schemas"]["ITag"][];
+                            /** @description As on PUT /tickets/{ticketId}/status; applied after the other changes */
+                            status?: string;
+                            /**
+                             * @description Required with status Resolved, and only with it
+                             * @enum {string}
+                             */
+                            resolution?: "fixed" | "cannotResolve" | "cancelled";
+                            /** @description The status change's comment (with status only) */
+                            comment?: string;
+                        };
+                        user: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["IBulkResult"][];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{ticketId}/attachments": {
         parameters: {
             query?: never;
@@ -6169,6 +6272,41 @@ export interface components {
             method: "password" | "oidc" | "link";
             /** @description The absolute end of the session; it ends sooner after SESSION_IDLE_MINUTES without a request */
             expiresOn: string;
+        };
+        bulkTicketsRequest: {
+            /** @description The tickets: each its UUID `id` or its number `ticketId`; 1 to 1,000 of them */
+            ids: (string | number)[];
+            changes: {
+                assignee?: components["schemas"]["IUser"] | null;
+                /** @enum {string} */
+                priority?: "Low" | "Medium" | "Important" | "Urgent";
+                /** @description Merged key by key, as on PUT /tickets/{ticketId} (null clears one) */
+                customFields?: {
+                    [key: string]: unknown;
+                };
+                /** @description Added to the tags each ticket has */
+                addTags?: components["schemas"]["ITag"][];
+                /** @description Taken off each ticket (the text case-insensitively) */
+                removeTags?: components["schemas"]["ITag"][];
+                /** @description As on PUT /tickets/{ticketId}/status; applied after the other changes */
+                status?: string;
+                /**
+                 * @description Required with status Resolved, and only with it
+                 * @enum {string}
+                 */
+                resolution?: "fixed" | "cannotResolve" | "cancelled";
+                /** @description The status change's comment (with status only) */
+                comment?: string;
+            };
+            user: components["schemas"]["IUser"];
+        };
+        IBulkResult: {
+            id: string | null;
+            ticketId: number | null;
+            /** @description This ticket's outcome as an HTTP status: 200, or the status its own request would have had (400, 403, 404, 409…) */
+            status: number;
+            item?: components["schemas"]["ITicket"];
+            error?: components["schemas"]["Problem"];
         };
     };
     responses: never;
