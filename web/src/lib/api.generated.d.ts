@@ -2020,6 +2020,405 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/instance/canned-responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the canned responses, by title */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ICannedResponse"][];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a canned response */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description At least one of body and body_HTML, with text. An unknown placeholder is a 400. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        body?: string | null;
+                        body_HTML?: string | null;
+                        /** @description Default true; false keeps it from the agents (a draft) */
+                        shared?: boolean;
+                        user?: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ICannedResponse"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/canned-responses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a canned response */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ICannedResponse"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Change a canned response (partial) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description The fields to change; a body (plain or HTML) replaces both. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title?: string;
+                        body?: string | null;
+                        body_HTML?: string | null;
+                        /** @description Default true; false keeps it from the agents (a draft) */
+                        shared?: boolean;
+                        user?: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ICannedResponse"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a canned response */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/canned-responses/{id}/render": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fill a canned response in for a ticket
+         * @description The response with its placeholders filled from the ticket and the agent (the signed-in person, or the `user` an instance key names; empty without one): {{requester.name}}, {{requester.email}}, {{requestor.name}}, {{requestor.email}}, {{ticket.number}}, {{ticket.title}}, {{ticket.trackingId}}, {{assignee.name}}, {{assignee.email}}, {{agent.name}}, {{agent.email}}. In `body_HTML` the values are HTML-escaped. Nothing is written: post the result as a comment. docs/api.md §16.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The ticket's UUID `id` or number `ticketId` */
+                        ticketId: string | number;
+                        user?: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["IRenderedCannedResponse"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{ticketId}/attachments": {
         parameters: {
             query?: never;
@@ -6307,6 +6706,52 @@ export interface components {
             status: number;
             item?: components["schemas"]["ITicket"];
             error?: components["schemas"]["Problem"];
+        };
+        /** @description A reply template. Placeholders: {{requester.name}}, {{requester.email}}, {{requestor.name}}, {{requestor.email}}, {{ticket.number}}, {{ticket.title}}, {{ticket.trackingId}}, {{assignee.name}}, {{assignee.email}}, {{agent.name}}, {{agent.email}} */
+        ICannedResponse: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            /** @description The plain text, placeholders as written */
+            body: string;
+            /** @description The sanitised HTML (made from the plain text when it came as plain text) */
+            body_HTML: string;
+            /** @description false: a draft, listed to admins and instance keys only */
+            shared: boolean;
+            createdBy: components["schemas"]["IUser"] | null;
+            createdOn: string;
+            lastUpdatedOn: string;
+        };
+        /** @description At least one of body and body_HTML, with text. An unknown placeholder is a 400. */
+        createCannedResponseRequest: {
+            title: string;
+            body?: string | null;
+            body_HTML?: string | null;
+            /** @description Default true; false keeps it from the agents (a draft) */
+            shared?: boolean;
+            user?: components["schemas"]["IUser"];
+        };
+        /** @description The fields to change; a body (plain or HTML) replaces both. */
+        updateCannedResponseRequest: {
+            title?: string;
+            body?: string | null;
+            body_HTML?: string | null;
+            /** @description Default true; false keeps it from the agents (a draft) */
+            shared?: boolean;
+            user?: components["schemas"]["IUser"];
+        };
+        renderCannedResponseRequest: {
+            /** @description The ticket's UUID `id` or number `ticketId` */
+            ticketId: string | number;
+            user?: components["schemas"]["IUser"];
+        };
+        IRenderedCannedResponse: {
+            id: string;
+            title: string;
+            /** @description Plain text, placeholders filled */
+            body: string;
+            /** @description HTML, placeholders filled with HTML-escaped values */
+            body_HTML: string;
         };
     };
     responses: never;
