@@ -19,7 +19,7 @@ try {
   const tickets = new TicketsService({ store, tokenSecret: 'comment-cost' });
   const { instance } = await instances.create({ name: 'comment cost' });
   const user = { id: 'u1', name: 'Bench', email: 'bench@example.com' };
-  const ticket = await tickets.create(instance.id, { title: 'a ticket with large comments', requestor: user } as never, user, 0);
+  const { item: ticket } = await tickets.create(instance.id, { title: 'a ticket with large comments', requestor: user } as never, user, 0);
   let n = 0;
   const text = (i: number) => {
     const words: string[] = [];

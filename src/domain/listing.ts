@@ -68,6 +68,8 @@ export interface ListFilters {
   priority?: Priority[];
   tags?: string[];
   assignee?: string;
+  /** true: tickets without an assignee; false: tickets with one. */
+  unassigned?: boolean;
   requestor?: string;
   createdAfter?: string;
   createdBefore?: string;
@@ -81,6 +83,8 @@ export interface ListFilters {
   isRtBreached?: boolean;
   origin?: Origin[];
   ticketNo?: number[];
+  /** Every ticket but this number: set by the service for a search by number, whose ticket it lists first (never a query parameter). */
+  exceptTicketNo?: number;
   /** The ticket a `trackingId` names: its number and the end of its UUID (src/domain/ticket.ts). */
   trackingId?: { ticketNumber: number; idSuffix: string };
 }
@@ -239,6 +243,8 @@ function readFilters(raw: RawListQuery, errors: FieldErrors): { filters: ListFil
     });
   }
   if (raw.assignee?.trim()) filters.assignee = raw.assignee.trim();
+  const unassigned = booleanParam(raw.unassigned, at('unassigned'), errors);
+  if (unassigned !== undefined) filters.unassigned = unassigned;
   if (raw.requestor?.trim()) filters.requestor = raw.requestor.trim();
 
   for (const name of ['createdAfter', 'createdBefore', 'lastUpdateAfter', 'lastUpdateBefore', 'expectedDateAfter', 'expectedDateBefore'] as const) {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode, type FieldError } from '../domain/errors.js';
+import { StaleTicket } from '../domain/etag.js';
 
 /** The one place that turns errors into RFC 9457 problem responses (docs/api.md §3). */
 
@@ -135,6 +136,12 @@ export function installErrorHandlers(
   storeFault: (error: unknown) => DomainError | undefined = () => undefined,
 ) {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof StaleTicket) {
+      // The current ticket comes with the 412, so a client can refresh without another read.
+      reply.header('ETag', error.etag);
+      const body = { ...problemBody(error.code, error.message), item: error.item };
+      return reply.code(body.status).type('application/problem+json; charset=utf-8').send(body);
+    }
     if (error instanceof DomainError) {
       if (STATUS[error.code] >= 500) request.log.error({ err: error }, 'domain error');
       return sendProblem(reply, error.code, error.message, error.errors);

@@ -90,7 +90,7 @@ export const Ticket = Type.Object(
   },
   { $id: 'ITicket' },
 );
-const TicketRef = Type.Unsafe<Static<typeof Ticket>>(Type.Ref('ITicket'));
+export const TicketRef = Type.Unsafe<Static<typeof Ticket>>(Type.Ref('ITicket'));
 
 /** A listed ticket: the selected fields only (all of them without `select`), always with its id. */
 export const ListedTicket = Type.Object({

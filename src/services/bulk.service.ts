@@ -88,14 +88,14 @@ export class BulkService {
           const updates = { ...fields, ...(tags ? { tags } : {}) };
           let item: ITicket | undefined;
           if (Object.keys(updates).length > 0) {
-            item = await tickets.update(instanceId, found.ticket.id, updates, user, options.timezone, options.include, options.editor);
+            ({ item } = await tickets.update(instanceId, found.ticket.id, updates, user, options.timezone, options.include, options.editor));
           }
           if (status) {
             const input = { status, ...(resolution ? { resolution } : {}), ...(comment ? { comment } : {}) };
-            item = await tickets.changeStatus(instanceId, found.ticket.id, input, user, options.include);
+            ({ item } = await tickets.changeStatus(instanceId, found.ticket.id, input, user, options.include));
           }
           // Nothing to change on this ticket (say, only tags it already has): it is answered as it is.
-          return item ?? (await tickets.update(instanceId, found.ticket.id, {}, user, options.timezone, options.include));
+          return item ?? (await tickets.update(instanceId, found.ticket.id, {}, user, options.timezone, options.include)).item;
         }),
       );
     } catch (error) {

@@ -12,6 +12,7 @@ import {
 import { applyCustomFieldValues } from '../domain/custom-fields.js';
 import { formatUserInstant, parseInstant } from '../domain/dates.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
+import { ifMatchHolds, StaleTicket, ticketEtag, type IfMatch } from '../domain/etag.js';
 import { activitiesFingerprint, decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../domain/cursor.js';
 import { selectFields, type CountGroup, type ListFilters, type ListQuery } from '../domain/listing.js';
 import { COMMENT_MAX, COMMENTS_PER_TICKET, DESCRIPTION_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
@@ -44,7 +45,7 @@ import { listAssignablePeople } from '../store/people.repo.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/tickets.repo.js';
 import { countsFromTables, countTicketGroups, countTickets, type TicketCounts } from '../store/ticket-counts.js';
-import { ticketJson, wireRowToTicket } from '../store/ticket-json.js';
+import { ticketJson, WIRE, WIRE_COLUMNS, wireRowToTicket, type WireRow } from '../store/ticket-json.js';
 import type { InsertCommentBody, TicketCreateInput, TicketUpdateInput } from '../http/schemas.js';
 
 /** What a read or write answer includes besides the ticket's own fields (include=…). */
@@ -57,6 +58,12 @@ export type CommentInput = Omit<InsertCommentBody, 'user'>;
 /** What comes with a comment that holds attachments: written in its transaction, answered as its `attachments`. */
 export interface CommentAttachments {
   write(tx: Tx, ticket: { seq: number; ticket: StoredTicket }, activity: CommentActivity): Promise<readonly IAttachment[]>;
+}
+
+/** A ticket as a write answers it, with the ETag of that representation (docs/decisions/020-ticket-etags.md). */
+export interface TicketAnswer {
+  item: ITicket;
+  etag: string;
 }
 
 /** A page of a ticket's activities: `{ items, continuationToken, itemCount }`. */
@@ -105,7 +112,10 @@ export class TicketsService {
     return instance.settings;
   }
 
-  /** Writes a changed ticket with its activities, SLA due dates and pending jobs, in `tx`. */
+  /**
+   * Writes a changed ticket with its activities, SLA due dates and pending jobs, in `tx`. The row's
+   * version goes up even when only an activity is added (see repo.updateTicket).
+   */
   private async save(
     tx: Tx,
     instanceId: string,
@@ -118,7 +128,7 @@ export class TicketsService {
   ) {
     this.engine.noteMissedTargets(before, after, now);
     this.engine.applyDueDates(settings, after);
-    await repo.updateTicket(tx, instanceId, seq, before, after);
+    await repo.updateTicket(tx, instanceId, seq, before, after, { bump: true });
     for (const activity of activities) await repo.insertActivity(tx, instanceId, seq, activity);
     await this.engine.syncJobs(tx, instanceId, seq, after, settings, now);
     await events.recordTicketChange(tx, instanceId, { before, after, activities, user: activities[0]?.user ?? after.lastUpdatedBy, now });
@@ -134,6 +144,24 @@ export class TicketsService {
     const found = await repo.findTicket(tx, this.deps.store.dialect, instanceId, parseTicketRef(ref), { forUpdate });
     if (!found) throw notFound('Ticket');
     return found;
+  }
+
+  /**
+   * Loads the ticket for a write, locked (PostgreSQL; SQLite's writes are serial), and checks
+   * If-Match against it there: the check and the write are one transaction, so of two writes
+   * sent with the same tag, the second sees the version the first wrote and fails.
+   */
+  private async loadForWrite(tx: Tx, instanceId: string, ref: string, ifMatch: IfMatch | undefined, include: Included) {
+    const found = await this.load(tx, instanceId, ref, true);
+    if (!ifMatchHolds(ifMatch, found.ticket.ticketId, found.version)) {
+      throw new StaleTicket(present(found.ticket, include), ticketEtag(found.ticket.ticketId, found.version, include.has('description_HTML')));
+    }
+    return found;
+  }
+
+  /** The answer of a write that saved the ticket (its version went up by one). */
+  private answer(ticket: StoredTicket, version: number, include: Included): TicketAnswer {
+    return { item: present(ticket, include), etag: ticketEtag(ticket.ticketId, version, include.has('description_HTML')) };
   }
 
   /**
@@ -174,7 +202,7 @@ export class TicketsService {
     user: IUser,
     timezone: number,
     { include = NOTHING_INCLUDED, origin = 'api' }: { include?: Included; origin?: Origin } = {},
-  ): Promise<ITicket> {
+  ): Promise<TicketAnswer> {
     return this.tx(async (tx) => {
       const errors = new FieldErrors();
       const description = resolveRichText(
@@ -234,7 +262,8 @@ export class TicketsService {
       if (assignment) await repo.insertActivity(tx, instanceId, seq, assignment);
       await this.engine.syncJobs(tx, instanceId, seq, ticket, settings, now);
       await events.recordTicketChange(tx, instanceId, { before: null, after: ticket, activities: assignment ? [assignment] : [], user: actor, now });
-      return present(ticket, include);
+      // A new row starts at version 1 (the column's default).
+      return this.answer(ticket, 1, include);
     });
   }
 
@@ -256,11 +285,13 @@ export class TicketsService {
     return now;
   }
 
-  /** The `{ item }` response of a ticket, as JSON text (see src/store/ticket-json.ts). */
-  async getJson(instanceId: string, ref: string, include: Included = NOTHING_INCLUDED): Promise<string> {
+  /** The `{ item }` response of a ticket, as JSON text (see src/store/ticket-json.ts), and its ETag. */
+  async getJson(instanceId: string, ref: string, include: Included = NOTHING_INCLUDED): Promise<{ json: string; etag: string }> {
     const row = await repo.readTicketRow(this.deps.store, instanceId, parseTicketRef(ref));
     if (!row) throw notFound('Ticket');
-    return `{"item":${ticketJson(row, include.has('description_HTML'))}}`;
+    const withHtml = include.has('description_HTML');
+    const version = Number(row[WIRE_COLUMNS.length]);
+    return { json: `{"item":${ticketJson(row, withHtml)}}`, etag: ticketEtag(Number(row[WIRE.ticket_number]), version, withHtml) };
   }
 
   /**
@@ -284,14 +315,15 @@ export class TicketsService {
     timezone: number,
     include: Included = NOTHING_INCLUDED,
     editor?: TicketEditorPerson,
-  ): Promise<ITicket> {
+    ifMatch?: IfMatch,
+  ): Promise<TicketAnswer> {
     if (input.status !== undefined) {
       throw new DomainError('validation_failed', 'status is changed with PUT /tickets/{ticketId}/status', [
         { path: '/updates/status', message: 'use PUT /tickets/{ticketId}/status to change the status' },
       ]);
     }
     return this.tx(async (tx) => {
-      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      const { seq, version, ticket: before } = await this.loadForWrite(tx, instanceId, ref, ifMatch, include);
       const errors = new FieldErrors();
       const after: StoredTicket = { ...before };
       if (input.title !== undefined) after.title = input.title;
@@ -324,7 +356,8 @@ export class TicketsService {
       const now = this.now();
       const actor = pickUser(user);
       const changes = fieldChanges(before, after, { instanceId, ticketId: before.ticketId, user: actor, createdOn: now });
-      if (changes.length === 0) return present(before, include);
+      // Nothing changes, so the version stays (and so does the client's ETag).
+      if (changes.length === 0) return this.answer(before, version, include);
       if (editor) {
         const refused = fieldsRefused(settings.userPermission, [...new Set(changes.map((c) => c.field))], {
           role: editor.role,
@@ -343,7 +376,7 @@ export class TicketsService {
       after.lastUpdatedBy = actor;
       after.lastInteraction = now;
       await this.save(tx, instanceId, seq, before, after, changes, settings, now);
-      return present(after, include);
+      return this.answer(after, version + 1, include);
     });
   }
 
@@ -353,9 +386,10 @@ export class TicketsService {
     input: { status: Status; resolution?: Resolution; comment?: string },
     user: IUser,
     include: Included = NOTHING_INCLUDED,
-  ): Promise<ITicket> {
+    ifMatch?: IfMatch,
+  ): Promise<TicketAnswer> {
     return this.tx(async (tx) => {
-      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      const { seq, version, ticket: before } = await this.loadForWrite(tx, instanceId, ref, ifMatch, include);
       if (input.status === 'Open') throw new DomainError('invalid_transition', 'Open is only the status of a new ticket; reopen with Reopened');
       assertTransition(before.status, input.status);
       if (input.status === 'Resolved' && !input.resolution) {
@@ -403,7 +437,7 @@ export class TicketsService {
         settings,
         now,
       );
-      return present(after, include);
+      return this.answer(after, version + 1, include);
     });
   }
 
@@ -412,7 +446,7 @@ export class TicketsService {
    * `attached`: the comment holds attachments (src/services/attachments.service.ts), so it may have
    * no text; their rows are written in the comment's transaction, and are its `attachments`.
    */
-  async addComment(instanceId: string, ref: string, input: CommentInput, user: IUser, attached?: CommentAttachments): Promise<IComment> {
+  async addComment(instanceId: string, ref: string, input: CommentInput, user: IUser, attached?: CommentAttachments, ifMatch?: IfMatch): Promise<IComment> {
     const errors = new FieldErrors();
     const text = resolveRichText(
       { plain: input.comment, html: input.comment_HTML },
@@ -424,7 +458,7 @@ export class TicketsService {
     }
     errors.throwIfAny();
     return this.tx(async (tx) => {
-      const { seq, ticket: before } = await this.load(tx, instanceId, ref, true);
+      const { seq, ticket: before } = await this.loadForWrite(tx, instanceId, ref, ifMatch, NOTHING_INCLUDED);
       // The ticket row is locked (PostgreSQL) or writes are serial (SQLite): the count holds.
       if ((await repo.countComments(tx, instanceId, seq, COMMENTS_PER_TICKET)) >= COMMENTS_PER_TICKET) {
         throw new DomainError(
@@ -508,6 +542,8 @@ export class TicketsService {
       !more && offset !== undefined && (rows > 0 || offset === 0)
         ? Promise.resolve(offset + rows)
         : (cheap ?? countTickets(this.deps.store, instanceId, query.filters));
+    const pin = query.filters.search?.number;
+    if (pin !== undefined) return this.listNumberFirst(instanceId, query, pin, start, fingerprint, descriptionHtml, itemCount);
     const storeOrder = await repo.inCreationOrder(this.deps.store, instanceId, query);
     query = await fitToBudget(this.deps.store, instanceId, query, start, storeOrder, descriptionHtml);
     // The store's own page JSON has no description_HTML: with it, the page is made from rows.
@@ -520,18 +556,50 @@ export class TicketsService {
     }
     const page = await repo.listTickets(this.deps.store, instanceId, query, start, storeOrder);
     const last = page.positions[page.positions.length - 1];
-    const select = query.select;
-    const items = select
-      ? page.rows.map((row) => {
-          const ticket = wireRowToTicket(row);
-          const fields = selectFields(present(ticket), select);
-          return JSON.stringify(
-            descriptionHtml ? { ...fields, description_HTML: htmlOf({ plain: ticket.description, html: ticket.descriptionHtml ?? null }) } : fields,
-          );
-        })
-      : page.rows.map((row) => ticketJson(row, descriptionHtml));
+    const items = page.rows.map((row) => listedJson(row, query.select, descriptionHtml));
     const token = page.hasMore && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last, inclusive: false }) : null;
     return `{"items":[${items.join(',')}${tail(token, await itemCount(items.length, page.hasMore))}`;
+  }
+
+  /**
+   * A search by number (`12345` or `#12345`): the ticket of that number first, when it matches the
+   * other filters, then the tickets the words match, in the order asked, without it. The number's
+   * ticket stands before the first position of the listing: it is on the first page (no token,
+   * offset 0) and counts as one for offsets; tokens are positions among the others, as ever, so a
+   * walk sees each ticket once. The count is the search's count (the number's ticket or the words).
+   */
+  private async listNumberFirst(
+    instanceId: string,
+    query: ListQuery,
+    pin: number,
+    start: Cursor | undefined,
+    fingerprint: string,
+    descriptionHtml: boolean,
+    itemCount: (rows: number, more: boolean) => Promise<number>,
+  ): Promise<string> {
+    const store = this.deps.store;
+    const { search, ticketNo, ...rest } = query.filters;
+    let pinned: WireRow | undefined;
+    if (!start) {
+      const only = { ...rest, ticketNo: ticketNo ? ticketNo.filter((n) => n === pin) : [pin] };
+      [pinned] = (await repo.listTickets(store, instanceId, { ...query, filters: only, limit: 1, offset: 0 }, undefined, false)).rows;
+    }
+    const first = pinned !== undefined && query.offset === 0;
+    const others: ListQuery = {
+      ...query,
+      filters: { ...rest, ...(ticketNo ? { ticketNo } : {}), search: { terms: search!.terms }, exceptTicketNo: pin },
+      // A page of one holding the number's ticket still reads one more, for the token.
+      limit: Math.max(1, first ? query.limit - 1 : query.limit),
+      offset: pinned !== undefined && !first ? query.offset - 1 : query.offset,
+    };
+    const page = await repo.listTickets(store, instanceId, await fitToBudget(store, instanceId, others, start, false, descriptionHtml), start, false);
+    const rows = first && query.limit === 1 ? [] : page.rows;
+    const more = first && query.limit === 1 ? page.rows.length > 0 : page.hasMore;
+    // After a page of the number's ticket alone, the next page starts at (includes) the first of the others.
+    const next = rows.length === 0 ? page.positions[0] : page.positions[page.positions.length - 1];
+    const token = more && next ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: next, inclusive: rows.length === 0 }) : null;
+    const items = [...(first ? [pinned!] : []), ...rows].map((row) => listedJson(row, query.select, descriptionHtml));
+    return `{"items":[${items.join(',')}],"continuationToken":${JSON.stringify(token)},"itemCount":${await itemCount(items.length, more)}}`;
   }
 
   /** How many tickets match the filters, and with `groupBy` how many per value (GET /tickets/counts). */
@@ -545,6 +613,16 @@ export class TicketsService {
 }
 
 const ITEMS_HEAD = Buffer.from('{"items":[');
+
+/** A listed ticket's JSON: the whole ticket, or the `select`ed fields; with `descriptionHtml`, its description_HTML too. */
+function listedJson(row: WireRow, select: ListQuery['select'], descriptionHtml: boolean): string {
+  if (!select) return ticketJson(row, descriptionHtml);
+  const ticket = wireRowToTicket(row);
+  const fields = selectFields(present(ticket), select);
+  return JSON.stringify(
+    descriptionHtml ? { ...fields, description_HTML: htmlOf({ plain: ticket.description, html: ticket.descriptionHtml ?? null }) } : fields,
+  );
+}
 
 /**
  * Searches, and counts made on the tickets, have a time budget (their cost is how many tickets

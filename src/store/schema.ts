@@ -108,6 +108,8 @@ export interface TicketsTable {
   /** An SLA target was missed (migration 010); the escalation flags say whether the engine escalated. */
   is_frt_breached: number;
   is_rt_breached: number;
+  /** Raised by every write of the row (migration 016): the ticket's ETag is made from it. */
+  version: Generated<number>;
 }
 
 /**

@@ -29,7 +29,7 @@ type CountTable = 'ticket_counts' | 'ticket_assignee_counts';
 /** The filters each count table can answer. */
 const DIMENSIONS: Record<CountTable, ReadonlySet<keyof ListFilters>> = {
   ticket_counts: new Set<keyof ListFilters>(['status', 'priority', 'origin', ...FLAG_FILTERS]),
-  ticket_assignee_counts: new Set<keyof ListFilters>(['assignee', 'status', 'priority', ...FLAG_FILTERS]),
+  ticket_assignee_counts: new Set<keyof ListFilters>(['assignee', 'unassigned', 'status', 'priority', ...FLAG_FILTERS]),
 };
 /** The groups each count table can answer, by its column. */
 const GROUP_COLUMNS: Record<CountTable, Partial<Record<CountGroup, string>>> = {
@@ -40,7 +40,7 @@ const GROUP_COLUMNS: Record<CountTable, Partial<Record<CountGroup, string>>> = {
 /** The count table that answers these filters (and grouping), if one does. */
 function countTableFor(filters: ListFilters, groupBy: CountGroup | undefined): CountTable | undefined {
   const given = (Object.keys(filters) as (keyof ListFilters)[]).filter((name) => filters[name] !== undefined);
-  const table: CountTable = given.includes('assignee') ? 'ticket_assignee_counts' : 'ticket_counts';
+  const table: CountTable = given.includes('assignee') || given.includes('unassigned') ? 'ticket_assignee_counts' : 'ticket_counts';
   if (!given.every((name) => DIMENSIONS[table].has(name))) return undefined;
   return groupBy === undefined || GROUP_COLUMNS[table][groupBy] ? table : undefined;
 }
@@ -67,20 +67,55 @@ export async function countTicketGroups(
   const table = countTableFor(filters, groupBy);
   const key = JSON.stringify([instanceId, filters, groupBy ?? null, groupBy === 'createdOn' || groupBy === 'lastResolutionOn' ? timezone : 0]);
   return cached(store, key, () =>
-    table ? fromCountTable(store, table, instanceId, filters, groupBy) : fromTickets(store, instanceId, filters, groupBy, timezone),
+    table ? fromCountTables(store, table, instanceId, filters, groupBy) : fromTickets(store, instanceId, filters, groupBy, timezone),
   );
 }
 
-/** The sum of the count rows matching the filters (and per group). */
-async function fromCountTable(
+/**
+ * The sum of the count rows matching the filters (and per group). `unassigned` comes from the
+ * count tables too: ticket_assignee_counts holds the assigned tickets only, so they are its rows
+ * (false), and the unassigned ones are all tickets less those (true): the rows of both tables,
+ * the second's negated, in one statement (one snapshot, so a ticket assigned meanwhile is on one
+ * side of it only). A few rows either way, where counting NULL assignees on the tickets would
+ * read every unassigned ticket. With an assignee too, unassigned=true matches nothing.
+ */
+async function fromCountTables(
   store: Store,
   table: CountTable,
   instanceId: string,
   filters: ListFilters,
   groupBy: CountGroup | undefined,
 ): Promise<TicketCounts> {
+  const { unassigned, ...others } = filters;
   const parameters: unknown[] = [];
   const p = (value: unknown) => store.dialect.placeholder(parameters.push(value));
+  const column = groupBy ? GROUP_COLUMNS[table][groupBy] : undefined;
+  let rows: unknown[][];
+  if (unassigned === true && others.assignee !== undefined) rows = [];
+  else {
+    const from =
+      unassigned === true
+        ? `(${countRows(p, 'ticket_counts', instanceId, others, column, 1)} UNION ALL ${countRows(p, 'ticket_assignee_counts', instanceId, others, column, -1)}) s`
+        : `(${countRows(p, table, instanceId, others, column, 1)}) s`;
+    const sql = column ? `SELECT s.g, sum(s.n) FROM ${from} GROUP BY s.g` : `SELECT coalesce(sum(s.n), 0) FROM ${from}`;
+    rows = (await store.readRows({ sql, parameters })) as unknown[][];
+  }
+  if (!column) return { itemCount: Number(rows[0]?.[0] ?? 0) };
+  return grouped(
+    groupBy!,
+    rows.map(([key, n]) => [key, Number(n)]),
+  );
+}
+
+/** The rows of a count table that match the filters, as `SELECT g, n` (g: the group's column, or 0), n times `sign`. */
+function countRows(
+  p: (value: unknown) => string,
+  table: CountTable,
+  instanceId: string,
+  filters: ListFilters,
+  column: string | undefined,
+  sign: 1 | -1,
+): string {
   const list = (values: readonly unknown[]) => (values.length === 0 ? null : values.map(p).join(', '));
   let from = `${table} c`;
   const and: string[] = [];
@@ -92,27 +127,20 @@ async function fromCountTable(
     from = `(SELECT * FROM ${table} WHERE instance_id = ${instance} AND assignee_id = ${id}
               UNION ALL SELECT * FROM ${table} WHERE instance_id = ${p(instanceId)} AND assignee_email_sort = ${p(sortKey(filters.assignee))} AND assignee_id <> ${p(filters.assignee)}) c`;
   } else and.push(`c.instance_id = ${p(instanceId)}`);
-  const within = (column: string, values: readonly unknown[] | undefined) => {
+  const within = (name: string, values: readonly unknown[] | undefined) => {
     if (!values) return;
     const text = list(values);
-    and.push(text === null ? '1 = 0' : `c.${column} IN (${text})`);
+    and.push(text === null ? '1 = 0' : `c.${name} IN (${text})`);
   };
   within('status_rank', filters.status?.map(statusRank));
   within('priority_rank', filters.priority?.map(priorityRank));
   within('origin', filters.origin);
-  for (const [name, column] of FLAG_COLUMNS) {
+  for (const [name, flag] of FLAG_COLUMNS) {
     const value = filters[name];
-    if (value !== undefined) and.push(`c.${column} = ${p(value ? 1 : 0)}`);
+    if (value !== undefined) and.push(`c.${flag} = ${p(value ? 1 : 0)}`);
   }
-  const column = groupBy ? GROUP_COLUMNS[table][groupBy] : undefined;
   const where = and.length > 0 ? `WHERE ${and.join(' AND ')}` : '';
-  const sql = column ? `SELECT c.${column}, sum(c.n) FROM ${from} ${where} GROUP BY c.${column}` : `SELECT coalesce(sum(c.n), 0) FROM ${from} ${where}`;
-  const rows = await store.readRows({ sql, parameters });
-  if (!column) return { itemCount: Number(rows[0]?.[0] ?? 0) };
-  return grouped(
-    groupBy!,
-    rows.map(([key, n]) => [key, Number(n)]),
-  );
+  return `SELECT ${column ? `c.${column}` : '0'} AS g, ${sign === 1 ? 'c.n' : '-c.n'} AS n FROM ${from} ${where}`;
 }
 
 /**

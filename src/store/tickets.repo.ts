@@ -1,4 +1,5 @@
 import type { JsonPage, ListingSql, Store, StoreDialect } from './dialect.js';
+import { sql } from 'kysely';
 import type { ActivitiesTable, TicketsTable, Tx } from './schema.js';
 import { priorityRank, statusRank, type StoredTicket } from '../domain/ticket.js';
 import { tagKey } from '../domain/tags.js';
@@ -9,12 +10,14 @@ import { ticketJson, WIRE_COLUMNS, wireRowToTicket, type WireRow } from './ticke
 import { claimMeta } from './instances.repo.js';
 import { LIST_LIMIT_MAX, LIST_PAGE_BYTES } from '../domain/limits.js';
 
-type TicketRow = Omit<TicketsTable, 'seq'> & { seq: number };
+type TicketRow = Omit<TicketsTable, 'seq' | 'version'> & { seq: number };
+/** The columns a ticket is written with: all but the store's (seq, version). */
+type TicketColumns = Omit<TicketsTable, 'seq' | 'version'>;
 
 /** '1' + lowercased value, or '2' when empty: empty sorts last in ASC and first in DESC. */
 export const sortKey = (value: string | null | undefined): string => (value ? `1${value.toLowerCase()}` : '2');
 
-export function toColumns(instanceId: string, t: StoredTicket): Omit<TicketsTable, 'seq'> {
+export function toColumns(instanceId: string, t: StoredTicket): TicketColumns {
   return {
     instance_id: instanceId,
     id: t.id,
@@ -126,7 +129,7 @@ export const LISTED_BYTES_SQL = `(${LISTED_FIXED_BYTES} + ${LISTED_TEXT_COLUMNS.
 const LISTED_BYTES_WITH_HTML_SQL = `(${LISTED_BYTES_SQL} + coalesce(octet_length(t.description_html), octet_length(t.description), 0))`;
 
 /** LISTED_BYTES_SQL of a ticket's columns, in JavaScript. */
-export function listedBytes(columns: Omit<TicketsTable, 'seq'>): number {
+export function listedBytes(columns: TicketColumns): number {
   let bytes = LISTED_FIXED_BYTES;
   for (const [column, times] of LISTED_TEXT_COLUMNS) {
     const value = columns[column];
@@ -156,7 +159,7 @@ function rememberLarge(instanceId: string, large: boolean): void {
  * JSON (once as listed, once as the estimate), so an HTML made from it is covered; an HTML given
  * by the client, which may be far longer than its plain text, is added to the estimate.
  */
-async function noteListedSize(db: Tx, instanceId: string, columns: Omit<TicketsTable, 'seq'>): Promise<void> {
+async function noteListedSize(db: Tx, instanceId: string, columns: TicketColumns): Promise<void> {
   if (largeTickets.get(instanceId)?.large) return;
   const estimate = listedBytes(columns) + Buffer.byteLength(columns.description_html ?? '');
   if (estimate <= LARGE_TICKET_BYTES) {
@@ -189,16 +192,16 @@ export async function findTicket(
   instanceId: string,
   ref: TicketRef,
   options: { forUpdate?: boolean } = {},
-): Promise<{ seq: number; ticket: StoredTicket } | undefined> {
+): Promise<{ seq: number; version: number; ticket: StoredTicket } | undefined> {
   // The columns a ticket is made of, not the search vectors (PostgreSQL) beside them.
   let query = db
     .selectFrom('tickets')
-    .select(['seq', ...WIRE_COLUMNS])
+    .select(['seq', 'version', ...WIRE_COLUMNS])
     .where('instance_id', '=', instanceId);
   query = ref.id !== undefined ? query.where('id', '=', ref.id) : query.where('ticket_number', '=', ref.number ?? -1);
   if (options.forUpdate && dialect.supportsRowLocks) query = query.forUpdate();
   const row = await query.executeTakeFirst();
-  return row && { seq: row.seq, ticket: toTicket(row) };
+  return row && { seq: row.seq, version: Number(row.version), ticket: toTicket(row) };
 }
 
 /**
@@ -207,14 +210,17 @@ export async function findTicket(
  */
 const ticketReadSql = new Map<StoreDialect, Map<'id' | 'number', string>>();
 
-/** A ticket's row for answering a read (WIRE_COLUMNS order), outside any transaction. */
+/** A ticket's row for answering a read (WIRE_COLUMNS order, then its version), outside any transaction. */
 export async function readTicketRow(store: Store, instanceId: string, ref: TicketRef): Promise<WireRow | undefined> {
   const byId = ref.id !== undefined;
   let texts = ticketReadSql.get(store.dialect);
   if (!texts) ticketReadSql.set(store.dialect, (texts = new Map()));
   let text = texts.get(byId ? 'id' : 'number');
   if (text === undefined) {
-    const base = store.db.selectFrom('tickets').select(WIRE_COLUMNS).where('instance_id', '=', '');
+    const base = store.db
+      .selectFrom('tickets')
+      .select([...WIRE_COLUMNS, 'version'])
+      .where('instance_id', '=', '');
     text = (byId ? base.where('id', '=', '') : base.where('ticket_number', '=', 0)).compile().sql;
     texts.set(byId ? 'id' : 'number', text);
   }
@@ -236,19 +242,36 @@ export async function findTicketBySeq(db: Tx, dialect: StoreDialect, instanceId:
 /**
  * Writes only the columns that changed: the store then touches only the indexes (and, on
  * SQLite, the full-text triggers) of those columns. A comment moves lastInteraction only.
+ * The version (the ETag's source) goes up with any change, and with `bump` even without one: a
+ * write that passed an If-Match check must make that tag stale, even when it only added an
+ * activity within the millisecond of the last one. Answers whether the version went up.
  */
-export async function updateTicket(db: Tx, instanceId: string, seq: number, before: StoredTicket, after: StoredTicket): Promise<void> {
+export async function updateTicket(
+  db: Tx,
+  instanceId: string,
+  seq: number,
+  before: StoredTicket,
+  after: StoredTicket,
+  { bump = false }: { bump?: boolean } = {},
+): Promise<boolean> {
   const old = toColumns(instanceId, before);
   const next = toColumns(instanceId, after);
   const changed = Object.fromEntries(Object.entries(next).filter(([column, value]) => old[column as keyof typeof old] !== value));
-  if (Object.keys(changed).length > 0) {
-    await db.updateTable('tickets').set(changed).where('instance_id', '=', instanceId).where('seq', '=', seq).execute();
-    await noteListedSize(db, instanceId, next);
+  const columns = Object.keys(changed).length;
+  if (columns > 0 || bump) {
+    await db
+      .updateTable('tickets')
+      .set({ ...changed, version: sql<number>`version + 1` })
+      .where('instance_id', '=', instanceId)
+      .where('seq', '=', seq)
+      .execute();
   }
+  if (columns > 0) await noteListedSize(db, instanceId, next);
   if (JSON.stringify(before.tags) !== JSON.stringify(after.tags)) {
     await db.deleteFrom('ticket_tags').where('instance_id', '=', instanceId).where('ticket_seq', '=', seq).execute();
     await insertTicketTags(db, instanceId, seq, after);
   }
+  return columns > 0 || bump;
 }
 
 /** The activities row of an activity: the type-specific fields go to `data` as JSON. */
@@ -473,6 +496,8 @@ export function filterConditions(instanceId: string, filters: ListFilters, param
            UNION SELECT seq FROM tickets WHERE instance_id = ${p(instanceId)} AND ${who}_email_sort = ${p(sortKey(value))})`
       : `(t.${who}_id = ${p(value)} OR t.${who}_email_sort = ${p(sortKey(value))})`;
   if (filters.assignee !== undefined) and.push(person('assignee', filters.assignee));
+  // tickets_by_assignee (instance_id, assignee_id) holds the NULLs too.
+  if (filters.unassigned !== undefined) and.push(`t.assignee_id IS ${filters.unassigned ? '' : 'NOT '}NULL`);
   if (filters.requestor !== undefined) and.push(person('requestor', filters.requestor));
   const ranges = [
     ['t.created_on', filters.createdAfter, filters.createdBefore],
@@ -488,7 +513,8 @@ export function filterConditions(instanceId: string, filters: ListFilters, param
     if (value !== undefined) and.push(`t.${column} = ${p(value ? 1 : 0)}`);
   }
   if (filters.origin) and.push(filters.origin.length === 0 ? '1 = 0' : `t.origin IN (${list(filters.origin)})`);
-  if (filters.ticketNo) and.push(`t.ticket_number IN (${list(filters.ticketNo)})`);
+  if (filters.ticketNo) and.push(filters.ticketNo.length === 0 ? '1 = 0' : `t.ticket_number IN (${list(filters.ticketNo)})`);
+  if (filters.exceptTicketNo !== undefined) and.push(`t.ticket_number <> ${p(filters.exceptTicketNo)}`);
   if (filters.trackingId) {
     // The number finds the ticket (tickets_by_number); the end of its UUID must match too.
     const { ticketNumber, idSuffix } = filters.trackingId;

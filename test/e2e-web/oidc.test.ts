@@ -121,6 +121,15 @@ for (const dialect of DIALECTS) {
       appUrl = `http://localhost:${(t.app.server.address() as AddressInfo).port}`;
       idp = await startProvider(`${appUrl}/api/v1/session/oidc/callback`);
 
+      // Another instance first: with several, the sign-in page knows which one only from the
+      // address or from the instance this browser signed in to last (as on a shared store).
+      const other = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/admin/instances',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        payload: { name: 'Another desk' },
+      });
+      expect(other.statusCode).toBe(201);
       const created = await t.app.inject({
         method: 'POST',
         url: '/api/v1/admin/instances',

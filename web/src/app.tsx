@@ -11,7 +11,7 @@ import { DeskPage } from './pages/desk.js';
 import { NewTicketPage } from './pages/new-ticket.js';
 import { OverviewPage } from './pages/overview.js';
 import { SettingsPage } from './pages/settings.js';
-import { SetPasswordPage, SignInPage } from './pages/sign-in.js';
+import { rememberInstance, SetPasswordPage, SignInPage } from './pages/sign-in.js';
 import { TicketPage } from './pages/ticket.js';
 
 interface Toast {
@@ -46,6 +46,10 @@ export function App() {
       .catch(() => setSession(null));
     return () => setUnauthorizedHandler(undefined);
   }, []);
+
+  useEffect(() => {
+    if (session) rememberInstance(session.instance.id);
+  }, [session]);
 
   useEffect(() => {
     if (!session) {

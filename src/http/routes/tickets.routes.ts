@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { parseTimezone } from '../../domain/dates.js';
 import { parseActivityQuery } from '../../domain/activity.js';
 import { DomainError } from '../../domain/errors.js';
+import { parseIfMatch } from '../../domain/etag.js';
 import { ACTIVITY_LIMIT_MAX } from '../../domain/limits.js';
 import { COUNT_GROUPS, ORDER_NAMES, parseCountQuery, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
 import { INCLUDABLE, parseInclude } from '../../domain/rich-text.js';
@@ -15,7 +16,9 @@ import {
   InsertCommentRequest,
   InsertTicketRequest,
   ListedTicket,
+  Problem,
   TicketItem,
+  TicketRef,
   Timezone,
   UpdateTicketRequest,
   UpdateTicketStatusRequest,
@@ -50,6 +53,27 @@ const Include = Type.Optional(
   }),
 );
 const TimezoneQuery = Type.Object({ timezone: Timezone, include: Include }, { additionalProperties: true });
+/** The headers of a conditional ticket write (docs/api.md §5). */
+const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({
+      description:
+        'An ETag of the ticket (from a read or a write of it), or a comma-separated list, or `*`. The write happens only while the ticket is at that version; otherwise 412 precondition_failed with the current ticket in `item`. Without it, or with `*`, the write happens whatever the version',
+    }),
+  ),
+});
+/** The ETag header of an answer that is one representation of the ticket. */
+const ETagHeader = {
+  ETag: Type.String({ description: 'A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since' }),
+};
+/** A 412 of a stale If-Match: the problem, the current ticket and (in the ETag header) its tag. */
+const STALE = 'precondition_failed: the ticket changed since the If-Match tag; `item` is the ticket as it is now, the ETag header its current tag';
+const StaleResponse = Type.Object({ ...Problem.properties, item: TicketRef }, { description: STALE });
+// Declared under its real content type: the 412 is a problem document (RFC 9457).
+const staleResponse = { 412: { description: STALE, headers: ETagHeader, content: { 'application/problem+json': { schema: StaleResponse } } } };
+/** The If-Match of a request (see src/domain/etag.ts). */
+const ifMatchOf = (request: { headers: Record<string, unknown> }) => parseIfMatch(request.headers['if-match'] as string | string[] | undefined);
+
 /** `include` of the request: the names asked for, or a 400. */
 const includeOf = (query: unknown) => parseInclude((query as { include?: string } | undefined)?.include);
 
@@ -62,6 +86,7 @@ const listFilterSchema = {
   priority: Type.Optional(Type.String({ description: 'One priority or a comma-separated list' })),
   tags: Type.Optional(Type.String({ description: 'Comma-separated tagCategoryId_tagText; any of them matches' })),
   assignee: Type.Optional(Type.String({ description: 'User id or email' })),
+  unassigned: Type.Optional(Type.String({ description: 'true: tickets without an assignee; false: tickets with one' })),
   requestor: Type.Optional(Type.String({ description: 'User id or email' })),
   createdAfter: Type.Optional(Type.String({ description: 'Inclusive; ISO date or date-time, local to timezone without offset' })),
   createdBefore: Type.Optional(Type.String({ description: 'Exclusive' })),
@@ -190,17 +215,17 @@ export const ticketsRoutes =
           summary: 'Create a ticket',
           querystring: TimezoneQuery,
           body: InsertTicketRequest,
-          response: { 201: TicketItem, ...errorResponses(400, 401, 403, 413, 415) },
+          response: { 201: { ...TicketItem, headers: ETagHeader }, ...errorResponses(400, 401, 403, 413, 415) },
         },
       },
       async (request, reply) => {
         const { ticket, user } = request.body;
         const { origin, ...fields } = ticket;
-        const created = await tickets.create(request.auth.instanceId, fields, user, timezoneOf(request.query), {
+        const { item: created, etag } = await tickets.create(request.auth.instanceId, fields, user, timezoneOf(request.query), {
           include: includeOf(request.query),
           origin: ticketOrigin(request.auth.channel, origin),
         });
-        reply.code(201).header('Location', `/api/v1/tickets/${created.id}`);
+        reply.code(201).header('Location', `/api/v1/tickets/${created.id}`).header('ETag', etag);
         return { item: created };
       },
     );
@@ -213,12 +238,13 @@ export const ticketsRoutes =
           summary: 'Get a ticket by id or number',
           params: TicketParams,
           querystring: TimezoneQuery,
-          response: { 200: TicketItem, ...errorResponses(401, 404) },
+          response: { 200: { ...TicketItem, headers: ETagHeader }, ...errorResponses(401, 404) },
         },
       },
       async (request, reply) => {
         timezoneOf(request.query);
-        return sendJsonText(reply, await tickets.getJson(request.auth.instanceId, request.params.ticketId, includeOf(request.query)));
+        const { json, etag } = await tickets.getJson(request.auth.instanceId, request.params.ticketId, includeOf(request.query));
+        return sendJsonText(reply.header('ETag', etag), json);
       },
     );
 
@@ -232,10 +258,11 @@ export const ticketsRoutes =
           params: TicketParams,
           querystring: TimezoneQuery,
           body: UpdateTicketRequest,
-          response: { 200: TicketItem, ...errorResponses(400, 401, 403, 404) },
+          headers: IfMatchHeaders,
+          response: { 200: { ...TicketItem, headers: ETagHeader }, ...errorResponses(400, 401, 403, 404), ...staleResponse },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { updates, ticket, user } = request.body;
         const person = request.auth.person;
         const changes = updates ?? ticket;
@@ -244,7 +271,7 @@ export const ticketsRoutes =
         }
         // A person's edits follow the instance's userPermission (docs/api.md §14); a key's do not.
         const editor = person ? { id: person.id, email: person.email, role: person.role } : undefined;
-        const item = await tickets.update(
+        const { item, etag } = await tickets.update(
           request.auth.instanceId,
           request.params.ticketId,
           changes,
@@ -252,7 +279,9 @@ export const ticketsRoutes =
           timezoneOf(request.query),
           includeOf(request.query),
           editor,
+          ifMatchOf(request),
         );
+        reply.header('ETag', etag);
         return { item };
       },
     );
@@ -266,20 +295,25 @@ export const ticketsRoutes =
         params: TicketParams,
         querystring: TimezoneQuery,
         body: UpdateTicketStatusRequest,
-        response: { 200: TicketItem, ...errorResponses(400, 401, 403, 404, 409) },
+        headers: IfMatchHeaders,
+        response: { 200: { ...TicketItem, headers: ETagHeader }, ...errorResponses(400, 401, 403, 404, 409), ...staleResponse },
       },
     };
-    const changeStatus = async (request: {
-      auth: { instanceId: string };
-      params: { ticketId: string };
-      query: unknown;
-      body: {
-        status: string;
-        resolution?: 'fixed' | 'cannotResolve' | 'cancelled' | null;
-        comment?: string | null;
-        user: { id: string; name: string; email: string };
-      };
-    }) => {
+    const changeStatus = async (
+      request: {
+        auth: { instanceId: string };
+        params: { ticketId: string };
+        headers: Record<string, unknown>;
+        query: unknown;
+        body: {
+          status: string;
+          resolution?: 'fixed' | 'cannotResolve' | 'cancelled' | null;
+          comment?: string | null;
+          user: { id: string; name: string; email: string };
+        };
+      },
+      reply: { header(name: string, value: string): unknown },
+    ) => {
       timezoneOf(request.query);
       const include = includeOf(request.query);
       const status = parseStatus(request.body.status);
@@ -289,13 +323,15 @@ export const ticketsRoutes =
         ]);
       }
       const { resolution, comment, user } = request.body;
-      const item = await tickets.changeStatus(
+      const { item, etag } = await tickets.changeStatus(
         request.auth.instanceId,
         request.params.ticketId,
         { status, ...(resolution ? { resolution } : {}), ...(comment ? { comment } : {}) },
         user,
         include,
+        ifMatchOf(request),
       );
+      reply.header('ETag', etag);
       return { item };
     };
     app.put('/tickets/:ticketId/status', statusRoute, changeStatus);
@@ -343,17 +379,19 @@ export const ticketsRoutes =
         params: TicketParams,
         querystring: TimezoneQuery,
         body: InsertCommentRequest,
-        response: { 201: Type.Object({ item: Type.Ref('IComment') }), ...errorResponses(400, 401, 403, 404, 409) },
+        headers: IfMatchHeaders,
+        response: { 201: Type.Object({ item: Type.Ref('IComment') }), ...errorResponses(400, 401, 403, 404, 409), ...staleResponse },
       },
     };
     const addComment = async (
-      request: { auth: { instanceId: string }; params: { ticketId: string }; query: unknown; body: InsertCommentBody },
+      request: { auth: { instanceId: string }; params: { ticketId: string }; headers: Record<string, unknown>; query: unknown; body: InsertCommentBody },
       reply: { code(n: number): unknown },
     ) => {
       // comment_HTML is always in the answer; include is read only to refuse unknown names.
       includeOf(request.query);
       const { user, ...comment } = request.body;
-      const item = await tickets.addComment(request.auth.instanceId, request.params.ticketId, comment, user);
+      // The answer is the comment, not the ticket: it carries no ETag of the ticket (docs/api.md §5).
+      const item = await tickets.addComment(request.auth.instanceId, request.params.ticketId, comment, user, undefined, ifMatchOf(request));
       reply.code(201);
       return { item };
     };

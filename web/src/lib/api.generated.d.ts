@@ -907,6 +907,8 @@ export interface paths {
                     tags?: string;
                     /** @description User id or email */
                     assignee?: string;
+                    /** @description true: tickets without an assignee; false: tickets with one */
+                    unassigned?: string;
                     /** @description User id or email */
                     requestor?: string;
                     /** @description Inclusive; ISO date or date-time, local to timezone without offset */
@@ -1096,6 +1098,8 @@ export interface paths {
                 /** @description Default Response */
                 201: {
                     headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1185,6 +1189,8 @@ export interface paths {
                     tags?: string;
                     /** @description User id or email */
                     assignee?: string;
+                    /** @description true: tickets without an assignee; false: tickets with one */
+                    unassigned?: string;
                     /** @description User id or email */
                     requestor?: string;
                     /** @description Inclusive; ISO date or date-time, local to timezone without offset */
@@ -1296,6 +1302,8 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1336,7 +1344,10 @@ export interface paths {
                     /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
                     include?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description An ETag of the ticket (from a read or a write of it), or a comma-separated list, or `*`. The write happens only while the ticket is at that version; otherwise 412 precondition_failed with the current ticket in `item`. Without it, or with `*`, the write happens whatever the version */
+                    "if-match"?: string;
+                };
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
                     ticketId: string;
@@ -1393,6 +1404,8 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1435,6 +1448,32 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description precondition_failed: the ticket changed since the If-Match tag; `item` is the ticket as it is now, the ETag header its current tag */
+                412: {
+                    headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                            /** @enum {boolean} */
+                            error: true;
+                            message: string;
+                            statusCode: number;
+                            item: components["schemas"]["ITicket"];
+                        };
                     };
                 };
             };
@@ -1466,7 +1505,10 @@ export interface paths {
                     /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
                     include?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description An ETag of the ticket (from a read or a write of it), or a comma-separated list, or `*`. The write happens only while the ticket is at that version; otherwise 412 precondition_failed with the current ticket in `item`. Without it, or with `*`, the write happens whatever the version */
+                    "if-match"?: string;
+                };
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
                     ticketId: string;
@@ -1488,6 +1530,8 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1539,6 +1583,32 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description precondition_failed: the ticket changed since the If-Match tag; `item` is the ticket as it is now, the ETag header its current tag */
+                412: {
+                    headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                            /** @enum {boolean} */
+                            error: true;
+                            message: string;
+                            statusCode: number;
+                            item: components["schemas"]["ITicket"];
+                        };
                     };
                 };
             };
@@ -1555,7 +1625,10 @@ export interface paths {
                     /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
                     include?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description An ETag of the ticket (from a read or a write of it), or a comma-separated list, or `*`. The write happens only while the ticket is at that version; otherwise 412 precondition_failed with the current ticket in `item`. Without it, or with `*`, the write happens whatever the version */
+                    "if-match"?: string;
+                };
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
                     ticketId: string;
@@ -1577,6 +1650,8 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1628,6 +1703,32 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description precondition_failed: the ticket changed since the If-Match tag; `item` is the ticket as it is now, the ETag header its current tag */
+                412: {
+                    headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                            /** @enum {boolean} */
+                            error: true;
+                            message: string;
+                            statusCode: number;
+                            item: components["schemas"]["ITicket"];
+                        };
                     };
                 };
             };
@@ -1728,7 +1829,10 @@ export interface paths {
                     /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
                     include?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description An ETag of the ticket (from a read or a write of it), or a comma-separated list, or `*`. The write happens only while the ticket is at that version; otherwise 412 precondition_failed with the current ticket in `item`. Without it, or with `*`, the write happens whatever the version */
+                    "if-match"?: string;
+                };
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
                     ticketId: string;
@@ -1802,6 +1906,32 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description precondition_failed: the ticket changed since the If-Match tag; `item` is the ticket as it is now, the ETag header its current tag */
+                412: {
+                    headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                            /** @enum {boolean} */
+                            error: true;
+                            message: string;
+                            statusCode: number;
+                            item: components["schemas"]["ITicket"];
+                        };
                     };
                 };
             };
@@ -1833,7 +1963,10 @@ export interface paths {
                     /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
                     include?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description An ETag of the ticket (from a read or a write of it), or a comma-separated list, or `*`. The write happens only while the ticket is at that version; otherwise 412 precondition_failed with the current ticket in `item`. Without it, or with `*`, the write happens whatever the version */
+                    "if-match"?: string;
+                };
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
                     ticketId: string;
@@ -1907,6 +2040,32 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description precondition_failed: the ticket changed since the If-Match tag; `item` is the ticket as it is now, the ETag header its current tag */
+                412: {
+                    headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                            /** @enum {boolean} */
+                            error: true;
+                            message: string;
+                            statusCode: number;
+                            item: components["schemas"]["ITicket"];
+                        };
                     };
                 };
             };

@@ -6,6 +6,15 @@ import type { Session } from '../lib/types.js';
 /** The instance this browser signed in to last (or was invited to): its sign-in options come first. */
 const LAST_INSTANCE = 'ticketing.instance';
 
+/**
+ * Remembers the instance of a session however it began (password, link or OpenID Connect), so
+ * that after signing out, on a server with several instances, the sign-in page still offers
+ * that instance's provider.
+ */
+export function rememberInstance(instanceId: string): void {
+  localStorage.setItem(LAST_INSTANCE, instanceId);
+}
+
 /** What the server answers to a refused OpenID Connect sign-in (`/signin?error=…`), in words. */
 const OIDC_ERRORS: Record<string, string> = {
   state: 'The sign-in did not come back to the browser that started it, or it took too long. Try again.',
@@ -70,7 +79,7 @@ export function SignInPage(props: { onSignedIn: (session: Session) => void }) {
     try {
       const instance = methods?.instance?.id;
       const session = await send(client.POST('/session', { body: { email: email.trim(), password, ...(instance ? { instance } : {}) } }), { quiet401: true });
-      localStorage.setItem(LAST_INSTANCE, session.instance.id);
+      rememberInstance(session.instance.id);
       setPassword('');
       window.history.replaceState(null, '', '/tickets');
       props.onSignedIn(session);
@@ -145,7 +154,7 @@ export function SetPasswordPage(props: { purpose: 'invitation' | 'reset'; onSign
     setBusy(true);
     try {
       const session = await send(client.POST('/session/password', { body: { token, password } }), { quiet401: true });
-      localStorage.setItem(LAST_INSTANCE, session.instance.id);
+      rememberInstance(session.instance.id);
       window.history.replaceState(null, '', '/tickets');
       props.onSignedIn(session);
     } catch (e) {

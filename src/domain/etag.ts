@@ -1,0 +1,51 @@
+import { DomainError } from './errors.js';
+
+/*
+ * Entity tags of tickets and the If-Match check of their writes (docs/api.md §5,
+ * docs/decisions/020-ticket-etags.md). A tag names one version of the ticket (its row's version
+ * counter, raised by every write) in one representation: with include=description_HTML the JSON
+ * has another field, so it gets another tag. Tags are strong: If-Match compares strongly
+ * (RFC 9110 §13.1.1), and a weak tag could never satisfy it.
+ */
+
+/** The strong ETag of a ticket's JSON at `version`; `withHtml`: the representation with description_HTML. */
+export function ticketEtag(ticketNumber: number, version: number, withHtml: boolean): string {
+  return `"${ticketNumber}.${version}${withHtml ? '.h' : ''}"`;
+}
+
+/** An If-Match header as the check needs it: any current representation (`*`), or the strong tags listed. */
+export type IfMatch = { any: true } | { any: false; tags: string[] };
+
+/**
+ * The If-Match header of a request, or undefined without one. Weak tags (`W/"…"`) are kept out
+ * of the list: they never match strongly. Text that is not a list of quoted tags matches nothing.
+ */
+export function parseIfMatch(header: string | string[] | undefined): IfMatch | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value === undefined) return undefined;
+  if (value.trim() === '*') return { any: true };
+  const tags: string[] = [];
+  for (const match of value.matchAll(/(W\/)?"([^"]*)"/g)) if (!match[1]) tags.push(match[2]!);
+  return { any: false, tags };
+}
+
+/** Whether If-Match holds for the ticket at `version`, in any of its representations. */
+export function ifMatchHolds(ifMatch: IfMatch | undefined, ticketNumber: number, version: number): boolean {
+  if (!ifMatch || ifMatch.any) return true;
+  const current = `${ticketNumber}.${version}`;
+  return ifMatch.tags.some((tag) => tag === current || tag === `${current}.h`);
+}
+
+/**
+ * A write whose If-Match names a version of the ticket that is no longer current: answered 412
+ * with the ticket as it is now (`item`) and its ETag, so the client can show what changed and retry.
+ */
+export class StaleTicket extends DomainError {
+  constructor(
+    readonly item: unknown,
+    readonly etag: string,
+  ) {
+    super('precondition_failed', 'the ticket changed since the version named in If-Match; the current ticket is in item, its ETag in the ETag header');
+    this.name = 'StaleTicket';
+  }
+}
