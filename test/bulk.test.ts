@@ -122,6 +122,17 @@ for (const dialect of DIALECTS) {
       expect((await activitiesOf(api, tagged.id)).map((a: any) => a.type)).toEqual(['fieldChange']);
     });
 
+    it("raises each changed ticket's version: an ETag read before is stale after", async () => {
+      const { api } = await createInstance(t.app);
+      const ticket = await createTicket(api);
+      const etag = (await api.get(`/tickets/${ticket.id}`)).headers.etag as string;
+      expect(etag).toBeTruthy();
+      expect((await api.post('/tickets/bulk', { ids: [ticket.id], changes: { priority: 'Low' }, user: agent })).body.items[0].status).toBe(200);
+      expect((await api.get(`/tickets/${ticket.id}`)).headers.etag).not.toBe(etag);
+      const stale = await api.put(`/tickets/${ticket.id}`, { updates: { title: 'Late' }, user: agent }, { 'if-match': etag });
+      expect([stale.status, stale.body.code]).toEqual([412, 'precondition_failed']);
+    });
+
     it('takes at most 1,000 tickets, and refuses what would fail on every ticket before changing any', async () => {
       const { api } = await createInstance(t.app);
       const ticket = await createTicket(api);
