@@ -17,6 +17,8 @@ const ADMIN_READS = ['/instance/sessions', '/instance/oidc', '/instance/webhooks
  */
 const SELF_SERVICE = new Set(['/instance/users/:id/tokens', '/instance/users/:id/tokens/:tokenId']);
 
+const CANNED_RESPONSES = '/instance/canned-responses';
+
 const under = (route: string, prefix: string) => route === prefix || route.startsWith(`${prefix}/`);
 
 /**
@@ -27,6 +29,9 @@ const under = (route: string, prefix: string) => route === prefix || route.start
  */
 export function requiredRole(method: string, route: string): Role {
   if (SELF_SERVICE.has(route)) return 'viewer';
+  // Canned responses are what agents answer tickets with: they read and fill them in (render
+  // writes nothing); viewers, who cannot comment, have no use for them; admins write them.
+  if (under(route, CANNED_RESPONSES)) return READS.has(method.toUpperCase()) || route.endsWith('/render') ? 'agent' : 'admin';
   if (READS.has(method.toUpperCase())) return ADMIN_READS.some((prefix) => under(route, prefix)) ? 'admin' : 'viewer';
   return under(route, '/tickets') ? 'agent' : 'admin';
 }

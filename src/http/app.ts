@@ -32,6 +32,10 @@ import { parseTrimmedQuery, redactUrl } from './query.js';
 import { peopleRoutes, PEOPLE_SCHEMAS } from './routes/people.routes.js';
 import { sessionRoutes, SESSION_SCHEMAS } from './routes/session.routes.js';
 import { webhooksRoutes } from './routes/webhooks.routes.js';
+import { bulkRoutes, BULK_SCHEMAS } from './routes/bulk.routes.js';
+import { BulkService } from '../services/bulk.service.js';
+import { cannedResponsesRoutes, CANNED_RESPONSE_SCHEMAS } from './routes/canned-responses.routes.js';
+import { CannedResponsesService } from '../services/canned-responses.service.js';
 import { openApiWebhooks, WEBHOOK_REQUEST_SCHEMAS, WEBHOOK_SCHEMAS } from './webhooks.schema.js';
 
 export interface AppDeps {
@@ -260,6 +264,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const schema of [Attachment, InsertLinksRequest]) app.addSchema(schema);
   for (const schema of [...WEBHOOK_SCHEMAS, ...WEBHOOK_REQUEST_SCHEMAS]) app.addSchema(schema);
   for (const schema of [...PEOPLE_SCHEMAS, ...SESSION_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...BULK_SCHEMAS, ...CANNED_RESPONSE_SCHEMAS]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -318,6 +323,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         // People act as themselves: the `user` of a body becomes the signed-in person.
         scoped.addHook('preValidation', actAsPerson);
         await scoped.register(ticketsRoutes(deps.tickets, deps.attachments));
+        await scoped.register(bulkRoutes({ bulk: new BulkService({ store: deps.store, tickets: deps.tickets }) }));
+        await scoped.register(cannedResponsesRoutes(new CannedResponsesService({ store: deps.store, now })));
         await scoped.register(attachmentsRoutes(deps.attachments));
         await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
         await scoped.register(webhooksRoutes({ events: deps.events, webhooks: deps.webhooks }));

@@ -36,6 +36,7 @@ import { isPerson, type Role } from '../domain/people.js';
 import { fieldsRefused } from '../domain/permissions.js';
 import { Engine } from './engine.js';
 import * as events from './events.service.js';
+import { joinedTransaction } from './joined-transaction.js';
 import type { Store } from '../store/db.js';
 import { StatementBudgetExceeded } from '../store/faults.js';
 import { allocateTicketNumber, findInstance, listCustomFields, listTagCategories, updateTagCategory } from '../store/instances.repo.js';
@@ -134,7 +135,9 @@ export class TicketsService {
   }
 
   private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.deps.store.dialect.transaction(this.deps.store.db, fn);
+    // Inside a bulk action's per-ticket transaction, join it (joined-transaction.ts).
+    const joined = joinedTransaction();
+    return joined ? fn(joined) : this.deps.store.dialect.transaction(this.deps.store.db, fn);
   }
 
   private async load(tx: Tx, instanceId: string, ref: string, forUpdate = false) {

@@ -356,6 +356,21 @@ export interface AttachmentsTable {
   created_by: string;
 }
 
+/** An instance's reply templates (migration 017). */
+export interface CannedResponsesTable {
+  instance_id: string;
+  id: string;
+  title: string;
+  body: string;
+  /** Sanitised HTML; null when made from the plain body. */
+  body_html: string | null;
+  shared: number;
+  /** JSON of the user who wrote it. */
+  created_by: string;
+  created_on: string;
+  updated_on: string;
+}
+
 export interface Database {
   meta: MetaTable;
   instances: InstancesTable;
@@ -381,6 +396,7 @@ export interface Database {
   sign_in_links: SignInLinksTable;
   person_tokens: PersonTokensTable;
   oidc_flows: OidcFlowsTable;
+  canned_responses: CannedResponsesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -258,6 +258,20 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     ]);
   });
 
+  it('inserts a canned response, filled in for the ticket, into the comment box', async () => {
+    const made = await call('POST', '/instance/canned-responses', {
+      title: 'On our way',
+      body_HTML: '<p>Hello {{requester.name}}, ticket #{{ticket.number}} is with {{agent.name}}.</p>',
+    });
+    expect(made.status).toBe(201);
+    await page.goto(`${server.url}/tickets/56`);
+    await page.getByLabel('Canned response').selectOption({ label: 'On our way' });
+    const box = page.getByRole('textbox', { name: 'Comment', exact: true });
+    await expect.poll(() => box.textContent()).toMatch(new RegExp(`^Hello .+, ticket #56 is with ${ME.name}\\.$`));
+    await page.getByRole('button', { name: 'Add comment' }).click();
+    await page.locator('.timeline .event.comment').filter({ hasText: 'ticket #56 is with' }).waitFor();
+  });
+
   it('resolves with a resolution and a comment, then reopens', async () => {
     await page.getByRole('radio', { name: 'Resolve' }).check();
     await page.getByRole('button', { name: 'Resolve ticket' }).click();

@@ -77,12 +77,24 @@ export function RichTextEditor(props: {
   resetKey: number;
   className?: string;
   invalid?: boolean;
+  /** HTML to insert where the cursor is (a canned response); a new `key` inserts it again. */
+  insert?: { html: string; key: number } | undefined;
 }) {
   const editor = useRef<HTMLDivElement>(null);
   // The owner resets its copy of the content when it changes resetKey; this empties the box.
   useEffect(() => {
     if (editor.current) editor.current.innerHTML = '';
   }, [props.resetKey]);
+  const { insert, onChange } = props;
+  useEffect(() => {
+    const element = editor.current;
+    if (!insert || !element) return;
+    // Through the browser's editing, so that undo takes it out again.
+    element.focus();
+    document.execCommand('insertHTML', false, insert.html);
+    onChange({ html: element.innerHTML, isEmpty: (element.textContent ?? '').trim() === '' });
+    // Only a new insertion is inserted; onChange changing is no reason to insert again.
+  }, [insert?.key]);
 
   const changed = () => {
     const element = editor.current;

@@ -2076,6 +2076,508 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change many tickets at once
+         * @description The same changes to each ticket of `ids` (1 to 1,000), each ticket in a transaction of its own, in the order given: one that cannot take them (an invalid transition, a missing ticket…) is left unchanged and the others are changed. Answers 200 whenever the request itself is valid, with one result per id, in order, each with the HTTP status its own request would have had. Activities and events are written per ticket, exactly as PUT /tickets/{ticketId} and PUT /tickets/{ticketId}/status write them. docs/api.md §15.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description The caller's UTC offset in hours (-12..14, multiples of 0.25; 7 means GMT+7). Default 0. */
+                    timezone?: string;
+                    /** @description Comma-separated: description_HTML, comment_HTML */
+                    include?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The tickets: each its UUID `id` or its number `ticketId`; 1 to 1,000 of them */
+                        ids: (string | number)[];
+                        changes: {
+                            assignee?: components["schemas"]["IUser"] | null;
+                            /** @enum {string} */
+                            priority?: "Low" | "Medium" | "Important" | "Urgent";
+                            /** @description Merged key by key, as on PUT /tickets/{ticketId} (null clears one) */
+                            customFields?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description Added to the tags each ticket has */
+                            addTags?: components["schemas"]["ITag"][];
+                            /** @description Taken off each ticket (the text case-insensitively) */
+                            removeTags?: components["schemas"]["ITag"][];
+                            /** @description As on PUT /tickets/{ticketId}/status; applied after the other changes */
+                            status?: string;
+                            /**
+                             * @description Required with status Resolved, and only with it
+                             * @enum {string}
+                             */
+                            resolution?: "fixed" | "cannotResolve" | "cancelled";
+                            /** @description The status change's comment (with status only) */
+                            comment?: string;
+                        };
+                        user: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["IBulkResult"][];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/canned-responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the canned responses, by title */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ICannedResponse"][];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a canned response */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description At least one of body and body_HTML, with text. An unknown placeholder is a 400. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        body?: string | null;
+                        body_HTML?: string | null;
+                        /** @description Default true; false keeps it from the agents (a draft) */
+                        shared?: boolean;
+                        user?: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ICannedResponse"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/canned-responses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a canned response */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ICannedResponse"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Change a canned response (partial) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description The fields to change; a body (plain or HTML) replaces both. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title?: string;
+                        body?: string | null;
+                        body_HTML?: string | null;
+                        /** @description Default true; false keeps it from the agents (a draft) */
+                        shared?: boolean;
+                        user?: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ICannedResponse"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a canned response */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/canned-responses/{id}/render": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fill a canned response in for a ticket
+         * @description The response with its placeholders filled from the ticket and the agent (the signed-in person, or the `user` an instance key names; empty without one): {{requester.name}}, {{requester.email}}, {{requestor.name}}, {{requestor.email}}, {{ticket.number}}, {{ticket.title}}, {{ticket.trackingId}}, {{assignee.name}}, {{assignee.email}}, {{agent.name}}, {{agent.email}}. In `body_HTML` the values are HTML-escaped. Nothing is written: post the result as a comment. docs/api.md §16.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The ticket's UUID `id` or number `ticketId` */
+                        ticketId: string | number;
+                        user?: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["IRenderedCannedResponse"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{ticketId}/attachments": {
         parameters: {
             query?: never;
@@ -6328,6 +6830,87 @@ export interface components {
             method: "password" | "oidc" | "link";
             /** @description The absolute end of the session; it ends sooner after SESSION_IDLE_MINUTES without a request */
             expiresOn: string;
+        };
+        bulkTicketsRequest: {
+            /** @description The tickets: each its UUID `id` or its number `ticketId`; 1 to 1,000 of them */
+            ids: (string | number)[];
+            changes: {
+                assignee?: components["schemas"]["IUser"] | null;
+                /** @enum {string} */
+                priority?: "Low" | "Medium" | "Important" | "Urgent";
+                /** @description Merged key by key, as on PUT /tickets/{ticketId} (null clears one) */
+                customFields?: {
+                    [key: string]: unknown;
+                };
+                /** @description Added to the tags each ticket has */
+                addTags?: components["schemas"]["ITag"][];
+                /** @description Taken off each ticket (the text case-insensitively) */
+                removeTags?: components["schemas"]["ITag"][];
+                /** @description As on PUT /tickets/{ticketId}/status; applied after the other changes */
+                status?: string;
+                /**
+                 * @description Required with status Resolved, and only with it
+                 * @enum {string}
+                 */
+                resolution?: "fixed" | "cannotResolve" | "cancelled";
+                /** @description The status change's comment (with status only) */
+                comment?: string;
+            };
+            user: components["schemas"]["IUser"];
+        };
+        IBulkResult: {
+            id: string | null;
+            ticketId: number | null;
+            /** @description This ticket's outcome as an HTTP status: 200, or the status its own request would have had (400, 403, 404, 409…) */
+            status: number;
+            item?: components["schemas"]["ITicket"];
+            error?: components["schemas"]["Problem"];
+        };
+        /** @description A reply template. Placeholders: {{requester.name}}, {{requester.email}}, {{requestor.name}}, {{requestor.email}}, {{ticket.number}}, {{ticket.title}}, {{ticket.trackingId}}, {{assignee.name}}, {{assignee.email}}, {{agent.name}}, {{agent.email}} */
+        ICannedResponse: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            /** @description The plain text, placeholders as written */
+            body: string;
+            /** @description The sanitised HTML (made from the plain text when it came as plain text) */
+            body_HTML: string;
+            /** @description false: a draft, listed to admins and instance keys only */
+            shared: boolean;
+            createdBy: components["schemas"]["IUser"] | null;
+            createdOn: string;
+            lastUpdatedOn: string;
+        };
+        /** @description At least one of body and body_HTML, with text. An unknown placeholder is a 400. */
+        createCannedResponseRequest: {
+            title: string;
+            body?: string | null;
+            body_HTML?: string | null;
+            /** @description Default true; false keeps it from the agents (a draft) */
+            shared?: boolean;
+            user?: components["schemas"]["IUser"];
+        };
+        /** @description The fields to change; a body (plain or HTML) replaces both. */
+        updateCannedResponseRequest: {
+            title?: string;
+            body?: string | null;
+            body_HTML?: string | null;
+            /** @description Default true; false keeps it from the agents (a draft) */
+            shared?: boolean;
+            user?: components["schemas"]["IUser"];
+        };
+        renderCannedResponseRequest: {
+            /** @description The ticket's UUID `id` or number `ticketId` */
+            ticketId: string | number;
+            user?: components["schemas"]["IUser"];
+        };
+        IRenderedCannedResponse: {
+            id: string;
+            title: string;
+            /** @description Plain text, placeholders filled */
+            body: string;
+            /** @description HTML, placeholders filled with HTML-escaped values */
+            body_HTML: string;
         };
     };
     responses: never;

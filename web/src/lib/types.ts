@@ -40,6 +40,8 @@ export type ListedTicket = ListPage['items'][number];
 export type TicketCounts = Answer<'/tickets/counts', 'get'>;
 
 export type Activity = Schemas['IActivity'];
+/** A reply template (docs/api.md §16). */
+export type CannedResponse = Schemas['ICannedResponse'];
 /** A file or link on a ticket (IAttachment). */
 export type Attachment = Schemas['IAttachment'];
 

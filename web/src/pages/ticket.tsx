@@ -15,6 +15,7 @@ import {
   RESOLUTION_LABELS,
   RESOLUTIONS,
   type Activity,
+  type CannedResponse,
   type CustomField,
   type Resolution,
   type Status,
@@ -408,10 +409,58 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
   );
 }
 
+/**
+ * Canned responses to insert into the comment box, filled in for this ticket by the server (so
+ * placeholders read the same in every client). Absent while there are none to offer.
+ */
+function CannedResponsePicker({ ticketId, onInsert, onError }: { ticketId: string; onInsert: (html: string) => void; onError: (message: string) => void }) {
+  const [responses, setResponses] = useState<CannedResponse[]>([]);
+  const [busy, setBusy] = useState(false);
+  const pickerId = useId();
+  useEffect(() => {
+    let live = true;
+    // A list that cannot be read (an older server) just leaves the picker out.
+    send(client.GET('/instance/canned-responses')).then(
+      (answer) => live && setResponses(answer.items),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (responses.length === 0) return null;
+  const pick = async (id: string) => {
+    if (!id) return;
+    setBusy(true);
+    try {
+      const rendered = await send(client.POST('/instance/canned-responses/{id}/render', { params: { path: { id } }, body: { ticketId } }));
+      onInsert(rendered.item.body_HTML);
+    } catch (e) {
+      onError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span className="canned-picker">
+      <label htmlFor={pickerId}>Canned response</label>{' '}
+      <select id={pickerId} value="" disabled={busy} onChange={(e) => void pick(e.target.value)}>
+        <option value="">Insert…</option>
+        {responses.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.title}
+          </option>
+        ))}
+      </select>
+    </span>
+  );
+}
+
 function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: (what: string) => void }) {
   const { session } = useApp();
   const labelId = useId();
   const [content, setContent] = useState<EditorContent>({ html: '', isEmpty: true });
+  const [insert, setInsert] = useState<{ html: string; key: number } | undefined>(undefined);
   const [resetKey, setResetKey] = useState(0);
   const [isPrivate, setPrivate] = useState(false);
   const [error, setError] = useState('');
@@ -468,11 +517,13 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: (what: 
             onSubmit={() => void submit()}
             invalid={!!error}
             placeholder={isPrivate ? 'Only agents see private notes' : 'Reply or add information'}
+            insert={insert}
           />
           <DraftEditor draft={draft} idPrefix="t-comment" progress={progress} disabled={busy} />
         </DropZone>
       </Field>
       <div className="actions">
+        <CannedResponsePicker ticketId={ticketId} onInsert={(html) => setInsert((last) => ({ html, key: (last?.key ?? 0) + 1 }))} onError={setError} />
         <label className="check">
           <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} />
           Private note (never sent to the requestor)
