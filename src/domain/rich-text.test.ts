@@ -39,6 +39,12 @@ describe('sanitizeRichText', () => {
     }
   });
 
+  it('is stable where a dropped element left a paragraph inside a paragraph (found by the property below)', () => {
+    const html = sanitizeRichText('<p style="color:red" onmouseover="x()"><text<script><p style="color:red" onmouseover="x()">');
+    expect(html).not.toMatch(/<p><p>/);
+    expect(sanitizeRichText(html)).toBe(html);
+  });
+
   it('never lets script, event handlers, style or javascript: through, and is stable', () => {
     const fragment = fc.constantFrom(
       '<script>',

@@ -36,7 +36,16 @@ let sanitizer: typeof sanitizeHtml | undefined;
 /** The HTML with only the allowed tags, attributes and links left; text is escaped. */
 export function sanitizeRichText(html: string): string {
   sanitizer ??= createRequire(import.meta.url)('sanitize-html') as typeof sanitizeHtml;
-  return sanitizer(html, SANITIZE_OPTIONS);
+  // Dropping an unknown element keeps its children where it stood, which can leave a <p> inside
+  // a <p> (`<p>a<x><p>b`); parsed again, that closes the first. Sanitising the output again until
+  // nothing changes makes what is stored what any later edit or reader parses it as.
+  let clean = sanitizer(html, SANITIZE_OPTIONS);
+  for (let pass = 0; pass < 3; pass++) {
+    const again = sanitizer(clean, SANITIZE_OPTIONS);
+    if (again === clean) break;
+    clean = again;
+  }
+  return clean;
 }
 
 const ENTITY = /&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos|nbsp);/gi;
