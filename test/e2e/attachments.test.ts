@@ -105,7 +105,7 @@ for (const dialect of DIALECTS) {
         const range = await run('curl', ['-sS', '-r', '5-7', log.src]);
         expect(range.stdout).toBe('one');
         // One character of the signature changed (to one it surely is not).
-        const tampered = await fetch(log.src.replace(/signature=(.)/, (_, first: string) => `signature=${first === 'x' ? 'y' : 'x'}`));
+        const tampered = await fetch(log.src.replace(/signature=(.)/, (_match: string, first: string) => `signature=${first === 'x' ? 'y' : 'x'}`));
         expect(tampered.status).toBe(403);
         // By default the files go beside the SQLite database, named by their SHA-256.
         if (storageKind === 'disk' && dialect.name === 'sqlite') {
