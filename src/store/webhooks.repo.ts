@@ -38,21 +38,28 @@ function toWebhook(row: WebhookRow): StoredWebhook {
   };
 }
 
+/** The columns a webhook's owner sets, as written on creation and on every change. */
+function settingsColumns(webhook: StoredWebhook) {
+  return {
+    url: webhook.url,
+    events: JSON.stringify(webhook.events),
+    format: webhook.format,
+    include_private: webhook.includePrivate ? 1 : 0,
+    enabled: webhook.enabled ? 1 : 0,
+    description: webhook.description,
+    updated_on: webhook.lastUpdatedOn,
+  };
+}
+
 export async function insertWebhook(db: Tx, instanceId: string, webhook: StoredWebhook): Promise<void> {
   await db
     .insertInto('webhooks')
     .values({
       instance_id: instanceId,
       id: webhook.id,
-      url: webhook.url,
-      events: JSON.stringify(webhook.events),
-      format: webhook.format,
-      include_private: webhook.includePrivate ? 1 : 0,
-      enabled: webhook.enabled ? 1 : 0,
-      description: webhook.description,
+      ...settingsColumns(webhook),
       secret: webhook.secret,
       created_on: webhook.createdOn,
-      updated_on: webhook.lastUpdatedOn,
       disabled_reason: null,
       failing_since: null,
       consecutive_failures: 0,
@@ -84,13 +91,7 @@ export async function updateWebhook(db: Tx, instanceId: string, webhook: StoredW
   await db
     .updateTable('webhooks')
     .set({
-      url: webhook.url,
-      events: JSON.stringify(webhook.events),
-      format: webhook.format,
-      include_private: webhook.includePrivate ? 1 : 0,
-      enabled: webhook.enabled ? 1 : 0,
-      description: webhook.description,
-      updated_on: webhook.lastUpdatedOn,
+      ...settingsColumns(webhook),
       disabled_reason: webhook.disabledReason,
       failing_since: webhook.failingSince,
       consecutive_failures: webhook.consecutiveFailures,
