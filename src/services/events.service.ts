@@ -7,7 +7,7 @@ import { ticketChangeEvents, ticketSummary, type EventTicket, type NewEvent } fr
 import type { IUser } from '../domain/ticket.js';
 import { RETRY_WINDOW_MS } from '../domain/webhooks.js';
 import type { Store } from '../store/db.js';
-import { findEventPosition, insertEvent, listFeed, type FeedPosition } from '../store/events.repo.js';
+import { findEventPosition, insertEvents, listFeed, type FeedPosition } from '../store/events.repo.js';
 import type { Tx } from '../store/schema.js';
 import { deliveryStates, fanOut } from '../store/webhooks.repo.js';
 
@@ -32,19 +32,30 @@ export function onEventRecorded(listener: () => void): () => void {
  *   await events.record(tx, instanceId, { type: 'ticket.attachmentAdded', ticket, data: { … }, createdOn: now });
  */
 export async function record(tx: Tx, instanceId: string, event: NewEvent): Promise<string> {
-  const id = uuidv7();
-  const data = event.ticket ? { ticket: ticketSummary(event.ticket), ...event.data } : event.data;
-  await insertEvent(tx, instanceId, {
-    id,
+  const [id] = await recordAll(tx, instanceId, [event]);
+  return id!;
+}
+
+/**
+ * Records the events of one write (all of one time, `createdOn`), in order: two statements
+ * whatever their number, the events' rows and their deliveries. Answers their ids.
+ */
+async function recordAll(tx: Tx, instanceId: string, events: readonly NewEvent[]): Promise<string[]> {
+  if (events.length === 0) return [];
+  const createdOn = events[0]!.createdOn;
+  if (events.some((e) => e.createdOn !== createdOn)) throw new Error('recordAll: the events of one write share their time');
+  const rows = events.map((event) => ({
+    id: uuidv7(),
     type: event.type,
     ticketId: event.ticket?.id ?? null,
     ticketNumber: event.ticket?.ticketId ?? null,
-    payload: data,
-    createdOn: event.createdOn,
-  });
-  await fanOut(tx, instanceId, { id, type: event.type }, event.createdOn, new Date(Date.parse(event.createdOn) + RETRY_WINDOW_MS).toISOString());
+    payload: event.ticket ? { ticket: ticketSummary(event.ticket), ...event.data } : event.data,
+    createdOn,
+  }));
+  await insertEvents(tx, instanceId, rows);
+  await fanOut(tx, instanceId, rows, createdOn, new Date(Date.parse(createdOn) + RETRY_WINDOW_MS).toISOString());
   for (const listener of recordedListeners) listener();
-  return id;
+  return rows.map((r) => r.id);
 }
 
 /**
@@ -57,7 +68,7 @@ export async function recordTicketChange(
   instanceId: string,
   change: { before: EventTicket | null; after: EventTicket; activities: readonly Activity[]; user: IUser; now: string },
 ): Promise<void> {
-  for (const event of ticketChangeEvents(change.before, change.after, change.activities, change.user, change.now)) await record(tx, instanceId, event);
+  await recordAll(tx, instanceId, ticketChangeEvents(change.before, change.after, change.activities, change.user, change.now));
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { executeCompiledOnce } from './compiled-once.js';
 import type { Store } from './dialect.js';
 import type { Tx } from './schema.js';
 
@@ -21,20 +22,18 @@ export interface EventRow {
 /** Where an event is in the feed: (tx_id, seq), the order the feed is read in. */
 export type FeedPosition = [number, number];
 
-export async function insertEvent(db: Tx, instanceId: string, event: EventRow): Promise<void> {
-  await db
-    .insertInto('events')
-    .values({
-      instance_id: instanceId,
-      id: event.id,
-      type: event.type,
-      ticket_id: event.ticketId,
-      ticket_number: event.ticketNumber,
-      payload: JSON.stringify(event.payload),
-      created_on: event.createdOn,
-      delivered_on: null,
-    })
-    .execute();
+/**
+ * Inserts events written by one transaction, in one statement; their feed order (seq) is the
+ * order given.
+ */
+export async function insertEvents(db: Tx, instanceId: string, events: readonly EventRow[]): Promise<void> {
+  if (events.length === 0) return;
+  const parameters = events.flatMap((e) => [instanceId, e.id, e.type, e.ticketId, e.ticketNumber, JSON.stringify(e.payload), e.createdOn]);
+  await executeCompiledOnce(db, `insertEvents:${events.length}`, parameters, () => {
+    const rows = [];
+    for (let i = 0; i < parameters.length; i += 7) rows.push(sql`(${sql.join(parameters.slice(i, i + 7))})`);
+    return sql`INSERT INTO events (instance_id, id, type, ticket_id, ticket_number, payload, created_on) VALUES ${sql.join(rows)}`;
+  });
 }
 
 /** The feed position of one of the instance's events. */

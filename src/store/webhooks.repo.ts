@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Delivery, DeliveryAttempt, DeliveryStatus, Webhook, WebhookFormat } from '../domain/webhooks.js';
+import { executeCompiledOnce } from './compiled-once.js';
 import type { Store, StoreDialect } from './dialect.js';
 import type { Tx, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
 
@@ -109,36 +110,25 @@ export async function deleteWebhook(db: Tx, instanceId: string, id: string): Pro
 }
 
 /**
- * Queues an event for every enabled webhook of the instance subscribed to its type, in the
- * event's transaction: one statement, which writes nothing when the instance has no webhook.
- * `events` is a JSON array of names; a quoted name in it is a subscription (names hold no
- * quotes or LIKE wildcards: they are checked against the known types on save).
+ * Queues events for every enabled webhook of the instance subscribed to their type, in the
+ * events' transaction: one statement for all the events of a write, which writes nothing when
+ * the instance has no webhook. `events` is a JSON array of names; a quoted name in it is a
+ * subscription (names hold no quotes or LIKE wildcards: they are checked against the known types
+ * on save).
  */
-export async function fanOut(db: Tx, instanceId: string, event: { id: string; type: string }, now: string, retryUntil: string): Promise<void> {
-  await db
-    .insertInto('webhook_deliveries')
-    .columns(['instance_id', 'webhook_id', 'event_id', 'event_type', 'status', 'attempts', 'attempt_log', 'next_attempt_at', 'retry_until', 'created_on'])
-    .expression((eb) =>
-      eb
-        .selectFrom('webhooks')
-        .select((s) => [
-          s.val(instanceId).as('instance_id'),
-          'id',
-          s.val(event.id).as('event_id'),
-          s.val(event.type).as('event_type'),
-          // Constants as literals: PostgreSQL reads an untyped parameter in a SELECT list as text.
-          sql<string>`'pending'`.as('status'),
-          sql<number>`0`.as('attempts'),
-          sql<string>`'[]'`.as('attempt_log'),
-          s.val(now).as('next_attempt_at'),
-          s.val(retryUntil).as('retry_until'),
-          s.val(now).as('created_on'),
-        ])
-        .where('instance_id', '=', instanceId)
-        .where('enabled', '=', 1)
-        .where((w) => w.or([w('events', 'like', '%"*"%'), w('events', 'like', `%"${event.type}"%`)])),
-    )
-    .execute();
+export async function fanOut(db: Tx, instanceId: string, events: readonly { id: string; type: string }[], now: string, retryUntil: string): Promise<void> {
+  if (events.length === 0) return;
+  const parameters = [...events.flatMap((e) => [e.id, e.type]), now, retryUntil, now, instanceId];
+  await executeCompiledOnce(db, `fanOut:${events.length}`, parameters, () => {
+    const rows = events.map((_, i) => sql`(${parameters[2 * i]}, ${parameters[2 * i + 1]})`);
+    // A CTE names the VALUES' columns the same way on both stores; constants are literals
+    // (PostgreSQL reads an untyped parameter in a SELECT list as text).
+    return sql`WITH event (id, type) AS (VALUES ${sql.join(rows)})
+      INSERT INTO webhook_deliveries (instance_id, webhook_id, event_id, event_type, status, attempts, attempt_log, next_attempt_at, retry_until, created_on)
+      SELECT w.instance_id, w.id, event.id, event.type, 'pending', 0, '[]', ${now}, ${retryUntil}, ${now}
+      FROM webhooks w CROSS JOIN event
+      WHERE w.instance_id = ${instanceId} AND w.enabled = 1 AND (w.events LIKE '%"*"%' OR w.events LIKE '%"' || event.type || '"%')`;
+  });
 }
 
 /**
