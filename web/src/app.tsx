@@ -195,7 +195,20 @@ function ShortcutsDialog() {
     },
   });
   return (
-    <dialog ref={dialog} className="shortcuts" aria-labelledby="shortcuts-title">
+    <dialog
+      ref={dialog}
+      className="shortcuts"
+      aria-labelledby="shortcuts-title"
+      onKeyDown={(event) => {
+        // Tab cycles inside: a modal dialog alone would let it leave for the browser's own controls.
+        if (event.key !== 'Tab') return;
+        const focusable = [...event.currentTarget.querySelectorAll<HTMLElement>('a[href], button:not(:disabled), input, select, textarea, [tabindex="0"]')];
+        const at = focusable.indexOf(document.activeElement as HTMLElement);
+        const next = event.shiftKey ? (at <= 0 ? focusable.length - 1 : at - 1) : at === focusable.length - 1 ? 0 : at + 1;
+        event.preventDefault();
+        focusable[next]?.focus();
+      }}
+    >
       <h2 id="shortcuts-title">Keyboard shortcuts</h2>
       {SHORTCUTS.map((group) => (
         <section key={group.page} aria-label={group.page}>

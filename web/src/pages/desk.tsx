@@ -173,6 +173,7 @@ export function DeskPage() {
           <TicketTable
             key={listKey}
             listKey={listKey}
+            search={search}
             items={items}
             token={token}
             total={total}
@@ -318,6 +319,8 @@ const COLUMNS: { label: string; sort: OrderName[]; sortLabels?: string[]; classN
 
 function TicketTable(props: {
   listKey: string;
+  /** The address's query string this view is shown at. */
+  search: string;
   items: ListedTicket[];
   token: string | null;
   total: number | null;
@@ -375,7 +378,10 @@ function TicketTable(props: {
   // What Back restores, kept up to date while this view is the current history entry.
   const save = useCallback(
     (activeIndex: number) => {
-      if (historyView() !== listKey) return;
+      // Once a link was followed (navigate() has pushed the ticket), the scroll is no longer ours.
+      if (window.location.pathname !== '/tickets' || window.location.search !== props.search) return;
+      // An in-page link (#main) made a new history entry showing this view: mark it too.
+      if (historyView() !== listKey) window.history.replaceState({ ...(window.history.state as object | null), desk: listKey }, '');
       remember(listKey, {
         items,
         token: props.token,
@@ -386,7 +392,7 @@ function TicketTable(props: {
         scrollMargin,
       });
     },
-    [listKey, items, props.token, props.total, virtualizer, scrollMargin],
+    [listKey, props.search, items, props.token, props.total, virtualizer, scrollMargin],
   );
   const saveLatest = useRef(save);
   saveLatest.current = save;
