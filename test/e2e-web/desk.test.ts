@@ -19,7 +19,16 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
 if (!hasChromium) console.warn(`desk browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ME = { name: 'Dana Desk', email: 'dana.desk@example.com' };
 const PASSWORD = 'a long password Dana chose';
 const OPERATOR_TOKEN = 'tka_e2e-desk-operator-token-of-32-characters-or-more';
@@ -30,10 +39,13 @@ const MAX_ROWS_IN_DOM = 80;
 /** WCAG relative luminance and contrast of two "rgb(r, g, b)" colours. */
 function contrast(a: string, b: string): number {
   const luminance = (rgb: string) => {
-    const [r, g, bl] = rgb.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((v) => {
-      const c = Number(v) / 255;
-      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-    }) as [number, number, number];
+    const [r, g, bl] = rgb
+      .match(/\d+(\.\d+)?/g)!
+      .slice(0, 3)
+      .map((v) => {
+        const c = Number(v) / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      }) as [number, number, number];
     return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
   };
   const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
@@ -238,7 +250,12 @@ for (const dialect of DIALECTS) {
       const ticket = (await created.json()).item;
       await page.goto(`${server.url}/tickets/${ticket.ticketId}`);
       await page.locator('h1', { hasText: 'Keyboard only, please' }).waitFor();
-      const active = () => page.evaluate(() => ({ id: document.activeElement?.id, name: document.activeElement?.getAttribute('name'), editable: (document.activeElement as HTMLElement | null)?.isContentEditable }));
+      const active = () =>
+        page.evaluate(() => ({
+          id: document.activeElement?.id,
+          name: document.activeElement?.getAttribute('name'),
+          editable: (document.activeElement as HTMLElement | null)?.isContentEditable,
+        }));
 
       await page.keyboard.press('c');
       await expect.poll(async () => (await active()).editable).toBe(true);
@@ -255,7 +272,10 @@ for (const dialect of DIALECTS) {
       await expect.poll(async () => (await active()).name).toBe('new-status');
       // Space picks the status under the focus; Tab reaches the button, Enter sends.
       await page.keyboard.press('Space');
-      const submit = page.locator('form').filter({ has: page.locator('input[name="new-status"]') }).locator('button[type="submit"]');
+      const submit = page
+        .locator('form')
+        .filter({ has: page.locator('input[name="new-status"]') })
+        .locator('button[type="submit"]');
       await submit.waitFor();
       const verb = (await submit.textContent())!;
       for (let i = 0; i < 6 && !(await submit.evaluate((b) => b === document.activeElement)); i++) await page.keyboard.press('Tab');

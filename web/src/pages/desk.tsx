@@ -26,8 +26,8 @@ const SELECT =
 const ROW_ESTIMATE = 58;
 /** Rows kept rendered beyond each edge of the viewport, so a quick flick shows no blank. */
 const OVERSCAN = 8;
-/** The next page is asked for once the window comes this near the end of what is loaded. */
-const PREFETCH_ROWS = 40;
+/** The next page is asked for once the end of what is loaded is this many screens below the viewport's bottom. */
+const PREFETCH_SCREENS = 1.5;
 /** The sticky top bar: a row moved to by the keyboard must not end up under it. */
 const TOPBAR = 64;
 
@@ -371,9 +371,11 @@ function TicketTable(props: {
   }, [restored]);
 
   const { onNearEnd } = props;
+  const loadedEnd = scrollMargin + virtualizer.getTotalSize();
   useEffect(() => {
-    if (onNearEnd && props.token && lastIndex >= items.length - PREFETCH_ROWS) onNearEnd();
-  }, [onNearEnd, props.token, lastIndex, items.length]);
+    const bottom = window.scrollY + window.innerHeight;
+    if (onNearEnd && props.token && loadedEnd - bottom < window.innerHeight * PREFETCH_SCREENS) onNearEnd();
+  }, [onNearEnd, props.token, lastIndex, loadedEnd]);
 
   // What Back restores, kept up to date while this view is the current history entry.
   const save = useCallback(
@@ -394,16 +396,22 @@ function TicketTable(props: {
     },
     [listKey, props.search, items, props.token, props.total, virtualizer, scrollMargin],
   );
-  const saveLatest = useRef(save);
-  saveLatest.current = save;
-  const activeRef = useRef(active);
-  activeRef.current = active;
   useEffect(() => save(active), [save, active]);
+  // While scrolling only the offset changes (copying the measurements on every scroll event cost
+  // a long task at thousands of rows); they are taken again when the desk is left.
+  const search = props.search;
   useEffect(() => {
-    const onScroll = () => saveLatest.current(activeRef.current);
+    const onScroll = () => {
+      const snapshot = snapshots.get(listKey);
+      if (snapshot && window.location.pathname === '/tickets' && window.location.search === search) snapshot.scrollY = window.scrollY;
+    };
     window.addEventListener('scroll', onScroll, { passive: true });
-    return () => window.removeEventListener('scroll', onScroll);
-  }, []);
+    return () => {
+      window.removeEventListener('scroll', onScroll);
+      const snapshot = snapshots.get(listKey);
+      if (snapshot) snapshot.measurements = virtualizer.takeSnapshot();
+    };
+  }, [listKey, search, virtualizer]);
 
   useEffect(() => {
     const wanted = focusWanted.current;
