@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 
 /*
@@ -118,7 +118,19 @@ export async function measureDesk(options: {
     page.on('request', (request) => {
       if (new URL(request.url()).pathname === '/api/v1/tickets' && request.method() === 'GET') pagesFetched++;
     });
+    // DESK_PROFILE=file.cpuprofile: the page's CPU profile while scrolling (open it in Chrome DevTools).
+    const profileTo = process.env.DESK_PROFILE;
+    const cdp = profileTo ? await context.newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     const scroll = await scrollThrough(page, rowsWanted);
+    if (cdp && profileTo) {
+      const { profile } = await cdp.send('Profiler.stop');
+      writeFileSync(profileTo, JSON.stringify(profile));
+      log(`  desk: CPU profile of the scroll written to ${profileTo}`);
+    }
     const tasks = await page.evaluate(() => (window as unknown as { __longtasks: { start: number; duration: number }[] }).__longtasks);
     const during = tasks.filter((t) => t.start + t.duration >= scroll.start && t.start <= scroll.end);
     const longestTaskWhileScrollingMs = Math.round(Math.max(0, ...during.map((t) => t.duration)));

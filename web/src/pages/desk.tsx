@@ -30,6 +30,7 @@ const OVERSCAN = 8;
 const PREFETCH_SCREENS = 1.5;
 /** The sticky top bar: a row moved to by the keyboard must not end up under it. */
 const TOPBAR = 64;
+const estimateSize = () => ROW_ESTIMATE;
 
 /**
  * What Back returns to: the pages loaded, the scroll offset, the row heights measured and the
@@ -73,7 +74,8 @@ export function DeskPage() {
   const [filtersOpen, setFiltersOpen] = useState(false);
   const generation = useRef(0);
   const loadingRef = useRef(false);
-  const skipFirstLoad = useRef(restored !== undefined);
+  /** The view whose first page is loaded or loading (or restored): an effect run again for it (StrictMode) asks nothing. */
+  const loadedFor = useRef<string | null>(restored ? listKey : null);
 
   const update = (next: DeskQuery, replace = false) => navigate(`/tickets${formatDeskQuery(next)}`, { replace });
 
@@ -111,10 +113,8 @@ export function DeskPage() {
   useEffect(() => {
     // This history entry shows this view: Back to it restores the snapshot (see DeskSnapshot).
     if (historyView() !== listKey) window.history.replaceState({ ...(window.history.state as object | null), desk: listKey }, '');
-    if (skipFirstLoad.current) {
-      skipFirstLoad.current = false;
-      return;
-    }
+    if (loadedFor.current === listKey) return;
+    loadedFor.current = listKey;
     restoredFor.current = null;
     generation.current += 1;
     setItems([]);
@@ -345,13 +345,16 @@ function TicketTable(props: {
 
   // Only the rows in view (and OVERSCAN around them) are in the DOM: 10,000 rendered rows were
   // 190,000 nodes and froze the page (issue 18; docs/decisions/023-desk-windowing.md).
+  // Stable between renders: a new function each render made the virtualizer measure every row
+  // again on each scroll frame.
+  const getItemKey = useCallback((index: number) => items[index]?.id ?? index, [items]);
   const virtualizer = useWindowVirtualizer({
     count: items.length,
-    estimateSize: () => ROW_ESTIMATE,
+    estimateSize,
     overscan: OVERSCAN,
     scrollMargin,
     scrollPaddingStart: TOPBAR,
-    getItemKey: (index) => items[index]?.id ?? index,
+    getItemKey,
     initialOffset: restored?.scrollY ?? 0,
     initialMeasurementsCache: restored?.measurements,
     // Renders on scroll go through React's normal batching (flushSync in an effect warns on React 19).
