@@ -343,11 +343,11 @@ function TicketTable(props: {
   /** A row to give the focus once it is rendered (it may first need scrolling into the window). */
   const focusWanted = useRef<number | null>(restored && restored.active >= 0 ? restored.active : null);
 
-  // Only the rows in view (and OVERSCAN around them) are in the DOM: 10,000 rendered rows were
-  // 190,000 nodes and froze the page (issue 18; docs/decisions/023-desk-windowing.md).
   // Stable between renders: a new function each render made the virtualizer measure every row
   // again on each scroll frame.
   const getItemKey = useCallback((index: number) => items[index]?.id ?? index, [items]);
+  // Only the rows in view (and OVERSCAN around them) are in the DOM: 10,000 rendered rows were
+  // 190,000 nodes and froze the page (issue 18; docs/decisions/023-desk-windowing.md).
   const virtualizer = useWindowVirtualizer({
     count: items.length,
     estimateSize,
