@@ -240,6 +240,26 @@ for (const dialect of DIALECTS) {
       expect(await page.evaluate(() => !!document.activeElement?.closest('table.tickets tbody'))).toBe(true);
     });
 
+    it('stays windowed on a phone, where the rows are cards', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        await page.goto(`${server.url}/tickets`);
+        await expect.poll(() => rows().count()).toBeGreaterThan(3);
+        // Cards are taller than table rows: the window holds fewer, and still scrolls through the pages.
+        for (let step = 0; step < 200 && (await shown()) < 200; step++) {
+          await page.evaluate(() => window.scrollBy(0, 2_000));
+          await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+          expect(await rows().count()).toBeLessThanOrEqual(MAX_ROWS_IN_DOM);
+        }
+        expect(await shown()).toBeGreaterThanOrEqual(200);
+        // The card in the middle of the screen is where the layout says: no gap, no overlap from the spacers.
+        const middle = await page.evaluate(() => document.elementFromPoint(window.innerWidth / 2, window.innerHeight / 2)?.closest('tr')?.className);
+        expect(middle).not.toBe('spacer');
+      } finally {
+        await page.setViewportSize({ width: 1366, height: 900 });
+      }
+    });
+
     it('on a ticket, c, a and s reach the comment box, the assignee and the status, and a status change by keyboard moves the focus to it', async () => {
       const created = await fetch(`${server.url}/api/v1/tickets`, {
         method: 'POST',
