@@ -8,6 +8,7 @@ import pg from 'pg';
 import { openStore } from '../src/store/db.js';
 import type { HttpJob, LoadResult, RequestTemplate, UploadJob, WalkJob } from './load.js';
 import { rng, vocabulary, type DatasetSetup } from './dataset.js';
+import { measureDesk, type DeskFigures } from './desk-browser.js';
 import { seed } from './seed.js';
 import { BenchWebhook, ReceiverProcess, type WebhookFigures } from './webhooks.js';
 
@@ -22,6 +23,7 @@ import { BenchWebhook, ReceiverProcess, type WebhookFigures } from './webhooks.j
  */
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BENCH_ADMIN_TOKEN = 'tka_benchmark-admin-token-0123456789abcdef';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -867,6 +869,7 @@ async function main(): Promise<void> {
   };
   let serverOutput = '';
   let peakRss = 0;
+  let desk: DeskFigures | undefined;
   let searchInfo: Awaited<ReturnType<typeof pickSearchWords>>;
   try {
     searchInfo = await pickSearchWords(state.databaseUrl, state.instanceId, state.tickets);
@@ -924,6 +927,9 @@ async function main(): Promise<void> {
     // The real server, as `npm start` runs it (bundled first, as its prestart does), plus whatever BENCH_NODE_FLAGS adds
     // (e.g. BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/profiles").
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-server.mjs')], { stdio: 'inherit' });
+    // The desk scenario runs only when asked for by name (--only desk): it needs Chromium and the web app built.
+    const deskWanted = opts.only?.includes('desk') ?? false;
+    if (deskWanted) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], { stdio: 'inherit' });
     const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
     const server = await startProcess(
       [...nodeFlags, 'dist/server.mjs'],
@@ -933,7 +939,7 @@ async function main(): Promise<void> {
         HOST: '127.0.0.1',
         RATE_LIMIT_MAX: '1000000000',
         LOG_LEVEL: 'warn',
-        ADMIN_TOKEN: 'tka_benchmark-admin-token-0123456789abcdef',
+        ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
         PUBLIC_URL: '',
         STORAGE_URL: storageUrl,
         // The benchmark's webhook receiver runs on 127.0.0.1.
@@ -994,6 +1000,17 @@ async function main(): Promise<void> {
         );
       };
       for (const scenario of all) if (wanted(scenario.id)) await measure(scenario);
+      if (deskWanted) {
+        await drain(server.url, state.databaseUrl, log);
+        log(`  desk in Chromium: first row, then ${fmt(Math.min(5_000, state.tickets))} rows scrolled …`);
+        desk = await measureDesk({
+          serverUrl: server.url,
+          instanceId: state.instanceId,
+          adminToken: BENCH_ADMIN_TOKEN,
+          rows: Math.min(5_000, state.tickets),
+          log,
+        });
+      }
 
       if (webhook && wanted('webhook-backlog')) {
         await drain(server.url, state.databaseUrl, log);
@@ -1121,6 +1138,7 @@ async function main(): Promise<void> {
         comparedWith: comparedWith ?? null,
         rows,
         table,
+        desk: desk ?? null,
         serverWarnings: Object.fromEntries(warnings),
       },
       null,

@@ -4,6 +4,7 @@ import { client, errorMessage, send, setUnauthorizedHandler } from './lib/api.js
 import { AppContext, useApp, type AppState } from './lib/app-context.js';
 import { uniquePeople } from './lib/format.js';
 import { Link, navigate, useLocation } from './lib/router.js';
+import { SHORTCUTS, useShortcuts } from './lib/shortcuts.js';
 import type { Instance, Person, Session, TagCategory } from './lib/types.js';
 import { AccountPage } from './pages/account.js';
 import { AlertsPage } from './pages/alerts.js';
@@ -176,7 +177,61 @@ function Shell() {
       <main id="main" tabIndex={-1}>
         <Route path={path} />
       </main>
+      <ShortcutsDialog />
     </>
+  );
+}
+
+/**
+ * `?` lists the keyboard shortcuts. A modal <dialog> makes the rest of the page inert (the focus
+ * stays inside), closes on Escape and gives the focus back to where it was.
+ */
+function ShortcutsDialog() {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useShortcuts({
+    '?': (event) => {
+      event.preventDefault();
+      if (!dialog.current?.open) dialog.current?.showModal();
+    },
+  });
+  return (
+    <dialog
+      ref={dialog}
+      className="shortcuts"
+      aria-labelledby="shortcuts-title"
+      onKeyDown={(event) => {
+        // Tab cycles inside: a modal dialog alone would let it leave for the browser's own controls.
+        if (event.key !== 'Tab') return;
+        const focusable = [...event.currentTarget.querySelectorAll<HTMLElement>('a[href], button:not(:disabled), input, select, textarea, [tabindex="0"]')];
+        const at = focusable.indexOf(document.activeElement as HTMLElement);
+        const next = event.shiftKey ? (at <= 0 ? focusable.length - 1 : at - 1) : at === focusable.length - 1 ? 0 : at + 1;
+        event.preventDefault();
+        focusable[next]?.focus();
+      }}
+    >
+      <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+      {SHORTCUTS.map((group) => (
+        <section key={group.page} aria-label={group.page}>
+          <h3>{group.page}</h3>
+          <dl>
+            {group.keys.map((k) => (
+              <div key={k.key}>
+                <dt>
+                  <kbd>{k.key}</kbd>
+                </dt>
+                <dd>{k.does}</dd>
+              </div>
+            ))}
+          </dl>
+        </section>
+      ))}
+      <p className="muted small">Shortcuts are off while you type in a field.</p>
+      <form method="dialog">
+        <button type="submit" autoFocus>
+          Close
+        </button>
+      </form>
+    </dialog>
   );
 }
 

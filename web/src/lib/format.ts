@@ -1,18 +1,26 @@
 import type { User } from './types.js';
 
 /** Dates as the person reads them: in the browser's locale and timezone. */
+/*
+ * One formatter each, made once: toLocaleString(undefined, options) builds a new Intl.DateTimeFormat
+ * on every call, which was the desk's biggest cost while scrolling (2 s of 25 s over 5,000 rows).
+ */
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const DATE = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const DAY_AND_MONTH = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return DATE_TIME.format(date);
 }
 
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  return DATE.format(date);
 }
 
 /** A compact date for lists: "Mar 4" this year, "Mar 4, 2025" otherwise. */
@@ -20,8 +28,7 @@ export function formatShortDate(iso: string | null | undefined, now = new Date()
   if (!iso) return '';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const sameYear = date.getFullYear() === now.getFullYear();
-  return date.toLocaleDateString(undefined, sameYear ? { month: 'short', day: 'numeric' } : { year: 'numeric', month: 'short', day: 'numeric' });
+  return (date.getFullYear() === now.getFullYear() ? DAY_AND_MONTH : DATE).format(date);
 }
 
 /** "3 h ago", "in 2 d": short relative time for lists. */

@@ -1,4 +1,5 @@
-import { memo, useCallback, useEffect, useRef, useState } from 'react';
+import { useWindowVirtualizer, type VirtualItem } from '@tanstack/react-virtual';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { EscalationBadges, PriorityBadge, Spinner, StatusBadge, TagChip } from '../components/controls.js';
 import { browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
@@ -15,11 +16,44 @@ import {
 } from '../lib/desk-query.js';
 import { formatShortDate, formatRelative } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../lib/router.js';
+import { useShortcuts } from '../lib/shortcuts.js';
 import { PRIORITIES, STATUSES, type ListedTicket, type TagCategory } from '../lib/types.js';
 
 const PAGE_SIZE = 50;
 const SELECT =
   'id,ticketId,title,status,priority,requestorName,requestorEmail,assigneeName,assigneeEmail,expectedDate,createdOn,lastInteraction,tags,isFrtEscalated,isRtEscalated';
+/** A row's height before it is measured (one line of title, two of person); tags make it taller. */
+const ROW_ESTIMATE = 58;
+/** Rows kept rendered beyond each edge of the viewport, so a quick flick shows no blank. */
+const OVERSCAN = 8;
+/** The next page is asked for once the end of what is loaded is this many screens below the viewport's bottom. */
+const PREFETCH_SCREENS = 1.5;
+/** The sticky top bar: a row moved to by the keyboard must not end up under it. */
+const TOPBAR = 64;
+const estimateSize = () => ROW_ESTIMATE;
+
+/**
+ * What Back returns to: the pages loaded, the scroll offset, the row heights measured and the
+ * selected row, per view (the query). Kept in memory, so the list is back at once without asking
+ * the server again; the desk's history entry says which view it showed (history.state.desk).
+ */
+interface DeskSnapshot {
+  items: ListedTicket[];
+  token: string | null;
+  total: number | null;
+  scrollY: number;
+  active: number;
+  measurements: VirtualItem[];
+  scrollMargin: number;
+}
+const snapshots = new Map<string, DeskSnapshot>();
+const SNAPSHOTS_KEPT = 5;
+function remember(key: string, snapshot: DeskSnapshot) {
+  snapshots.delete(key);
+  snapshots.set(key, snapshot);
+  for (const old of snapshots.keys()) if (snapshots.size > SNAPSHOTS_KEPT) snapshots.delete(old);
+}
+const historyView = (): string | undefined => (window.history.state as { desk?: string } | null)?.desk;
 
 /** The desk: every ticket of the instance, filtered, searched and sorted, with the view in the URL. */
 export function DeskPage() {
@@ -27,16 +61,21 @@ export function DeskPage() {
   const query = parseDeskQuery(search);
   const listParams = toListParams(query, browserTimezone());
   const listKey = JSON.stringify(listParams);
-  const [items, setItems] = useState<ListedTicket[]>([]);
-  const [token, setToken] = useState<string | null>(null);
+  // Back to this view: what it showed, as it was left.
+  const [restored] = useState(() => (historyView() === listKey ? snapshots.get(listKey) : undefined));
+  /** The view the snapshot is of, until the view changes. */
+  const restoredFor = useRef(restored ? listKey : null);
+  const [items, setItems] = useState<ListedTicket[]>(restored?.items ?? []);
+  const [token, setToken] = useState<string | null>(restored?.token ?? null);
   /** How many tickets match the view, over all pages (the listing's itemCount). */
-  const [total, setTotal] = useState<number | null>(null);
+  const [total, setTotal] = useState<number | null>(restored?.total ?? null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState('');
   const [filtersOpen, setFiltersOpen] = useState(false);
   const generation = useRef(0);
   const loadingRef = useRef(false);
-  const sentinel = useRef<HTMLDivElement>(null);
+  /** The view whose first page is loaded or loading (or restored): an effect run again for it (StrictMode) asks nothing. */
+  const loadedFor = useRef<string | null>(restored ? listKey : null);
 
   const update = (next: DeskQuery, replace = false) => navigate(`/tickets${formatDeskQuery(next)}`, { replace });
 
@@ -72,30 +111,35 @@ export function DeskPage() {
   );
 
   useEffect(() => {
+    // This history entry shows this view: Back to it restores the snapshot (see DeskSnapshot).
+    if (historyView() !== listKey) window.history.replaceState({ ...(window.history.state as object | null), desk: listKey }, '');
+    if (loadedFor.current === listKey) return;
+    loadedFor.current = listKey;
+    restoredFor.current = null;
     generation.current += 1;
     setItems([]);
     setToken(null);
     setTotal(null);
     void fetchPage(null);
-  }, [fetchPage]);
+  }, [fetchPage, listKey]);
 
-  // Infinite scroll: the next page loads when the end of the list comes near.
-  useEffect(() => {
-    const target = sentinel.current;
-    if (!target || !token) return;
-    const observer = new IntersectionObserver(
-      (entries) => {
-        if (entries.some((e) => e.isIntersecting) && !loadingRef.current) void fetchPage(token);
-      },
-      { rootMargin: '600px 0px' },
-    );
-    observer.observe(target);
-    return () => observer.disconnect();
+  const loadMore = useCallback(() => {
+    if (token && !loadingRef.current) void fetchPage(token);
   }, [token, fetchPage]);
 
   const filters = activeFilterCount(query);
   return (
     <div className="page desk">
+      <a
+        className="skip"
+        href="#desk-results"
+        onClick={(e) => {
+          e.preventDefault();
+          focusFirstVisibleRow();
+        }}
+      >
+        Skip to tickets
+      </a>
       <div className="desk-head">
         <h1>Desk</h1>
         {total !== null && (
@@ -115,7 +159,7 @@ export function DeskPage() {
       <div className="desk-body">
         <Filters query={query} onChange={update} open={filtersOpen} />
         <section className="desk-list" aria-labelledby="desk-results">
-          <h2 id="desk-results" className="visually-hidden">
+          <h2 id="desk-results" className="visually-hidden" tabIndex={-1}>
             Tickets
           </h2>
           {error && (
@@ -126,7 +170,18 @@ export function DeskPage() {
               </button>
             </div>
           )}
-          <TicketTable key={listKey} items={items} query={query} onSort={(column) => update(sortBy(query, column))} />
+          <TicketTable
+            key={listKey}
+            listKey={listKey}
+            search={search}
+            items={items}
+            token={token}
+            total={total}
+            restored={restoredFor.current === listKey ? restored : undefined}
+            query={query}
+            onSort={(column) => update(sortBy(query, column))}
+            onNearEnd={error ? undefined : loadMore}
+          />
           {!loading && !error && items.length === 0 && (
             <div className="empty">
               {query.search || filters ? (
@@ -146,7 +201,6 @@ export function DeskPage() {
               )}
             </div>
           )}
-          <div ref={sentinel} className="sentinel" aria-hidden="true" />
           <div className="list-foot" aria-live="polite">
             {loading ? (
               <Spinner label={items.length ? 'Loading more tickets…' : 'Loading tickets…'} />
@@ -158,7 +212,7 @@ export function DeskPage() {
               </span>
             ) : null}
             {token && !loading && (
-              <button type="button" onClick={() => void fetchPage(token)}>
+              <button type="button" onClick={loadMore}>
                 Load more
               </button>
             )}
@@ -167,6 +221,13 @@ export function DeskPage() {
       </div>
     </div>
   );
+}
+
+/** The skip link's target: the first row on screen (or the list's heading when there is none). */
+function focusFirstVisibleRow() {
+  const rows = document.querySelectorAll<HTMLTableRowElement>('table.tickets tbody tr[data-index]');
+  const first = [...rows].find((row) => row.getBoundingClientRect().bottom > TOPBAR);
+  (first ?? document.getElementById('desk-results'))?.focus();
 }
 
 function SearchBox(props: { value: string; onSearch: (text: string) => void }) {
@@ -256,16 +317,165 @@ const COLUMNS: { label: string; sort: OrderName[]; sortLabels?: string[]; classN
   { label: 'Last interaction', sort: ['lastInteraction'] },
 ];
 
-function TicketTable(props: { items: ListedTicket[]; query: DeskQuery; onSort: (column: OrderName) => void }) {
+function TicketTable(props: {
+  listKey: string;
+  /** The address's query string this view is shown at. */
+  search: string;
+  items: ListedTicket[];
+  token: string | null;
+  total: number | null;
+  restored: DeskSnapshot | undefined;
+  query: DeskQuery;
+  onSort: (column: OrderName) => void;
+  onNearEnd: (() => void) | undefined;
+}) {
+  const { items, listKey, restored } = props;
   const { tagCategories } = useApp();
   const order = effectiveOrder(props.query);
   const arrow = (column: OrderName) => (order.by === column ? (order.order === 'ASC' ? ' ▲' : ' ▼') : '');
   // Fixed per list, so rows already shown don't render again when the next page arrives.
   const [now] = useState(() => Date.now());
+  const body = useRef<HTMLTableSectionElement>(null);
+  /** Where the rows start in the document: the window scrolls, the list is below the head. */
+  const [scrollMargin, setScrollMargin] = useState(restored?.scrollMargin ?? 0);
+  /** The row j/k moved to (or that was opened), by index; -1 before any. */
+  const [active, setActive] = useState(restored?.active ?? -1);
+  /** A row to give the focus once it is rendered (it may first need scrolling into the window). */
+  const focusWanted = useRef<number | null>(restored && restored.active >= 0 ? restored.active : null);
+
+  // Stable between renders: a new function each render made the virtualizer measure every row
+  // again on each scroll frame.
+  const getItemKey = useCallback((index: number) => items[index]?.id ?? index, [items]);
+  // Only the rows in view (and OVERSCAN around them) are in the DOM: 10,000 rendered rows were
+  // 190,000 nodes and froze the page (issue 18; docs/decisions/023-desk-windowing.md).
+  const virtualizer = useWindowVirtualizer({
+    count: items.length,
+    estimateSize,
+    overscan: OVERSCAN,
+    scrollMargin,
+    scrollPaddingStart: TOPBAR,
+    getItemKey,
+    initialOffset: restored?.scrollY ?? 0,
+    initialMeasurementsCache: restored?.measurements,
+    // Renders on scroll go through React's normal batching (flushSync in an effect warns on React 19).
+    useFlushSync: false,
+  });
+  const rows = virtualizer.getVirtualItems();
+  const lastIndex = rows.at(-1)?.index ?? -1;
+
+  useLayoutEffect(() => {
+    const top = body.current ? body.current.getBoundingClientRect().top + window.scrollY : 0;
+    if (Math.abs(top - scrollMargin) >= 1) setScrollMargin(top);
+  });
+
+  // Back to the desk: the same rows at the same place (the restored rows are already laid out).
+  useLayoutEffect(() => {
+    if (restored) window.scrollTo(0, restored.scrollY);
+  }, [restored]);
+
+  const { onNearEnd } = props;
+  const loadedEnd = scrollMargin + virtualizer.getTotalSize();
+  useEffect(() => {
+    const bottom = window.scrollY + window.innerHeight;
+    if (onNearEnd && props.token && loadedEnd - bottom < window.innerHeight * PREFETCH_SCREENS) onNearEnd();
+  }, [onNearEnd, props.token, lastIndex, loadedEnd]);
+
+  // What Back restores, kept up to date while this view is the current history entry.
+  const save = useCallback(
+    (activeIndex: number) => {
+      // Once a link was followed (navigate() has pushed the ticket), the scroll is no longer ours.
+      if (window.location.pathname !== '/tickets' || window.location.search !== props.search) return;
+      // An in-page link (#main) made a new history entry showing this view: mark it too.
+      if (historyView() !== listKey) window.history.replaceState({ ...(window.history.state as object | null), desk: listKey }, '');
+      remember(listKey, {
+        items,
+        token: props.token,
+        total: props.total,
+        scrollY: window.scrollY,
+        active: activeIndex,
+        measurements: virtualizer.takeSnapshot(),
+        scrollMargin,
+      });
+    },
+    [listKey, props.search, items, props.token, props.total, virtualizer, scrollMargin],
+  );
+  useEffect(() => save(active), [save, active]);
+  // While scrolling only the offset changes (copying the measurements on every scroll event cost
+  // a long task at thousands of rows); they are taken again when the desk is left.
+  const search = props.search;
+  useEffect(() => {
+    const onScroll = () => {
+      const snapshot = snapshots.get(listKey);
+      if (snapshot && window.location.pathname === '/tickets' && window.location.search === search) snapshot.scrollY = window.scrollY;
+    };
+    window.addEventListener('scroll', onScroll, { passive: true });
+    return () => {
+      window.removeEventListener('scroll', onScroll);
+      const snapshot = snapshots.get(listKey);
+      if (snapshot) snapshot.measurements = virtualizer.takeSnapshot();
+    };
+  }, [listKey, search, virtualizer]);
+
+  useEffect(() => {
+    const wanted = focusWanted.current;
+    if (wanted === null) return;
+    const row = body.current?.querySelector<HTMLElement>(`tr[data-index="${wanted}"]`);
+    if (!row) return;
+    focusWanted.current = null;
+    row.focus({ preventScroll: true });
+  });
+
+  const rowIndex = (element: Element | null) => {
+    const row = element?.closest<HTMLElement>('tr[data-index]');
+    return row && body.current?.contains(row) ? Number(row.dataset.index) : undefined;
+  };
+  const open = (index: number) => {
+    const ticket = items[index];
+    if (!ticket) return;
+    // Recorded before leaving: after navigate() this entry is no longer the current one.
+    setActive(index);
+    save(index);
+    navigate(`/tickets/${ticket.ticketId}`);
+  };
+  const openLatest = useRef(open);
+  openLatest.current = open;
+  // Stable, so the memoized rows don't render again on every scroll.
+  const onOpen = useCallback((index: number) => openLatest.current(index), []);
+  const moveTo = (index: number) => {
+    if (items.length === 0) return;
+    const next = Math.max(0, Math.min(items.length - 1, index));
+    setActive(next);
+    focusWanted.current = next;
+    virtualizer.scrollToIndex(next, { align: 'auto' });
+  };
+  const move = (delta: number) => {
+    const current = rowIndex(document.activeElement) ?? (active >= 0 && rows.some((r) => r.index === active) ? active : undefined);
+    if (current !== undefined) return moveTo(current + delta);
+    // Nothing selected on screen: start from the first row in view.
+    const inView = rows.find((r) => r.end - window.scrollY > TOPBAR + 8);
+    moveTo(inView ? inView.index : 0);
+  };
+  useShortcuts({
+    j: () => move(1),
+    k: () => move(-1),
+    Enter: (event) => {
+      const index = event.target instanceof Element && event.target.tagName === 'TR' ? rowIndex(event.target) : undefined;
+      if (index === undefined) return;
+      event.preventDefault();
+      open(index);
+    },
+    '/': (event) => {
+      event.preventDefault();
+      document.getElementById('desk-search')?.focus();
+    },
+  });
+
+  const paddingTop = rows.length ? rows[0]!.start - scrollMargin : 0;
+  const paddingBottom = rows.length ? virtualizer.getTotalSize() - (rows.at(-1)!.end - scrollMargin) : 0;
   return (
-    <table className="tickets">
+    <table className="tickets" aria-rowcount={props.total === null ? -1 : props.total + 1}>
       <thead>
-        <tr>
+        <tr aria-rowindex={1}>
           {COLUMNS.map((c) => {
             const sorted = c.sort.includes(order.by);
             return (
@@ -286,19 +496,75 @@ function TicketTable(props: { items: ListedTicket[]; query: DeskQuery; onSort: (
           })}
         </tr>
       </thead>
-      <tbody>
-        {props.items.map((t) => (
-          <TicketRow key={t.id} ticket={t} categories={tagCategories} now={now} />
-        ))}
+      <tbody
+        ref={body}
+        onClickCapture={(e) => {
+          // A click on a row (or its link) leaves the desk: remember which row, for Back.
+          const index = rowIndex(e.target as Element);
+          if (index !== undefined) {
+            setActive(index);
+            save(index);
+          }
+        }}
+      >
+        {paddingTop > 0 && <Spacer height={paddingTop} />}
+        {rows.map((row) => {
+          const ticket = items[row.index]!;
+          return (
+            <TicketRow
+              key={row.key}
+              ticket={ticket}
+              index={row.index}
+              measure={virtualizer.measureElement}
+              categories={tagCategories}
+              now={now}
+              onOpen={onOpen}
+            />
+          );
+        })}
+        {paddingBottom > 0 && <Spacer height={paddingBottom} />}
       </tbody>
     </table>
   );
 }
 
-const TicketRow = memo(function TicketRow({ ticket: t, categories, now }: { ticket: ListedTicket; categories: TagCategory[]; now: number }) {
+/** Stands in for the rows outside the window, so the scroll bar and offsets stay those of the whole list. */
+function Spacer({ height }: { height: number }) {
+  return (
+    <tr className="spacer" aria-hidden="true" style={{ height }}>
+      <td colSpan={COLUMNS.length} />
+    </tr>
+  );
+}
+
+/**
+ * One ticket of the desk. Knows nothing of the windowing but its index (for aria-rowindex and
+ * the measuring ref): what a row shows, or gains (a selection box, a live refresh), goes here.
+ */
+const TicketRow = memo(function TicketRow({
+  ticket: t,
+  index,
+  measure,
+  categories,
+  now,
+  onOpen,
+}: {
+  ticket: ListedTicket;
+  index: number;
+  measure: (element: HTMLTableRowElement | null) => void;
+  categories: TagCategory[];
+  now: number;
+  onOpen: (index: number) => void;
+}) {
   const overdue = t.expectedDate && new Date(t.expectedDate).getTime() < now && (t.status === 'Open' || t.status === 'Reopened' || t.status === 'Started');
   return (
-    <tr onClick={(e) => !(e.target as HTMLElement).closest('a,button') && navigate(`/tickets/${t.ticketId}`)}>
+    <tr
+      ref={measure}
+      data-index={index}
+      aria-rowindex={index + 2}
+      tabIndex={-1}
+      onClick={(e) => !(e.target as HTMLElement).closest('a,button') && onOpen(index)}
+    >
       <td className="col-id" data-label="#">
         {t.ticketId}
       </td>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { EscalationBadges, Field, PriorityBadge, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
 import { customFieldText } from '../components/custom-field.js';
 import { RichText, RichTextEditor, type EditorContent } from '../components/rich-text.js';
@@ -9,6 +9,7 @@ import { useApp } from '../lib/app-context.js';
 import { dueHint, type Tone } from '../lib/engine.js';
 import { formatDate, formatDateTime, formatUser } from '../lib/format.js';
 import { Link } from '../lib/router.js';
+import { useShortcuts } from '../lib/shortcuts.js';
 import {
   isSystemUser,
   NEXT_STATUSES,
@@ -54,12 +55,43 @@ export function TicketPage({ id }: { id: string }) {
     };
   }, [ticket]);
 
+  // The focus follows what the person did: to the ticket's title when it opens, to the new entry
+  // of the timeline after a comment, a status change or an assignment.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const focusNewest = useRef(false);
   const changed = (item: Ticket, message?: string) => {
     setTicket(item);
     if (message) notify(message);
     setVersion((v) => v + 1);
+    focusNewest.current = true;
     loadActivities().catch(() => undefined);
   };
+
+  const loaded = ticket !== null;
+  useEffect(() => {
+    if (loaded) heading.current?.focus();
+  }, [loaded]);
+  useEffect(() => {
+    if (!focusNewest.current || !activities) return;
+    focusNewest.current = false;
+    const newest = document.querySelector<HTMLElement>('.timeline > li:last-child');
+    if (!newest) return;
+    newest.tabIndex = -1;
+    newest.focus();
+  }, [activities]);
+
+  const focus = (selector: string) => (event: KeyboardEvent) => {
+    const target = document.querySelector<HTMLElement>(selector);
+    if (!target) return;
+    event.preventDefault();
+    target.focus();
+    target.scrollIntoView({ block: 'center' });
+  };
+  useShortcuts({
+    c: focus('.comment-form [contenteditable="true"]'),
+    a: focus('#t-assignee'),
+    s: focus('input[name="new-status"]:checked, input[name="new-status"]'),
+  });
 
   if (error)
     return (
@@ -78,7 +110,7 @@ export function TicketPage({ id }: { id: string }) {
         <Link href="/tickets">Desk</Link> <span aria-hidden="true">›</span> <span aria-current="page">#{ticket.ticketId}</span>
       </nav>
       <header className="ticket-head">
-        <h1>
+        <h1 ref={heading} tabIndex={-1}>
           <span className="muted">#{ticket.ticketId}</span> {ticket.title}
         </h1>
         <div className="badges">
