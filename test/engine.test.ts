@@ -45,6 +45,35 @@ for (const dialect of DIALECTS) {
     afterAll(async () => t?.close());
 
     describe('SLA', () => {
+      it("isEscalated lists the tickets with either escalation, or neither, with exact counts (the desk's Escalated queue)", async () => {
+        clock.set('2026-11-23T08:00:00.000Z'); // Monday 09:00 in Paris
+        const { api } = await createInstance(t.app);
+        expect((await api.put('/instance', { sla: parisSla })).status).toBe(200);
+        const both = await createTicket(api, { priority: 'Urgent', assignee: agentA });
+        const answered = await createTicket(api, { priority: 'Urgent' });
+        const calm = await createTicket(api, { priority: 'Low', assignee: agentA });
+        // An agent's reply before the first-response target: only the resolution can escalate.
+        expect((await api.post(`/tickets/${answered.id}/activities`, { comment: 'Looking into it', user: agentB })).status).toBe(201);
+        clock.set('2026-11-23T12:00:00.000Z');
+        await t.scheduler.runDue();
+        const numbers = async (query: string) => {
+          const res = await api.get(`/tickets?${query}&select=ticketId&orderBy=ticketId`);
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
+          const counted = await api.get(`/tickets/counts?${query}`);
+          expect(counted.body.itemCount).toBe(res.body.itemCount);
+          return { items: res.body.items.map((i: { ticketId: number }) => i.ticketId), itemCount: res.body.itemCount };
+        };
+        expect((await api.get(`/tickets/${answered.id}`)).body.item).toMatchObject({ isFrtEscalated: false, isRtEscalated: true });
+        expect(await numbers('isEscalated=true')).toEqual({ items: [both.ticketId, answered.ticketId], itemCount: 2 });
+        expect(await numbers('isEscalated=false')).toEqual({ items: [calm.ticketId], itemCount: 1 });
+        expect(await numbers(`isEscalated=true&assignee=${agentA.id}`)).toEqual({ items: [both.ticketId], itemCount: 1 });
+        expect(await numbers('isEscalated=true&unassigned=true')).toEqual({ items: [answered.ticketId], itemCount: 1 });
+        expect(await numbers('isEscalated=true&title=zzz')).toEqual({ items: [], itemCount: 0 });
+        const bad = await api.get('/tickets?isEscalated=yes');
+        expect(bad.status).toBe(400);
+        expect(bad.body.errors).toEqual([expect.objectContaining({ path: '/query/isEscalated' })]);
+      });
+
       it('shows due dates in working time and escalates a missed first response once', async () => {
         clock.set('2026-11-23T08:00:00.000Z'); // Monday 09:00 in Paris
         const { api } = await createInstance(t.app);

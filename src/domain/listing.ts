@@ -81,6 +81,8 @@ export interface ListFilters {
   isRtEscalated?: boolean;
   isFrtBreached?: boolean;
   isRtBreached?: boolean;
+  /** true: the first response or the resolution escalated (either); false: neither. */
+  isEscalated?: boolean;
   origin?: Origin[];
   ticketNo?: number[];
   /** Every ticket but this number: set by the service for a search by number, whose ticket it lists first (never a query parameter). */
@@ -258,6 +260,8 @@ function readFilters(raw: RawListQuery, errors: FieldErrors): { filters: ListFil
     const value = booleanParam(raw[name], at(name), errors);
     if (value !== undefined) filters[name] = value;
   }
+  const escalated = booleanParam(raw.isEscalated, at('isEscalated'), errors);
+  if (escalated !== undefined) filters.isEscalated = escalated;
   if (raw.origin !== undefined && list(raw.origin).length > 0) {
     const values = list(raw.origin).map((v) => [v, ORIGINS.find((o) => o === v.toLowerCase())] as const);
     for (const [v, o] of values) if (!o) errors.add(at('origin'), `unknown origin "${v}"; one of ${ORIGINS.join(', ')}`);

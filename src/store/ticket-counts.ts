@@ -1,7 +1,7 @@
 import type { Store } from './dialect.js';
 import { FLAG_FILTERS, type CountGroup, type ListFilters } from '../domain/listing.js';
 import { PRIORITIES, priorityRank, STATUSES, statusRank } from '../domain/ticket.js';
-import { FLAG_COLUMNS, filterConditions, sortKey } from './tickets.repo.js';
+import { escalatedCondition, FLAG_COLUMNS, filterConditions, sortKey } from './tickets.repo.js';
 
 /*
  * How many tickets match a listing's filters, over all its pages, exactly
@@ -28,8 +28,8 @@ type CountTable = 'ticket_counts' | 'ticket_assignee_counts';
 
 /** The filters each count table can answer. */
 const DIMENSIONS: Record<CountTable, ReadonlySet<keyof ListFilters>> = {
-  ticket_counts: new Set<keyof ListFilters>(['status', 'priority', 'origin', ...FLAG_FILTERS]),
-  ticket_assignee_counts: new Set<keyof ListFilters>(['assignee', 'unassigned', 'status', 'priority', ...FLAG_FILTERS]),
+  ticket_counts: new Set<keyof ListFilters>(['status', 'priority', 'origin', ...FLAG_FILTERS, 'isEscalated']),
+  ticket_assignee_counts: new Set<keyof ListFilters>(['assignee', 'unassigned', 'status', 'priority', ...FLAG_FILTERS, 'isEscalated']),
 };
 /** The groups each count table can answer, by its column. */
 const GROUP_COLUMNS: Record<CountTable, Partial<Record<CountGroup, string>>> = {
@@ -139,6 +139,7 @@ function countRows(
     const value = filters[name];
     if (value !== undefined) and.push(`c.${flag} = ${p(value ? 1 : 0)}`);
   }
+  if (filters.isEscalated !== undefined) and.push(escalatedCondition('c', filters.isEscalated));
   const where = and.length > 0 ? `WHERE ${and.join(' AND ')}` : '';
   return `SELECT ${column ? `c.${column}` : '0'} AS g, ${sign === 1 ? 'c.n' : '-c.n'} AS n FROM ${from} ${where}`;
 }

@@ -512,6 +512,7 @@ export function filterConditions(instanceId: string, filters: ListFilters, param
     const value = filters[name];
     if (value !== undefined) and.push(`t.${column} = ${p(value ? 1 : 0)}`);
   }
+  if (filters.isEscalated !== undefined) and.push(escalatedCondition('t', filters.isEscalated));
   if (filters.origin) and.push(filters.origin.length === 0 ? '1 = 0' : `t.origin IN (${list(filters.origin)})`);
   if (filters.ticketNo) and.push(filters.ticketNo.length === 0 ? '1 = 0' : `t.ticket_number IN (${list(filters.ticketNo)})`);
   if (filters.exceptTicketNo !== undefined) and.push(`t.ticket_number <> ${p(filters.exceptTicketNo)}`);
@@ -522,6 +523,10 @@ export function filterConditions(instanceId: string, filters: ListFilters, param
   }
   return and;
 }
+
+/** isEscalated: either escalation (true), or neither (false), on the tickets (`t`) or a count table (`c`), which name the flags alike. */
+export const escalatedCondition = (table: 't' | 'c', escalated: boolean): string =>
+  escalated ? `(${table}.is_frt_escalated = 1 OR ${table}.is_rt_escalated = 1)` : `${table}.is_frt_escalated = 0 AND ${table}.is_rt_escalated = 0`;
 
 /** The flag filters and their columns (tickets and the count tables name them alike). */
 export const FLAG_COLUMNS = [

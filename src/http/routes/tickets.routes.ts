@@ -98,6 +98,7 @@ const listFilterSchema = {
   isRtEscalated: Type.Optional(Type.String({ description: 'true or false' })),
   isFrtBreached: Type.Optional(Type.String({ description: 'true or false: the first-response target was missed (escalated or not)' })),
   isRtBreached: Type.Optional(Type.String({ description: 'true or false: a resolution target was missed (escalated or not)' })),
+  isEscalated: Type.Optional(Type.String({ description: 'true: the first response or the resolution escalated (either); false: neither' })),
   isResolved: Type.Optional(Type.String({ description: 'true: Resolved and Closed tickets; false: the others' })),
   statusId: Type.Optional(Type.String({ description: "A status's id, or a comma-separated list; a built-in status's id is its name (Open, …)" })),
   origin: Type.Optional(Type.String({ description: `One of ${ORIGINS.join(', ')}, or a comma-separated list` })),

@@ -927,6 +927,8 @@ export interface paths {
                     isFrtBreached?: string;
                     /** @description true or false: a resolution target was missed (escalated or not) */
                     isRtBreached?: string;
+                    /** @description true: the first response or the resolution escalated (either); false: neither */
+                    isEscalated?: string;
                     /** @description true: Resolved and Closed tickets; false: the others */
                     isResolved?: string;
                     /** @description A status's id, or a comma-separated list; a built-in status's id is its name (Open, …) */
@@ -1209,6 +1211,8 @@ export interface paths {
                     isFrtBreached?: string;
                     /** @description true or false: a resolution target was missed (escalated or not) */
                     isRtBreached?: string;
+                    /** @description true: the first response or the resolution escalated (either); false: neither */
+                    isEscalated?: string;
                     /** @description true: Resolved and Closed tickets; false: the others */
                     isResolved?: string;
                     /** @description A status's id, or a comma-separated list; a built-in status's id is its name (Open, …) */
