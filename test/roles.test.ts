@@ -61,6 +61,12 @@ const LEAST_ROLE: Record<string, Role> = {
   'PUT /instance/canned-responses/{}': 'admin',
   'DELETE /instance/canned-responses/{}': 'admin',
   'POST /instance/canned-responses/{}/render': 'agent',
+  // Everyone keeps their own views; shared ones are an admin's (checked in views.test.ts).
+  'GET /instance/views': 'viewer',
+  'POST /instance/views': 'viewer',
+  'GET /instance/views/{}': 'viewer',
+  'PUT /instance/views/{}': 'viewer',
+  'DELETE /instance/views/{}': 'viewer',
   'GET /instance/webhooks': 'admin',
   'POST /instance/webhooks': 'admin',
   'GET /instance/webhooks/{}': 'admin',

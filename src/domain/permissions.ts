@@ -19,6 +19,9 @@ const SELF_SERVICE = new Set(['/instance/users/:id/tokens', '/instance/users/:id
 
 const CANNED_RESPONSES = '/instance/canned-responses';
 
+/** Everyone keeps their own views; the service decides who changes the shared ones (admins). */
+const VIEWS = '/instance/views';
+
 const under = (route: string, prefix: string) => route === prefix || route.startsWith(`${prefix}/`);
 
 /**
@@ -28,7 +31,7 @@ const under = (route: string, prefix: string) => route === prefix || route.start
  * people, webhooks) an admin.
  */
 export function requiredRole(method: string, route: string): Role {
-  if (SELF_SERVICE.has(route)) return 'viewer';
+  if (SELF_SERVICE.has(route) || under(route, VIEWS)) return 'viewer';
   // Canned responses are what agents answer tickets with: they read and fill them in (render
   // writes nothing); viewers, who cannot comment, have no use for them; admins write them.
   if (under(route, CANNED_RESPONSES)) return READS.has(method.toUpperCase()) || route.endsWith('/render') ? 'agent' : 'admin';

@@ -35,6 +35,8 @@ import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { bulkRoutes, BULK_SCHEMAS } from './routes/bulk.routes.js';
 import { BulkService } from '../services/bulk.service.js';
 import { cannedResponsesRoutes, CANNED_RESPONSE_SCHEMAS } from './routes/canned-responses.routes.js';
+import { SAVED_VIEW_SCHEMAS, viewsRoutes } from './routes/views.routes.js';
+import { ViewsService } from '../services/views.service.js';
 import { CannedResponsesService } from '../services/canned-responses.service.js';
 import { openApiWebhooks, WEBHOOK_REQUEST_SCHEMAS, WEBHOOK_SCHEMAS } from './webhooks.schema.js';
 
@@ -264,7 +266,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const schema of [Attachment, InsertLinksRequest]) app.addSchema(schema);
   for (const schema of [...WEBHOOK_SCHEMAS, ...WEBHOOK_REQUEST_SCHEMAS]) app.addSchema(schema);
   for (const schema of [...PEOPLE_SCHEMAS, ...SESSION_SCHEMAS]) app.addSchema(schema);
-  for (const schema of [...BULK_SCHEMAS, ...CANNED_RESPONSE_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...BULK_SCHEMAS, ...CANNED_RESPONSE_SCHEMAS, ...SAVED_VIEW_SCHEMAS]) app.addSchema(schema);
 
   await app.register(swagger, {
     openapi: {
@@ -325,6 +327,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await scoped.register(ticketsRoutes(deps.tickets, deps.attachments));
         await scoped.register(bulkRoutes({ bulk: new BulkService({ store: deps.store, tickets: deps.tickets }) }));
         await scoped.register(cannedResponsesRoutes(new CannedResponsesService({ store: deps.store, now })));
+        await scoped.register(
+          viewsRoutes(
+            new ViewsService({
+              store: deps.store,
+              now,
+              count: async (instanceId, filters, timezone) => (await deps.tickets.counts(instanceId, filters, undefined, timezone)).itemCount,
+            }),
+          ),
+        );
         await scoped.register(attachmentsRoutes(deps.attachments));
         await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
         await scoped.register(webhooksRoutes({ events: deps.events, webhooks: deps.webhooks }));

@@ -17,6 +17,7 @@ import { up as attachmentsUp } from './migrations/014-attachments.js';
 import { up as peopleUp } from './migrations/015-people.js';
 import { ticketVersionSchema } from './migrations/016-ticket-versions.js';
 import { up as cannedResponsesUp } from './migrations/017-canned-responses.js';
+import { up as savedViewsUp } from './migrations/018-saved-views.js';
 
 export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
@@ -41,6 +42,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '015-people': { up: peopleUp },
     '016-ticket-versions': { up: (db) => runStatements(db as Db, ticketVersionSchema()) },
     '017-canned-responses': { up: cannedResponsesUp },
+    '018-saved-views': { up: savedViewsUp },
   };
 }
 

@@ -356,6 +356,20 @@ export interface AttachmentsTable {
   created_by: string;
 }
 
+/** Saved ticket listings, shared (owner_id '') or a person's own (migration 018). */
+export interface SavedViewsTable {
+  instance_id: string;
+  id: string;
+  owner_id: string;
+  name: string;
+  /** JSON object: the GET /tickets parameters. */
+  query: string;
+  /** JSON of the user who made it. */
+  created_by: string;
+  created_on: string;
+  updated_on: string;
+}
+
 /** An instance's reply templates (migration 017). */
 export interface CannedResponsesTable {
   instance_id: string;
@@ -397,6 +411,7 @@ export interface Database {
   person_tokens: PersonTokensTable;
   oidc_flows: OidcFlowsTable;
   canned_responses: CannedResponsesTable;
+  saved_views: SavedViewsTable;
 }
 
 export type Db = Kysely<Database>;

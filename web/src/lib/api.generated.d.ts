@@ -2582,6 +2582,331 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/instance/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the shared views and your own, by name */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true: each view with its itemCount */
+                    withCounts?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ISavedView"][];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Save a view */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description The parameters of GET /tickets the view lists with (any of search, title, status, statusId, isResolved, priority, tags, assignee, unassigned, requestor, createdAfter, createdBefore, lastUpdateAfter, lastUpdateBefore, expectedDateAfter, expectedDateBefore, isFrtEscalated, isRtEscalated, isFrtBreached, isRtBreached, isEscalated, origin, ticketNo, trackingId, timezone, orderBy, order), as strings, e.g. { "status": "Open,Reopened", "unassigned": "true", "orderBy": "lastInteraction", "order": "DESC" }. Checked as GET /tickets checks them. */
+                        query: {
+                            [key: string]: string;
+                        };
+                        /** @description Default: false for a person (their own), true for an instance key; true needs an admin */
+                        shared?: boolean;
+                        user?: components["schemas"]["IUser"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ISavedView"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instance/views/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a view */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ISavedView"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Change a view (partial) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description The fields to change; a query replaces the old one whole */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description The parameters of GET /tickets the view lists with (any of search, title, status, statusId, isResolved, priority, tags, assignee, unassigned, requestor, createdAfter, createdBefore, lastUpdateAfter, lastUpdateBefore, expectedDateAfter, expectedDateBefore, isFrtEscalated, isRtEscalated, isFrtBreached, isRtBreached, isEscalated, origin, ticketNo, trackingId, timezone, orderBy, order), as strings, e.g. { "status": "Open,Reopened", "unassigned": "true", "orderBy": "lastInteraction", "order": "DESC" }. Checked as GET /tickets checks them. */
+                        query?: {
+                            [key: string]: string;
+                        };
+                        shared?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            item: components["schemas"]["ISavedView"];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a view */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{ticketId}/attachments": {
         parameters: {
             query?: never;
@@ -6915,6 +7240,44 @@ export interface components {
             body: string;
             /** @description HTML, placeholders filled with HTML-escaped values */
             body_HTML: string;
+        };
+        /** @description A named ticket listing: GET /tickets with its query */
+        ISavedView: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The parameters of GET /tickets the view lists with (any of search, title, status, statusId, isResolved, priority, tags, assignee, unassigned, requestor, createdAfter, createdBefore, lastUpdateAfter, lastUpdateBefore, expectedDateAfter, expectedDateBefore, isFrtEscalated, isRtEscalated, isFrtBreached, isRtBreached, isEscalated, origin, ticketNo, trackingId, timezone, orderBy, order), as strings, e.g. { "status": "Open,Reopened", "unassigned": "true", "orderBy": "lastInteraction", "order": "DESC" }. Checked as GET /tickets checks them. */
+            query: {
+                [key: string]: string;
+            };
+            /** @description true: every person of the instance sees it (admins change it); false: one person’s own */
+            shared: boolean;
+            owner: {
+                id: string;
+            } | null;
+            createdBy: components["schemas"]["IUser"] | null;
+            createdOn: string;
+            lastUpdatedOn: string;
+            itemCount?: number | null;
+        };
+        createSavedViewRequest: {
+            name: string;
+            /** @description The parameters of GET /tickets the view lists with (any of search, title, status, statusId, isResolved, priority, tags, assignee, unassigned, requestor, createdAfter, createdBefore, lastUpdateAfter, lastUpdateBefore, expectedDateAfter, expectedDateBefore, isFrtEscalated, isRtEscalated, isFrtBreached, isRtBreached, isEscalated, origin, ticketNo, trackingId, timezone, orderBy, order), as strings, e.g. { "status": "Open,Reopened", "unassigned": "true", "orderBy": "lastInteraction", "order": "DESC" }. Checked as GET /tickets checks them. */
+            query: {
+                [key: string]: string;
+            };
+            /** @description Default: false for a person (their own), true for an instance key; true needs an admin */
+            shared?: boolean;
+            user?: components["schemas"]["IUser"];
+        };
+        /** @description The fields to change; a query replaces the old one whole */
+        updateSavedViewRequest: {
+            name?: string;
+            /** @description The parameters of GET /tickets the view lists with (any of search, title, status, statusId, isResolved, priority, tags, assignee, unassigned, requestor, createdAfter, createdBefore, lastUpdateAfter, lastUpdateBefore, expectedDateAfter, expectedDateBefore, isFrtEscalated, isRtEscalated, isFrtBreached, isRtBreached, isEscalated, origin, ticketNo, trackingId, timezone, orderBy, order), as strings, e.g. { "status": "Open,Reopened", "unassigned": "true", "orderBy": "lastInteraction", "order": "DESC" }. Checked as GET /tickets checks them. */
+            query?: {
+                [key: string]: string;
+            };
+            shared?: boolean;
         };
     };
     responses: never;
