@@ -39,8 +39,19 @@ export function App() {
   const reloadTags = useCallback(async () => setTagCategories((await send(client.GET('/tags'))).items), []);
   const reloadPeople = useCallback(async () => setMembers((await send(client.GET('/instance/users'))).items), []);
 
+  // Set when the API said the session ended under the person's feet (not on a first visit):
+  // the sign-in page says so, and signing in comes back to the same page.
+  const [ended, setEnded] = useState(false);
+  const signedIn = useRef(false);
   useEffect(() => {
-    setUnauthorizedHandler(() => setSession(null));
+    signedIn.current = !!session;
+  }, [session]);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      if (signedIn.current) setEnded(true);
+      setSession(null);
+    });
     send(client.GET('/session'), { quiet401: true })
       .then(setSession)
       .catch(() => setSession(null));
@@ -83,7 +94,17 @@ export function App() {
     return <SetPasswordPage purpose={path === '/invitation' ? 'invitation' : 'reset'} onSignedIn={setSession} />;
   }
   if (session === undefined) return <Spinner />;
-  if (session === null) return <SignInPage onSignedIn={setSession} />;
+  if (session === null) {
+    return (
+      <SignInPage
+        ended={ended}
+        onSignedIn={(next) => {
+          setEnded(false);
+          setSession(next);
+        }}
+      />
+    );
+  }
   if (!state) {
     return loadError ? (
       <main className="page narrow">
@@ -126,6 +147,8 @@ function Shell() {
     try {
       await send(client.DELETE('/session'));
     } finally {
+      // Signing in again (maybe as someone else) starts at the desk, not on this page.
+      window.history.replaceState(null, '', '/');
       app.setSession(null);
     }
   };
