@@ -118,6 +118,11 @@ export function TicketPage({ id }: { id: string }) {
         </section>
       ) : (
         <div className="ticket-layout">
+          {/* First in the page, so on a phone they are near the top, not under the whole conversation. */}
+          <div className="ticket-controls">
+            <StatusPanel ticket={ticket} onChanged={(t) => changed(t, `Status changed to ${t.status}`)} />
+            <AssignPanel ticket={ticket} onChanged={(t) => changed(t, t.assignee ? `Assigned to ${t.assignee.name}` : 'Unassigned')} />
+          </div>
           <div className="ticket-main">
             <section className="card" aria-labelledby="t-description">
               <h2 id="t-description">Description</h2>
@@ -137,8 +142,6 @@ export function TicketPage({ id }: { id: string }) {
             </section>
           </div>
           <div className="ticket-side">
-            <StatusPanel ticket={ticket} onChanged={(t) => changed(t, `Status changed to ${t.status}`)} />
-            <AssignPanel ticket={ticket} onChanged={(t) => changed(t, t.assignee ? `Assigned to ${t.assignee.name}` : 'Unassigned')} />
             <Details ticket={ticket} />
           </div>
         </div>
