@@ -181,9 +181,10 @@ export function RichTextEditor(props: {
             // Keep the selection in the text while the button is pressed.
             onMouseDown={(e) => e.preventDefault()}
             onClick={() => format(f.command)}
-          >
-            {f.text}
-          </button>
+            // The symbol is drawn by the style sheet: as text, "1." would be a visible label
+            // that is not in the button's name (a speech user says "Numbered list").
+            data-symbol={f.text}
+          />
         ))}
         <button type="button" aria-label="Link" title="Link" onMouseDown={(e) => e.preventDefault()} onClick={addLink}>
           Link
