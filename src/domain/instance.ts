@@ -81,11 +81,7 @@ export function slaPolicyFor(settings: InstanceSettings, createdOn: string): Sla
  * The earlier policies after `sla` was replaced at `now`: kept with "newTickets" (bounded),
  * dropped with "openTickets" (every open ticket follows the new policy).
  */
-export function earlierSlaPoliciesAfter(
-  settings: InstanceSettings,
-  appliesTo: 'openTickets' | 'newTickets',
-  now: string,
-): EarlierSlaPolicy[] {
+export function earlierSlaPoliciesAfter(settings: InstanceSettings, appliesTo: 'openTickets' | 'newTickets', now: string): EarlierSlaPolicy[] {
   if (appliesTo === 'openTickets') return [];
   return [...settings.earlierSlaPolicies, { until: now, sla: settings.sla }].slice(-EARLIER_SLA_POLICIES_MAX);
 }

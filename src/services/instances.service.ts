@@ -3,7 +3,16 @@ import type { CustomFieldInput, CustomFieldPatch, TagCategoryInput, TagCategoryP
 import type { SettingsPatch } from '../contract/settings.schema.js';
 import { canonicalFieldWrite, hasOptions, type CustomFieldDefinition, type CustomFieldOption } from '../domain/custom-fields.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
-import { defaultSettings, earlierSlaPoliciesAfter, peopleOf, presentInstance, type Instance, type InstanceSettings, type KeyName, type OidcSettings } from '../domain/instance.js';
+import {
+  defaultSettings,
+  earlierSlaPoliciesAfter,
+  peopleOf,
+  presentInstance,
+  type Instance,
+  type InstanceSettings,
+  type KeyName,
+  type OidcSettings,
+} from '../domain/instance.js';
 import { ADMIN_TOKEN_PREFIX, generateSecret, hashSecret, INSTANCE_KEY_PREFIX } from '../domain/keys.js';
 import type { TagCategory } from '../domain/tags.js';
 import type { Store } from '../store/db.js';
