@@ -279,11 +279,11 @@ export function SlaSection() {
             <legend className="visually-hidden">Apply the SLA policy to</legend>
             <label className="check">
               <input type="radio" name="sla-applies" checked={appliesTo === 'newTickets'} onChange={() => setAppliesTo('newTickets')} />
-              New tickets only: {openTickets} keep the policy they follow
+              New tickets only: {openTickets} {asking?.openCount === 1 ? 'keeps the policy it follows' : 'keep the policy they follow'}
             </label>
             <label className="check">
               <input type="radio" name="sla-applies" checked={appliesTo === 'openTickets'} onChange={() => setAppliesTo('openTickets')} />
-              New tickets and {openTickets}: their due dates are worked out again
+              New tickets and {openTickets}: {asking?.openCount === 1 ? 'its due dates are' : 'their due dates are'} worked out again
             </label>
           </fieldset>
           <div className="actions">
