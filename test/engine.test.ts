@@ -175,6 +175,47 @@ for (const dialect of DIALECTS) {
         expect((await api.get(`/tickets/${ticket.id}`)).body.item.frtDueOn).toBe('2026-11-23T09:00:00.000Z');
       });
 
+      it('applies a changed policy to new tickets only when asked, and to every open ticket by default', async () => {
+        clock.set('2026-11-23T08:00:00.000Z'); // Monday 09:00 in Paris
+        const { api } = await createInstance(t.app);
+        await api.put('/instance', { sla: parisSla });
+        const old = await createTicket(api, { priority: 'Urgent' });
+        expect(old.frtDueOn).toBe('2026-11-23T09:00:00.000Z');
+
+        clock.set('2026-11-23T08:10:00.000Z');
+        const slower = { ...parisSla, targets: { Urgent: { firstResponseMinutes: 120, resolutionMinutes: 480 } } };
+        const saved = await api.put('/instance', { sla: slower, slaAppliesTo: 'newTickets' });
+        expect(saved.status).toBe(200);
+        expect(saved.body.item.sla.targets.Urgent.firstResponseMinutes).toBe(120);
+        expect(saved.body.item).not.toHaveProperty('slaAppliesTo');
+        await t.scheduler.runDue();
+        expect((await api.get(`/tickets/${old.id}`)).body.item.frtDueOn).toBe('2026-11-23T09:00:00.000Z');
+        const fresh = await createTicket(api, { priority: 'Urgent' });
+        expect(fresh.frtDueOn).toBe('2026-11-23T10:10:00.000Z');
+
+        // A later change of the old ticket keeps it on the policy it follows.
+        clock.set('2026-11-23T08:20:00.000Z');
+        expect((await api.put(`/tickets/${old.id}`, { ticket: { priority: 'Low' }, user: agentA })).status).toBe(200);
+        expect((await api.put(`/tickets/${old.id}`, { ticket: { priority: 'Urgent' }, user: agentA })).status).toBe(200);
+        expect((await api.get(`/tickets/${old.id}`)).body.item.frtDueOn).toBe('2026-11-23T09:00:00.000Z');
+        // and it escalates on the old target.
+        clock.set('2026-11-23T09:00:00.000Z');
+        await t.scheduler.runDue();
+        expect((await api.get(`/tickets/${old.id}`)).body.item.isFrtEscalated).toBe(true);
+        expect((await api.get(`/tickets/${fresh.id}`)).body.item.isFrtEscalated).toBe(false);
+
+        // Saved for every open ticket (the default), the policy reaches the ones left on an earlier one.
+        const another = await createTicket(api, { priority: 'Low' });
+        expect(another.rtDueOn).toBeUndefined(); // the slower policy has no target for Low
+        const faster = { ...parisSla, targets: { Low: { resolutionMinutes: 60 } } };
+        expect((await api.put('/instance', { sla: faster })).status).toBe(200);
+        await t.scheduler.runDue();
+        expect((await api.get(`/tickets/${another.id}`)).body.item.rtDueOn).toBe('2026-11-23T10:00:00.000Z');
+        expect((await api.get(`/tickets/${fresh.id}`)).body.item.frtDueOn).toBeUndefined();
+
+        expect((await api.put('/instance', { sla: parisSla, slaAppliesTo: 'someTickets' })).status).toBe(400);
+      });
+
       it('rejects an unusable policy', async () => {
         const { api } = await createInstance(t.app);
         expect((await api.put('/instance', { sla: { ...parisSla, timeZone: 'Mars/Olympus' } })).status).toBe(400);

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chipColors, contrastRatio, parseHex } from '../web/src/lib/contrast.js';
 import { activeFilterCount, EMPTY_QUERY, formatDeskQuery, nextDay, parseDeskQuery, sortBy, toListParams } from '../web/src/lib/desk-query.js';
 import { parseUser, uniquePeople } from '../web/src/lib/format.js';
 import { changedCustomFields, errorsByField, fieldKeyOf, formLayout, missingRequired } from '../web/src/lib/forms.js';
@@ -333,5 +335,24 @@ describe('help-desk engine settings', () => {
     expect(searchZones(['America/Argentina/Buenos_Aires', 'Europe/Amsterdam'], 'am')).toEqual(['Europe/Amsterdam', 'America/Argentina/Buenos_Aires']);
     expect(searchZones(zones, 'utc+05:30')).toEqual(['Asia/Kolkata']);
     expect(searchZones(zones, '')).toEqual(zones);
+  });
+});
+
+describe('tag chip colours', () => {
+  it('reach 4.5:1 between text and background for any category colour, keeping its hue when it can', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffff }), (n) => {
+        const color = `#${n.toString(16).padStart(6, '0')}`;
+        const chip = chipColors(color);
+        expect(contrastRatio(parseHex(chip.text)!, parseHex(chip.background)!)).toBeGreaterThanOrEqual(4.5);
+      }),
+      { numRuns: 2000 },
+    );
+    // A dark colour is its own text colour; a pale one is darkened.
+    expect(chipColors('#1d4fb8').text).toBe('#1d4fb8');
+    expect(chipColors('#ffe066').text).not.toBe('#ffe066');
+    expect(chipColors('#abc')).toEqual(chipColors('#aabbcc'));
+    // Not a colour the API stores: the grey fallback.
+    expect(chipColors('tomato')).toEqual(chipColors('#6b7280'));
   });
 });

@@ -142,6 +142,12 @@ export const SettingsUpdate = Type.Object(
     isAutomaticAssignTickets: Type.Optional(Type.Boolean()),
     alertNotification: Type.Optional(nullable(Type.Unsafe<Static<typeof AlertNotificationSchema>>(Type.Ref('IAlertNotification')))),
     sla: Type.Optional(nullable(Type.Unsafe<Static<typeof SlaPolicySchema>>(Type.Ref('ISlaPolicy')))),
+    slaAppliesTo: Type.Optional(
+      oneOf(['openTickets', 'newTickets'] as const, {
+        description:
+          'When `sla` changes: `openTickets` (the default) re-applies it to every open ticket; `newTickets` leaves open tickets on the policy they follow and applies the new one to tickets created from now on (docs/api.md §8)',
+      }),
+    ),
     isAutoAssignIdleTickets: Type.Optional(Type.Boolean()),
     dayBeforeTicketsIdle: Type.Optional(nullable(Type.Integer({ minimum: 1, maximum: 365 }))),
     idleTicketAssignedTo: Type.Optional(Personas),

@@ -46,6 +46,12 @@ export interface InstanceSettings {
   rateLimit: { max: number; windowSeconds: number } | null;
   /** SLA policy: targets per priority and the working schedule they count in. */
   sla: SlaPolicy | null;
+  /**
+   * Policies saved over with `slaAppliesTo: "newTickets"`, oldest first: a ticket created before
+   * an entry's `until` follows that entry's policy (see slaPolicyFor). Emptied by a save that
+   * applies to every open ticket.
+   */
+  earlierSlaPolicies: EarlierSlaPolicy[];
   /** The operator's cap on the bytes of attachments the instance stores; null: no cap. */
   storageQuotaBytes: number | null;
   /** Who may change which ticket field, for people (not instance keys): see domain/permissions.ts. */
@@ -54,6 +60,30 @@ export interface InstanceSettings {
   instanceKeysEnabled: boolean;
   /** Sign-in with OpenID Connect; never shown whole (the client secret stays on the server). */
   oidc: OidcSettings | null;
+}
+
+/** A policy that stopped applying to new tickets at `until`, kept for the tickets created before. */
+export interface EarlierSlaPolicy {
+  until: string;
+  sla: SlaPolicy | null;
+}
+
+/** How many earlier policies are kept; past it the oldest goes and its tickets follow the next one. */
+export const EARLIER_SLA_POLICIES_MAX = 20;
+
+/** The SLA policy a ticket created at `createdOn` follows: the one in force then, unless since applied to all open tickets. */
+export function slaPolicyFor(settings: InstanceSettings, createdOn: string): SlaPolicy | null {
+  const earlier = settings.earlierSlaPolicies.find((entry) => createdOn < entry.until);
+  return earlier ? earlier.sla : settings.sla;
+}
+
+/**
+ * The earlier policies after `sla` was replaced at `now`: kept with "newTickets" (bounded),
+ * dropped with "openTickets" (every open ticket follows the new policy).
+ */
+export function earlierSlaPoliciesAfter(settings: InstanceSettings, appliesTo: 'openTickets' | 'newTickets', now: string): EarlierSlaPolicy[] {
+  if (appliesTo === 'openTickets') return [];
+  return [...settings.earlierSlaPolicies, { until: now, sla: settings.sla }].slice(-EARLIER_SLA_POLICIES_MAX);
 }
 
 /** The instance's OpenID Connect provider (Microsoft Entra ID, Google, Keycloak…). */
@@ -94,6 +124,7 @@ export function defaultSettings(): InstanceSettings {
     keyAccess: { primary: 'readWrite', secondary: 'readWrite' },
     rateLimit: null,
     sla: null,
+    earlierSlaPolicies: [],
     storageQuotaBytes: null,
     userPermission: [],
     instanceKeysEnabled: true,

@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Activity } from '../domain/activity.js';
 import { AUTO_ASSIGN_USER, chooseRule, IDLE_USER, pickAssignee, SLA_USER } from '../domain/assignment.js';
 import { DomainError } from '../domain/errors.js';
-import type { InstanceSettings } from '../domain/instance.js';
+import { slaPolicyFor, type InstanceSettings } from '../domain/instance.js';
 import { firstResponseDue, missedTargets, resolutionDue } from '../domain/sla.js';
 import { decideJob, JOB, jobChanges, wantedJobs } from '../domain/ticket-jobs.js';
 import type { IUser, StoredTicket } from '../domain/ticket.js';
@@ -22,10 +22,11 @@ import * as events from './events.service.js';
 export class Engine {
   constructor(private readonly dialect: StoreDialect) {}
 
-  /** Sets frtDueOn and rtDueOn from the instance's SLA policy. */
+  /** Sets frtDueOn and rtDueOn from the SLA policy the ticket follows (the one in force when it was created, see slaPolicyFor). */
   applyDueDates(settings: InstanceSettings, ticket: StoredTicket): void {
-    ticket.frtDueOn = ticket.isFrtEscalated ? ticket.frtDueOn : firstResponseDue(settings.sla, ticket);
-    ticket.rtDueOn = ticket.isRtEscalated ? ticket.rtDueOn : resolutionDue(settings.sla, ticket, ticket.rtStartedOn);
+    const sla = slaPolicyFor(settings, ticket.createdOn);
+    ticket.frtDueOn = ticket.isFrtEscalated ? ticket.frtDueOn : firstResponseDue(sla, ticket);
+    ticket.rtDueOn = ticket.isRtEscalated ? ticket.rtDueOn : resolutionDue(sla, ticket, ticket.rtStartedOn);
   }
 
   /** Marks the targets `after` missed, coming from `before` (before its due dates are recomputed). */
@@ -124,7 +125,7 @@ export class Engine {
         if (escalation === 'firstResponse') after.isFrtEscalated = after.isFrtBreached = true;
         else after.isRtEscalated = after.isRtBreached = true;
         activities.push({ id: uuidv7(), ...base, type: 'escalation', user: SLA_USER, escalation, dueOn });
-        const reassignedTo = await reassign(settings.sla?.breachAssignees ?? [], 'sla-breach', SLA_USER);
+        const reassignedTo = await reassign(slaPolicyFor(settings, before.createdOn)?.breachAssignees ?? [], 'sla-breach', SLA_USER);
         await event(escalation === 'firstResponse' ? 'sla.firstResponseBreached' : 'sla.resolutionBreached', {
           dueOn,
           ...(reassignedTo ? { reassignedTo } : {}),

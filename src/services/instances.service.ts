@@ -3,7 +3,16 @@ import type { CustomFieldInput, CustomFieldPatch, TagCategoryInput, TagCategoryP
 import type { SettingsPatch } from '../contract/settings.schema.js';
 import { canonicalFieldWrite, hasOptions, type CustomFieldDefinition, type CustomFieldOption } from '../domain/custom-fields.js';
 import { DomainError, FieldErrors, notFound } from '../domain/errors.js';
-import { defaultSettings, peopleOf, presentInstance, type Instance, type InstanceSettings, type KeyName, type OidcSettings } from '../domain/instance.js';
+import {
+  defaultSettings,
+  earlierSlaPoliciesAfter,
+  peopleOf,
+  presentInstance,
+  type Instance,
+  type InstanceSettings,
+  type KeyName,
+  type OidcSettings,
+} from '../domain/instance.js';
 import { ADMIN_TOKEN_PREFIX, generateSecret, hashSecret, INSTANCE_KEY_PREFIX } from '../domain/keys.js';
 import type { TagCategory } from '../domain/tags.js';
 import type { Store } from '../store/db.js';
@@ -107,17 +116,31 @@ export class InstancesService {
     return instances.map((i) => ({ ...presentInstance(i, fields.get(i.id) ?? [], this.deps.defaults), storageUsedBytes: usage.get(i.id) ?? 0 }));
   }
 
-  /** Applies a partial settings update; nested keyAccess merges field by field. */
-  async updateSettings(instanceId: string, patch: SettingsPatch) {
+  /**
+   * Applies a partial settings update; nested keyAccess merges field by field. A changed SLA
+   * policy applies to every open ticket, or with `slaAppliesTo: "newTickets"` to tickets created
+   * from now on (open tickets keep the policy they follow).
+   */
+  async updateSettings(instanceId: string, input: SettingsPatch) {
+    const { slaAppliesTo = 'openTickets', ...patch } = input;
     const now = this.now();
     await this.tx(async (tx) => {
       const instance = await repo.findInstance(tx, instanceId);
       if (!instance) throw notFound('Instance');
       const next = patchedInstance(instance, patch, await repo.listCustomFields(tx, instanceId));
+      const slaChanged = JSON.stringify(instance.settings.sla) !== JSON.stringify(next.settings.sla);
+      if (slaChanged) next.settings.earlierSlaPolicies = earlierSlaPoliciesAfter(instance.settings, slaAppliesTo, now);
       await repo.updateInstance(tx, next, now);
-      // Due dates and timers of open tickets follow the new settings, in the background.
+      // Due dates and timers of open tickets follow the new settings, in the background (a
+      // policy for new tickets only changes none of them).
       const timing = (s: InstanceSettings) =>
-        JSON.stringify([s.sla, s.isAutoAssignIdleTickets, s.isNotifyIdleTicket, s.dayBeforeTicketsIdle, s.alertNotification]);
+        JSON.stringify([
+          slaAppliesTo === 'newTickets' ? null : s.sla,
+          s.isAutoAssignIdleTickets,
+          s.isNotifyIdleTicket,
+          s.dayBeforeTicketsIdle,
+          s.alertNotification,
+        ]);
       if (timing(instance.settings) !== timing(next.settings)) await new Engine(this.deps.store.dialect).scheduleReschedule(tx, instanceId, now);
     });
     return this.present(instanceId);
@@ -129,7 +152,8 @@ export class InstancesService {
    * In `tx` when given (its first admin is made in the same transaction).
    */
   async createWithSettings(input: { id?: string; name: string; patch: SettingsPatch }, tx?: Tx): Promise<CreatedInstance> {
-    const { customFieldsLeft: _l, customFieldsRight: _r, optionalFieldsLeft: _ol, optionalFieldsRight: _or, ...patch } = input.patch;
+    // A new instance has no tickets: which ones a policy applies to does not arise.
+    const { customFieldsLeft: _l, customFieldsRight: _r, optionalFieldsLeft: _ol, optionalFieldsRight: _or, slaAppliesTo: _a, ...patch } = input.patch;
     const draft = patchedInstance({ id: input.id ?? '', name: input.name, settings: defaultSettings() }, { ...patch, name: input.name }, []);
     return this.create({ ...(input.id ? { id: input.id } : {}), name: draft.name, settings: draft.settings }, tx);
   }
@@ -299,7 +323,7 @@ const LAYOUT_LISTS = ['customFieldsLeft', 'customFieldsRight', 'optionalFieldsLe
  * given as personas are kept as `{ id, name, email }`, and `displayName` / `instanceName` are
  * `name`. Throws validation_failed listing every bad value; nothing is half applied.
  */
-function patchedInstance(instance: Instance, patch: SettingsPatch, fields: readonly CustomFieldDefinition[]): Instance {
+function patchedInstance(instance: Instance, patch: Omit<SettingsPatch, 'slaAppliesTo'>, fields: readonly CustomFieldDefinition[]): Instance {
   const { name, displayName, instanceName, keyAccess, assignees, idleTicketAssignedTo, user: _actor, ...rest } = patch;
   const errors = new FieldErrors();
   const given = { name: name?.trim(), displayName: displayName?.trim(), instanceName: instanceName?.trim() };

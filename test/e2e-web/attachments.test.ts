@@ -80,6 +80,7 @@ describe.skipIf(!hasChromium)('attachments in the web app (Chromium)', () => {
   it('creates a ticket with a picked file and a dropped screenshot, shown with a thumbnail and in the file list', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New ticket' }).click();
     await page.getByLabel('Title', { exact: true }).fill('Monitor flickers');
+    await page.getByLabel('Requestor', { exact: true }).fill('Rita Requestor <r@example.com>');
     await page.getByLabel('Description', { exact: true }).fill('See the screenshot and the log.');
     await page.setInputFiles('#tf-files', { name: 'display.log', mimeType: 'text/plain', buffer: Buffer.from('flicker at 14:02\n') });
     await dropFiles(page, '#tf-description', [{ name: 'screen.png', type: 'image/png', base64: PNG.toString('base64') }]);

@@ -15,6 +15,9 @@ import { SettingsPage } from './pages/settings.js';
 import { rememberInstance, SetPasswordPage, SignInPage } from './pages/sign-in.js';
 import { TicketPage } from './pages/ticket.js';
 
+/** How many notices show at once; older ones give way. */
+const MAX_TOASTS = 3;
+
 interface Toast {
   id: number;
   message: string;
@@ -30,18 +33,35 @@ export function App() {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const toastId = useRef(0);
 
-  const notify = useCallback((message: string, kind: 'ok' | 'error' = 'ok') => {
-    const id = ++toastId.current;
-    setToasts((t) => [...t, { id, message, kind }]);
-    setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'error' ? 8000 : 4000);
-  }, []);
+  const dismiss = useCallback((id: number) => setToasts((t) => t.filter((x) => x.id !== id)), []);
+  // A success goes by itself; an error stays until dismissed, so it can be read. Only the newest
+  // few are kept: a burst of saves must not cover the page.
+  const notify = useCallback(
+    (message: string, kind: 'ok' | 'error' = 'ok') => {
+      const id = ++toastId.current;
+      setToasts((t) => [...t, { id, message, kind }].slice(-MAX_TOASTS));
+      if (kind === 'ok') setTimeout(() => dismiss(id), 5000);
+    },
+    [dismiss],
+  );
 
   const reloadInstance = useCallback(async () => setInstance((await send(client.GET('/instance'))).item), []);
   const reloadTags = useCallback(async () => setTagCategories((await send(client.GET('/tags'))).items), []);
   const reloadPeople = useCallback(async () => setMembers((await send(client.GET('/instance/users'))).items), []);
 
+  // Set when the API said the session ended under the person's feet (not on a first visit):
+  // the sign-in page says so, and signing in comes back to the same page.
+  const [ended, setEnded] = useState(false);
+  const signedIn = useRef(false);
   useEffect(() => {
-    setUnauthorizedHandler(() => setSession(null));
+    signedIn.current = !!session;
+  }, [session]);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      if (signedIn.current) setEnded(true);
+      setSession(null);
+    });
     send(client.GET('/session'), { quiet401: true })
       .then(setSession)
       .catch(() => setSession(null));
@@ -73,7 +93,10 @@ export function App() {
     <div className="toasts" aria-live="polite">
       {toasts.map((t) => (
         <div key={t.id} className={`toast ${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'}>
-          {t.message}
+          <span className="toast-text">{t.message}</span>
+          <button type="button" className="toast-dismiss" aria-label={`Dismiss: ${t.message}`} onClick={() => dismiss(t.id)}>
+            ×
+          </button>
         </div>
       ))}
     </div>
@@ -84,7 +107,17 @@ export function App() {
     return <SetPasswordPage purpose={path === '/invitation' ? 'invitation' : 'reset'} onSignedIn={setSession} />;
   }
   if (session === undefined) return <Spinner />;
-  if (session === null) return <SignInPage onSignedIn={setSession} />;
+  if (session === null) {
+    return (
+      <SignInPage
+        ended={ended}
+        onSignedIn={(next) => {
+          setEnded(false);
+          setSession(next);
+        }}
+      />
+    );
+  }
   if (!state) {
     return loadError ? (
       <main className="page narrow">
@@ -127,6 +160,8 @@ function Shell() {
     try {
       await send(client.DELETE('/session'));
     } finally {
+      // Signing in again (maybe as someone else) starts at the desk, not on this page.
+      window.history.replaceState(null, '', '/');
       app.setSession(null);
     }
   };

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { tagChipStyle } from '../lib/contrast.js';
 import { formatUser, parseUser } from '../lib/format.js';
 import { isEmailAddress, type CustomFieldOption, type TagCategory, type TicketTag, type User } from '../lib/types.js';
 
@@ -362,11 +363,7 @@ export function Toggle(props: { id: string; checked: boolean; onChange: (checked
 export function TagChip(props: { tag: TicketTag; categories: TagCategory[]; onRemove?: () => void }) {
   const category = props.categories.find((c) => c.id === props.tag.tagCategoryId);
   return (
-    <span
-      className="tag"
-      style={{ ['--tag' as string]: category?.color ?? '#6b7280' }}
-      title={category ? `${category.text}: ${props.tag.text}` : props.tag.text}
-    >
+    <span className="tag" style={tagChipStyle(category?.color)} title={category ? `${category.text}: ${props.tag.text}` : props.tag.text}>
       {props.tag.text}
       {props.onRemove && (
         <button type="button" className="chip-remove" aria-label={`Remove tag ${props.tag.text}`} onClick={props.onRemove}>
@@ -454,7 +451,11 @@ export function Dialog(props: { open: boolean; title: string; onClose: () => voi
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
+    if (props.open && !dialog.open) {
+      dialog.showModal();
+      // showModal focuses the first control; a dialog may name a safer one (Cancel, for a deletion).
+      dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    }
     if (!props.open && dialog.open) dialog.close();
   }, [props.open]);
   return (
@@ -467,6 +468,41 @@ export function Dialog(props: { open: boolean; title: string; onClose: () => voi
       )}
     </dialog>
   );
+}
+
+interface ConfirmQuestion {
+  title: string;
+  message: ReactNode;
+  /** The button that does it ("Delete"); Cancel is the other one, and has the focus. */
+  confirmLabel: string;
+}
+
+/**
+ * Asks before something that cannot be taken back in one click: `confirm(question)` opens a
+ * modal dialog and answers true for the confirm button, false for Cancel or Escape. Render
+ * `dialog` once in the component.
+ */
+export function useConfirm(): [(question: ConfirmQuestion) => Promise<boolean>, ReactNode] {
+  const [asked, setAsked] = useState<(ConfirmQuestion & { answer: (ok: boolean) => void }) | null>(null);
+  const confirm = (question: ConfirmQuestion) => new Promise<boolean>((answer) => setAsked({ ...question, answer }));
+  const close = (ok: boolean) => {
+    asked?.answer(ok);
+    setAsked(null);
+  };
+  const dialog = (
+    <Dialog open={asked !== null} title={asked?.title ?? ''} onClose={() => close(false)}>
+      <p>{asked?.message}</p>
+      <div className="actions">
+        <button type="button" className="danger" onClick={() => close(true)}>
+          {asked?.confirmLabel}
+        </button>
+        <button type="button" data-autofocus onClick={() => close(false)}>
+          Cancel
+        </button>
+      </div>
+    </Dialog>
+  );
+  return [confirm, dialog];
 }
 
 export function Spinner({ label = 'Loading…' }: { label?: string }) {

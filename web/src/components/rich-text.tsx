@@ -49,6 +49,43 @@ export function RichText({ html, className }: { html: string; className?: string
   return <div className={`rich-text${className ? ` ${className}` : ''}`}>{content}</div>;
 }
 
+/**
+ * HTML of the allow-list only, as a string for the editor to hold again (a kept draft): built
+ * element by element from an inert parse, like RichText, so nothing else reaches the page.
+ */
+export function cleanHtml(html: string): string {
+  const source = new DOMParser().parseFromString(html, 'text/html').body;
+  const target = document.implementation.createHTMLDocument('');
+  const copy = (node: Node, into: Node) => {
+    if (node.nodeType === Node.TEXT_NODE) {
+      into.appendChild(target.createTextNode(node.textContent ?? ''));
+      return;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    const element = node as Element;
+    const tag = element.tagName.toLowerCase();
+    if (DROPPED.has(tag)) return;
+    if (!TAGS.has(tag)) {
+      for (const child of Array.from(element.childNodes)) copy(child, into);
+      return;
+    }
+    const out = target.createElement(tag);
+    if (tag === 'a') {
+      const href = safeHref(element.getAttribute('href') ?? '');
+      if (href) out.setAttribute('href', href);
+    } else {
+      for (const name of RICH_TEXT_ATTRIBUTES[tag as RichTextTag] ?? []) {
+        const value = element.getAttribute(name);
+        if (value !== null) out.setAttribute(name, value);
+      }
+    }
+    for (const child of Array.from(element.childNodes)) copy(child, out);
+    into.appendChild(out);
+  };
+  for (const child of Array.from(source.childNodes)) copy(child, target.body);
+  return target.body.innerHTML;
+}
+
 /** What the editor holds: its HTML and whether it has any text at all. */
 export interface EditorContent {
   html: string;
@@ -75,15 +112,21 @@ export function RichTextEditor(props: {
   onChange: (content: EditorContent) => void;
   onSubmit?: () => void;
   resetKey: number;
+  /** What the box starts with (a kept draft), cleaned to the allow-list; a reset empties it. */
+  initialHtml?: string;
   className?: string;
   invalid?: boolean;
   /** HTML to insert where the cursor is (a canned response); a new `key` inserts it again. */
   insert?: { html: string; key: number } | undefined;
 }) {
   const editor = useRef<HTMLDivElement>(null);
+  const applied = useRef<number | undefined>(undefined);
   // The owner resets its copy of the content when it changes resetKey; this empties the box.
+  // The first run fills it with the initial HTML instead (once, though an effect may run twice).
   useEffect(() => {
-    if (editor.current) editor.current.innerHTML = '';
+    if (!editor.current || applied.current === props.resetKey) return;
+    editor.current.innerHTML = applied.current === undefined && props.initialHtml ? cleanHtml(props.initialHtml) : '';
+    applied.current = props.resetKey;
   }, [props.resetKey]);
   const { insert, onChange } = props;
   useEffect(() => {
@@ -138,9 +181,10 @@ export function RichTextEditor(props: {
             // Keep the selection in the text while the button is pressed.
             onMouseDown={(e) => e.preventDefault()}
             onClick={() => format(f.command)}
-          >
-            {f.text}
-          </button>
+            // The symbol is drawn by the style sheet: as text, "1." would be a visible label
+            // that is not in the button's name (a speech user says "Numbered list").
+            data-symbol={f.text}
+          />
         ))}
         <button type="button" aria-label="Link" title="Link" onMouseDown={(e) => e.preventDefault()} onClick={addLink}>
           Link

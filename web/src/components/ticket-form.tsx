@@ -20,8 +20,12 @@ export interface TicketFormValues {
   customFields: Record<string, unknown>;
 }
 
-/** A ticket's values as the form edits them (date pickers as local days). */
-export function formValuesOf(ticket: Ticket | undefined, fields: CustomField[], me: User): TicketFormValues {
+/**
+ * A ticket's values as the form edits them (date pickers as local days). A new ticket has no
+ * requestor until one is chosen: defaulting to the agent made the agent the requestor, whose
+ * replies never count as the first response.
+ */
+export function formValuesOf(ticket: Ticket | undefined, fields: CustomField[]): TicketFormValues {
   const customFields: Record<string, unknown> = {};
   for (const field of fields) {
     const value = ticket?.customFields[field.id];
@@ -33,7 +37,7 @@ export function formValuesOf(ticket: Ticket | undefined, fields: CustomField[], 
     title: ticket?.title ?? '',
     description: ticket?.description ?? '',
     priority: ticket?.priority ?? 'Medium',
-    requestor: ticket ? ticket.requestor : me,
+    requestor: ticket ? ticket.requestor : null,
     assignee: ticket?.assignee ?? null,
     expectedDate: toDateInput(ticket?.expectedDate),
     tags: ticket?.tags ?? [],
@@ -80,8 +84,8 @@ export function TicketForm(props: {
   /** Files and links to attach (the new-ticket form): dropped or pasted on the description, or picked. */
   attachments?: { draft: AttachmentDraft; progress: number | undefined };
 }) {
-  const { instance, tagCategories, people, session } = useApp();
-  const [initial] = useState(() => formValuesOf(props.ticket, instance.customFields, session.user));
+  const { instance, tagCategories, people } = useApp();
+  const [initial] = useState(() => formValuesOf(props.ticket, instance.customFields));
   const [values, setValues] = useState(initial);
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [busy, setBusy] = useState(false);
@@ -91,8 +95,21 @@ export function TicketForm(props: {
   const deletedWithValue = editing ? instance.customFields.filter((f) => f.deleted && !isEmptyValue(props.ticket?.customFields[f.id])) : [];
   const knownKeys = [...FIXED_KEYS, ...instance.customFields.map((f) => `customFields/${f.id}`)];
 
-  const set = <K extends keyof TicketFormValues>(key: K, value: TicketFormValues[K]) => setValues((v) => ({ ...v, [key]: value }));
-  const setCustom = (id: string, value: unknown) => setValues((v) => ({ ...v, customFields: { ...v.customFields, [id]: value } }));
+  // A field's error goes as soon as the field changes: it was about the old value (submitting checks again).
+  const forget = (key: string) =>
+    setErrors((e) => {
+      if (!(key in e)) return e;
+      const { [key]: _gone, ...rest } = e;
+      return rest;
+    });
+  const set = <K extends keyof TicketFormValues>(key: K, value: TicketFormValues[K]) => {
+    setValues((v) => ({ ...v, [key]: value }));
+    forget(key);
+  };
+  const setCustom = (id: string, value: unknown) => {
+    setValues((v) => ({ ...v, customFields: { ...v.customFields, [id]: value } }));
+    forget(`customFields/${id}`);
+  };
 
   const focusFirstError = () =>
     requestAnimationFrame(() =>
@@ -136,6 +153,8 @@ export function TicketForm(props: {
       />
     ));
   const hasOptional = layout.optionalLeft.length + layout.optionalRight.length > 0;
+  // One level below the form's own heading: the page's h1 for a new ticket, "Edit ticket" (h2) when editing.
+  const Sub = editing ? 'h3' : 'h2';
 
   return (
     <form className="ticket-form" onSubmit={(event) => void submit(event)} noValidate>
@@ -169,7 +188,15 @@ export function TicketForm(props: {
             )}
           </Field>
           <Field label="Requestor" htmlFor="tf-requestor" errors={errors.requestor} required>
-            <UserInput id="tf-requestor" value={values.requestor} onChange={(u) => set('requestor', u)} people={people} required invalid={!!errors.requestor} />
+            <UserInput
+              id="tf-requestor"
+              value={values.requestor}
+              onChange={(u) => set('requestor', u)}
+              people={people}
+              required
+              invalid={!!errors.requestor}
+              placeholder="Who asked? Name <email@example.com>"
+            />
           </Field>
           {renderFields(layout.left)}
         </div>
@@ -195,7 +222,7 @@ export function TicketForm(props: {
       </div>
       {hasOptional && (
         <section className="optional-fields" aria-labelledby="tf-optional">
-          <h3 id="tf-optional">Optional fields</h3>
+          <Sub id="tf-optional">Optional fields</Sub>
           <div className="form-columns">
             <div>{renderFields(layout.optionalLeft)}</div>
             <div>{renderFields(layout.optionalRight)}</div>
@@ -204,7 +231,7 @@ export function TicketForm(props: {
       )}
       {deletedWithValue.length > 0 && (
         <section className="optional-fields" aria-labelledby="tf-deleted">
-          <h3 id="tf-deleted">Deleted fields</h3>
+          <Sub id="tf-deleted">Deleted fields</Sub>
           <div className="form-columns">
             <div>{renderFields(deletedWithValue)}</div>
           </div>

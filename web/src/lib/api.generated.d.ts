@@ -100,6 +100,11 @@ export interface paths {
                         isAutomaticAssignTickets?: boolean;
                         alertNotification?: components["schemas"]["IAlertNotification"] | null;
                         sla?: components["schemas"]["ISlaPolicy"] | null;
+                        /**
+                         * @description When `sla` changes: `openTickets` (the default) re-applies it to every open ticket; `newTickets` leaves open tickets on the policy they follow and applies the new one to tickets created from now on (docs/api.md §8)
+                         * @enum {string}
+                         */
+                        slaAppliesTo?: "openTickets" | "newTickets";
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
                         idleTicketAssignedTo?: {
@@ -259,6 +264,11 @@ export interface paths {
                         isAutomaticAssignTickets?: boolean;
                         alertNotification?: components["schemas"]["IAlertNotification"] | null;
                         sla?: components["schemas"]["ISlaPolicy"] | null;
+                        /**
+                         * @description When `sla` changes: `openTickets` (the default) re-applies it to every open ticket; `newTickets` leaves open tickets on the policy they follow and applies the new one to tickets created from now on (docs/api.md §8)
+                         * @enum {string}
+                         */
+                        slaAppliesTo?: "openTickets" | "newTickets";
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
                         idleTicketAssignedTo?: {
@@ -3343,6 +3353,11 @@ export interface paths {
                         isAutomaticAssignTickets?: boolean;
                         alertNotification?: components["schemas"]["IAlertNotification"] | null;
                         sla?: components["schemas"]["ISlaPolicy"] | null;
+                        /**
+                         * @description When `sla` changes: `openTickets` (the default) re-applies it to every open ticket; `newTickets` leaves open tickets on the policy they follow and applies the new one to tickets created from now on (docs/api.md §8)
+                         * @enum {string}
+                         */
+                        slaAppliesTo?: "openTickets" | "newTickets";
                         isAutoAssignIdleTickets?: boolean;
                         dayBeforeTicketsIdle?: number | null;
                         idleTicketAssignedTo?: {

@@ -3,6 +3,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 
 import { EscalationBadges, PriorityBadge, Spinner, StatusBadge, TagChip } from '../components/controls.js';
 import { browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
+import { tagChipStyle } from '../lib/contrast.js';
 import {
   activeFilterCount,
   effectiveOrder,
@@ -650,7 +651,7 @@ function Filters(props: { query: DeskQuery; onChange: (q: DeskQuery) => void; op
             {q.tags.map((tag) => {
               const { text, category } = tagLabel(tag);
               return (
-                <span key={tag} className="tag" style={{ ['--tag' as string]: category?.color ?? '#6b7280' }}>
+                <span key={tag} className="tag" style={tagChipStyle(category?.color)}>
                   {text}
                   <button
                     type="button"

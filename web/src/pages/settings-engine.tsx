@@ -1,8 +1,9 @@
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import { Field, PeoplePicker, PriorityBadge, Toggle } from '../components/controls.js';
+import { Dialog, Field, PeoplePicker, PriorityBadge, Toggle } from '../components/controls.js';
 import { PeopleList } from '../components/people-list.js';
 import { FormError, Section, useSettingsSave } from '../components/settings-kit.js';
 import { TimeZoneSelect } from '../components/time-zone-select.js';
+import { client, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import {
   describeConditions,
@@ -26,7 +27,7 @@ import {
   type TargetDraft,
 } from '../lib/engine.js';
 import { Link } from '../lib/router.js';
-import { PRIORITIES, type CustomField, type Priority, type Rule, type TagCategory, type User } from '../lib/types.js';
+import { PRIORITIES, type CustomField, type Priority, type Rule, type SettingsUpdate, type TagCategory, type User } from '../lib/types.js';
 
 /*
  * The help-desk engine's settings: the SLA policy, assignment rules, due-date alerts.
@@ -46,14 +47,32 @@ export function SlaSection() {
   const setTarget = (p: Priority, patch: Partial<TargetDraft>) => setDraft((d) => ({ ...d, targets: { ...d.targets, [p]: { ...d.targets[p], ...patch } } }));
   const dayMinutes = workingDayMinutes(draft.start, draft.untilMidnight ? '24:00' : draft.end);
 
+  // The policy waiting for the person's answer: new tickets only, or every open ticket too.
+  const [asking, setAsking] = useState<{ sla: NonNullable<SettingsUpdate['sla']>; openCount: number | undefined } | null>(null);
+  const [appliesTo, setAppliesTo] = useState<'newTickets' | 'openTickets'>('newTickets');
+  const store = async (sla: NonNullable<SettingsUpdate['sla']>, slaAppliesTo: 'newTickets' | 'openTickets') => {
+    await save({ sla, slaAppliesTo }, sla.enabled ? 'SLA policy saved' : 'SLA policy saved (not applied: it is switched off)');
+    // Refused, the policy's errors show at its fields, behind the dialog: it closes either way.
+    setAsking(null);
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setProblems([]);
     const { sla, errors: found } = slaFromDraft(draft);
     setLocal(found);
     if (Object.keys(found).length) return;
-    await save({ sla }, sla.enabled ? 'SLA policy saved' : 'SLA policy saved (not applied: it is switched off)');
+    // Saving used to re-apply the policy to every open ticket without a word: ask first, saying how many.
+    let openCount: number | undefined;
+    try {
+      openCount = (await send(client.GET('/tickets/counts', { params: { query: { isResolved: 'false' } } }))).itemCount;
+    } catch {
+      openCount = undefined; // asked all the same, without the number
+    }
+    if (openCount === 0) return store(sla, 'openTickets');
+    setAppliesTo('newTickets');
+    setAsking({ sla, openCount });
   };
+  const openTickets = asking?.openCount === undefined ? 'the open tickets' : `the ${asking.openCount} open ticket${asking.openCount === 1 ? '' : 's'}`;
   const remove = async () => {
     if (!window.confirm('Remove the SLA policy? Tickets lose their due times; past escalations stay.')) return;
     setLocal({});
@@ -249,6 +268,34 @@ export function SlaSection() {
           )}
         </div>
       </form>
+      <Dialog open={asking !== null} title="Which tickets does the policy apply to?" onClose={() => setAsking(null)}>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (asking) void store(asking.sla, appliesTo);
+          }}
+        >
+          <fieldset className="choices">
+            <legend className="visually-hidden">Apply the SLA policy to</legend>
+            <label className="check">
+              <input type="radio" name="sla-applies" checked={appliesTo === 'newTickets'} onChange={() => setAppliesTo('newTickets')} />
+              New tickets only: {openTickets} {asking?.openCount === 1 ? 'keeps the policy it follows' : 'keep the policy they follow'}
+            </label>
+            <label className="check">
+              <input type="radio" name="sla-applies" checked={appliesTo === 'openTickets'} onChange={() => setAppliesTo('openTickets')} />
+              New tickets and {openTickets}: {asking?.openCount === 1 ? 'its due dates are' : 'their due dates are'} worked out again
+            </label>
+          </fieldset>
+          <div className="actions">
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? 'Saving…' : 'Save SLA policy'}
+            </button>
+            <button type="button" onClick={() => setAsking(null)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      </Dialog>
     </Section>
   );
 }

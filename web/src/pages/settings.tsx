@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { CopyField, Dialog, Field, PeoplePicker, Toggle } from '../components/controls.js';
+import { CopyField, Dialog, Field, PeoplePicker, Toggle, useConfirm } from '../components/controls.js';
 import { PeopleSection, SignInSection } from './settings-people.js';
 import { FormError, Section, useSettingsSave } from '../components/settings-kit.js';
 import { AssigneesSection, DueAlertsSection, SlaSection } from './settings-engine.js';
@@ -242,6 +242,7 @@ const placementOf = (instance: Instance, id: string): Placement => LISTS.find((l
 
 function CustomFieldsSection() {
   const { instance, reloadInstance, notify } = useApp();
+  const [confirm, confirmDialog] = useConfirm();
   const [editing, setEditing] = useState<CustomField | 'new' | null>(null);
   const [error, setError] = useState('');
   const live = instance.customFields.filter((f) => !f.deleted);
@@ -256,6 +257,14 @@ function CustomFieldsSection() {
     } catch (e) {
       setError(errorMessage(e));
     }
+  };
+  const removeField = async (field: CustomField) => {
+    const ok = await confirm({
+      title: `Delete the field “${field.name}”?`,
+      message: 'New tickets no longer have it; tickets that have a value keep it. You can restore it from “Deleted fields”.',
+      confirmLabel: 'Delete field',
+    });
+    if (ok) await run(() => send(client.DELETE('/instance/customFields/{id}', { params: { path: { id: field.id } } })), `Deleted “${field.name}”`);
   };
   const move = (field: CustomField, by: -1 | 1) => {
     const list = placementOf(instance, field.id);
@@ -325,14 +334,7 @@ function CustomFieldsSection() {
                     <button type="button" onClick={() => setEditing(f)} aria-label={`Edit ${f.name}`}>
                       Edit
                     </button>
-                    <button
-                      type="button"
-                      className="danger"
-                      aria-label={`Delete ${f.name}`}
-                      onClick={() =>
-                        void run(() => send(client.DELETE('/instance/customFields/{id}', { params: { path: { id: f.id } } })), `Deleted “${f.name}”`)
-                      }
-                    >
+                    <button type="button" className="danger" aria-label={`Delete ${f.name}`} onClick={() => void removeField(f)}>
                       Delete
                     </button>
                   </div>
@@ -373,6 +375,7 @@ function CustomFieldsSection() {
       <Dialog open={editing !== null} title={editing === 'new' ? 'New custom field' : `Edit “${editing?.name ?? ''}”`} onClose={() => setEditing(null)} wide>
         {editing !== null && <FieldEditor field={editing === 'new' ? undefined : editing} onDone={() => setEditing(null)} />}
       </Dialog>
+      {confirmDialog}
     </Section>
   );
 }
@@ -590,6 +593,15 @@ function TagCategoryRow({ category, run }: { category: TagCategory; run: (work: 
     [category.tags],
   );
   const id = `tc-${category.id}`;
+  const [confirm, confirmDialog] = useConfirm();
+  const remove = async () => {
+    const ok = await confirm({
+      title: `Delete the tag category “${category.text}”?`,
+      message: 'Its tags can no longer be added to tickets; tickets that have them keep them. You can restore it from “Deleted categories”.',
+      confirmLabel: 'Delete category',
+    });
+    if (ok) await run(() => send(client.DELETE('/tags/{id}', { params: { path: { id: category.id } } })), `Deleted “${category.text}”`);
+  };
   const save = (e: FormEvent) => {
     e.preventDefault();
     const kept = splitTags(tags);
@@ -623,16 +635,12 @@ function TagCategoryRow({ category, run }: { category: TagCategory; run: (work: 
         </div>
         <div className="row-actions">
           <button type="submit">Save</button>
-          <button
-            type="button"
-            className="danger"
-            aria-label={`Delete ${category.text}`}
-            onClick={() => void run(() => send(client.DELETE('/tags/{id}', { params: { path: { id: category.id } } })), `Deleted “${category.text}”`)}
-          >
+          <button type="button" className="danger" aria-label={`Delete ${category.text}`} onClick={() => void remove()}>
             Delete
           </button>
         </div>
       </form>
+      {confirmDialog}
     </li>
   );
 }

@@ -44,7 +44,7 @@ function Brand() {
 }
 
 /** Sign in with e-mail and password, or with the instance's OpenID Connect provider. */
-export function SignInPage(props: { onSignedIn: (session: Session) => void }) {
+export function SignInPage(props: { onSignedIn: (session: Session) => void; ended?: boolean }) {
   const params = new URLSearchParams(window.location.search);
   const named = params.get('instance') ?? localStorage.getItem(LAST_INSTANCE) ?? undefined;
   const [methods, setMethods] = useState<Methods | null>(null);
@@ -81,7 +81,12 @@ export function SignInPage(props: { onSignedIn: (session: Session) => void }) {
       const session = await send(client.POST('/session', { body: { email: email.trim(), password, ...(instance ? { instance } : {}) } }), { quiet401: true });
       rememberInstance(session.instance.id);
       setPassword('');
-      window.history.replaceState(null, '', '/tickets');
+      // Back where the person was (the ticket they were on when the session ended, the link they
+      // followed), without the sign-in page's own parameters; the app sends / and /signin to the desk.
+      const back = new URLSearchParams(window.location.search);
+      back.delete('instance');
+      back.delete('error');
+      window.history.replaceState(null, '', window.location.pathname + (back.size ? `?${back}` : ''));
       props.onSignedIn(session);
     } catch (e) {
       setError(e instanceof ApiError && e.status === 401 ? 'The e-mail address or the password is wrong.' : errorMessage(e));
@@ -95,6 +100,11 @@ export function SignInPage(props: { onSignedIn: (session: Session) => void }) {
       <form className="card" onSubmit={(event) => void submit(event)} noValidate aria-labelledby="signin-title">
         <Brand />
         <h1 id="signin-title">Sign in to {methods?.instance?.name ?? 'Ticketing'}</h1>
+        {props.ended && !error && (
+          <div className="alert" role="status">
+            Your session ended. Sign in again to carry on where you were: what you were typing is kept.
+          </div>
+        )}
         {error && (
           <div className="alert error" role="alert">
             {error}

@@ -6,6 +6,7 @@ import { TicketForm } from '../components/ticket-form.js';
 import { AttachmentList, DraftEditor, DropZone, FilesPanel, sendAttachments, useAttachmentDraft } from '../components/attachments.js';
 import { ApiError, browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
+import { useCommentDraft } from '../lib/drafts.js';
 import { dueHint, type Tone } from '../lib/engine.js';
 import { formatDate, formatDateTime, formatUser } from '../lib/format.js';
 import { Link } from '../lib/router.js';
@@ -149,6 +150,11 @@ export function TicketPage({ id }: { id: string }) {
         </section>
       ) : (
         <div className="ticket-layout">
+          {/* First in the page, so on a phone they are near the top, not under the whole conversation. */}
+          <div className="ticket-controls">
+            <StatusPanel ticket={ticket} onChanged={(t) => changed(t, `Status changed to ${t.status}`)} />
+            <AssignPanel ticket={ticket} onChanged={(t) => changed(t, t.assignee ? `Assigned to ${t.assignee.name}` : 'Unassigned')} />
+          </div>
           <div className="ticket-main">
             <section className="card" aria-labelledby="t-description">
               <h2 id="t-description">Description</h2>
@@ -168,8 +174,6 @@ export function TicketPage({ id }: { id: string }) {
             </section>
           </div>
           <div className="ticket-side">
-            <StatusPanel ticket={ticket} onChanged={(t) => changed(t, `Status changed to ${t.status}`)} />
-            <AssignPanel ticket={ticket} onChanged={(t) => changed(t, t.assignee ? `Assigned to ${t.assignee.name}` : 'Unassigned')} />
             <Details ticket={ticket} />
           </div>
         </div>
@@ -491,7 +495,8 @@ function CannedResponsePicker({ ticketId, onInsert, onError }: { ticketId: strin
 function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: (what: string) => void }) {
   const { session } = useApp();
   const labelId = useId();
-  const [content, setContent] = useState<EditorContent>({ html: '', isEmpty: true });
+  const kept = useCommentDraft(session.instance.id, session.user.id, ticketId);
+  const [content, setContent] = useState<EditorContent>(() => ({ html: kept.initialHtml, isEmpty: kept.initialHtml === '' }));
   const [insert, setInsert] = useState<{ html: string; key: number } | undefined>(undefined);
   const [resetKey, setResetKey] = useState(0);
   const [isPrivate, setPrivate] = useState(false);
@@ -520,6 +525,7 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: (what: 
         });
       }
       setContent({ html: '', isEmpty: true });
+      kept.clear();
       setResetKey((k) => k + 1);
       setPrivate(false);
       draft.clear();
@@ -545,7 +551,11 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: (what: 
           <RichTextEditor
             labelId={labelId}
             resetKey={resetKey}
-            onChange={setContent}
+            initialHtml={kept.initialHtml}
+            onChange={(next) => {
+              setContent(next);
+              kept.save(next.html, next.isEmpty);
+            }}
             onSubmit={() => void submit()}
             invalid={!!error}
             placeholder={isPrivate ? 'Only agents see private notes' : 'Reply or add information'}
