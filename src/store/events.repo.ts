@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Store } from './dialect.js';
 import type { Tx } from './schema.js';
+import { noteEventWritten } from './commit-signal.js';
 
 /*
  * The events table: the outbox every ticket change and engine alert writes to, in its own
@@ -35,6 +36,26 @@ export async function insertEvent(db: Tx, instanceId: string, event: EventRow): 
       delivered_on: null,
     })
     .execute();
+  // Live streams hear of it once the transaction commits (commit-signal.ts).
+  noteEventWritten(db, instanceId);
+}
+
+/**
+ * The position of the instance's newest event that a reader of the feed (oldest first) can see
+ * now: live streams start after it, and every event they read later comes after it.
+ */
+export async function latestFeedPosition(store: Store, instanceId: string): Promise<FeedPosition | undefined> {
+  const query = store.db
+    .selectFrom('events')
+    .select(['tx_id', 'seq'])
+    .where('instance_id', '=', instanceId)
+    .where('tx_id', '<', sql<number>`${sql.raw(store.dialect.eventHorizon)}`)
+    .orderBy('tx_id', 'desc')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .compile();
+  const [row] = await store.readRows(query);
+  return row ? [Number(row[0]), Number(row[1])] : undefined;
 }
 
 /** The feed position of one of the instance's events. */
