@@ -73,6 +73,11 @@ export async function openStream(app: FastifyInstance, headers: Record<string, s
     stream.on('end', resolve);
     stream.on('close', resolve);
   });
+  const connected = new Promise<void>((resolve) => {
+    const check = () => text.includes(': connected') && resolve();
+    stream.on('data', check);
+  });
+  if (response.statusCode === 200) await connected;
   return {
     /** Resolves when the server ended the stream. */
     ended,

@@ -115,7 +115,7 @@ export const liveRoutes =
         const heartbeat = setInterval(() => write(': heartbeat\n\n'), HEARTBEAT_MS);
         const lifetime = setTimeout(end, STREAM_LIFETIME_MS);
         raw.on('close', end);
-        write(`retry: ${RECONNECT_MS}\n: connected\n\n`);
+        write(`retry: ${RECONNECT_MS}\n\n`);
         if (unknownLastEvent) write(sseFrame('reset', { reason: 'Last-Event-ID names no event of this instance' }));
 
         const sink: LiveSink = {
@@ -129,6 +129,8 @@ export const liveRoutes =
           const stop = await live.subscribe(instanceId, sink, from);
           if (ended) stop();
           else unsubscribe = stop;
+          // From here on every committed event reaches this stream.
+          write(': connected\n\n');
         } catch (error) {
           request.log.warn({ err: error }, 'live stream: could not start; the client reconnects');
           end();
