@@ -15,6 +15,7 @@ import {
 } from '../lib/desk-query.js';
 import { formatShortDate, formatRelative } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../lib/router.js';
+import { useLiveDesk } from '../components/live.js';
 import { PRIORITIES, STATUSES, type ListedTicket, type TagCategory } from '../lib/types.js';
 
 const PAGE_SIZE = 50;
@@ -93,6 +94,16 @@ export function DeskPage() {
     return () => observer.disconnect();
   }, [token, fetchPage]);
 
+  const liveNote = useLiveDesk({
+    items,
+    setItems,
+    select: SELECT,
+    onShowNew: () => {
+      generation.current += 1;
+      void fetchPage(null);
+    },
+  });
+
   const filters = activeFilterCount(query);
   return (
     <div className="page desk">
@@ -126,6 +137,7 @@ export function DeskPage() {
               </button>
             </div>
           )}
+          {liveNote}
           <TicketTable key={listKey} items={items} query={query} onSort={(column) => update(sortBy(query, column))} />
           {!loading && !error && items.length === 0 && (
             <div className="empty">

@@ -1,0 +1,157 @@
+import { useEffect, useRef, useState } from 'react';
+import { ALERT_EVENT_TYPES, TICKET_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from '../../../src/domain/event-types.js';
+import { client } from './api.js';
+
+/*
+ * Live updates (docs/api.md §13.1): one EventSource per tab on GET /api/v1/events/stream,
+ * shared by every page that listens, open only while one does. The browser reconnects by itself
+ * and sends Last-Event-ID, so no event is missed across a dropped connection.
+ */
+
+/** An event of the stream: a feed item (`ticket` is the ticket's UUID), or `presence` / `reset`. */
+export interface LiveEvent {
+  type: string;
+  data: LiveItem & PresenceData & { reason?: string };
+}
+
+export interface LiveItem {
+  id: string;
+  ticket: string | null;
+  ticketId: number | null;
+  timestamp: string;
+  data: { user?: { id: string; name: string; email: string }; ticket?: { title: string }; [key: string]: unknown };
+}
+
+export interface PresenceData {
+  ticket: { id: string; ticketId: number };
+  user: { id: string; name: string };
+  state: 'viewing' | 'replying' | 'left';
+  expiresOn: string;
+}
+
+const NAMES = [...TICKET_EVENT_TYPES, ...ALERT_EVENT_TYPES, ...WEBHOOK_EVENT_TYPES, 'presence', 'reset'];
+const listeners = new Set<(event: LiveEvent) => void>();
+let source: EventSource | undefined;
+let closeTimer: ReturnType<typeof setTimeout> | undefined;
+
+function open(): void {
+  if (closeTimer) clearTimeout(closeTimer);
+  closeTimer = undefined;
+  if (source) return;
+  source = new EventSource('/api/v1/events/stream', { withCredentials: true });
+  for (const name of NAMES) {
+    source.addEventListener(name, (message) => {
+      let data: LiveEvent['data'];
+      try {
+        data = JSON.parse((message as MessageEvent<string>).data) as LiveEvent['data'];
+      } catch {
+        return;
+      }
+      for (const listener of [...listeners]) listener({ type: name, data });
+    });
+  }
+}
+
+function release(): void {
+  // Moving from page to page keeps the one connection.
+  if (listeners.size > 0 || closeTimer) return;
+  closeTimer = setTimeout(() => {
+    closeTimer = undefined;
+    if (listeners.size === 0) {
+      source?.close();
+      source = undefined;
+    }
+  }, 5_000);
+}
+
+/** Calls `handler` with each live event while the component is mounted (the latest handler, without re-subscribing). */
+export function useLiveEvents(handler: (event: LiveEvent) => void): void {
+  const latest = useRef(handler);
+  latest.current = handler;
+  useEffect(() => {
+    const listener = (event: LiveEvent) => latest.current(event);
+    listeners.add(listener);
+    open();
+    return () => {
+      listeners.delete(listener);
+      release();
+    };
+  }, []);
+}
+
+// ------------------------------------------------------------------------------------------
+// Presence
+
+/** How often a page says again that it is there (the server keeps a presence 45 s). */
+const PRESENCE_REFRESH_MS = 20_000;
+/** A presence not heard of again for this long has lapsed (the server's 45 s). */
+const PRESENCE_LAPSE_MS = 45_000;
+
+const replying = new Map<string, boolean>();
+const replyingListeners = new Set<() => void>();
+
+/** The comment box says whether it holds text (state `replying` rather than `viewing`). */
+export function reportReplying(ticketId: string, isReplying: boolean): void {
+  if ((replying.get(ticketId) ?? false) === isReplying) return;
+  replying.set(ticketId, isReplying);
+  for (const listener of replyingListeners) listener();
+}
+
+function sendPresence(ticketId: string, state: PresenceData['state']): void {
+  void client.POST('/tickets/{ticketId}/presence', { params: { path: { ticketId } }, body: { state } }).catch(() => undefined);
+}
+
+/**
+ * Says this person is on the ticket (viewing, or replying while the comment box has text) while
+ * the page is open, and answers the others who are, newest state first.
+ */
+export function usePresence(ticketId: string, selfId: string, enabled: boolean): { name: string; state: 'viewing' | 'replying' }[] {
+  const [others, setOthers] = useState<Map<string, { name: string; state: 'viewing' | 'replying'; expires: number }>>(new Map());
+
+  useEffect(() => {
+    if (!enabled) return;
+    let state: PresenceData['state'] = replying.get(ticketId) ? 'replying' : 'viewing';
+    sendPresence(ticketId, state);
+    const timer = setInterval(() => sendPresence(ticketId, state), PRESENCE_REFRESH_MS);
+    const onReplying = () => {
+      const next = replying.get(ticketId) ? 'replying' : 'viewing';
+      if (next === state) return;
+      state = next;
+      sendPresence(ticketId, state);
+    };
+    replyingListeners.add(onReplying);
+    return () => {
+      clearInterval(timer);
+      replyingListeners.delete(onReplying);
+      replying.delete(ticketId);
+      sendPresence(ticketId, 'left');
+    };
+  }, [ticketId, enabled]);
+
+  useLiveEvents((event) => {
+    if (event.type !== 'presence' || event.data.ticket.id !== ticketId || event.data.user.id === selfId) return;
+    const { user, state } = event.data;
+    setOthers((current) => {
+      const next = new Map(current);
+      if (state === 'left') next.delete(user.id);
+      // Timed by this tab's clock, which may differ from the server's.
+      else next.set(user.id, { name: user.name, state, expires: Date.now() + PRESENCE_LAPSE_MS });
+      return next;
+    });
+  });
+
+  // Presences lapse when not refreshed (a closed tab says nothing).
+  useEffect(() => {
+    if (others.size === 0) return;
+    const timer = setInterval(() => {
+      setOthers((current) => {
+        const now = Date.now();
+        const kept = [...current].filter(([, p]) => p.expires > now);
+        return kept.length === current.size ? current : new Map(kept);
+      });
+    }, 5_000);
+    return () => clearInterval(timer);
+  }, [others.size]);
+
+  return [...others.values()].map(({ name, state }) => ({ name, state }));
+}
