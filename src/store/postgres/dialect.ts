@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { ReadQuery, StoreDialect } from '../dialect.js';
 import { postgresFault } from '../faults.js';
 import { openPool } from './pool.js';
-import { listen, type ListenHandlers, type Listener } from './listener.js';
+import { listen, someoneListens, type ListenHandlers, type Listener } from './listener.js';
 import { LIVE_CHANNEL, takeEventsWritten } from '../commit-signal.js';
 import type { Database as Schema, Db } from '../schema.js';
 import { isPrefixTerm } from '../../domain/listing.js';
@@ -45,7 +45,7 @@ export function openPostgres(
     dialect: postgresDialect,
     readRows,
     openCounterPool,
-    listen: (handlers) => listen(connectionString, LIVE_CHANNEL, handlers),
+    listen: (handlers) => listen(db, connectionString, LIVE_CHANNEL, handlers),
     notify: async (payload) => {
       await pool.query('SELECT pg_notify($1, $2)', [LIVE_CHANNEL, payload]);
     },
@@ -73,7 +73,12 @@ export const postgresDialect: StoreDialect = {
       const value = await fn(tx);
       // Delivered at COMMIT, to every process that listens (live streams), and dropped on
       // ROLLBACK. One per instance and transaction; the listeners read the events from the table.
-      for (const instanceId of takeEventsWritten(tx)) await sql`SELECT pg_notify(${LIVE_CHANNEL}, ${`e:${instanceId}`})`.execute(tx);
+      // Only while some process listens: a NOTIFY takes a lock at COMMIT that serialises the
+      // commits of every transaction that sent one (listeners.ts).
+      const instances = takeEventsWritten(tx);
+      if (instances.length > 0 && someoneListens(db)) {
+        for (const instanceId of instances) await sql`SELECT pg_notify(${LIVE_CHANNEL}, ${`e:${instanceId}`})`.execute(tx);
+      }
       return value;
     });
   },
