@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstance, createTestApp, DIALECTS, requestor, signInPerson, type TestApp } from './helpers.js';
 import { openStream, streamAnswer } from './live-stream.js';
+import { CATCH_UP_LIMIT, STREAMS_PER_INSTANCE } from '../src/domain/live.js';
+import { insertEvent } from '../src/store/events.repo.js';
 
 /*
  * Live updates (docs/api.md §13.1): GET /events/stream sends each committed event once, as the
@@ -47,7 +49,7 @@ for (const dialect of DIALECTS) {
       expect(stream.parser.events.filter((e) => e.event === 'ticket.created').map((e) => e.data.data.ticket.title)).toEqual(['Printer on fire', 'Marker']);
     });
 
-    it("withholds a private note's text from a viewer, and webhook events from all but admins", async () => {
+    it("withholds a private note's text from a viewer, and gives it to an agent", async () => {
       const { primaryKey, api } = await createInstance(t.app);
       const viewer = await signInPerson(t.app, primaryKey, { role: 'viewer' });
       const agent = await signInPerson(t.app, primaryKey, { role: 'agent' });
@@ -112,6 +114,62 @@ for (const dialect of DIALECTS) {
       expect((await api.post(`/tickets/${ticket.id}/presence`, { state: 'dancing', user: requestor })).body.code).toBe('validation_failed');
       const viewer = await signInPerson(t.app, primaryKey, { role: 'viewer' });
       expect((await viewer.web.post(`/tickets/${ticket.id}/presence`, { state: 'viewing' })).status).toBe(403);
+    });
+
+    it('tells a client that missed more than it can be sent to reload (reset), then goes on live', async () => {
+      const { primaryKey, api, id: instanceId } = await createInstance(t.app);
+      const first = await open({ 'x-api-key': primaryKey });
+      await api.post('/tickets', { ticket: { title: 'Seen', requestor }, user: requestor });
+      const seen = await first.parser.next((e) => e.event === 'ticket.created');
+      first.close();
+      // 1,001 events while it was away (written directly: the API would take a while).
+      await t.store.dialect.transaction(t.store.db, async (tx) => {
+        for (let n = 0; n < CATCH_UP_LIMIT + 1; n++) {
+          await insertEvent(tx, instanceId, {
+            id: `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+            type: 'ticket.idle',
+            ticketId: null,
+            ticketNumber: null,
+            payload: { n },
+            createdOn: new Date().toISOString(),
+          });
+        }
+      });
+      const resumed = await open({ 'x-api-key': primaryKey, 'last-event-id': seen.id! });
+      expect((await resumed.parser.next((e) => e.event === 'reset')).data.reason).toMatch(/more than 1000/);
+      await api.post('/tickets', { ticket: { title: 'After the reset', requestor }, user: requestor });
+      await resumed.parser.next((e) => e.event === 'ticket.created' && e.data.data.ticket.title === 'After the reset');
+      expect(resumed.parser.events.filter((e) => e.event === 'ticket.idle')).toHaveLength(CATCH_UP_LIMIT);
+    });
+
+    it(`allows ${STREAMS_PER_INSTANCE} open streams per instance on a process, then answers 429`, async () => {
+      const { primaryKey } = await createInstance(t.app);
+      const streams = [];
+      for (let n = 0; n < STREAMS_PER_INSTANCE; n++) streams.push(await open({ 'x-api-key': primaryKey }));
+      expect(streams.every((s) => s.status === 200)).toBe(true);
+      expect(await streamAnswer(t.app, { 'x-api-key': primaryKey })).toMatchObject({ status: 429, body: { code: 'rate_limited' } });
+      // Another instance has its own allowance, and a closed stream frees its place.
+      expect((await streamAnswer(t.app, { 'x-api-key': (await createInstance(t.app)).primaryKey })).status).toBe(200);
+      streams[0]!.close();
+      await streams[0]!.ended;
+      await expect.poll(async () => (await streamAnswer(t.app, { 'x-api-key': primaryKey })).status).toBe(200);
+      for (const stream of streams) stream.close();
+    });
+
+    it('lets a read-only key follow the stream but not announce presence', async () => {
+      const { api, secondaryKey } = await createInstance(t.app);
+      await api.put('/instance', { keyAccess: { secondary: 'readOnly' } });
+      const stream = await open({ 'x-api-key': secondaryKey });
+      expect(stream.status).toBe(200);
+      const ticket = (await api.post('/tickets', { ticket: { title: 'Read only', requestor }, user: requestor })).body.item;
+      await stream.parser.next((e) => e.event === 'ticket.created');
+      const refused = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/tickets/${ticket.id}/presence`,
+        headers: { 'x-api-key': secondaryKey, 'content-type': 'application/json' },
+        payload: JSON.stringify({ state: 'viewing', user: requestor }),
+      });
+      expect(refused.statusCode).toBe(403);
     });
 
     it('needs a credential like every route', async () => {
