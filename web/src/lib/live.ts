@@ -29,6 +29,8 @@ export interface PresenceData {
   expiresOn: string;
 }
 
+/** How long to wait before opening the stream again after the server refused it. */
+const RETRY_AFTER_FAILURE_MS = 30_000;
 const NAMES = [...TICKET_EVENT_TYPES, ...ALERT_EVENT_TYPES, ...WEBHOOK_EVENT_TYPES, 'presence', 'reset'];
 const listeners = new Set<(event: LiveEvent) => void>();
 let source: EventSource | undefined;
@@ -38,9 +40,19 @@ function open(): void {
   if (closeTimer) clearTimeout(closeTimer);
   closeTimer = undefined;
   if (source) return;
-  source = new EventSource('/api/v1/events/stream', { withCredentials: true });
+  const opened = new EventSource('/api/v1/events/stream', { withCredentials: true });
+  source = opened;
+  // The browser retries a dropped connection by itself, but gives up on an error answer (a 429,
+  // a 503 while the database is away, a 401 when the session ended): try again later.
+  opened.addEventListener('error', () => {
+    if (opened.readyState !== EventSource.CLOSED || source !== opened) return;
+    source = undefined;
+    setTimeout(() => {
+      if (listeners.size > 0 && !source) open();
+    }, RETRY_AFTER_FAILURE_MS);
+  });
   for (const name of NAMES) {
-    source.addEventListener(name, (message) => {
+    opened.addEventListener(name, (message) => {
       let data: LiveEvent['data'];
       try {
         data = JSON.parse((message as MessageEvent<string>).data) as LiveEvent['data'];
@@ -108,20 +120,26 @@ function sendPresence(ticketId: string, state: PresenceData['state']): void {
 export function usePresence(ticketId: string, selfId: string, enabled: boolean): { name: string; state: 'viewing' | 'replying' }[] {
   const [others, setOthers] = useState<Map<string, { name: string; state: 'viewing' | 'replying'; expires: number }>>(new Map());
 
+  /** Says it again now (someone new came: they should not wait for the next refresh to see us). */
+  const announceAgain = useRef<() => void>(() => undefined);
   useEffect(() => {
     if (!enabled) return;
     let state: PresenceData['state'] = replying.get(ticketId) ? 'replying' : 'viewing';
-    sendPresence(ticketId, state);
-    const timer = setInterval(() => sendPresence(ticketId, state), PRESENCE_REFRESH_MS);
+    const say = () => sendPresence(ticketId, state);
+    say();
+    const timer = setInterval(say, PRESENCE_REFRESH_MS);
+    // Bounded: each side answers a newcomer once (a known person's presence is not answered).
+    announceAgain.current = say;
     const onReplying = () => {
       const next = replying.get(ticketId) ? 'replying' : 'viewing';
       if (next === state) return;
       state = next;
-      sendPresence(ticketId, state);
+      say();
     };
     replyingListeners.add(onReplying);
     return () => {
       clearInterval(timer);
+      announceAgain.current = () => undefined;
       replyingListeners.delete(onReplying);
       replying.delete(ticketId);
       sendPresence(ticketId, 'left');
@@ -131,6 +149,7 @@ export function usePresence(ticketId: string, selfId: string, enabled: boolean):
   useLiveEvents((event) => {
     if (event.type !== 'presence' || event.data.ticket.id !== ticketId || event.data.user.id === selfId) return;
     const { user, state } = event.data;
+    if (state !== 'left' && !others.has(user.id)) announceAgain.current();
     setOthers((current) => {
       const next = new Map(current);
       if (state === 'left') next.delete(user.id);
