@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstance, createTestApp, DIALECTS, requestor, signInPerson, type TestApp } from './helpers.js';
 import { openStream, streamAnswer } from './live-stream.js';
@@ -170,6 +171,21 @@ for (const dialect of DIALECTS) {
         payload: JSON.stringify({ state: 'viewing', user: requestor }),
       });
       expect(refused.statusCode).toBe(403);
+    });
+
+    it.skipIf(dialect.name !== 'postgres')('keeps streaming when the LISTEN connection is cut: it comes back and reads what it missed', async () => {
+      const { primaryKey, api } = await createInstance(t.app);
+      const stream = await open({ 'x-api-key': primaryKey });
+      const cut =
+        await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ticketing-live'`.execute(
+          t.store.db,
+        );
+      expect(cut.rows.length).toBeGreaterThan(0);
+      await api.post('/tickets', { ticket: { title: 'While cut off', requestor }, user: requestor });
+      await stream.parser.next((e) => e.event === 'ticket.created' && e.data.data.ticket.title === 'While cut off');
+      await api.post('/tickets', { ticket: { title: 'After', requestor }, user: requestor });
+      await stream.parser.next((e) => e.event === 'ticket.created' && e.data.data.ticket.title === 'After');
+      expect(stream.parser.events.filter((e) => e.event === 'ticket.created')).toHaveLength(2);
     });
 
     it('needs a credential like every route', async () => {
