@@ -19,8 +19,11 @@ export const RECONNECT_MS = 3_000;
 export const STREAMS_PER_INSTANCE = 200;
 /** Missed events a reconnecting stream is sent; with more missed it gets `reset` (reload everything). */
 export const CATCH_UP_LIMIT = 1_000;
-/** A presence lasts this long unless refreshed (clients refresh about every 20 s). */
-export const PRESENCE_TTL_MS = 45_000;
+/**
+ * A presence lasts this long unless refreshed. Clients refresh about every 25 s while the page is
+ * visible: each refresh is a request that counts against the instance's rate limit (§2).
+ */
+export const PRESENCE_TTL_MS = 60_000;
 
 export const PRESENCE_STATES = ['viewing', 'replying', 'left'] as const;
 export type PresenceState = (typeof PRESENCE_STATES)[number];

@@ -4425,7 +4425,7 @@ export interface paths {
         put?: never;
         /**
          * Say you are viewing or replying on a ticket (presence, shown live to others)
-         * @description Sends a `presence` event to the instance's live streams (GET /events/stream): `{ ticket: { id, ticketId }, user: { id, name }, state, expiresOn }`. It lasts 45 s unless sent again; `left` ends it. Nothing is stored. docs/api.md §13.1.
+         * @description Sends a `presence` event to the instance's live streams (GET /events/stream): `{ ticket: { id, ticketId }, user: { id, name }, state, expiresOn }`. It lasts 60 s unless sent again; `left` ends it. Nothing is stored. docs/api.md §13.1.
          */
         post: {
             parameters: {

@@ -94,10 +94,14 @@ export function useLiveEvents(handler: (event: LiveEvent) => void): void {
 // ------------------------------------------------------------------------------------------
 // Presence
 
-/** How often a page says again that it is there (the server keeps a presence 45 s). */
-const PRESENCE_REFRESH_MS = 20_000;
-/** A presence not heard of again for this long has lapsed (the server's 45 s). */
-const PRESENCE_LAPSE_MS = 45_000;
+/**
+ * How often a visible page says again that it is there (the server keeps a presence 60 s). Each
+ * is a request counted against the instance's rate limit, so not more often, and not from a tab
+ * in the background (nobody is viewing it).
+ */
+const PRESENCE_REFRESH_MS = 25_000;
+/** A presence not heard of again for this long has lapsed (the server's 60 s). */
+const PRESENCE_LAPSE_MS = 60_000;
 
 const replying = new Map<string, boolean>();
 const replyingListeners = new Set<() => void>();
@@ -125,9 +129,12 @@ export function usePresence(ticketId: string, selfId: string, enabled: boolean):
   useEffect(() => {
     if (!enabled) return;
     let state: PresenceData['state'] = replying.get(ticketId) ? 'replying' : 'viewing';
-    const say = () => sendPresence(ticketId, state);
+    const say = () => {
+      if (document.visibilityState !== 'hidden') sendPresence(ticketId, state);
+    };
     say();
     const timer = setInterval(say, PRESENCE_REFRESH_MS);
+    document.addEventListener('visibilitychange', say);
     // Bounded: each side answers a newcomer once (a known person's presence is not answered).
     announceAgain.current = say;
     const onReplying = () => {
@@ -139,6 +146,7 @@ export function usePresence(ticketId: string, selfId: string, enabled: boolean):
     replyingListeners.add(onReplying);
     return () => {
       clearInterval(timer);
+      document.removeEventListener('visibilitychange', say);
       announceAgain.current = () => undefined;
       replyingListeners.delete(onReplying);
       replying.delete(ticketId);
