@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamAnswer } from './live-stream.js';
 import { client, createInstance, createTestApp, DIALECTS, requestor, signInPerson, type webClient, type TestApp } from './helpers.js';
 
 /*
@@ -34,6 +35,8 @@ const LEAST_ROLE: Record<string, Role> = {
   'DELETE /instance/customFields/{}': 'admin',
   'POST /instance/keys/{}/regenerate': 'admin',
   'GET /instance/events': 'viewer',
+  'GET /events/stream': 'viewer',
+  'POST /tickets/{}/presence': 'agent',
   'GET /tags': 'viewer',
   'POST /tags': 'admin',
   'PUT /tags/{}': 'admin',
@@ -76,6 +79,9 @@ const LEAST_ROLE: Record<string, Role> = {
   'GET /instance/webhooks/{}/deliveries': 'admin',
   'POST /instance/webhooks/{}/deliveries/{}/redeliver': 'admin',
 };
+
+/** The live stream does not end by itself: it is opened, its status read, and closed. */
+const LIVE_STREAM = '/events/stream';
 
 /** Routes that are not the instance's: the operator's, and signing in. */
 const OUTSIDE = (path: string) => path.startsWith('/admin') || path === '/session' || path.startsWith('/session/');
@@ -136,11 +142,13 @@ for (const dialect of DIALECTS) {
             const actor = actors[role] as ReturnType<typeof webClient>;
             const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : {};
             const res =
-              route.method === 'GET'
-                ? await actor.get(url)
-                : route.method === 'DELETE'
-                  ? await actor.delete(url)
-                  : await (route.method === 'PUT' ? actor.put(url, body) : actor.post(url, body));
+              route.path === LIVE_STREAM
+                ? await streamAnswer(t.app, 'cookie' in actor ? { cookie: actor.cookie } : { authorization: `Bearer ${(actor as { key: string }).key}` })
+                : route.method === 'GET'
+                  ? await actor.get(url)
+                  : route.method === 'DELETE'
+                    ? await actor.delete(url)
+                    : await (route.method === 'PUT' ? actor.put(url, body) : actor.post(url, body));
             const label = `${role} ${route.method} ${url}`;
             if (RANK[role] < RANK[least]) {
               expect([res.status, res.body?.code], label).toEqual([403, 'forbidden']);
@@ -171,11 +179,13 @@ for (const dialect of DIALECTS) {
         const url = route.path.replace(/\{which\}/, 'secondary').replace(/\{[^}]+\}/g, 'not-there');
         const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : {};
         const res =
-          route.method === 'GET'
-            ? await api.get(url)
-            : route.method === 'DELETE'
-              ? await api.delete(url)
-              : await (api as any)[route.method.toLowerCase()](url, body);
+          route.path === LIVE_STREAM
+            ? await streamAnswer(t.app, { 'x-api-key': api.key })
+            : route.method === 'GET'
+              ? await api.get(url)
+              : route.method === 'DELETE'
+                ? await api.delete(url)
+                : await (api as any)[route.method.toLowerCase()](url, body);
         // Regenerating a key is the one route that would lock this test out; the secondary goes.
         expect(res.status, `${route.method} ${url}: ${JSON.stringify(res.body)}`).not.toBe(403);
       }

@@ -32,6 +32,8 @@ import { parseTrimmedQuery, redactUrl } from './query.js';
 import { peopleRoutes, PEOPLE_SCHEMAS } from './routes/people.routes.js';
 import { sessionRoutes, SESSION_SCHEMAS } from './routes/session.routes.js';
 import { webhooksRoutes } from './routes/webhooks.routes.js';
+import { liveRoutes } from './routes/live.routes.js';
+import { LiveService } from '../services/live.service.js';
 import { bulkRoutes, BULK_SCHEMAS } from './routes/bulk.routes.js';
 import { BulkService } from '../services/bulk.service.js';
 import { cannedResponsesRoutes, CANNED_RESPONSE_SCHEMAS } from './routes/canned-responses.routes.js';
@@ -312,6 +314,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const people = new PeopleService({ store: deps.store, now });
   const oidc = new OidcService({ store: deps.store, people, now });
   const { publicUrl, rateLimit } = deps;
+  const live = new LiveService({ store: deps.store, events: deps.events, log: app.log });
+  // Open streams end before the server waits for its connections to close.
+  app.addHook('preClose', async () => live.close());
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -339,6 +344,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await scoped.register(attachmentsRoutes(deps.attachments));
         await scoped.register(instanceRoutes({ instances: deps.instances, keys }));
         await scoped.register(webhooksRoutes({ events: deps.events, webhooks: deps.webhooks }));
+        await scoped.register(liveRoutes({ live, events: deps.events, tickets: deps.tickets }));
         await scoped.register(peopleRoutes({ people, sessions, oidc, instances: deps.instances, publicUrl }));
       });
     },

@@ -7,7 +7,7 @@ import { ticketChangeEvents, ticketSummary, type EventTicket, type NewEvent } fr
 import type { IUser } from '../domain/ticket.js';
 import { RETRY_WINDOW_MS } from '../domain/webhooks.js';
 import type { Store } from '../store/db.js';
-import { findEventPosition, insertEvents, listFeed, type FeedPosition } from '../store/events.repo.js';
+import { findEventPosition, insertEvents, latestFeedPosition, listFeed, type EventRow, type FeedPosition } from '../store/events.repo.js';
 import type { Tx } from '../store/schema.js';
 import { deliveryStates, fanOut } from '../store/webhooks.repo.js';
 
@@ -124,12 +124,39 @@ export class EventsService {
       }
     }
     const { events, more } = await listFeed(this.deps.store, instanceId, { after, desc: request.desc, types: request.types, limit: request.limit });
+    const items = await this.present(instanceId, events);
+    const last = events[events.length - 1];
+    const continuationToken = more && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last.position, inclusive: false }) : null;
+    return { items, continuationToken };
+  }
+
+  /**
+   * Up to `limit` events after `after` (none: from the start) in feed order, oldest first, each
+   * with its position, as the feed presents them: what live streams read (live.service.ts).
+   */
+  async readAfter(instanceId: string, after: Readonly<FeedPosition> | undefined, limit: number): Promise<{ events: PositionedItem[]; more: boolean }> {
+    const { events, more } = await listFeed(this.deps.store, instanceId, { after: after && [after[0], after[1]], desc: false, limit });
+    const items = await this.present(instanceId, events);
+    return { events: items.map((item, n) => ({ item, position: events[n]!.position })), more };
+  }
+
+  /** The feed position of an event of the instance, if it is one. */
+  findPosition(instanceId: string, eventId: string): Promise<FeedPosition | undefined> {
+    return findEventPosition(this.deps.store, instanceId, eventId);
+  }
+
+  /** Where a reader of the feed (oldest first) stands now: after the newest event it can see. */
+  latestPosition(instanceId: string): Promise<FeedPosition | undefined> {
+    return latestFeedPosition(this.deps.store, instanceId);
+  }
+
+  private async present(instanceId: string, events: readonly EventRow[]): Promise<FeedItem[]> {
     const states = await deliveryStates(
       this.deps.store,
       instanceId,
       events.map((e) => e.id),
     );
-    const items = events.map((e): FeedItem => {
+    return events.map((e): FeedItem => {
       const deliveries = { pending: 0, delivered: 0, failed: 0 };
       let lastFinished: string | null = null;
       for (const state of states.get(e.id) ?? []) {
@@ -151,8 +178,11 @@ export class EventsService {
         deliveredOn: allDelivered ? lastFinished : null,
       };
     });
-    const last = events[events.length - 1];
-    const continuationToken = more && last ? encodeCursor(this.deps.tokenSecret, fingerprint, { position: last.position, inclusive: false }) : null;
-    return { items, continuationToken };
   }
+}
+
+/** A feed item and where it is in the feed. */
+export interface PositionedItem {
+  item: FeedItem;
+  position: FeedPosition;
 }

@@ -294,6 +294,13 @@ export class TicketsService {
     return { json: `{"item":${ticketJson(row, withHtml)}}`, etag: ticketEtag(Number(row[WIRE.ticket_number]), version, withHtml) };
   }
 
+  /** A ticket's UUID and number, from either (404 when the instance has no such ticket). */
+  async identify(instanceId: string, ref: string): Promise<{ id: string; ticketId: number }> {
+    const row = await repo.readTicketRow(this.deps.store, instanceId, parseTicketRef(ref));
+    if (!row) throw notFound('Ticket');
+    return { id: String(row[WIRE.id]), ticketId: Number(row[WIRE.ticket_number]) };
+  }
+
   /**
    * With a custom assignee list, the assignee must be on it or be one of the instance's agents
    * (or admins), so that "Assign to me" works for every agent. The people are read only when

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Position } from '../domain/cursor.js';
 import type { DomainError } from '../domain/errors.js';
 import type { Db, Tx } from './schema.js';
+import type { ListenHandlers, Listener } from './postgres/listener.js';
 
 /**
  * Everything that differs between SQLite and PostgreSQL, asked as capabilities rather than
@@ -108,6 +109,15 @@ export interface Store {
    * where there is nothing to share (SQLite: one process).
    */
   openCounterPool?(max: number): pg.Pool;
+  /**
+   * Several processes share the store (PostgreSQL): a LISTEN connection that hears what every
+   * process announces (committed events: `e:<instanceId>`, presence: `p:<json>`;
+   * commit-signal.ts). Absent where one process has the store (SQLite): commit-signal's
+   * in-process listeners hear everything.
+   */
+  listen?(handlers: ListenHandlers): Promise<Listener>;
+  /** Announces `payload` to every listening process (presence). Present with listen. */
+  notify?(payload: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { noteEventWritten } from './commit-signal.js';
 import { executeCompiledOnce } from './compiled-once.js';
 import type { Store } from './dialect.js';
 import type { Tx } from './schema.js';
@@ -34,6 +35,26 @@ export async function insertEvents(db: Tx, instanceId: string, events: readonly 
     for (let i = 0; i < parameters.length; i += 7) rows.push(sql`(${sql.join(parameters.slice(i, i + 7))})`);
     return sql`INSERT INTO events (instance_id, id, type, ticket_id, ticket_number, payload, created_on) VALUES ${sql.join(rows)}`;
   });
+  // Live streams hear of them once the transaction commits (commit-signal.ts).
+  noteEventWritten(db, instanceId);
+}
+
+/**
+ * The position of the instance's newest event that a reader of the feed (oldest first) can see
+ * now: live streams start after it, and every event they read later comes after it.
+ */
+export async function latestFeedPosition(store: Store, instanceId: string): Promise<FeedPosition | undefined> {
+  const query = store.db
+    .selectFrom('events')
+    .select(['tx_id', 'seq'])
+    .where('instance_id', '=', instanceId)
+    .where('tx_id', '<', sql<number>`${sql.raw(store.dialect.eventHorizon)}`)
+    .orderBy('tx_id', 'desc')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .compile();
+  const [row] = await store.readRows(query);
+  return row ? [Number(row[0]), Number(row[1])] : undefined;
 }
 
 /** The feed position of one of the instance's events. */

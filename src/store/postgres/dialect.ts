@@ -3,6 +3,8 @@ import pg from 'pg';
 import type { ReadQuery, StoreDialect } from '../dialect.js';
 import { postgresFault } from '../faults.js';
 import { openPool } from './pool.js';
+import { listen, someoneListens, type ListenHandlers, type Listener } from './listener.js';
+import { LIVE_CHANNEL, takeEventsWritten } from '../commit-signal.js';
 import type { Database as Schema, Db } from '../schema.js';
 import { isPrefixTerm } from '../../domain/listing.js';
 
@@ -12,7 +14,15 @@ pg.types.setTypeParser(20, (value) => Number(value));
 export function openPostgres(
   connectionString: string,
   poolSize = 10,
-): { db: Db; dialect: StoreDialect; readRows: (query: ReadQuery) => Promise<unknown[][]>; openCounterPool(max: number): pg.Pool; close(): Promise<void> } {
+): {
+  db: Db;
+  dialect: StoreDialect;
+  readRows: (query: ReadQuery) => Promise<unknown[][]>;
+  openCounterPool(max: number): pg.Pool;
+  listen(handlers: ListenHandlers): Promise<Listener>;
+  notify(payload: string): Promise<void>;
+  close(): Promise<void>;
+} {
   const pool = openPool(connectionString, poolSize);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   // Hot reads run as named statements: each connection parses and plans them once. The names
@@ -30,7 +40,17 @@ export function openPostgres(
   // The counters' pool is apart from the store's so that counting a request never queues behind
   // the queries it is about to let through.
   const openCounterPool = (max: number) => openPool(connectionString, max);
-  return { db, dialect: postgresDialect, readRows, openCounterPool, close: () => db.destroy() };
+  return {
+    db,
+    dialect: postgresDialect,
+    readRows,
+    openCounterPool,
+    listen: (handlers) => listen(db, connectionString, LIVE_CHANNEL, handlers),
+    notify: async (payload) => {
+      await pool.query('SELECT pg_notify($1, $2)', [LIVE_CHANNEL, payload]);
+    },
+    close: () => db.destroy(),
+  };
 }
 
 /** An arbitrary constant naming this application's migration lock. */
@@ -49,7 +69,18 @@ export const postgresDialect: StoreDialect = {
   eventHorizon: 'pg_snapshot_xmin(pg_current_snapshot())::text::bigint',
   supportsRowLocks: true,
   transaction(db, fn) {
-    return db.transaction().execute(fn);
+    return db.transaction().execute(async (tx) => {
+      const value = await fn(tx);
+      // Delivered at COMMIT, to every process that listens (live streams), and dropped on
+      // ROLLBACK. One per instance and transaction; the listeners read the events from the table.
+      // Only while some process listens: a NOTIFY takes a lock at COMMIT that serialises the
+      // commits of every transaction that sent one (listeners.ts).
+      const instances = takeEventsWritten(tx);
+      if (instances.length > 0 && someoneListens(db)) {
+        for (const instanceId of instances) await sql`SELECT pg_notify(${LIVE_CHANNEL}, ${`e:${instanceId}`})`.execute(tx);
+      }
+      return value;
+    });
   },
   placeholder: (n) => `$${n}`,
   fullTextCondition(param, instanceId, terms) {

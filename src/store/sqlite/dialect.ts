@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { GroupCommitter } from './group-commit.js';
+import { eventsCommitted, takeEventsWritten } from '../commit-signal.js';
 import { PART_BITS, searchTermMatch, sqlitePageJson, sqliteSearchCount, sqliteSearchWalk } from './read-plans.js';
 import { startSearcher, type Searcher } from './sqlite-searcher.js';
 import type { ReadQuery, StoreDialect } from '../dialect.js';
@@ -174,7 +175,21 @@ export const sqliteDialect: StoreDialect = {
       committer = new GroupCommitter(db);
       committers.set(db, committer);
     }
-    return committer.run(fn);
+    let committed: string[] = [];
+    return committer
+      .run(async (tx) => {
+        try {
+          return await fn(tx);
+        } finally {
+          // Taken whatever the outcome: the connection is the next transaction's too.
+          committed = takeEventsWritten(tx);
+        }
+      })
+      .then((value) => {
+        // Resolved after COMMIT: live streams of this process may read the events now.
+        eventsCommitted(db, committed);
+        return value;
+      });
   },
   placeholder: () => '?',
   fullTextCondition(param, _instanceId, terms) {

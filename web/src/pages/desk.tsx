@@ -18,6 +18,7 @@ import {
 import { formatShortDate, formatRelative } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../lib/router.js';
 import { useShortcuts } from '../lib/shortcuts.js';
+import { useLiveDesk } from '../components/live.js';
 import { PRIORITIES, STATUSES, type ListedTicket, type TagCategory } from '../lib/types.js';
 
 const PAGE_SIZE = 50;
@@ -128,6 +129,16 @@ export function DeskPage() {
     if (token && !loadingRef.current) void fetchPage(token);
   }, [token, fetchPage]);
 
+  const liveNote = useLiveDesk({
+    items,
+    setItems,
+    select: SELECT,
+    onShowNew: () => {
+      generation.current += 1;
+      void fetchPage(null);
+    },
+  });
+
   const filters = activeFilterCount(query);
   return (
     <div className="page desk">
@@ -171,6 +182,7 @@ export function DeskPage() {
               </button>
             </div>
           )}
+          {liveNote}
           <TicketTable
             key={listKey}
             listKey={listKey}

@@ -11,6 +11,8 @@ import { dueHint, type Tone } from '../lib/engine.js';
 import { formatDate, formatDateTime, formatUser } from '../lib/format.js';
 import { Link } from '../lib/router.js';
 import { useShortcuts } from '../lib/shortcuts.js';
+import { reportReplying } from '../lib/live.js';
+import { TicketLive } from '../components/live.js';
 import {
   isSystemUser,
   NEXT_STATUSES,
@@ -43,12 +45,17 @@ export function TicketPage({ id }: { id: string }) {
       ),
     [id],
   );
+  const loadTicket = useCallback(
+    () =>
+      send(
+        client.GET('/tickets/{ticketId}', { params: { path: { ticketId: id }, query: { timezone: String(browserTimezone()), include: 'description_HTML' } } }),
+      ).then((r) => setTicket(r.item)),
+    [id],
+  );
   useEffect(() => {
-    send(client.GET('/tickets/{ticketId}', { params: { path: { ticketId: id }, query: { timezone: String(browserTimezone()), include: 'description_HTML' } } }))
-      .then((r) => setTicket(r.item))
-      .catch((e) => setError(e instanceof ApiError && e.status === 404 ? `There is no ticket ${id}.` : errorMessage(e)));
+    loadTicket().catch((e) => setError(e instanceof ApiError && e.status === 404 ? `There is no ticket ${id}.` : errorMessage(e)));
     loadActivities().catch((e) => setError(errorMessage(e)));
-  }, [id, loadActivities]);
+  }, [id, loadTicket, loadActivities]);
   useEffect(() => {
     if (ticket) document.title = `#${ticket.ticketId} ${ticket.title} · Ticketing`;
     return () => {
@@ -121,6 +128,15 @@ export function TicketPage({ id }: { id: string }) {
           <EscalationBadges frt={ticket.isFrtEscalated} rt={ticket.isRtEscalated} />
         </div>
         <DueHints ticket={ticket} />
+        <TicketLive
+          ticketId={ticket.id}
+          editing={editing}
+          onReload={() => {
+            loadTicket().catch(() => undefined);
+            loadActivities().catch(() => undefined);
+            setVersion((v) => v + 1);
+          }}
+        />
         {!editing && (
           <button type="button" onClick={() => setEditing(true)}>
             Edit ticket
@@ -504,6 +520,7 @@ function CommentForm({ ticketId, onAdded }: { ticketId: string; onAdded: (what: 
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<number | undefined>(undefined);
   const draft = useAttachmentDraft();
+  useEffect(() => reportReplying(ticketId, !content.isEmpty), [ticketId, content.isEmpty]);
   const submit = async () => {
     if (content.isEmpty && draft.isEmpty) return setError('Write something or attach a file first');
     setBusy(true);

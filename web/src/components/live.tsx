@@ -1,0 +1,119 @@
+import { useState, type Dispatch, type SetStateAction } from 'react';
+import { client, send } from '../lib/api.js';
+import { useApp } from '../lib/app-context.js';
+import { useLiveEvents, usePresence, type LiveEvent } from '../lib/live.js';
+import type { ListedTicket } from '../lib/types.js';
+
+/*
+ * What live updates (lib/live.ts) show: on the ticket page, who else is there and that someone
+ * changed the ticket; on the desk, rows that change as others work and a note of new tickets.
+ */
+
+/** Who made the change an event is about; null for the help-desk engine's own. */
+const changedBy = (event: LiveEvent) => event.data.data?.user ?? null;
+
+/**
+ * The ticket page's live strip: "Ben is viewing" / "Ben is replying", and, when someone else
+ * changes the ticket, reloading it (`onReload`) with "Ben updated this ticket". While the ticket
+ * is being edited the form is left alone: the agent is told, and reloads when they choose.
+ */
+export function TicketLive(props: { ticketId: string; editing: boolean; onReload: () => void }) {
+  const { session } = useApp();
+  const [notice, setNotice] = useState<{ text: string; pending: boolean } | null>(null);
+  const others = usePresence(props.ticketId, session.user.id, session.role !== 'viewer');
+  useLiveEvents((event) => {
+    if (event.type === 'presence' || event.type === 'reset') {
+      if (event.type === 'reset') props.onReload();
+      return;
+    }
+    if (event.data.ticket !== props.ticketId) return;
+    const user = changedBy(event);
+    if (user && user.id === session.user.id) return;
+    const who = user?.name ?? 'The help desk';
+    if (props.editing) setNotice({ text: `${who} updated this ticket while you were editing it.`, pending: true });
+    else {
+      props.onReload();
+      setNotice({ text: `${who} updated this ticket.`, pending: false });
+    }
+  });
+  const present = others.map((o) => `${o.name} is ${o.state}`);
+  if (!notice && present.length === 0) return null;
+  return (
+    <div className="live-strip" aria-live="polite">
+      {present.length > 0 && <span className="live-presence">{present.join(' · ')}</span>}
+      {notice && (
+        <span className="live-notice">
+          {notice.text}{' '}
+          {notice.pending ? (
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                props.onReload();
+                setNotice(null);
+              }}
+            >
+              Show the changes
+            </button>
+          ) : (
+            <button type="button" className="link" onClick={() => setNotice(null)}>
+              Dismiss
+            </button>
+          )}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Keeps the desk's rows current: a row whose ticket changes is read again (the columns of
+ * `select`), in place; tickets created meanwhile are counted, and shown when the agent asks
+ * (`onShowNew`), so the list does not jump under the pointer. Answers the note to show.
+ */
+export function useLiveDesk(props: { items: ListedTicket[]; setItems: Dispatch<SetStateAction<ListedTicket[]>>; select: string; onShowNew: () => void }) {
+  const [created, setCreated] = useState(0);
+  const [pending] = useState(() => ({ numbers: new Set<number>(), timer: undefined as ReturnType<typeof setTimeout> | undefined }));
+  const refresh = async () => {
+    pending.timer = undefined;
+    const numbers = [...pending.numbers];
+    pending.numbers.clear();
+    if (numbers.length === 0) return;
+    try {
+      const page = await send(
+        client.GET('/tickets', {
+          params: { query: { ticketNo: numbers.join(','), select: props.select, limit: String(numbers.length) } as Record<string, string> },
+        }),
+      );
+      const fresh = new Map(page.items.map((item) => [item.ticketId, item]));
+      props.setItems((current) => current.map((item) => fresh.get(item.ticketId) ?? item));
+    } catch {
+      // The next change, or a reload, brings the row up to date.
+    }
+  };
+  useLiveEvents((event) => {
+    if (event.type === 'reset') return props.onShowNew();
+    if (event.type === 'presence' || event.data.ticketId === null) return;
+    if (event.type === 'ticket.created') return setCreated((n) => n + 1);
+    if (!props.items.some((item) => item.ticketId === event.data.ticketId)) return;
+    // Changes that come together (one write makes several events) are read once.
+    pending.numbers.add(event.data.ticketId);
+    pending.timer ??= setTimeout(() => void refresh(), 250);
+  });
+  if (created === 0) return null;
+  return (
+    <div className="live-strip" aria-live="polite">
+      {created === 1 ? 'A new ticket came in.' : `${created} new tickets came in.`}{' '}
+      <button
+        type="button"
+        className="link"
+        onClick={() => {
+          setCreated(0);
+          props.onShowNew();
+        }}
+      >
+        Show
+      </button>
+    </div>
+  );
+}
