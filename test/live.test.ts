@@ -175,20 +175,22 @@ for (const dialect of DIALECTS) {
       expect(refused.statusCode).toBe(403);
     });
 
-    it.skipIf(dialect.name !== 'postgres')('keeps streaming when the LISTEN connection is cut: it comes back and reads what it missed', async () => {
-      const { primaryKey, api } = await createInstance(t.app);
-      const stream = await open({ 'x-api-key': primaryKey });
-      const cut =
-        await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ticketing-live'`.execute(
-          t.store.db,
-        );
-      expect(cut.rows.length).toBeGreaterThan(0);
-      await api.post('/tickets', { ticket: { title: 'While cut off', requestor }, user: requestor });
-      await stream.parser.next((e) => e.event === 'ticket.created' && e.data.data.ticket.title === 'While cut off');
-      await api.post('/tickets', { ticket: { title: 'After', requestor }, user: requestor });
-      await stream.parser.next((e) => e.event === 'ticket.created' && e.data.data.ticket.title === 'After');
-      expect(stream.parser.events.filter((e) => e.event === 'ticket.created')).toHaveLength(2);
-    });
+    // PostgreSQL only (SQLite has no LISTEN connection): registered there alone rather than shown as skipped on SQLite.
+    if (dialect.name === 'postgres')
+      it('keeps streaming when the LISTEN connection is cut: it comes back and reads what it missed', async () => {
+        const { primaryKey, api } = await createInstance(t.app);
+        const stream = await open({ 'x-api-key': primaryKey });
+        const cut =
+          await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ticketing-live'`.execute(
+            t.store.db,
+          );
+        expect(cut.rows.length).toBeGreaterThan(0);
+        await api.post('/tickets', { ticket: { title: 'While cut off', requestor }, user: requestor });
+        await stream.parser.next((e) => e.event === 'ticket.created' && e.data.data.ticket.title === 'While cut off');
+        await api.post('/tickets', { ticket: { title: 'After', requestor }, user: requestor });
+        await stream.parser.next((e) => e.event === 'ticket.created' && e.data.data.ticket.title === 'After');
+        expect(stream.parser.events.filter((e) => e.event === 'ticket.created')).toHaveLength(2);
+      });
 
     it('needs a credential like every route', async () => {
       expect(await streamAnswer(t.app, {})).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
