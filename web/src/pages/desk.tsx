@@ -19,6 +19,7 @@ import { formatShortDate, formatRelative } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../lib/router.js';
 import { useShortcuts } from '../lib/shortcuts.js';
 import { useLiveDesk } from '../components/live.js';
+import { Queues } from '../components/queues.js';
 import { PRIORITIES, STATUSES, type ListedTicket, type TagCategory } from '../lib/types.js';
 
 const PAGE_SIZE = 50;
@@ -168,6 +169,7 @@ export function DeskPage() {
         </Link>
         <SortSelect query={query} onChange={update} />
       </div>
+      <Queues query={query} />
       <div className="desk-body">
         <Filters query={query} onChange={update} open={filtersOpen} />
         <section className="desk-list" aria-labelledby="desk-results">
@@ -696,6 +698,9 @@ function Filters(props: { query: DeskQuery; onChange: (q: DeskQuery) => void; op
         </select>
       </div>
       <PersonFilter id="f-assignee" label="Assignee" value={q.assignee} onChange={(assignee) => set({ assignee })} people={people} me={session.user.email} />
+      <label className="check">
+        <input type="checkbox" checked={q.unassigned} onChange={(e) => set({ unassigned: e.target.checked })} /> Unassigned only
+      </label>
       <PersonFilter
         id="f-requestor"
         label="Requestor"
@@ -708,6 +713,7 @@ function Filters(props: { query: DeskQuery; onChange: (q: DeskQuery) => void; op
         <label htmlFor="f-escalated">Escalated</label>
         <select id="f-escalated" value={q.escalated} onChange={(e) => set({ escalated: e.target.value as DeskQuery['escalated'] })}>
           <option value="">Any</option>
+          <option value="any">Either escalated</option>
           <option value="frt">First response escalated</option>
           <option value="rt">Resolution escalated</option>
           <option value="none">Not escalated</option>
