@@ -90,6 +90,8 @@ describe.skipIf(!hasChromium)('bulk actions on the desk in Chromium', () => {
     await dialog.getByRole('button', { name: 'Set the priority of 3 tickets' }).click();
     await notice().getByText('3 tickets updated (priority Urgent).').waitFor();
     expect(bulkCalls - before).toBe(1);
+    // The button that had the focus went with the bar: the focus is on what happened.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('bulk-notice'))).toBe(true);
     // Done: nothing is selected any more, and the rows show the change without a reload.
     await bar().waitFor({ state: 'detached' });
     await expect.poll(() => row(1).locator('.badge', { hasText: 'Urgent' }).count()).toBe(1);

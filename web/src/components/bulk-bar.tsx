@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState, type Dispatch, type FormEvent, type ReactNode, type SetStateAction } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type Dispatch, type FormEvent, type ReactNode, type SetStateAction } from 'react';
 import { browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import type { paths } from '../lib/api.generated.js';
 import { useApp } from '../lib/app-context.js';
@@ -152,6 +152,13 @@ export function BulkBar(props: {
   const [busy, setBusy] = useState('');
   const [notice, setNotice] = useState<Notice | null>(null);
   const [capped, setCapped] = useState(false);
+  const noticeRef = useRef<HTMLDivElement>(null);
+  // After an action the bar may be gone (nothing left selected) with the button that had the
+  // focus: the focus goes to what happened instead of the page's top. Runs after the dialog closed
+  // (a child's effect runs first), which would hand the focus back to that button.
+  useEffect(() => {
+    if (notice) noticeRef.current?.focus();
+  }, [notice]);
   const count = selection.ids.size;
   const tooMany = count > BULK_MAX;
 
@@ -253,7 +260,7 @@ export function BulkBar(props: {
 
   return (
     <div className="bulk">
-      <div className={`bulk-notice${notice ? ` ${notice.kind}` : ''}`} role="status">
+      <div ref={noticeRef} className={`bulk-notice${notice ? ` ${notice.kind}` : ''}`} role="status" tabIndex={-1}>
         {notice && (
           <>
             <span>{notice.text}</span>
