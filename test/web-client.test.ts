@@ -1,7 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chipColors, contrastRatio, parseHex } from '../web/src/lib/contrast.js';
-import { activeFilterCount, EMPTY_QUERY, formatDeskQuery, nextDay, parseDeskQuery, sortBy, toListParams } from '../web/src/lib/desk-query.js';
+import {
+  activeFilterCount,
+  builtInQueues,
+  EMPTY_QUERY,
+  formatDeskQuery,
+  fromListParams,
+  nextDay,
+  parseDeskQuery,
+  sortBy,
+  toListParams,
+} from '../web/src/lib/desk-query.js';
 import { parseUser, uniquePeople } from '../web/src/lib/format.js';
 import { changedCustomFields, errorsByField, fieldKeyOf, formLayout, missingRequired } from '../web/src/lib/forms.js';
 import {
@@ -38,6 +48,7 @@ describe('desk view in the URL', () => {
       tags: ['cat-1_Network', 'cat-2_a_b'],
       assignee: 'me@example.com',
       requestor: 'u-1',
+      unassigned: true,
       escalated: 'frt' as const,
       createdFrom: '2026-01-01',
       createdTo: '2026-01-31',
@@ -77,6 +88,36 @@ describe('desk view in the URL', () => {
     expect(nextDay('2024-02-28')).toBe('2024-02-29');
     expect(toListParams({ ...EMPTY_QUERY, search: '#42' }, 0).search).toBe('42');
     expect(toListParams({ ...EMPTY_QUERY, orderBy: 'title', order: 'ASC' }, 0)).toEqual({ timezone: '0', orderBy: 'title', order: 'ASC' });
+  });
+
+  it('reads a saved view (GET /tickets parameters) back into the desk state it was saved from', () => {
+    const views = [
+      { ...EMPTY_QUERY, search: 'printer', status: ['Open' as const], tags: ['c_x'], assignee: 'a@example.com', unassigned: false, escalated: 'rt' as const },
+      {
+        ...EMPTY_QUERY,
+        unassigned: true,
+        escalated: 'any' as const,
+        createdFrom: '2026-01-01',
+        createdTo: '2026-01-31',
+        orderBy: 'title' as const,
+        order: 'DESC' as const,
+      },
+      { ...EMPTY_QUERY, escalated: 'none' as const, dueFrom: '2026-03-01', dueTo: '2026-03-01', updatedTo: '2024-03-01' },
+      { ...EMPTY_QUERY, priority: ['Low' as const, 'Urgent' as const], requestor: 'r@example.com', escalated: 'frt' as const },
+    ];
+    for (const view of views) expect(fromListParams(toListParams(view, 2))).toEqual({ query: view, complete: true });
+    // A view made through the API may filter on what the desk cannot show: it says so.
+    expect(fromListParams({ status: 'Open', origin: 'email' })).toEqual({ query: { ...EMPTY_QUERY, status: ['Open'] }, complete: false });
+  });
+
+  it('has the built-in queues of an agent: mine, unassigned, escalated, due today, all on open work', () => {
+    const queues = builtInQueues('me@example.com', '2026-12-06');
+    expect(queues.map((q) => q.name)).toEqual(['My open tickets', 'Unassigned', 'Escalated', 'Due today']);
+    const params = queues.map((q) => toListParams(q.query, 1));
+    expect(params[0]).toEqual({ timezone: '1', status: 'Open,Reopened,Started', assignee: 'me@example.com' });
+    expect(params[1]).toMatchObject({ unassigned: 'true' });
+    expect(params[2]).toMatchObject({ isEscalated: 'true' });
+    expect(params[3]).toMatchObject({ expectedDateAfter: '2026-12-06', expectedDateBefore: '2026-12-07' });
   });
 
   it('sorts by a clicked column ascending, then flips it', () => {

@@ -143,7 +143,7 @@ for (const dialect of DIALECTS) {
       const loadedBefore = await shown();
       const target = await page.evaluate(() => {
         const row = document.elementFromPoint(window.innerWidth / 2, window.innerHeight / 2)?.closest('tr[data-index]') as HTMLElement | null;
-        return row ? { index: row.dataset.index!, number: row.querySelector('td')!.textContent!.trim(), scrollY: window.scrollY } : null;
+        return row ? { index: row.dataset.index!, number: row.querySelector('td.col-id')!.textContent!.trim(), scrollY: window.scrollY } : null;
       });
       expect(target).not.toBeNull();
       await page.locator(`table.tickets tbody tr[data-index="${target!.index}"] .col-title a`).click();
@@ -154,7 +154,7 @@ for (const dialect of DIALECTS) {
       await page.getByRole('heading', { name: 'Desk' }).waitFor();
       await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(target!.scrollY);
       const row = page.locator(`table.tickets tbody tr[data-index="${target!.index}"]`);
-      expect((await row.locator('td').first().textContent())?.trim()).toBe(target!.number);
+      expect((await row.locator('td.col-id').textContent())?.trim()).toBe(target!.number);
       expect(await inViewport(Number(target!.index))).toBe(true);
       // The pages already loaded came back with it (none asked for again from the first).
       expect(await shown()).toBeGreaterThanOrEqual(loadedBefore);
@@ -182,7 +182,7 @@ for (const dialect of DIALECTS) {
       await expect.poll(() => inViewport(40)).toBe(true);
       await page.keyboard.press('k');
       await expect.poll(focusedRow).toBe('39');
-      const number = (await rows().and(page.locator('[data-index="39"]')).locator('td').first().textContent())!.trim();
+      const number = (await rows().and(page.locator('[data-index="39"]')).locator('td.col-id').textContent())!.trim();
       await page.keyboard.press('Enter');
       await page.locator('h1', { hasText: `#${number}` }).waitFor();
       // The focus moved to what opened.

@@ -20,7 +20,8 @@ export const ORDER_NAMES = [
   'lastInteraction',
 ] as const;
 export type OrderName = (typeof ORDER_NAMES)[number];
-export type Escalation = '' | 'frt' | 'rt' | 'none';
+/** '' any; 'any': either target escalated; 'frt' / 'rt': that one; 'none': neither. */
+export type Escalation = '' | 'any' | 'frt' | 'rt' | 'none';
 
 export interface DeskQuery {
   search: string;
@@ -30,6 +31,8 @@ export interface DeskQuery {
   tags: string[];
   assignee: string;
   requestor: string;
+  /** Only tickets nobody is assigned to. */
+  unassigned: boolean;
   escalated: Escalation;
   /** Date ranges as picked (YYYY-MM-DD, both ends inclusive). */
   createdFrom: string;
@@ -50,6 +53,7 @@ export const EMPTY_QUERY: DeskQuery = {
   tags: [],
   assignee: '',
   requestor: '',
+  unassigned: false,
   escalated: '',
   createdFrom: '',
   createdTo: '',
@@ -91,7 +95,8 @@ export function parseDeskQuery(search: string): DeskQuery {
   query.priority = PRIORITIES.filter((p) => list(params.get('priority')).includes(p));
   query.tags = [...new Set(list(params.get('tags')).filter((t) => t.includes('_')))];
   const escalated = params.get('escalated') ?? '';
-  query.escalated = escalated === 'frt' || escalated === 'rt' || escalated === 'none' ? escalated : '';
+  query.escalated = escalated === 'any' || escalated === 'frt' || escalated === 'rt' || escalated === 'none' ? escalated : '';
+  query.unassigned = params.get('unassigned') === '1';
   const sort = params.get('sort') ?? '';
   query.orderBy = (ORDER_NAMES as readonly string[]).includes(sort) ? (sort as OrderName) : '';
   query.order = params.get('order')?.toUpperCase() === 'DESC' ? 'DESC' : 'ASC';
@@ -107,6 +112,7 @@ export function formatDeskQuery(query: DeskQuery): string {
   if (query.tags.length) params.set('tags', query.tags.join(','));
   if (query.assignee.trim()) params.set('assignee', query.assignee.trim());
   if (query.requestor.trim()) params.set('requestor', query.requestor.trim());
+  if (query.unassigned) params.set('unassigned', '1');
   if (query.escalated) params.set('escalated', query.escalated);
   for (const [key, name] of Object.entries(DATE_PARAMS)) {
     const value = query[key as keyof typeof DATE_PARAMS];
@@ -137,6 +143,8 @@ export function toListParams(query: DeskQuery, timezone: number): Record<string,
   if (query.tags.length) params.tags = query.tags.join(',');
   if (query.assignee.trim()) params.assignee = query.assignee.trim();
   if (query.requestor.trim()) params.requestor = query.requestor.trim();
+  if (query.unassigned) params.unassigned = 'true';
+  if (query.escalated === 'any') params.isEscalated = 'true';
   if (query.escalated === 'frt') params.isFrtEscalated = 'true';
   if (query.escalated === 'rt') params.isRtEscalated = 'true';
   if (query.escalated === 'none') {
@@ -176,7 +184,68 @@ export function activeFilterCount(query: DeskQuery): number {
   if (query.tags.length) count++;
   if (query.assignee.trim()) count++;
   if (query.requestor.trim()) count++;
+  if (query.unassigned) count++;
   if (query.escalated) count++;
   for (const key of Object.keys(DATE_PARAMS)) if (query[key as keyof typeof DATE_PARAMS]) count++;
   return count;
+}
+
+/** The day before a YYYY-MM-DD date. */
+function previousDay(date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d - 1)).toISOString().slice(0, 10);
+}
+
+/**
+ * The desk state of GET /tickets parameters (a saved view's query): toListParams undone. What the
+ * desk cannot show (another filter of the API) is left out; `complete` says whether anything was.
+ */
+export function fromListParams(params: Readonly<Record<string, string>>): { query: DeskQuery; complete: boolean } {
+  const query: DeskQuery = { ...EMPTY_QUERY, status: [], priority: [], tags: [] };
+  const used = new Set(['timezone']);
+  const take = (name: string): string | undefined => {
+    const value = params[name];
+    if (value === undefined) return undefined;
+    used.add(name);
+    return value;
+  };
+  query.search = take('search') ?? '';
+  query.status = STATUSES.filter((s) => list(take('status') ?? null).includes(s));
+  query.priority = PRIORITIES.filter((p) => list(take('priority') ?? null).includes(p));
+  query.tags = list(take('tags') ?? null);
+  query.assignee = take('assignee') ?? '';
+  query.requestor = take('requestor') ?? '';
+  query.unassigned = take('unassigned') === 'true';
+  const frt = take('isFrtEscalated');
+  const rt = take('isRtEscalated');
+  if (take('isEscalated') === 'true') query.escalated = 'any';
+  else if (frt === 'false' && rt === 'false') query.escalated = 'none';
+  else if (frt === 'true') query.escalated = 'frt';
+  else if (rt === 'true') query.escalated = 'rt';
+  const day = (value: string | undefined) => (value && DATE.test(value.slice(0, 10)) ? value.slice(0, 10) : '');
+  query.createdFrom = day(take('createdAfter'));
+  query.updatedFrom = day(take('lastUpdateAfter'));
+  query.dueFrom = day(take('expectedDateAfter'));
+  const until = (value: string | undefined) => (day(value) ? previousDay(day(value)) : '');
+  query.createdTo = until(take('createdBefore'));
+  query.updatedTo = until(take('lastUpdateBefore'));
+  query.dueTo = until(take('expectedDateBefore'));
+  const by = take('orderBy') ?? '';
+  query.orderBy = (ORDER_NAMES as readonly string[]).includes(by) ? (by as OrderName) : '';
+  query.order = take('order')?.toUpperCase() === 'DESC' ? 'DESC' : 'ASC';
+  return { query, complete: Object.keys(params).every((name) => used.has(name)) };
+}
+
+/** The statuses of work not yet done. */
+export const ACTIVE: Status[] = ['Open', 'Reopened', 'Started'];
+
+/** The desk's built-in queues, for the signed-in agent (`me`: their e-mail) on `today` (YYYY-MM-DD, local). */
+export function builtInQueues(me: string, today: string): { id: string; name: string; query: DeskQuery }[] {
+  const active = { ...EMPTY_QUERY, status: ACTIVE, priority: [], tags: [] };
+  return [
+    { id: 'mine', name: 'My open tickets', query: { ...active, assignee: me } },
+    { id: 'unassigned', name: 'Unassigned', query: { ...active, unassigned: true } },
+    { id: 'escalated', name: 'Escalated', query: { ...active, escalated: 'any' } },
+    { id: 'due-today', name: 'Due today', query: { ...active, dueFrom: today, dueTo: today } },
+  ];
 }

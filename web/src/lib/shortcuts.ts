@@ -8,6 +8,8 @@ export const SHORTCUTS: { page: string; keys: { key: string; does: string }[] }[
       { key: 'j', does: 'Next ticket' },
       { key: 'k', does: 'Previous ticket' },
       { key: 'Enter', does: 'Open the selected ticket' },
+      { key: 'Space', does: 'Select the focused ticket for bulk actions (Shift: the rows since the last one)' },
+      { key: 'x', does: 'Select the focused ticket for bulk actions' },
       { key: '/', does: 'Search tickets' },
     ],
   },

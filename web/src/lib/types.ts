@@ -84,3 +84,4 @@ export type PersonalToken = Schemas['IPersonalToken'];
 export type SignInLink = Schemas['ISignInLink'];
 
 export type FieldError = NonNullable<Schemas['Problem']['errors']>[number];
+export type SavedView = Answer<'/instance/views', 'get'>['items'][number];

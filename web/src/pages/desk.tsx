@@ -19,6 +19,8 @@ import { formatShortDate, formatRelative } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../lib/router.js';
 import { useShortcuts } from '../lib/shortcuts.js';
 import { useLiveDesk } from '../components/live.js';
+import { Queues } from '../components/queues.js';
+import { BulkBar, SelectAllLoaded, useSelection, type Selection } from '../components/bulk-bar.js';
 import { PRIORITIES, STATUSES, type ListedTicket, type TagCategory } from '../lib/types.js';
 
 const PAGE_SIZE = 50;
@@ -139,6 +141,11 @@ export function DeskPage() {
     },
   });
 
+  // Viewers cannot write tickets: no selection, no bulk actions.
+  const { session } = useApp();
+  const selectable = session.role !== 'viewer';
+  const selection = useSelection(listKey, items);
+
   const filters = activeFilterCount(query);
   return (
     <div className="page desk">
@@ -168,6 +175,7 @@ export function DeskPage() {
         </Link>
         <SortSelect query={query} onChange={update} />
       </div>
+      <Queues query={query} />
       <div className="desk-body">
         <Filters query={query} onChange={update} open={filtersOpen} />
         <section className="desk-list" aria-labelledby="desk-results">
@@ -192,6 +200,7 @@ export function DeskPage() {
             total={total}
             restored={restoredFor.current === listKey ? restored : undefined}
             query={query}
+            selection={selectable ? selection : undefined}
             onSort={(column) => update(sortBy(query, column))}
             onNearEnd={error ? undefined : loadMore}
           />
@@ -232,6 +241,7 @@ export function DeskPage() {
           </div>
         </section>
       </div>
+      {selectable && <BulkBar selection={selection} items={items} setItems={setItems} total={total} listKey={listKey} select={SELECT} />}
     </div>
   );
 }
@@ -339,10 +349,12 @@ function TicketTable(props: {
   total: number | null;
   restored: DeskSnapshot | undefined;
   query: DeskQuery;
+  /** The rows selected for bulk actions; undefined: no selection boxes (viewers). */
+  selection: Selection | undefined;
   onSort: (column: OrderName) => void;
   onNearEnd: (() => void) | undefined;
 }) {
-  const { items, listKey, restored } = props;
+  const { items, listKey, restored, selection } = props;
   const { tagCategories } = useApp();
   const order = effectiveOrder(props.query);
   const arrow = (column: OrderName) => (order.by === column ? (order.order === 'ASC' ? ' ▲' : ' ▼') : '');
@@ -468,7 +480,25 @@ function TicketTable(props: {
     const inView = rows.find((r) => r.end - window.scrollY > TOPBAR + 8);
     moveTo(inView ? inView.index : 0);
   };
+  /** The focused row (Space) or, for x, the row j/k last moved to. */
+  const toggleFocused = (event: KeyboardEvent, fallback: boolean) => {
+    if (!selection) return;
+    const target = event.target instanceof Element ? event.target : null;
+    // Space on a row's own box or link is theirs; x works anywhere in a row, or on the row j/k last reached.
+    const index = fallback
+      ? (rowIndex(target) ?? (active >= 0 && rows.some((r) => r.index === active) ? active : undefined))
+      : target?.tagName === 'TR'
+        ? rowIndex(target)
+        : undefined;
+    if (index === undefined) return;
+    // Space would scroll the window.
+    event.preventDefault();
+    selection.toggleRow(index, event.shiftKey);
+  };
   useShortcuts({
+    ' ': (event) => toggleFocused(event, false),
+    x: (event) => toggleFocused(event, true),
+    X: (event) => toggleFocused(event, true),
     j: () => move(1),
     k: () => move(-1),
     Enter: (event) => {
@@ -483,12 +513,18 @@ function TicketTable(props: {
     },
   });
 
+  const columns = COLUMNS.length + (selection ? 1 : 0);
   const paddingTop = rows.length ? rows[0]!.start - scrollMargin : 0;
   const paddingBottom = rows.length ? virtualizer.getTotalSize() - (rows.at(-1)!.end - scrollMargin) : 0;
   return (
     <table className="tickets" aria-rowcount={props.total === null ? -1 : props.total + 1}>
       <thead>
         <tr aria-rowindex={1}>
+          {selection && (
+            <th scope="col" className="col-select">
+              <SelectAllLoaded items={items} selection={selection} />
+            </th>
+          )}
           {COLUMNS.map((c) => {
             const sorted = c.sort.includes(order.by);
             return (
@@ -520,7 +556,7 @@ function TicketTable(props: {
           }
         }}
       >
-        {paddingTop > 0 && <Spacer height={paddingTop} />}
+        {paddingTop > 0 && <Spacer height={paddingTop} columns={columns} />}
         {rows.map((row) => {
           const ticket = items[row.index]!;
           return (
@@ -532,20 +568,22 @@ function TicketTable(props: {
               categories={tagCategories}
               now={now}
               onOpen={onOpen}
+              selected={selection ? selection.ids.has(ticket.id) : undefined}
+              onSelect={selection?.toggleRow}
             />
           );
         })}
-        {paddingBottom > 0 && <Spacer height={paddingBottom} />}
+        {paddingBottom > 0 && <Spacer height={paddingBottom} columns={columns} />}
       </tbody>
     </table>
   );
 }
 
 /** Stands in for the rows outside the window, so the scroll bar and offsets stay those of the whole list. */
-function Spacer({ height }: { height: number }) {
+function Spacer({ height, columns }: { height: number; columns: number }) {
   return (
     <tr className="spacer" aria-hidden="true" style={{ height }}>
-      <td colSpan={COLUMNS.length} />
+      <td colSpan={columns} />
     </tr>
   );
 }
@@ -561,6 +599,8 @@ const TicketRow = memo(function TicketRow({
   categories,
   now,
   onOpen,
+  selected,
+  onSelect,
 }: {
   ticket: ListedTicket;
   index: number;
@@ -568,6 +608,10 @@ const TicketRow = memo(function TicketRow({
   categories: TagCategory[];
   now: number;
   onOpen: (index: number) => void;
+  /** Whether the row is selected for bulk actions; undefined when there are no selection boxes. */
+  selected: boolean | undefined;
+  /** Toggles the row's selection; `range` (shift-click) from the last row toggled. */
+  onSelect: ((index: number, range: boolean) => void) | undefined;
 }) {
   const overdue = t.expectedDate && new Date(t.expectedDate).getTime() < now && (t.status === 'Open' || t.status === 'Reopened' || t.status === 'Started');
   return (
@@ -576,8 +620,20 @@ const TicketRow = memo(function TicketRow({
       data-index={index}
       aria-rowindex={index + 2}
       tabIndex={-1}
-      onClick={(e) => !(e.target as HTMLElement).closest('a,button') && onOpen(index)}
+      className={selected ? 'selected' : undefined}
+      onClick={(e) => !(e.target as HTMLElement).closest('a,button,.col-select') && onOpen(index)}
     >
+      {onSelect && (
+        <td className="col-select">
+          <input
+            type="checkbox"
+            checked={selected === true}
+            aria-label={`Select ticket #${t.ticketId} ${t.title}`}
+            // React fires onChange from the click, whose shiftKey says "a range".
+            onChange={(e) => onSelect(index, (e.nativeEvent as MouseEvent).shiftKey === true)}
+          />
+        </td>
+      )}
       <td className="col-id" data-label="#">
         {t.ticketId}
       </td>
@@ -696,6 +752,9 @@ function Filters(props: { query: DeskQuery; onChange: (q: DeskQuery) => void; op
         </select>
       </div>
       <PersonFilter id="f-assignee" label="Assignee" value={q.assignee} onChange={(assignee) => set({ assignee })} people={people} me={session.user.email} />
+      <label className="check">
+        <input type="checkbox" checked={q.unassigned} onChange={(e) => set({ unassigned: e.target.checked })} /> Unassigned only
+      </label>
       <PersonFilter
         id="f-requestor"
         label="Requestor"
@@ -708,6 +767,7 @@ function Filters(props: { query: DeskQuery; onChange: (q: DeskQuery) => void; op
         <label htmlFor="f-escalated">Escalated</label>
         <select id="f-escalated" value={q.escalated} onChange={(e) => set({ escalated: e.target.value as DeskQuery['escalated'] })}>
           <option value="">Any</option>
+          <option value="any">Either escalated</option>
           <option value="frt">First response escalated</option>
           <option value="rt">Resolution escalated</option>
           <option value="none">Not escalated</option>
