@@ -474,7 +474,8 @@ function TicketTable(props: {
     virtualizer.scrollToIndex(next, { align: 'auto' });
   };
   const move = (delta: number) => {
-    const current = rowIndex(document.activeElement) ?? (active >= 0 && rows.some((r) => r.index === active) ? active : undefined);
+    // A move whose focus has not landed yet (its row still rendering) is where the next one starts: keys pressed quickly are not lost.
+    const current = focusWanted.current ?? rowIndex(document.activeElement) ?? (active >= 0 && rows.some((r) => r.index === active) ? active : undefined);
     if (current !== undefined) return moveTo(current + delta);
     // Nothing selected on screen: start from the first row in view.
     const inView = rows.find((r) => r.end - window.scrollY > TOPBAR + 8);
