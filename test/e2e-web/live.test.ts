@@ -157,6 +157,39 @@ describe.skipIf(!hasChromium)('live updates in Chromium, two agents', () => {
     expect(await title.inputValue()).toBe('VPN drops every hour (Ben is typing)');
   });
 
+  it('refuses Ben’s save over a change he has not seen (If-Match), keeps what he typed, and saves it on his second try', async () => {
+    const form = benTicket.getByRole('region', { name: 'Edit ticket' });
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await form.getByText(/Rita Requestor changed this ticket while you were editing it: your changes were not saved/).waitFor();
+    expect(await benTicket.getByLabel('Title').inputValue()).toBe('VPN drops every hour (Ben is typing)');
+    const unchanged = (await call('GET', `/tickets/${ticketNumber}`)).body.item;
+    expect([unchanged.title, unchanged.priority]).toEqual(['VPN drops every hour', 'Urgent']);
+
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await benTicket.getByRole('heading', { name: /VPN drops every hour \(Ben is typing\)/ }).waitFor();
+    const saved = (await call('GET', `/tickets/${ticketNumber}`)).body.item;
+    // His title, and Rita's priority kept: only what he changed was sent.
+    expect([saved.title, saved.priority]).toEqual(['VPN drops every hour (Ben is typing)', 'Urgent']);
+  });
+
+  it('tells Ada, whose edit form is open, that Ben changed the status meanwhile, instead of overwriting it', async () => {
+    await ada.getByRole('heading', { name: /Ben is typing/ }).waitFor();
+    await ada.getByRole('button', { name: 'Edit ticket' }).click();
+    await ada.getByLabel('Title').fill('VPN drops hourly');
+    await benTicket.getByRole('radio', { name: 'Resolve' }).check();
+    await benTicket.getByLabel('Resolution').selectOption({ index: 1 });
+    await benTicket.getByRole('button', { name: /Resolve ticket/ }).click();
+    await benTicket.locator('.ticket-head .badge', { hasText: 'Resolved' }).waitFor();
+
+    const form = ada.getByRole('region', { name: 'Edit ticket' });
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await form.getByText(/Ben changed this ticket while you were editing it/).waitFor();
+    expect((await call('GET', `/tickets/${ticketNumber}`)).body.item.title).toBe('VPN drops every hour (Ben is typing)');
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    // Cancel shows the ticket as Ben left it.
+    await ada.locator('.ticket-head .badge', { hasText: 'Resolved' }).waitFor();
+  });
+
   it('counts tickets created meanwhile on the desk and shows them when asked', async () => {
     expect((await call('POST', '/tickets', { ticket: { title: 'Printer jams on tray 2', requestor }, user: requestor })).status).toBe(201);
     await benDesk.getByText('A new ticket came in.').waitFor();

@@ -75,6 +75,21 @@ export async function send<T>(call: Promise<{ data?: T; error?: unknown; respons
 }
 
 /**
+ * Like `send`, with the answer's ETag (docs/api.md §5, a ticket's version): what a later write
+ * names in If-Match, so that it fails (412) rather than overwrite a change it has not seen.
+ */
+export async function sendTagged<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ data: T; etag: string | null }> {
+  let etag: string | null = null;
+  const data = await send(
+    call.then((result) => {
+      etag = result.response.headers.get('ETag');
+      return result;
+    }),
+  );
+  return { data, etag };
+}
+
+/**
  * POSTs a multipart form (file uploads) with the session cookie, reporting the upload's progress
  * (0..1): fetch cannot, XMLHttpRequest can. Answers the JSON data or throws ApiError like `send`.
  */

@@ -4,7 +4,7 @@ import { customFieldText } from '../components/custom-field.js';
 import { RichText, RichTextEditor, type EditorContent } from '../components/rich-text.js';
 import { TicketForm } from '../components/ticket-form.js';
 import { AttachmentList, DraftEditor, DropZone, FilesPanel, sendAttachments, useAttachmentDraft } from '../components/attachments.js';
-import { ApiError, browserTimezone, client, errorMessage, send } from '../lib/api.js';
+import { ApiError, browserTimezone, client, errorMessage, send, sendTagged } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { useCommentDraft } from '../lib/drafts.js';
 import { dueHint, type Tone } from '../lib/engine.js';
@@ -35,6 +35,8 @@ export function TicketPage({ id }: { id: string }) {
   const [activities, setActivities] = useState<Activity[] | null>(null);
   const [error, setError] = useState('');
   const [editing, setEditing] = useState(false);
+  /** The ticket as another person saved it while this one was editing (shown on Cancel). */
+  const staleEdit = useRef<Ticket | null>(null);
   // Counts changes, so the file list reloads after an upload.
   const [version, setVersion] = useState(0);
 
@@ -45,13 +47,25 @@ export function TicketPage({ id }: { id: string }) {
       ),
     [id],
   );
-  const loadTicket = useCallback(
+  /** The version of the ticket on screen (its ETag): the writes below name it in If-Match. */
+  const etag = useRef<string | null>(null);
+  const fetchTicket = useCallback(
     () =>
-      send(
+      sendTagged(
         client.GET('/tickets/{ticketId}', { params: { path: { ticketId: id }, query: { timezone: String(browserTimezone()), include: 'description_HTML' } } }),
-      ).then((r) => setTicket(r.item)),
+      ),
     [id],
   );
+  const loadTicket = useCallback(
+    () =>
+      fetchTicket().then(({ data, etag: tag }) => {
+        etag.current = tag;
+        setTicket(data.item);
+      }),
+    [fetchTicket],
+  );
+  /** A write's headers: If-Match with the version on screen, when it is known. */
+  const ifMatch = useCallback((): Record<string, string> => (etag.current ? { 'If-Match': etag.current } : {}), []);
   useEffect(() => {
     loadTicket().catch((e) => setError(e instanceof ApiError && e.status === 404 ? `There is no ticket ${id}.` : errorMessage(e)));
     loadActivities().catch((e) => setError(errorMessage(e)));
@@ -67,11 +81,20 @@ export function TicketPage({ id }: { id: string }) {
   // of the timeline after a comment, a status change or an assignment.
   const heading = useRef<HTMLHeadingElement>(null);
   const focusNewest = useRef(false);
-  const changed = (item: Ticket, message?: string) => {
+  const changed = (item: Ticket, message?: string, tag?: string | null) => {
     setTicket(item);
+    // A write that answered no ticket (a comment) changed its version too: read the new one.
+    if (tag === undefined) loadTicket().catch(() => undefined);
+    else etag.current = tag;
     if (message) notify(message);
     setVersion((v) => v + 1);
     focusNewest.current = true;
+    loadActivities().catch(() => undefined);
+  };
+
+  /** A panel's write was refused (412): the page shows the ticket as it is now. */
+  const reloadStale = () => {
+    loadTicket().catch(() => undefined);
     loadActivities().catch(() => undefined);
   };
 
@@ -150,17 +173,36 @@ export function TicketPage({ id }: { id: string }) {
           <TicketForm
             ticket={ticket}
             submitLabel="Save changes"
-            onCancel={() => setEditing(false)}
+            onCancel={() => {
+              setEditing(false);
+              if (staleEdit.current) setTicket(staleEdit.current);
+              staleEdit.current = null;
+            }}
             onSubmit={async (updates) => {
               if (Object.keys(updates).length === 0) return setEditing(false);
-              const r = await send(
-                client.PUT('/tickets/{ticketId}', {
-                  params: { path: { ticketId: ticket.id }, query: { timezone: String(browserTimezone()), include: 'description_HTML' } },
-                  body: { updates, user: session.user },
-                }),
-              );
-              setEditing(false);
-              changed(r.item, 'Ticket saved');
+              try {
+                const r = await sendTagged(
+                  client.PUT('/tickets/{ticketId}', {
+                    params: { path: { ticketId: ticket.id }, query: { timezone: String(browserTimezone()), include: 'description_HTML' } },
+                    body: { updates, user: session.user },
+                    headers: ifMatch(),
+                  }),
+                );
+                setEditing(false);
+                changed(r.data.item, 'Ticket saved', r.etag);
+              } catch (e) {
+                if (!(e instanceof ApiError) || e.status !== 412) throw e;
+                // Someone else saved first: the form keeps what this agent typed, and the next save
+                // names the version now current (docs/decisions/020-ticket-etags.md).
+                const latest = await fetchTicket();
+                etag.current = latest.etag;
+                staleEdit.current = latest.data.item;
+                throw new ApiError(
+                  412,
+                  e.code,
+                  `${latest.data.item.lastUpdatedBy?.name ?? 'Someone'} changed this ticket while you were editing it: your changes were not saved. Save again to apply them to the ticket as it is now, or Cancel to see it.`,
+                );
+              }
             }}
           />
         </section>
@@ -168,8 +210,13 @@ export function TicketPage({ id }: { id: string }) {
         <div className="ticket-layout">
           {/* First in the page, so on a phone they are near the top, not under the whole conversation. */}
           <div className="ticket-controls">
-            <StatusPanel ticket={ticket} onChanged={(t) => changed(t, `Status changed to ${t.status}`)} />
-            <AssignPanel ticket={ticket} onChanged={(t) => changed(t, t.assignee ? `Assigned to ${t.assignee.name}` : 'Unassigned')} />
+            <StatusPanel ticket={ticket} ifMatch={ifMatch} onStale={reloadStale} onChanged={(t, tag) => changed(t, `Status changed to ${t.status}`, tag)} />
+            <AssignPanel
+              ticket={ticket}
+              ifMatch={ifMatch}
+              onStale={reloadStale}
+              onChanged={(t, tag) => changed(t, t.assignee ? `Assigned to ${t.assignee.name}` : 'Unassigned', tag)}
+            />
           </div>
           <div className="ticket-main">
             <section className="card" aria-labelledby="t-description">
@@ -318,7 +365,17 @@ function CustomFieldRow({ field, value }: { field: CustomField; value: unknown }
   );
 }
 
-function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Ticket) => void }) {
+/** What the status and assignment panels need to write with If-Match, and to tell a refused (stale) write. */
+interface PanelProps {
+  ticket: Ticket;
+  ifMatch: () => Record<string, string>;
+  onStale: () => void;
+  onChanged: (t: Ticket, etag: string | null) => void;
+}
+
+const STALE = 'Someone else changed this ticket a moment ago: it now shows as it is. Check, then choose again.';
+
+function StatusPanel({ ticket, ifMatch, onStale, onChanged }: PanelProps) {
   const { session } = useApp();
   const next = NEXT_STATUSES[ticket.status];
   const [status, setStatus] = useState<Status | ''>('');
@@ -340,16 +397,20 @@ function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
     setBusy(true);
     setErrors({});
     try {
-      const r = await send(
+      const r = await sendTagged(
         client.PUT('/tickets/{ticketId}/status', {
           params: { path: { ticketId: ticket.id }, query: { include: 'description_HTML' } },
           body: { status, ...(status === 'Resolved' && resolution ? { resolution } : {}), ...(comment.trim() ? { comment } : {}), user: session.user },
+          headers: ifMatch(),
         }),
       );
-      onChanged(r.item);
+      onChanged(r.data.item, r.etag);
     } catch (e) {
       const byField: Record<string, string[]> = {};
-      if (e instanceof ApiError && e.errors.length)
+      if (e instanceof ApiError && e.status === 412) {
+        byField.status = [STALE];
+        onStale();
+      } else if (e instanceof ApiError && e.errors.length)
         for (const fe of e.errors)
           (byField[fe.path.includes('resolution') ? 'resolution' : fe.path.includes('comment') ? 'comment' : 'status'] ??= []).push(fe.message);
       else byField.status = [errorMessage(e)];
@@ -405,7 +466,7 @@ function StatusPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
   );
 }
 
-function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Ticket) => void }) {
+function AssignPanel({ ticket, ifMatch, onStale, onChanged }: PanelProps) {
   const { session, people } = useApp();
   const [who, setWho] = useState<User | null>(ticket.assignee);
   const [error, setError] = useState('');
@@ -415,15 +476,19 @@ function AssignPanel({ ticket, onChanged }: { ticket: Ticket; onChanged: (t: Tic
     setBusy(true);
     setError('');
     try {
-      const r = await send(
+      const r = await sendTagged(
         client.PUT('/tickets/{ticketId}', {
           params: { path: { ticketId: ticket.id }, query: { include: 'description_HTML' } },
           body: { updates: { assignee }, user: session.user },
+          headers: ifMatch(),
         }),
       );
-      onChanged(r.item);
+      onChanged(r.data.item, r.etag);
     } catch (e) {
-      setError(errorMessage(e));
+      if (e instanceof ApiError && e.status === 412) {
+        setError(STALE);
+        onStale();
+      } else setError(errorMessage(e));
     } finally {
       setBusy(false);
     }
