@@ -1,28 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { PNG } from '../attachment-form.js';
 import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
+import { hasChromium, launch } from './harness.js';
 
 /*
  * Attachments in the web app, in a real browser against a real server: files picked and dropped
  * on the new-ticket form, files dropped on the comment box of a private note with a link beside
  * them, thumbnails of images, the ticket's file list with private files marked, and a download.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Drops files on an element as a person dragging them from the desktop would (a DataTransfer with Files). */
 async function dropFiles(page: Page, selector: string, files: { name: string; type: string; base64: string }[]) {
@@ -60,8 +48,7 @@ describe.skipIf(!hasChromium)('attachments in the web app (Chromium)', () => {
       body: JSON.stringify({ email: 'megan.bowen@example.com', name: 'Megan Bowen' }),
     });
     const invitationUrl: string = (await invited.json()).invitation.url;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launch();
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.setDefaultTimeout(30_000);

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { seed } from '../../bench/seed.js';
 import { dropPostgresDatabase, freshPostgresDatabase, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
 import { DIALECTS, postgresUrl } from '../helpers.js';
+import { hasChromium, launch } from './harness.js';
 
 /*
  * The desk with thousands of tickets, in Chromium against a real server process on each store:
@@ -14,21 +14,6 @@ import { DIALECTS, postgresUrl } from '../helpers.js';
  * Back from a ticket returns to the same place, and the keyboard does what the shortcuts dialog
  * says (issue 18; docs/decisions/023-desk-windowing.md).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
-if (!hasChromium) console.warn(`desk browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ME = { name: 'Dana Desk', email: 'dana.desk@example.com' };
 const PASSWORD = 'a long password Dana chose';
 const OPERATOR_TOKEN = 'tka_e2e-desk-operator-token-of-32-characters-or-more';
@@ -92,9 +77,7 @@ for (const dialect of DIALECTS) {
       });
       expect(invited.status).toBe(201);
       const invitationUrl = (await invited.json()).invitation.url as string;
-
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+      browser = await launch();
       const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'en-US' });
       page = await context.newPage();
       page.setDefaultTimeout(30_000);

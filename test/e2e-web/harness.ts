@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
 
 /*
- * What the browser tests of desk-fixes.test.ts and accessibility.test.ts share, as
+ * What the browser tests share (Chromium, its flags and the skip rule; most also the server set-up below), as
  * web-app.test.ts does it: Debian's Chromium driven by playwright-core, a real server process on
  * SQLite, and the Default instance's first admin set up from the operator's invitation.
  */
@@ -13,6 +13,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 // In CI (.ci/run sets REQUIRE_BROWSER=1) a missing browser is a failure, not a skip.
 if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
+if (!hasChromium) console.warn(`browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 export const ARGS = [
   '--headless',

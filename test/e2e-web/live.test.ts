@@ -1,31 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
+import { hasChromium, launch } from './harness.js';
 
 /*
  * Live updates in a real browser (docs/api.md §13.1): two agents, each in a browser context of
  * their own, on one server process. Ada changes a ticket's status; Ben's open ticket page and his
  * desk show it without a reload, and his ticket page tells him who did it and who is there.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
-if (!hasChromium) console.warn(`live browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const OPERATOR_TOKEN = 'tka_e2e-live-operator-token-of-32-characters-or-more';
 const PASSWORD = 'a long password for live tests';
 const requestor = { id: 'r@example.com', name: 'Rita Requestor', email: 'r@example.com' };
@@ -94,8 +79,7 @@ describe.skipIf(!hasChromium)('live updates in Chromium, two agents', () => {
       expect(created.status).toBe(201);
       if (title === 'VPN drops every hour') ticketNumber = created.body.item.ticketId;
     }
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launch();
   }, 180_000);
 
   afterEach(async (context) => {

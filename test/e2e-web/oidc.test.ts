@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import Provider from 'oidc-provider';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, client, createTestApp, DIALECTS, type TestApp } from '../helpers.js';
+import { hasChromium, launch } from './harness.js';
 
 /*
  * Sign-in with OpenID Connect, end to end: a real provider (oidc-provider, the certified Node
@@ -16,19 +16,6 @@ import { ADMIN_TOKEN, client, createTestApp, DIALECTS, type TestApp } from '../h
  * answers an attacker could bring are refused: a wrong state, a wrong nonce, a replayed code, an
  * expired ID token (docs/api.md §11, §14).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const CLIENT_ID = 'ticketing-test';
 const CLIENT_SECRET = 'a-client-secret-for-the-test-provider';
@@ -159,8 +146,7 @@ for (const dialect of DIALECTS) {
         defaultRole: 'agent',
         redirectUri: 'http://localhost:80/api/v1/session/oidc/callback',
       });
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+      browser = await launch();
     }, 180_000);
 
     afterEach(async (context) => {

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
 import { startReceiver } from '../webhook-receiver.js';
+import { hasChromium, launch } from './harness.js';
 
 /*
  * The web app in a real browser (Debian's Chromium driven by playwright-core) against a real
@@ -14,22 +14,6 @@ import { startReceiver } from '../webhook-receiver.js';
  * fields, find it, comment, resolve, reopen, regenerate a key, add a custom field, set an SLA
  * policy and an assignment rule and see the help-desk engine apply them.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-// In CI (.ci/run sets REQUIRE_BROWSER=1) a missing browser is a failure, not a skip.
-if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
-if (!hasChromium) console.warn(`web app browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ME = { name: 'Megan Bowen', email: 'megan.bowen@example.com' };
 const PASSWORD = 'a long password Megan chose';
 const OPERATOR_TOKEN = 'tka_e2e-web-operator-token-of-32-characters-or-more';
@@ -105,9 +89,7 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
       const created = await call('POST', '/tickets', { ticket: { title: `Routine request ${i}`, requestor, customFields: department }, user: requestor });
       expect(created.status).toBe(201);
     }
-
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launch();
     context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(30_000);
