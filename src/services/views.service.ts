@@ -4,6 +4,7 @@ import { parseCountQuery, parseListQuery, type ListFilters } from '../domain/lis
 import { roleAllows, type Role } from '../domain/people.js';
 import type { IUser } from '../domain/ticket.js';
 import type { Store } from '../store/db.js';
+import type { Tx } from '../store/schema.js';
 import * as repo from '../store/views.repo.js';
 
 /*
@@ -111,7 +112,7 @@ export class ViewsService {
     },
   ) {}
 
-  private tx<T>(fn: Parameters<Store['dialect']['transaction']>[1] extends (tx: infer X) => Promise<unknown> ? (tx: X) => Promise<T> : never) {
+  private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.deps.store.dialect.transaction(this.deps.store.db, fn);
   }
 
@@ -138,14 +139,19 @@ export class ViewsService {
   }
 
   /** Another person's own view is not there, for this viewer. */
-  private async visible(db: Parameters<typeof repo.findView>[0], instanceId: string, id: string, viewer: Viewer): Promise<repo.SavedView> {
+  private async visible(db: Tx, instanceId: string, id: string, viewer: Viewer): Promise<repo.SavedView> {
     const found = await repo.findView(db, instanceId, id);
     if (!found || (found.ownerId !== null && found.ownerId !== viewer.person?.id)) throw notFound('View');
     return found;
   }
 
-  private checkOwnership(shared: boolean, viewer: Viewer, errors: FieldErrors): void {
+  /** Shared views are the admins' (and instance keys'): anyone else is refused before anything changes. */
+  private checkMayChange(shared: boolean, viewer: Viewer): void {
     if (shared && !managesShared(viewer)) throw new DomainError('forbidden', 'Only admins change shared views; keep this one as your own (shared: false)');
+  }
+
+  /** A view kept as someone's own needs a someone: an instance key has no person. */
+  private checkOwner(shared: boolean, viewer: Viewer, errors: FieldErrors): void {
     if (!shared && viewer.person === null) errors.add('/body/shared', 'an instance key has no person to keep a view for: a key saves shared views');
   }
 
@@ -153,7 +159,8 @@ export class ViewsService {
     const errors = new FieldErrors();
     // A person's view is their own unless they say otherwise; a key's is shared.
     const shared = input.shared ?? viewer.person === null;
-    this.checkOwnership(shared, viewer, errors);
+    this.checkMayChange(shared, viewer);
+    this.checkOwner(shared, viewer, errors);
     const query = checkedQuery(input.query, errors);
     errors.throwIfAny();
     const now = this.deps.now();
@@ -183,8 +190,8 @@ export class ViewsService {
     const query = input.query === undefined ? undefined : checkedQuery(input.query, errors);
     return this.tx(async (tx) => {
       const found = await this.visible(tx, instanceId, id, viewer);
-      this.checkOwnership(found.ownerId === null, viewer, errors);
-      if (input.shared !== undefined) this.checkOwnership(input.shared, viewer, errors);
+      this.checkMayChange(found.ownerId === null || input.shared === true, viewer);
+      if (input.shared === false) this.checkOwner(false, viewer, errors);
       errors.throwIfAny();
       const shared = input.shared ?? found.ownerId === null;
       const changed: repo.SavedView = {
@@ -202,8 +209,7 @@ export class ViewsService {
   async delete(instanceId: string, id: string, viewer: Viewer): Promise<void> {
     await this.tx(async (tx) => {
       const found = await this.visible(tx, instanceId, id, viewer);
-      const errors = new FieldErrors();
-      this.checkOwnership(found.ownerId === null, viewer, errors);
+      this.checkMayChange(found.ownerId === null, viewer);
       await repo.deleteView(tx, instanceId, id);
     });
   }
