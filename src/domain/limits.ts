@@ -18,6 +18,9 @@
  * Indexed (tickets_by_requestor, tickets_by_assignee): 200 characters are at most 800 bytes,
  * far below PostgreSQL's 2,704-byte btree entry.
  */
+/** Tickets one POST /tickets/bulk changes at most (docs/api.md §15); the web app's bulk bar keeps to it too. */
+export const BULK_MAX_TICKETS = 1000;
+
 export const USER_ID_MAX = 200;
 /** A person's display name; the sort columns of requestor and assignee names are indexed. */
 export const USER_NAME_MAX = 200;

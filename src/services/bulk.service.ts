@@ -13,9 +13,6 @@ import { parseTicketRef, type Included, type TicketEditorPerson, type TicketsSer
  * events, SLA dates and jobs are exactly those of the single-ticket routes.
  */
 
-/** At most this many tickets per call: a call holds one request's worth of time and memory. */
-export const BULK_MAX_TICKETS = 1000;
-
 export interface BulkChanges {
   assignee?: IUser | null;
   priority?: Priority;

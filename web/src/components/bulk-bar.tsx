@@ -1,19 +1,10 @@
+import { BULK_MAX_TICKETS } from '../../../src/domain/limits.js';
 import { useCallback, useEffect, useMemo, useRef, useState, type Dispatch, type FormEvent, type ReactNode, type SetStateAction } from 'react';
 import { browserTimezone, client, errorMessage, send } from '../lib/api.js';
 import type { paths } from '../lib/api.generated.js';
 import { useApp } from '../lib/app-context.js';
-import { Dialog, Field, TagPicker } from './controls.js';
-import {
-  PRIORITIES,
-  RESOLUTION_LABELS,
-  RESOLUTIONS,
-  type ListedTicket,
-  type ListPage,
-  type Priority,
-  type Resolution,
-  type Status,
-  type TicketTag,
-} from '../lib/types.js';
+import { Dialog, Field, ResolutionSelect, TagPicker } from './controls.js';
+import { PRIORITIES, type ListedTicket, type ListPage, type Priority, type Resolution, type Status, type TicketTag } from '../lib/types.js';
 
 /*
  * Bulk actions on the desk (issue 18; docs/api.md §15): the rows selected, kept by ticket id while
@@ -21,8 +12,6 @@ import {
  * all of them with one POST /tickets/bulk.
  */
 
-/** What one POST /tickets/bulk takes (the API's cap, BULK_MAX_TICKETS on the server). */
-export const BULK_MAX = 1_000;
 /** Ticket numbers per re-read of changed rows: keeps the query string short. */
 const REREAD_CHUNK = 200;
 
@@ -160,7 +149,7 @@ export function BulkBar(props: {
     if (notice) noticeRef.current?.focus();
   }, [notice]);
   const count = selection.ids.size;
-  const tooMany = count > BULK_MAX;
+  const tooMany = count > BULK_MAX_TICKETS;
 
   const titleOf = (id: string | null) => (id ? items.find((t) => t.id === id)?.title : undefined);
 
@@ -236,14 +225,14 @@ export function BulkBar(props: {
         const page: ListPage = await send(
           client.GET('/tickets', {
             params: {
-              query: { ...(JSON.parse(listKey) as Record<string, string>), select: 'ticketId', limit: String(BULK_MAX - found.length) },
+              query: { ...(JSON.parse(listKey) as Record<string, string>), select: 'ticketId', limit: String(BULK_MAX_TICKETS - found.length) },
               header: token ? { continuationToken: token } : {},
             },
           }),
         );
         for (const item of page.items) found.push([item.id, item.ticketId!]);
         token = page.continuationToken ?? null;
-      } while (token && found.length < BULK_MAX);
+      } while (token && found.length < BULK_MAX_TICKETS);
       selection.replace(found);
       setCapped(token !== null);
     } catch (e) {
@@ -254,7 +243,7 @@ export function BulkBar(props: {
   };
 
   const matching = total ?? 0;
-  const canSelectMatching = count > 0 && matching > items.length && count < Math.min(matching, BULK_MAX);
+  const canSelectMatching = count > 0 && matching > items.length && count < Math.min(matching, BULK_MAX_TICKETS);
   const disabled = busy !== '' || tooMany;
   const forCount = `${plural(count)}`;
 
@@ -304,14 +293,14 @@ export function BulkBar(props: {
             Clear selection
           </button>
           {busy && <span className="muted">{busy}</span>}
-          {capped && count === BULK_MAX && (
+          {capped && count === BULK_MAX_TICKETS && (
             <span className="bulk-note">
-              The first {BULK_MAX.toLocaleString()} are selected; bulk actions act on at most {BULK_MAX.toLocaleString()} at a time.
+              The first {BULK_MAX_TICKETS.toLocaleString()} are selected; bulk actions act on at most {BULK_MAX_TICKETS.toLocaleString()} at a time.
             </span>
           )}
           {tooMany && (
             <span className="bulk-note">
-              Bulk actions act on at most {BULK_MAX.toLocaleString()} tickets at a time: select fewer ({count.toLocaleString()} now).
+              Bulk actions act on at most {BULK_MAX_TICKETS.toLocaleString()} tickets at a time: select fewer ({count.toLocaleString()} now).
             </span>
           )}
         </div>
@@ -474,14 +463,7 @@ function StatusDialog(props: ActionDialogProps) {
       </Field>
       {status === 'Resolved' && (
         <Field label="Resolution" htmlFor="bulk-resolution" errors={problem ? [problem] : []} required>
-          <select id="bulk-resolution" value={resolution} aria-invalid={!!problem || undefined} onChange={(e) => setResolution(e.target.value as Resolution)}>
-            <option value="">Choose…</option>
-            {RESOLUTIONS.map((r) => (
-              <option key={r} value={r}>
-                {RESOLUTION_LABELS[r]}
-              </option>
-            ))}
-          </select>
+          <ResolutionSelect id="bulk-resolution" value={resolution} invalid={!!problem} onChange={setResolution} />
         </Field>
       )}
       <Field label="Comment (optional)" htmlFor="bulk-comment" hint="Recorded with each ticket's status change">

@@ -1,7 +1,16 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { tagChipStyle } from '../lib/contrast.js';
 import { formatUser, parseUser } from '../lib/format.js';
-import { isEmailAddress, type CustomFieldOption, type TagCategory, type TicketTag, type User } from '../lib/types.js';
+import {
+  isEmailAddress,
+  RESOLUTION_LABELS,
+  RESOLUTIONS,
+  type CustomFieldOption,
+  type Resolution,
+  type TagCategory,
+  type TicketTag,
+  type User,
+} from '../lib/types.js';
 
 /** A labelled form row; errors are announced and tied to the control with aria-describedby. */
 export function Field(props: {
@@ -579,5 +588,19 @@ export function CopyField({ value, label }: { value: string; label: string }) {
         {copied ? 'Copied to the clipboard' : ''}
       </span>
     </div>
+  );
+}
+
+/** The resolution a Resolved status needs (the ticket page's status panel, the bulk bar): none chosen yet is ''. */
+export function ResolutionSelect(props: { id: string; value: Resolution | ''; invalid: boolean; onChange: (resolution: Resolution | '') => void }) {
+  return (
+    <select id={props.id} value={props.value} aria-invalid={props.invalid || undefined} onChange={(e) => props.onChange(e.target.value as Resolution | '')}>
+      <option value="">Choose…</option>
+      {RESOLUTIONS.map((r) => (
+        <option key={r} value={r}>
+          {RESOLUTION_LABELS[r]}
+        </option>
+      ))}
+    </select>
   );
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { EscalationBadges, Field, PriorityBadge, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
+import { EscalationBadges, Field, PriorityBadge, ResolutionSelect, Spinner, StatusBadge, TagChip, UserInput } from '../components/controls.js';
 import { customFieldText } from '../components/custom-field.js';
 import { RichText, RichTextEditor, type EditorContent } from '../components/rich-text.js';
 import { TicketForm } from '../components/ticket-form.js';
@@ -17,7 +17,6 @@ import {
   isSystemUser,
   NEXT_STATUSES,
   RESOLUTION_LABELS,
-  RESOLUTIONS,
   type Activity,
   type CannedResponse,
   type CustomField,
@@ -436,19 +435,7 @@ function StatusPanel({ ticket, ifMatch, onStale, onChanged }: PanelProps) {
         </Field>
         {status === 'Resolved' && (
           <Field label="Resolution" htmlFor="t-resolution" errors={errors.resolution} required>
-            <select
-              id="t-resolution"
-              value={resolution}
-              onChange={(e) => setResolution(e.target.value as Resolution)}
-              aria-invalid={!!errors.resolution || undefined}
-            >
-              <option value="">Choose…</option>
-              {RESOLUTIONS.map((r) => (
-                <option key={r} value={r}>
-                  {RESOLUTION_LABELS[r]}
-                </option>
-              ))}
-            </select>
+            <ResolutionSelect id="t-resolution" value={resolution} invalid={!!errors.resolution} onChange={setResolution} />
           </Field>
         )}
         {status && (
