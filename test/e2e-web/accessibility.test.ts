@@ -1,8 +1,6 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { acceptInvitation, hasChromium, launch, seriousViolations, skippedHeadingLevels, startHarness, type Harness } from './harness.js';
+import { acceptInvitation, hasChromium, launch, seriousViolations, skippedHeadingLevels, screenshotOnFailure, startHarness, type Harness } from './harness.js';
 
 /*
  * Every page of the web app checked with axe-core (its WCAG 2 A/AA rules and best practices) in
@@ -122,12 +120,7 @@ describe.skipIf(!hasChromium)('accessibility of every page (axe-core in Chromium
     await acceptInvitation(page, h.invitationUrl);
   }, 180_000);
 
-  afterEach(async (test) => {
-    if (test.task.result?.state !== 'fail' || !page) return;
-    const path = join(tmpdir(), `e2e-a11y-${test.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
-    await page.screenshot({ path, fullPage: true }).catch(() => undefined);
-    console.error(`screenshot of the failed step: ${path} (at ${page.url()})`);
-  });
+  afterEach(screenshotOnFailure('e2e-a11y', () => page));
 
   afterAll(async () => {
     await browser?.close();

@@ -1,10 +1,8 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { dropPostgresDatabase, freshPostgresDatabase } from '../e2e/server-process.js';
 import { DIALECTS, postgresUrl } from '../helpers.js';
-import { acceptInvitation, hasChromium, launch, ME, seriousViolations, startHarness, type Harness } from './harness.js';
+import { acceptInvitation, hasChromium, launch, ME, seriousViolations, screenshotOnFailure, startHarness, type Harness } from './harness.js';
 
 /*
  * Bulk actions on the desk (issue 18) in a real browser against a real server process: rows
@@ -60,12 +58,7 @@ for (const dialect of DIALECTS)
       await acceptInvitation(page, h.invitationUrl);
     }, 240_000);
 
-    afterEach(async (test) => {
-      if (test.task.result?.state !== 'fail' || !page) return;
-      const path = join(tmpdir(), `e2e-bulk-${dialect.name}-${test.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
-      await page.screenshot({ path, fullPage: true }).catch(() => undefined);
-      console.error(`screenshot of the failed step: ${path} (at ${page.url()})`);
-    });
+    afterEach(screenshotOnFailure(`e2e-bulk-${dialect.name}`, () => page));
 
     afterAll(async () => {
       await browser?.close();

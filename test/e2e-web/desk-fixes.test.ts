@@ -1,8 +1,17 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { acceptInvitation, hasChromium, launch, ME, overflowX, signIn, skippedHeadingLevels, startHarness, type Harness } from './harness.js';
+import {
+  acceptInvitation,
+  hasChromium,
+  launch,
+  ME,
+  overflowX,
+  signIn,
+  skippedHeadingLevels,
+  screenshotOnFailure,
+  startHarness,
+  type Harness,
+} from './harness.js';
 
 /*
  * The fixes agents asked for at the desk (issue 18), in a real browser against a real server
@@ -48,12 +57,7 @@ describe.skipIf(!hasChromium)('desk fixes in Chromium', () => {
     await acceptInvitation(page, h.invitationUrl);
   }, 180_000);
 
-  afterEach(async (test) => {
-    if (test.task.result?.state !== 'fail' || !page) return;
-    const path = join(tmpdir(), `e2e-desk-fixes-${test.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
-    await page.screenshot({ path, fullPage: true }).catch(() => undefined);
-    console.error(`screenshot of the failed step: ${path} (at ${page.url()})`);
-  });
+  afterEach(screenshotOnFailure('e2e-desk-fixes', () => page));
 
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
+import type { TestContext } from 'vitest';
 import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
 
 /*
@@ -130,3 +133,17 @@ export async function skippedHeadingLevels(page: Page): Promise<string[]> {
 
 /** How much wider than the window the page is, in CSS pixels (0: it fits). */
 export const overflowX = (page: Page) => page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
+
+/**
+ * An afterEach that photographs the page of a failed test (named `<prefix>-<test name>.png` in
+ * the temporary folder) and says where, so a CI failure shows what the browser showed.
+ */
+export function screenshotOnFailure(prefix: string, page: () => Page | undefined): (test: TestContext) => Promise<void> {
+  return async (test) => {
+    const shown = page();
+    if (test.task.result?.state !== 'fail' || !shown) return;
+    const path = join(tmpdir(), `${prefix}-${test.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
+    await shown.screenshot({ path, fullPage: true }).catch(() => undefined);
+    console.error(`screenshot of the failed step: ${path} (at ${shown.url()})`);
+  };
+}

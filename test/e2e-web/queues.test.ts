@@ -1,8 +1,6 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { acceptInvitation, hasChromium, launch, ME, seriousViolations, startHarness, type Harness } from './harness.js';
+import { acceptInvitation, hasChromium, launch, ME, seriousViolations, screenshotOnFailure, startHarness, type Harness } from './harness.js';
 
 /*
  * The desk's queues (issue 18) in a real browser against a real server process: the built-in
@@ -36,12 +34,7 @@ describe.skipIf(!hasChromium)('desk queues in Chromium', () => {
     await acceptInvitation(page, h.invitationUrl);
   }, 180_000);
 
-  afterEach(async (test) => {
-    if (test.task.result?.state !== 'fail' || !page) return;
-    const path = join(tmpdir(), `e2e-queues-${test.task.name.replace(/\W+/g, '-').slice(0, 60)}.png`);
-    await page.screenshot({ path, fullPage: true }).catch(() => undefined);
-    console.error(`screenshot of the failed step: ${path} (at ${page.url()})`);
-  });
+  afterEach(screenshotOnFailure('e2e-queues', () => page));
 
   afterAll(async () => {
     await browser?.close();
