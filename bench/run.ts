@@ -45,6 +45,8 @@ interface Options {
   webhookBacklog: number;
   /** Deliveries waiting for a retry while the API is measured again (0: skip). */
   undelivered: number;
+  /** Rounds of each webhook pair (without, then with the webhook), alternated. */
+  rounds: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -77,6 +79,7 @@ function parseOptions(argv: string[]): Options {
     '--seed-only',
     '--webhook-backlog',
     '--undelivered',
+    '--rounds',
   ];
   for (const arg of argv) if (arg.startsWith('--') && !known.includes(arg)) throw new Error(`unknown option ${arg}; options: ${known.join(' ')}`);
   const smoke = argv.includes('--smoke');
@@ -95,6 +98,7 @@ function parseOptions(argv: string[]): Options {
     out: resolve(value('out') ?? join(ROOT, 'bench', 'results')),
     webhookBacklog: Math.floor(number('webhook-backlog', smoke ? 2_000 : 100_000)),
     undelivered: argv.includes('--undelivered') ? Math.floor(Number(value('undelivered'))) : smoke ? 5_000 : 1_000_000,
+    rounds: Math.floor(number('rounds', smoke ? 1 : 3)),
   };
 }
 
@@ -401,6 +405,9 @@ interface Row {
   webhook?: WebhookFigures & { seconds?: number };
   /** Throughput ÷ that of the same requests without the webhook (or the backlog). */
   vsWithout?: number | null;
+  /** Measured in alternated rounds (--rounds): each round's req/s, and with ÷ without per round. */
+  rounds?: number[];
+  roundRatios?: number[];
 }
 
 function requestBodies(setup: BenchState['setup'], n: number) {
@@ -697,21 +704,61 @@ function backlogRow(count: number, figures: WebhookFigures & { seconds: number }
  * deliveries): within 10 %, with every delivery received once and correctly signed.
  */
 function compareWebhookRows(rows: Row[]): void {
-  const pairs: [string, string][] = [
-    ['create-webhook', 'create'],
-    ['comment-webhook', 'comment'],
-    ['get-ticket-undelivered', 'get-ticket'],
-    ['create-undelivered', 'create-webhook'],
-  ];
+  const pairs: [string, string][] = [...WEBHOOK_PAIRS, ['get-ticket-undelivered', 'get-ticket'], ['create-undelivered', 'create-webhook']];
   for (const [id, baseId] of pairs) {
     const row = rows.find((r) => r.id === id);
     const base = rows.find((r) => r.id === baseId);
     if (!row) continue;
     row.vsWithout = base && base.rps > 0 ? Math.round((row.rps / base.rps) * 1000) / 1000 : null;
+    if (row.rounds && base?.rounds?.length === row.rounds.length) {
+      row.roundRatios = row.rounds.map((rps, i) => Math.round((rps / base.rounds![i]!) * 1000) / 1000);
+    }
     row.target = id.endsWith('undelivered') ? `within 10 % of ${baseId}` : `≤ 10 % below ${baseId}`;
     const deliveries = !row.webhook || (row.webhook.duplicates === 0 && row.webhook.badSignatures === 0 && row.webhook.delivered > 0);
     row.met = row.errors === 0 && deliveries && row.vsWithout !== null && row.vsWithout >= 0.9;
   }
+}
+
+/** Ticket writes measured with and without the webhook (with, without): alternated in rounds. */
+const WEBHOOK_PAIRS: [string, string][] = [
+  ['create-webhook', 'create'],
+  ['comment-webhook', 'comment'],
+];
+
+/** One row from the rounds of a scenario: throughput and CPU averaged, latencies the median round's, peaks the highest. */
+function mergeRounds(rounds: Row[], raw: LoadResult | undefined): Row {
+  const mean = (f: (r: Row) => number) => rounds.reduce((sum, r) => sum + f(r), 0) / rounds.length;
+  const median = (f: (r: Row) => number) => [...rounds].map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
+  const rps = Math.round(mean((r) => r.rps) * 10) / 10;
+  const cpu = mean((r) => r.serverCpuPercent);
+  const merged: Row = {
+    ...rounds[0]!,
+    rps,
+    p50: median((r) => r.p50),
+    p99: median((r) => r.p99),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    rssMb: Math.max(...rounds.map((r) => r.rssMb)),
+    serverCpuPercent: Math.round(cpu),
+    rpsPerCore: cpu > 0 ? Math.round((rps * 100) / cpu) : null,
+    ratioToRaw: raw ? Math.round((rps / raw.rps) * 1000) / 1000 : null,
+    loadAverage: Math.max(...rounds.map((r) => r.loadAverage)),
+    rounds: rounds.map((r) => r.rps),
+  };
+  merged.met = rounds.every((r) => r.met !== false) && (rounds[0]!.met === null ? null : true);
+  const webhooks = rounds.map((r) => r.webhook).filter((w) => w !== undefined);
+  if (webhooks.length > 0) {
+    merged.webhook = {
+      delivered: webhooks.reduce((sum, w) => sum + w.delivered, 0),
+      duplicates: webhooks.reduce((sum, w) => sum + w.duplicates, 0),
+      badSignatures: webhooks.reduce((sum, w) => sum + w.badSignatures, 0),
+      deliveriesPerSecond: Math.round(webhooks.reduce((sum, w) => sum + w.deliveriesPerSecond, 0) / webhooks.length),
+      p50: [...webhooks].map((w) => w.p50).sort((a, b) => a - b)[Math.floor(webhooks.length / 2)]!,
+      p99: [...webhooks].map((w) => w.p99).sort((a, b) => a - b)[Math.floor(webhooks.length / 2)]!,
+      max: Math.max(...webhooks.map((w) => w.max)),
+    };
+  }
+  return merged;
 }
 
 /** What the receiver saw of each webhook scenario. */
@@ -721,7 +768,8 @@ function webhookLines(rows: Row[]): string[] {
     .map((r) => {
       const w = r.webhook!;
       const ratio = r.vsWithout != null ? `, ${fmt(r.vsWithout * 100, 1)} % of the throughput without` : '';
-      return `  ${r.id}: ${fmt(w.delivered)} delivered (${fmt(w.deliveriesPerSecond)}/s), event→receipt p50 ${fmt(w.p50)} ms, p99 ${fmt(w.p99)} ms, max ${fmt(w.max)} ms; duplicates ${w.duplicates}, bad signatures ${w.badSignatures}${ratio}`;
+      const rounds = r.roundRatios ? ` (rounds: ${r.roundRatios.map((x) => `${fmt(x * 100, 1)} %`).join(', ')})` : '';
+      return `  ${r.id}: ${fmt(w.delivered)} delivered (${fmt(w.deliveriesPerSecond)}/s), event→receipt p50 ${fmt(w.p50)} ms, p99 ${fmt(w.p99)} ms, max ${fmt(w.max)} ms; duplicates ${w.duplicates}, bad signatures ${w.badSignatures}${ratio}${rounds}`;
     });
 }
 
@@ -999,7 +1047,26 @@ async function main(): Promise<void> {
           `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s${row.megabytesPerSecond !== undefined ? ` (${fmt(row.megabytesPerSecond, 1)} MB/s)` : ''}, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, peak RSS ${row.rssMb} MB${codes}${counted}${delivered}`,
         );
       };
-      for (const scenario of all) if (wanted(scenario.id)) await measure(scenario);
+      const paired = new Map(WEBHOOK_PAIRS.map(([withId, baseId]) => [baseId, withId]));
+      const done = new Set<string>();
+      for (const scenario of all) {
+        if (!wanted(scenario.id) || done.has(scenario.id)) continue;
+        const partner = all.find((s) => s.id === paired.get(scenario.id) && wanted(s.id));
+        if (!partner || opts.rounds === 1) {
+          await measure(scenario);
+          continue;
+        }
+        // With and without the webhook alternated, round after round: the machine's drift over
+        // a run (other load, the WAL, the data growing) falls on both alike (bench/README.md).
+        const rounds: Row[][] = [[], []];
+        for (let round = 1; round <= opts.rounds; round++) {
+          log(`  round ${round} of ${opts.rounds}:`);
+          await measure(scenario, { into: rounds[0] });
+          await measure(partner, { into: rounds[1] });
+        }
+        rows.push(mergeRounds(rounds[0]!, raw), mergeRounds(rounds[1]!, raw));
+        done.add(partner.id);
+      }
       if (deskWanted) {
         await drain(server.url, state.databaseUrl, log);
         log(`  desk in Chromium: first row, then ${fmt(Math.min(5_000, state.tickets))} rows scrolled …`);
