@@ -6,7 +6,7 @@ import { Scheduler } from './jobs/scheduler.js';
 import { WebhookWorker } from './jobs/webhook-worker.js';
 import { EventsService } from './services/events.service.js';
 import { WebhookDeliveries } from './services/webhook-delivery.service.js';
-import { WebhookSender } from './services/webhook-sender.js';
+import { ThreadedWebhookSender } from './services/webhook-sender.js';
 import { WebhooksService } from './services/webhooks.service.js';
 import { InstancesService, type CreatedInstance } from './services/instances.service.js';
 import { TicketsService } from './services/tickets.service.js';
@@ -93,7 +93,7 @@ async function serve(config: Config, boot: Bootstrapped): Promise<number> {
   const attachments = new AttachmentsService({ store, storage, tickets, tokenSecret, publicUrl: () => publicUrl(config, port), limits: config.attachments });
   const rateLimit = await createRateLimiter({ config, store });
   const https = config.publicUrl?.startsWith('https:') ?? false;
-  const sender = new WebhookSender({ timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate });
+  const sender = new ThreadedWebhookSender({ timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate });
   const deliveries = new WebhookDeliveries({
     store,
     sender,

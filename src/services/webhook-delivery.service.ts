@@ -15,7 +15,7 @@ import type { Store } from '../store/db.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/webhooks.repo.js';
 import { record } from './events.service.js';
-import type { SendResult, WebhookSender } from './webhook-sender.js';
+import type { Sender, SendResult } from './webhook-sender.js';
 
 /*
  * The delivery side of webhooks: claim due deliveries (a short transaction that leases them),
@@ -26,7 +26,7 @@ import type { SendResult, WebhookSender } from './webhook-sender.js';
 
 export interface DeliveryDeps {
   store: Store;
-  sender: WebhookSender;
+  sender: Sender;
   /** The web app's URL (PUBLIC_URL), for links to tickets in Teams and Slack messages. */
   publicUrl: () => string;
   /** The HTTP deadline of one attempt; a claim's lease outlasts it. */

@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { forbiddenAddress, hostAddress } from '../domain/addresses.js';
 import { RESPONSE_EXCERPT } from '../domain/webhooks.js';
 
@@ -30,6 +31,12 @@ export interface SendResult {
   response: string | null;
 }
 
+/** What the delivery side needs of a sender: WebhookSender, or ThreadedWebhookSender. */
+export interface Sender {
+  send(request: SendRequest): Promise<SendResult>;
+  close(): void;
+}
+
 export interface SenderOptions {
   timeoutMs: number;
   /** WEBHOOK_ALLOW_PRIVATE: private, loopback and link-local targets allowed (on-premises). */
@@ -48,7 +55,7 @@ const systemResolve = (hostname: string) =>
     dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
   );
 
-export class WebhookSender {
+export class WebhookSender implements Sender {
   // Kept-alive connections: a busy webhook costs one TLS handshake, not one per delivery.
   private readonly agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
   private readonly lookup: LookupFunction;
@@ -157,4 +164,86 @@ function describeError(error: NodeJS.ErrnoException): string {
     default:
       return error.message || String(error.code ?? 'failed');
   }
+}
+
+/**
+ * A WebhookSender on a thread of its own: requests go to the thread and results come back, so
+ * the HTTP client's work (connections, writing the request, parsing the answer: half of what a
+ * delivery costs the server) stays off the event loop that serves the API. The thread starts
+ * with the first request (a server without webhooks never has it) and again after a failure; a
+ * request in flight when the thread fails is a failed attempt, retried as any other.
+ * docs/decisions/017-webhooks.md, "Cost on the write path".
+ */
+export class ThreadedWebhookSender implements Sender {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { started: number; resolve: (result: SendResult) => void }>();
+  private queued: { id: number; request: SendRequest }[] = [];
+
+  constructor(private readonly options: Omit<SenderOptions, 'resolve'>) {}
+
+  send(request: SendRequest): Promise<SendResult> {
+    return new Promise<SendResult>((resolve) => {
+      const id = this.nextId++;
+      this.waiting.set(id, { started: performance.now(), resolve });
+      // One message per turn for the requests of that turn (a claim hands over a batch).
+      if (this.queued.length === 0) queueMicrotask(() => this.post());
+      this.queued.push({ id, request });
+    });
+  }
+
+  private post(): void {
+    // Requests already failed (the thread ended since they were queued) are not sent at all.
+    const batch = this.queued.filter((queued) => this.waiting.has(queued.id));
+    this.queued = [];
+    if (batch.length > 0) this.thread().postMessage(batch);
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(threadModule(), {
+      eval: !import.meta.url.endsWith('.mjs'),
+      workerData: { timeoutMs: this.options.timeoutMs, allowPrivate: this.options.allowPrivate },
+      // Requests and answers are small (an answer is read up to 64 KiB and then dropped).
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+    });
+    worker.on('message', (results: { id: number; result: SendResult }[]) => {
+      for (const { id, result } of results) {
+        this.waiting.get(id)?.resolve(result);
+        this.waiting.delete(id);
+      }
+    });
+    // The server's listening socket keeps the process alive, not this thread (tests, the CLI).
+    worker.unref();
+    const gone = (reason: string) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      for (const [id, { started, resolve }] of this.waiting) {
+        resolve({ ok: false, statusCode: null, durationMs: Math.round(performance.now() - started), error: `not sent: ${reason}`, response: null });
+        this.waiting.delete(id);
+      }
+    };
+    worker.on('error', (error) => gone(`the sending thread failed (${error.message})`));
+    worker.on('exit', (code) => gone(`the sending thread stopped (exit code ${code})`));
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Closes the thread's kept-alive connections and ends it (requests in flight end as failed). */
+  close(): void {
+    const worker = this.worker;
+    if (!worker) return;
+    worker.postMessage('close');
+    worker.unref();
+  }
+}
+
+/**
+ * The thread's module: next to the bundle when running dist/server.mjs (npm start); else the
+ * TypeScript source, loaded through tsx (the tests, `tsx src/main.ts`).
+ */
+function threadModule(): URL | string {
+  if (import.meta.url.endsWith('.mjs')) return new URL('./webhook-sender-thread.mjs', import.meta.url);
+  const source = new URL('./webhook-sender-thread.ts', import.meta.url).href;
+  return `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
 }

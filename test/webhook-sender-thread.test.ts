@@ -1,0 +1,91 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ThreadedWebhookSender } from '../src/services/webhook-sender.js';
+import { startReceiver, type Answer, type Receiver } from './webhook-receiver.js';
+
+/*
+ * The server sends webhooks from a thread of its own (ThreadedWebhookSender, used by
+ * src/main.ts; the e2e tests run it in real server processes). Here: the same promises as the
+ * in-process sender, through the thread, against real receivers on 127.0.0.1.
+ */
+
+describe('webhook requests sent from a thread of their own', () => {
+  let sender: ThreadedWebhookSender;
+  const receivers: Receiver[] = [];
+  const receiver = async (answer?: (n: number) => Answer) => {
+    const r = await startReceiver(answer);
+    receivers.push(r);
+    return r;
+  };
+  beforeAll(() => {
+    sender = new ThreadedWebhookSender({ timeoutMs: 1000, allowPrivate: true });
+  });
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((r) => r.close()));
+  });
+  afterAll(() => sender.close());
+
+  it('sends the body and headers as given and answers the status and the start of the body', async () => {
+    const endpoint = await receiver(() => ({ status: 202, body: 'thanks' }));
+    const result = await sender.send({ url: endpoint.url, headers: { 'content-type': 'application/json', 'webhook-id': 'msg_1' }, body: '{"a":1}' });
+    expect(result).toMatchObject({ ok: true, statusCode: 202, error: null, response: 'thanks' });
+    expect(endpoint.received).toHaveLength(1);
+    expect(endpoint.received[0]).toMatchObject({ path: '/hook', body: '{"a":1}' });
+    expect(endpoint.received[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': 'msg_1', 'content-length': '7' });
+  });
+
+  it('keeps every result with its own request when many are in flight at once', async () => {
+    const endpoint = await receiver((n) => ({ status: n % 3 === 0 ? 500 : 200, body: `answer ${n}`, delayMs: n % 5 }));
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => sender.send({ url: `${new URL(endpoint.url).origin}/${i}`, headers: {}, body: String(i) })),
+    );
+    expect(endpoint.received).toHaveLength(60);
+    // Each answer names the request it answered (the receiver's n-th); match them through the path.
+    for (const [i, result] of results.entries()) {
+      const n = endpoint.received.findIndex((r) => r.path === `/${i}`);
+      expect(result.response).toBe(`answer ${n}`);
+      expect(result.ok).toBe(n % 3 !== 0);
+    }
+  });
+
+  it('does not follow a redirect and gives up on an endpoint that does not answer in time', async () => {
+    const moved = await receiver(() => ({ status: 307, headers: { location: 'http://169.254.169.254/latest' } }));
+    const redirect = await sender.send({ url: moved.url, headers: {}, body: '{}' });
+    expect(redirect).toMatchObject({ ok: false, statusCode: 307 });
+    expect(redirect.error).toMatch(/redirects are not followed/);
+    const silent = await receiver(() => 'hang');
+    const hung = await sender.send({ url: silent.url, headers: {}, body: '{}' });
+    expect(hung).toMatchObject({ ok: false, statusCode: null, error: 'no answer within 1 s' });
+    expect(hung.durationMs).toBeGreaterThanOrEqual(990);
+  });
+
+  it('refuses a loopback address unless private targets are allowed', async () => {
+    const endpoint = await receiver();
+    const strict = new ThreadedWebhookSender({ timeoutMs: 1000, allowPrivate: false });
+    try {
+      const result = await strict.send({ url: endpoint.url, headers: {}, body: '{}' });
+      expect(result).toMatchObject({ ok: false, statusCode: null });
+      expect(result.error).toMatch(/^refused: 127\.0\.0\.1 is /);
+      expect(endpoint.received).toHaveLength(0);
+    } finally {
+      strict.close();
+    }
+  });
+
+  it('fails the requests in flight when the thread dies, and sends the next ones from a new thread', async () => {
+    const silent = await receiver(() => 'hang');
+    const own = new ThreadedWebhookSender({ timeoutMs: 5000, allowPrivate: true });
+    try {
+      const inFlight = own.send({ url: silent.url, headers: {}, body: '{}' });
+      await silent.waitFor(1);
+      // The thread ending under the sender (a crash, an out-of-memory): what it held is a failed attempt, retried later.
+      await (own as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      const failed = await inFlight;
+      expect(failed).toMatchObject({ ok: false, statusCode: null });
+      expect(failed.error).toMatch(/^not sent: the sending thread stopped/);
+      const endpoint = await receiver();
+      expect(await own.send({ url: endpoint.url, headers: {}, body: '{}' })).toMatchObject({ ok: true, statusCode: 204 });
+    } finally {
+      own.close();
+    }
+  });
+});
