@@ -189,14 +189,23 @@ class LoadGenerator {
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-function readProcess(pid: number): { rssMb: number; cpuSeconds: number } | undefined {
+/** utime + stime of a /proc stat file, in seconds. */
+function cpuSecondsOf(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The process's RSS and CPU time (all threads), and the CPU time of its main thread (the event loop; its task id is the pid). */
+function readProcess(pid: number): { rssMb: number; cpuSeconds: number; mainThreadCpuSeconds: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime + stime
-    return { rssMb: rss ? Number(rss[1]) / 1024 : 0, cpuSeconds: cpu };
+    return {
+      rssMb: rss ? Number(rss[1]) / 1024 : 0,
+      cpuSeconds: cpuSecondsOf(`/proc/${pid}/stat`),
+      mainThreadCpuSeconds: cpuSecondsOf(`/proc/${pid}/task/${pid}/stat`),
+    };
   } catch {
     return undefined; // not on Linux, or the process is gone
   }
@@ -217,15 +226,18 @@ class Sampler {
     this.windowPeak = Math.max(this.windowPeak, s.rssMb);
   }
   /** Starts a measurement window; the returned function ends it. */
-  window(): () => { peakRssMb: number; cpuPercent: number } {
+  window(): () => { peakRssMb: number; cpuPercent: number; mainThreadCpuPercent: number } {
     this.sample();
-    this.windowPeak = readProcess(this.pid)?.rssMb ?? 0;
-    const startCpu = readProcess(this.pid)?.cpuSeconds ?? 0;
+    const start = readProcess(this.pid);
+    this.windowPeak = start?.rssMb ?? 0;
     const started = performance.now();
     return () => {
       this.sample();
-      const cpu = (readProcess(this.pid)?.cpuSeconds ?? startCpu) - startCpu;
-      return { peakRssMb: this.windowPeak, cpuPercent: (100 * cpu) / ((performance.now() - started) / 1000) };
+      const end = readProcess(this.pid);
+      const seconds = (performance.now() - started) / 1000;
+      const cpu = (end?.cpuSeconds ?? 0) - (start?.cpuSeconds ?? 0);
+      const mainThread = (end?.mainThreadCpuSeconds ?? 0) - (start?.mainThreadCpuSeconds ?? 0);
+      return { peakRssMb: this.windowPeak, cpuPercent: (100 * cpu) / seconds, mainThreadCpuPercent: (100 * mainThread) / seconds };
     };
   }
   stop() {
@@ -405,6 +417,9 @@ interface Row {
   webhook?: WebhookFigures & { seconds?: number };
   /** Throughput ÷ that of the same requests without the webhook (or the backlog). */
   vsWithout?: number | null;
+  /** The server's main thread: its CPU %, and its CPU time per request in µs (the event loop is what one process cannot add cores to). */
+  mainThreadCpuPercent?: number;
+  eventLoopUsPerRequest?: number;
   /** Measured in alternated rounds (--rounds): each round's req/s, and with ÷ without per round. */
   rounds?: number[];
   roundRatios?: number[];
@@ -618,7 +633,7 @@ function toRow(
   id: string,
   name: string,
   result: LoadResult,
-  window: { peakRssMb: number; cpuPercent: number },
+  window: { peakRssMb: number; cpuPercent: number; mainThreadCpuPercent?: number },
   raw: LoadResult | undefined,
   target: Target | undefined,
 ): Row {
@@ -643,6 +658,12 @@ function toRow(
     rssMb: Math.round(window.peakRssMb),
     serverCpuPercent: Math.round(window.cpuPercent),
     rpsPerCore: window.cpuPercent > 0 ? Math.round((result.rps * 100) / window.cpuPercent) : null,
+    ...(window.mainThreadCpuPercent !== undefined && result.rps > 0
+      ? {
+          mainThreadCpuPercent: Math.round(window.mainThreadCpuPercent),
+          eventLoopUsPerRequest: Math.round((window.mainThreadCpuPercent * 10_000) / result.rps),
+        }
+      : {}),
     ratioToRaw: raw ? Math.round((result.rps / raw.rps) * 1000) / 1000 : null,
     target: target?.text ?? '',
     met,
@@ -745,6 +766,10 @@ function mergeRounds(rounds: Row[], raw: LoadResult | undefined): Row {
     loadAverage: Math.max(...rounds.map((r) => r.loadAverage)),
     rounds: rounds.map((r) => r.rps),
   };
+  if (rounds.every((r) => r.eventLoopUsPerRequest !== undefined)) {
+    merged.mainThreadCpuPercent = Math.round(mean((r) => r.mainThreadCpuPercent!));
+    merged.eventLoopUsPerRequest = Math.round(mean((r) => r.eventLoopUsPerRequest!));
+  }
   merged.met = rounds.every((r) => r.met !== false) && (rounds[0]!.met === null ? null : true);
   const webhooks = rounds.map((r) => r.webhook).filter((w) => w !== undefined);
   if (webhooks.length > 0) {
@@ -769,7 +794,12 @@ function webhookLines(rows: Row[]): string[] {
       const w = r.webhook!;
       const ratio = r.vsWithout != null ? `, ${fmt(r.vsWithout * 100, 1)} % of the throughput without` : '';
       const rounds = r.roundRatios ? ` (rounds: ${r.roundRatios.map((x) => `${fmt(x * 100, 1)} %`).join(', ')})` : '';
-      return `  ${r.id}: ${fmt(w.delivered)} delivered (${fmt(w.deliveriesPerSecond)}/s), event→receipt p50 ${fmt(w.p50)} ms, p99 ${fmt(w.p99)} ms, max ${fmt(w.max)} ms; duplicates ${w.duplicates}, bad signatures ${w.badSignatures}${ratio}${rounds}`;
+      const base = rows.find((b) => b.id === WEBHOOK_PAIRS.find(([id]) => id === r.id)?.[1]);
+      const eventLoop =
+        r.eventLoopUsPerRequest !== undefined && base?.eventLoopUsPerRequest !== undefined
+          ? `; the server's event loop: ${fmt(r.eventLoopUsPerRequest)} µs CPU per request, ${fmt(base.eventLoopUsPerRequest)} without (+${fmt(((r.eventLoopUsPerRequest - base.eventLoopUsPerRequest) * 100) / base.eventLoopUsPerRequest, 1)} %)`
+          : '';
+      return `  ${r.id}: ${fmt(w.delivered)} delivered (${fmt(w.deliveriesPerSecond)}/s), event→receipt p50 ${fmt(w.p50)} ms, p99 ${fmt(w.p99)} ms, max ${fmt(w.max)} ms; duplicates ${w.duplicates}, bad signatures ${w.badSignatures}${ratio}${rounds}${eventLoop}`;
     });
 }
 
@@ -1044,7 +1074,7 @@ async function main(): Promise<void> {
           : '';
         const delivered = row.webhook ? `; webhook: ${fmt(row.webhook.delivered)} delivered, p99 event→receipt ${fmt(row.webhook.p99)} ms` : '';
         log(
-          `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s${row.megabytesPerSecond !== undefined ? ` (${fmt(row.megabytesPerSecond, 1)} MB/s)` : ''}, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, peak RSS ${row.rssMb} MB${codes}${counted}${delivered}`,
+          `  ${row.scenario}: ${row.ticketsPerSecond !== undefined ? `${fmt(row.ticketsPerSecond)} tickets/s, ` : ''}${fmt(row.rps)} req/s${row.megabytesPerSecond !== undefined ? ` (${fmt(row.megabytesPerSecond, 1)} MB/s)` : ''}, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, peak RSS ${row.rssMb} MB${row.eventLoopUsPerRequest !== undefined ? `, event loop ${fmt(row.eventLoopUsPerRequest)} µs CPU/request` : ''}${codes}${counted}${delivered}`,
         );
       };
       const paired = new Map(WEBHOOK_PAIRS.map(([withId, baseId]) => [baseId, withId]));
