@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { onEventRecorded } from '../services/events.service.js';
 import type { ClaimedDelivery, DeliveryOutcome, WebhookDeliveries } from '../services/webhook-delivery.service.js';
+import type { HandedDelivery } from '../services/webhook-fanout.js';
 import type { StoreDialect } from '../store/dialect.js';
 
 export interface WebhookWorkerDeps {
@@ -36,6 +37,12 @@ export class WebhookWorker {
   private recording: Promise<void> = Promise.resolve();
   private readonly sends = new Set<Promise<void>>();
   private unsubscribe: (() => void) | undefined;
+  private stopHandoffs: (() => void) | undefined;
+  /** Deliveries this process's writes handed over, claimed already, waiting for a free slot (from `handedNext` on). */
+  private handed: HandedDelivery[] = [];
+  private handedNext = 0;
+  /** The last claim took as many as there was room for: more may be due, so a freed slot looks at once. */
+  private claimFull = false;
   /** While the store is away: logged once when it goes, once when it is back. */
   private storeAway = false;
 
@@ -47,6 +54,7 @@ export class WebhookWorker {
   start(): void {
     this.stopped = false;
     this.unsubscribe = onEventRecorded(() => this.nudge());
+    this.stopHandoffs = this.deps.deliveries.acceptHandoffs((handed) => this.adopt(handed));
     this.nudge();
   }
 
@@ -77,6 +85,8 @@ export class WebhookWorker {
         for (const delivery of claimed) this.send(delivery);
         full = claimed.length === free;
       }
+      // No room to look: a slot freed later looks at once.
+      this.claimFull = full || free < worthClaiming;
       if (this.storeAway) this.deps.log?.info('webhook deliveries: the database is back');
       this.storeAway = false;
     } catch (error) {
@@ -91,6 +101,30 @@ export class WebhookWorker {
     else this.timer = setTimeout(() => void this.poll(), this.pollMs);
   }
 
+  /** Takes deliveries this process's writes claimed for it (webhook-fanout.ts), after their commit. */
+  private adopt(handed: HandedDelivery[]): void {
+    if (this.stopped) return;
+    for (const h of handed) this.handed.push(h);
+    this.sendHanded();
+  }
+
+  /** Sends handed deliveries while slots are free. One whose lease would end before its deadline is left for a claim (after the lease). */
+  private sendHanded(): void {
+    if (this.handedNext >= this.handed.length) return;
+    const now = Date.parse(this.deps.deliveries.now());
+    while (this.handedNext < this.handed.length && this.inFlight < this.concurrency) {
+      const { claimed, leaseUntil } = this.handed[this.handedNext++]!;
+      if (Date.parse(leaseUntil) - now > this.deps.deliveries.timeoutMs + 1000) this.send(claimed);
+    }
+    if (this.handedNext >= this.handed.length) {
+      this.handed = [];
+      this.handedNext = 0;
+    } else if (this.handedNext > 1024) {
+      this.handed = this.handed.slice(this.handedNext);
+      this.handedNext = 0;
+    }
+  }
+
   private send(delivery: ClaimedDelivery): void {
     this.inFlight++;
     const sending = this.deps.deliveries.attempt(delivery).then((outcome) => {
@@ -99,7 +133,8 @@ export class WebhookWorker {
       this.outcomes.push(outcome);
       if (this.outcomes.length >= RECORD_BATCH) this.flush();
       else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_AFTER_MS);
-      this.nudge();
+      if (!this.stopped) this.sendHanded();
+      if (this.claimFull) this.nudge();
     });
     this.sends.add(sending);
   }
@@ -147,6 +182,10 @@ export class WebhookWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    // Handed deliveries not sent yet keep their leases; once those end, a claim takes them.
+    this.stopHandoffs?.();
+    this.handed = [];
+    this.handedNext = 0;
     if (this.timer) clearTimeout(this.timer);
     while (this.polling) await new Promise((resolve) => setTimeout(resolve, 5));
     await Promise.all([...this.sends]);

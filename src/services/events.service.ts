@@ -9,7 +9,8 @@ import { RETRY_WINDOW_MS } from '../domain/webhooks.js';
 import type { Store } from '../store/db.js';
 import { findEventPosition, insertEvents, latestFeedPosition, listFeed, type EventRow, type FeedPosition } from '../store/events.repo.js';
 import type { Tx } from '../store/schema.js';
-import { deliveryStates, fanOut } from '../store/webhooks.repo.js';
+import { deliveryStates } from '../store/webhooks.repo.js';
+import { queueDeliveries } from './webhook-fanout.js';
 
 /*
  * Emitting events (record: one call inside the caller's transaction) and reading the feed
@@ -18,7 +19,7 @@ import { deliveryStates, fanOut } from '../store/webhooks.repo.js';
 
 const recordedListeners = new Set<() => void>();
 
-/** Called (synchronously, before the recording transaction commits) after each event is recorded: the delivery worker looks sooner. */
+/** Called (synchronously, before the recording transaction commits) after events were recorded with deliveries due now: the delivery worker looks sooner. */
 export function onEventRecorded(listener: () => void): () => void {
   recordedListeners.add(listener);
   return () => recordedListeners.delete(listener);
@@ -53,8 +54,8 @@ async function recordAll(tx: Tx, instanceId: string, events: readonly NewEvent[]
     createdOn,
   }));
   await insertEvents(tx, instanceId, rows);
-  await fanOut(tx, instanceId, rows, createdOn, new Date(Date.parse(createdOn) + RETRY_WINDOW_MS).toISOString());
-  for (const listener of recordedListeners) listener();
+  const due = await queueDeliveries(tx, instanceId, rows, createdOn, new Date(Date.parse(createdOn) + RETRY_WINDOW_MS).toISOString());
+  if (due > 0) for (const listener of recordedListeners) listener();
   return rows.map((r) => r.id);
 }
 

@@ -15,6 +15,7 @@ import type { Store } from '../store/db.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/webhooks.repo.js';
 import { record } from './events.service.js';
+import { acceptHandoffs, type HandedDelivery } from './webhook-fanout.js';
 import type { Sender, SendResult } from './webhook-sender.js';
 
 /*
@@ -70,6 +71,19 @@ export class WebhookDeliveries {
     this.now = deps.now ?? (() => new Date().toISOString());
     this.random = deps.random ?? Math.random;
     this.delays = deps.retryDelaysMs ?? RETRY_DELAYS_MS;
+  }
+
+  /** The HTTP deadline of one attempt. */
+  get timeoutMs(): number {
+    return this.deps.timeoutMs;
+  }
+
+  /**
+   * From now on, writes to this store in this process hand the deliveries they queue to
+   * `accept`, claimed already (webhook-fanout.ts): the worker, while it runs. Answers the way to stop.
+   */
+  acceptHandoffs(accept: (handed: HandedDelivery[]) => void): () => void {
+    return acceptHandoffs(this.deps.store.db, { leaseEnd: (now) => this.leaseEnd(Date.parse(now)), accept });
   }
 
   private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

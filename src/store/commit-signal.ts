@@ -56,3 +56,36 @@ export function eventsCommitted(db: Db, instanceIds: readonly string[]): void {
     }
   }
 }
+
+const afterCommitCallbacks = new WeakMap<Tx, (() => void)[]>();
+
+/**
+ * Runs `fn` in this process once the transaction `tx` has committed; never if it rolls back.
+ * The dialect's transaction() takes the callbacks when the transaction's work is done and runs
+ * them after COMMIT (webhook deliveries handed to this process's worker, events.service.ts).
+ */
+export function afterCommit(tx: Tx, fn: () => void): void {
+  let callbacks = afterCommitCallbacks.get(tx);
+  if (!callbacks) afterCommitCallbacks.set(tx, (callbacks = []));
+  callbacks.push(fn);
+}
+
+/** The callbacks registered on `tx` since last asked (SQLite hands one connection to a group's transactions in turn). */
+export function takeAfterCommit(tx: Tx): (() => void)[] {
+  const callbacks = afterCommitCallbacks.get(tx);
+  if (!callbacks) return [];
+  afterCommitCallbacks.delete(tx);
+  return callbacks;
+}
+
+/** Runs callbacks taken with takeAfterCommit, after COMMIT: a failing one does not undo the commit nor stop the others. */
+export function runAfterCommit(callbacks: readonly (() => void)[]): void {
+  for (const fn of callbacks) {
+    try {
+      fn();
+    } catch {
+      // The write has committed; what the callback was for is done again by other means
+      // (a handed-off delivery's lease runs out and it is claimed as any other).
+    }
+  }
+}

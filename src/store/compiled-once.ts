@@ -17,6 +17,11 @@ const textsByAdapter = new WeakMap<object, Map<string, string>>();
  * shape is first compiled.
  */
 export async function executeCompiledOnce(db: Tx, shape: string, parameters: readonly unknown[], build: () => RawBuilder<unknown>): Promise<void> {
+  await queryCompiledOnce(db, shape, parameters, build);
+}
+
+/** As executeCompiledOnce, answering the statement's rows. */
+export async function queryCompiledOnce<R>(db: Tx, shape: string, parameters: readonly unknown[], build: () => RawBuilder<unknown>): Promise<R[]> {
   const adapter = db.getExecutor().adapter;
   let texts = textsByAdapter.get(adapter);
   if (!texts) textsByAdapter.set(adapter, (texts = new Map()));
@@ -28,5 +33,5 @@ export async function executeCompiledOnce(db: Tx, shape: string, parameters: rea
     text = compiled.sql;
     texts.set(shape, text);
   }
-  await db.executeQuery(CompiledQuery.raw(text, [...parameters]));
+  return (await db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows;
 }

@@ -1,12 +1,12 @@
 import { sql, type Selectable } from 'kysely';
 import type { Delivery, DeliveryAttempt, DeliveryStatus, Webhook, WebhookFormat } from '../domain/webhooks.js';
-import { executeCompiledOnce } from './compiled-once.js';
+import { executeCompiledOnce, queryCompiledOnce } from './compiled-once.js';
 import type { Store, StoreDialect } from './dialect.js';
 import type { Tx, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
 
 /*
  * Webhook subscriptions and their deliveries (migration 013). A delivery is one event to one
- * webhook, keyed (instance, webhook, event): written in the event's transaction (fanOut), found
+ * webhook, keyed (instance, webhook, event): written in the event's transaction (insertDeliveries), found
  * when due through the partial index on next_attempt_at, claimed with a lease, and given its
  * outcome after the attempt. Its attempts are a JSON list on the row.
  */
@@ -109,25 +109,35 @@ export async function deleteWebhook(db: Tx, instanceId: string, id: string): Pro
   await db.deleteFrom('webhooks').where('instance_id', '=', instanceId).where('id', '=', id).execute();
 }
 
+/** The instance's enabled webhooks, read in the transaction of a write whose events they may get. */
+export async function enabledWebhooks(db: Tx, instanceId: string): Promise<StoredWebhook[]> {
+  const rows = await queryCompiledOnce<WebhookRow>(db, 'enabledWebhooks', [instanceId], () => {
+    return sql`SELECT * FROM webhooks WHERE instance_id = ${instanceId} AND enabled = 1`;
+  });
+  return rows.map(toWebhook);
+}
+
+/** A delivery queued with its event: due now, or already claimed (attempt 1, leased) by the writing process. */
+export interface NewDelivery {
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  attempts: 0 | 1;
+  nextAttemptAt: string;
+}
+
 /**
- * Queues events for every enabled webhook of the instance subscribed to their type, in the
- * events' transaction: one statement for all the events of a write, which writes nothing when
- * the instance has no webhook. `events` is a JSON array of names; a quoted name in it is a
- * subscription (names hold no quotes or LIKE wildcards: they are checked against the known types
- * on save).
+ * Queues deliveries in the events' transaction, in one statement (compiled once per row count).
  */
-export async function fanOut(db: Tx, instanceId: string, events: readonly { id: string; type: string }[], now: string, retryUntil: string): Promise<void> {
-  if (events.length === 0) return;
-  const parameters = [...events.flatMap((e) => [e.id, e.type]), now, retryUntil, now, instanceId];
-  await executeCompiledOnce(db, `fanOut:${events.length}`, parameters, () => {
-    const rows = events.map((_, i) => sql`(${parameters[2 * i]}, ${parameters[2 * i + 1]})`);
-    // A CTE names the VALUES' columns the same way on both stores; constants are literals
-    // (PostgreSQL reads an untyped parameter in a SELECT list as text).
-    return sql`WITH event (id, type) AS (VALUES ${sql.join(rows)})
-      INSERT INTO webhook_deliveries (instance_id, webhook_id, event_id, event_type, status, attempts, attempt_log, next_attempt_at, retry_until, created_on)
-      SELECT w.instance_id, w.id, event.id, event.type, 'pending', 0, '[]', ${now}, ${retryUntil}, ${now}
-      FROM webhooks w CROSS JOIN event
-      WHERE w.instance_id = ${instanceId} AND w.enabled = 1 AND (w.events LIKE '%"*"%' OR w.events LIKE '%"' || event.type || '"%')`;
+export async function insertDeliveries(db: Tx, instanceId: string, deliveries: readonly NewDelivery[], now: string, retryUntil: string): Promise<void> {
+  if (deliveries.length === 0) return;
+  const parameters = deliveries.flatMap((d) => [instanceId, d.webhookId, d.eventId, d.eventType, d.attempts, d.nextAttemptAt, retryUntil, now]);
+  await executeCompiledOnce(db, `insertDeliveries:${deliveries.length}`, parameters, () => {
+    const rows = [];
+    for (let i = 0; i < parameters.length; i += 8)
+      rows.push(sql`(${sql.join(parameters.slice(i, i + 5))}, 'pending', '[]', ${sql.join(parameters.slice(i + 5, i + 8))})`);
+    return sql`INSERT INTO webhook_deliveries (instance_id, webhook_id, event_id, event_type, attempts, status, attempt_log, next_attempt_at, retry_until, created_on)
+      VALUES ${sql.join(rows)}`;
   });
 }
 

@@ -4,7 +4,7 @@ import type { ReadQuery, StoreDialect } from '../dialect.js';
 import { postgresFault } from '../faults.js';
 import { openPool } from './pool.js';
 import { listen, someoneListens, type ListenHandlers, type Listener } from './listener.js';
-import { LIVE_CHANNEL, takeEventsWritten } from '../commit-signal.js';
+import { LIVE_CHANNEL, runAfterCommit, takeAfterCommit, takeEventsWritten } from '../commit-signal.js';
 import type { Database as Schema, Db } from '../schema.js';
 import { isPrefixTerm } from '../../domain/listing.js';
 
@@ -68,9 +68,11 @@ export const postgresDialect: StoreDialect = {
   // one still running, every event that will ever exist is there already.
   eventHorizon: 'pg_snapshot_xmin(pg_current_snapshot())::text::bigint',
   supportsRowLocks: true,
-  transaction(db, fn) {
-    return db.transaction().execute(async (tx) => {
+  async transaction(db, fn) {
+    let callbacks: (() => void)[] = [];
+    const value = await db.transaction().execute(async (tx) => {
       const value = await fn(tx);
+      callbacks = takeAfterCommit(tx);
       // Delivered at COMMIT, to every process that listens (live streams), and dropped on
       // ROLLBACK. One per instance and transaction; the listeners read the events from the table.
       // Only while some process listens: a NOTIFY takes a lock at COMMIT that serialises the
@@ -81,6 +83,8 @@ export const postgresDialect: StoreDialect = {
       }
       return value;
     });
+    runAfterCommit(callbacks);
+    return value;
   },
   placeholder: (n) => `$${n}`,
   fullTextCondition(param, instanceId, terms) {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { GroupCommitter } from './group-commit.js';
-import { eventsCommitted, takeEventsWritten } from '../commit-signal.js';
+import { eventsCommitted, runAfterCommit, takeAfterCommit, takeEventsWritten } from '../commit-signal.js';
 import { PART_BITS, searchTermMatch, sqlitePageJson, sqliteSearchCount, sqliteSearchWalk } from './read-plans.js';
 import { startSearcher, type Searcher } from './sqlite-searcher.js';
 import type { ReadQuery, StoreDialect } from '../dialect.js';
@@ -176,6 +176,7 @@ export const sqliteDialect: StoreDialect = {
       committers.set(db, committer);
     }
     let committed: string[] = [];
+    let callbacks: (() => void)[] = [];
     return committer
       .run(async (tx) => {
         try {
@@ -183,11 +184,13 @@ export const sqliteDialect: StoreDialect = {
         } finally {
           // Taken whatever the outcome: the connection is the next transaction's too.
           committed = takeEventsWritten(tx);
+          callbacks = takeAfterCommit(tx);
         }
       })
       .then((value) => {
         // Resolved after COMMIT: live streams of this process may read the events now.
         eventsCommitted(db, committed);
+        runAfterCommit(callbacks);
         return value;
       });
   },

@@ -1,0 +1,115 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as events from '../src/services/events.service.js';
+import { createInstance, createTicket, DIALECTS, requestor, type Client, type TestApp, createTestApp } from './helpers.js';
+import { startReceiver, type Answer, type Receiver } from './webhook-receiver.js';
+
+/*
+ * With a delivery worker running in the writing process (the server), a write's deliveries are
+ * born claimed by that process and handed to its worker once the write commits
+ * (src/services/webhook-fanout.ts): they are sent at once as attempt 1, never due meanwhile, and
+ * a write that rolls back hands nothing over. On both stores, with real receivers.
+ */
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(dialect.skip)(`webhook deliveries handed to the writing process (${dialect.name})`, () => {
+    let t: TestApp;
+    const receivers: Receiver[] = [];
+    const webhooks: { api: Client; id: string }[] = [];
+    beforeAll(async () => {
+      t = await createTestApp(dialect.name, { env: { WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '2000' } });
+      t.webhooks.start();
+    });
+    afterAll(async () => t?.close());
+    afterEach(async () => {
+      for (const { api, id } of webhooks.splice(0)) await api.delete(`/instance/webhooks/${id}`);
+      for (const receiver of receivers.splice(0)) await receiver.close();
+    });
+
+    async function receiver(answer?: (n: number) => Answer): Promise<Receiver> {
+      const started = await startReceiver(answer);
+      receivers.push(started);
+      return started;
+    }
+
+    async function subscribe(api: Client, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+      const answer = await api.post('/instance/webhooks', body);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+      webhooks.push({ api, id: answer.body.item.id });
+      return { id: answer.body.item.id, secret: answer.body.secret };
+    }
+
+    it('sends a write’s delivery once it commits, as attempt 1, leased to this process meanwhile', async () => {
+      const { api } = await createInstance(t.app);
+      // The receiver answers late, so the delivery can be seen while it is in flight.
+      const endpoint = await receiver(() => ({ status: 204, delayMs: 400 }));
+      const { id, secret } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
+      const written = Date.now();
+      const ticket = await createTicket(api, { title: 'Handed over' });
+      const [request] = await endpoint.waitFor(1, 5000);
+      const body = new Webhook(secret).verify(request!.body, request!.headers as Record<string, string>) as {
+        type: string;
+        data: { ticket: { ticketId: number } };
+      };
+      expect(body.type).toBe('ticket.created');
+      expect(body.data.ticket.ticketId).toBe(ticket.ticketId);
+
+      // In flight: attempt 1, and not due before its lease ends (no other claim would take it).
+      const inFlight = (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
+      expect(inFlight).toHaveLength(1);
+      expect(inFlight[0]).toMatchObject({ status: 'pending', attemptCount: 1 });
+      expect(Date.parse(inFlight[0].nextAttemptOn) - written).toBeGreaterThanOrEqual(2000);
+
+      const last = async () => (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items[0];
+      await expect.poll(last, { timeout: 5000 }).toMatchObject({ status: 'delivered', attemptCount: 1, lastStatusCode: 204 });
+      expect(endpoint.received).toHaveLength(1);
+    });
+
+    it('hands nothing over from a write that rolls back, and everything from one committed beside it', async () => {
+      const { api, id: instanceId } = await createInstance(t.app);
+      const endpoint = await receiver();
+      const { id, secret } = await subscribe(api, { url: endpoint.url, events: ['*'] });
+      const createdOn = new Date().toISOString();
+      // Started in the same turn: on SQLite they share one group commit, on one connection.
+      const [kept, undone] = await Promise.allSettled([
+        t.store.dialect.transaction(t.store.db, (tx) => events.record(tx, instanceId, { type: 'ticket.idle', data: { n: 1 }, createdOn })),
+        t.store.dialect.transaction(t.store.db, async (tx) => {
+          await events.record(tx, instanceId, { type: 'ticket.idle', data: { n: 2 }, createdOn });
+          throw new Error('the write fails after its event');
+        }),
+      ]);
+      expect(kept.status).toBe('fulfilled');
+      expect(undone.status).toBe('rejected');
+      const [request] = await endpoint.waitFor(1, 5000);
+      expect((new Webhook(secret).verify(request!.body, request!.headers as Record<string, string>) as { data: { n: number } }).data.n).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(endpoint.received).toHaveLength(1);
+      const deliveries = (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
+      expect(deliveries.map((d: { eventId: string }) => d.eventId)).toEqual([(kept as PromiseFulfilledResult<string>).value]);
+    });
+
+    it('leaves a failing endpoint’s new deliveries to the claims, which let it rest', async () => {
+      const { api } = await createInstance(t.app);
+      const endpoint = await receiver(() => ({ status: 503 }));
+      const { id } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
+      // Five failures in a row: the endpoint rests (docs/decisions/017, "A failing endpoint rests").
+      for (let i = 0; i < 5; i++) await createTicket(api, { title: `failing ${i}`, requestor });
+      await endpoint.waitFor(5, 5000);
+      const webhook = async () => (await api.get(`/instance/webhooks/${id}`)).body.item;
+      await expect
+        .poll(
+          async () =>
+            (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items.filter((d: { lastStatusCode: number | null }) => d.lastStatusCode === 503).length,
+          { timeout: 5000 },
+        )
+        .toBe(5);
+      expect(await webhook()).toMatchObject({ enabled: true });
+      await createTicket(api, { title: 'while it rests' });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Not sent straight away: queued as due (attempt 0), for the worker's claim to postpone.
+      expect(endpoint.received).toHaveLength(5);
+      const newest = (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items.find((d: { attemptCount: number }) => d.attemptCount === 0);
+      expect(newest).toMatchObject({ status: 'pending' });
+    });
+  });
+}
