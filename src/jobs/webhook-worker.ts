@@ -19,10 +19,12 @@ const RECORD_BATCH = 128;
 const RECORD_AFTER_MS = 5;
 
 /**
- * One per server process: claims due deliveries from the store (so N processes share the work
- * and none sends what another holds), sends up to `concurrency` at once, records outcomes in
- * batches. It looks when an event is recorded in this process, when a slot frees up, and every
- * `pollMs` (an idle look is one indexed read). docs/decisions/017-webhooks.md.
+ * One per server process: sends the deliveries this process's writes hand it (claimed already,
+ * webhook-fanout.ts), claims due ones from the store (retries, and those of other writers: so N
+ * processes share the work and none sends what another holds), sends up to `concurrency` at
+ * once, records outcomes in batches. It looks for due ones when a write of this process queued
+ * some, when a slot frees up after a claim that was full, and every `pollMs` (an idle look is one
+ * indexed read). docs/decisions/017-webhooks.md, 026-webhook-handoff.md.
  */
 export class WebhookWorker {
   private readonly concurrency: number;

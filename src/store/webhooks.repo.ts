@@ -6,9 +6,10 @@ import type { Tx, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
 
 /*
  * Webhook subscriptions and their deliveries (migration 013). A delivery is one event to one
- * webhook, keyed (instance, webhook, event): written in the event's transaction (insertDeliveries), found
- * when due through the partial index on next_attempt_at, claimed with a lease, and given its
- * outcome after the attempt. Its attempts are a JSON list on the row.
+ * webhook, keyed (instance, webhook, event): written in the event's transaction (insertDeliveries,
+ * due at once or born claimed by the writing process), found when due through the partial index
+ * on next_attempt_at, claimed with a lease, and given its outcome after the attempt. Its
+ * attempts are a JSON list on the row.
  */
 
 type WebhookRow = Selectable<WebhooksTable>;
