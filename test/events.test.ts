@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as events from '../src/services/events.service.js';
-import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, type Client, type Reply, type TestApp } from './helpers.js';
+import { agent, createInstance, createTestApp, createTicket, DIALECTS, requestor, signInPerson, type Client, type Reply, type TestApp } from './helpers.js';
 
 /*
  * The event feed (docs/api.md §13): every ticket change writes its event in its own
@@ -129,6 +129,40 @@ for (const dialect of DIALECTS) {
       expect((await api.get('/tickets')).body.items).toHaveLength(1);
       expect((await api.get(`/tickets/${ticket.id}/activities`)).body.items).toHaveLength(0);
       expect(await newestFirst()).toEqual(['ticket.created']);
+    });
+
+    it("gives each caller what they may read: a private note's text and webhook events not to a viewer", async () => {
+      const { id: instanceId, primaryKey, api } = await createInstance(t.app);
+      const viewer = await signInPerson(t.app, primaryKey, { role: 'viewer' });
+      const staff = await signInPerson(t.app, primaryKey, { role: 'agent' });
+      const ticket = await createTicket(api, { title: 'Secret' });
+      await staff.web.post(`/tickets/${ticket.id}/comments`, { comment: 'The root password is hunter2', isPrivate: true });
+      await staff.web.post(`/tickets/${ticket.id}/comments`, { comment: 'We are on it', isPrivate: false });
+      // What the server records when it turns a failing webhook off (after 3 days of failures).
+      await t.store.dialect.transaction(t.store.db, (tx) =>
+        events.record(tx, instanceId, {
+          type: 'webhook.disabled',
+          data: { webhook: { id: 'w1', url: 'https://hooks.example.com', description: null }, reason: 'failing', failingSince: new Date().toISOString() },
+          createdOn: new Date().toISOString(),
+        }),
+      );
+      const comments = (items: any[]) => items.filter((e) => e.type === 'ticket.commented');
+
+      const whole = (await api.get('/instance/events?limit=1000')).body.items;
+      expect(comments(whole).map((e) => e.data.comment)).toEqual(['The root password is hunter2', 'We are on it']);
+      const seenByViewer = (await viewer.web.get('/instance/events?limit=1000')).body.items;
+      expect(comments(seenByViewer).map((e) => [e.data.isPrivate, e.data.comment, e.payload.comment])).toEqual([
+        [true, null, null],
+        [false, 'We are on it', 'We are on it'],
+      ]);
+      expect(JSON.stringify(seenByViewer)).not.toContain('hunter2');
+      expect(comments((await staff.web.get('/instance/events?limit=1000')).body.items)[0].data.comment).toBe('The root password is hunter2');
+      // Webhook events: for whoever may read the webhooks (admins, read-write keys), not a viewer
+      // nor an agent.
+      const webhookEvents = (items: any[]) => items.filter((e) => e.type.startsWith('webhook.')).length;
+      expect(webhookEvents(whole)).toBeGreaterThan(0);
+      expect(webhookEvents(seenByViewer)).toBe(0);
+      expect(webhookEvents((await staff.web.get('/instance/events?limit=1000')).body.items)).toBe(0);
     });
 
     it('pages the feed in order with after, limit and continuation tokens, each event once', async () => {

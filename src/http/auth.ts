@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { KeyAccessLevel, KeyName } from '../domain/instance.js';
 import { digestsEqual, hashSecret } from '../domain/keys.js';
+import type { StreamReader } from '../domain/live.js';
 import { asUser, isPerson, PERSONAL_TOKEN_PREFIX, type Role } from '../domain/people.js';
 import { mayCall } from '../domain/permissions.js';
 import type { IUser } from '../domain/ticket.js';
@@ -287,4 +288,14 @@ export function adminAuthHook(adminTokenHash: string, limits?: RateLimitHooks) {
       return sendProblem(reply, 'unauthorized', 'The operator API needs Authorization: Bearer <ADMIN_TOKEN>');
     }
   };
+}
+
+/**
+ * What the caller may see of the event feed and the live stream: private notes' text as viewers
+ * may not (null for them, as for a webhook without includePrivate), webhook events as the
+ * webhook routes allow (admins, read-write keys). docs/api.md §13.
+ */
+export function eventReaderOf(auth: RequestAuth): StreamReader {
+  if (auth.person) return { seesPrivateNotes: auth.person.role !== 'viewer', seesWebhooks: auth.person.role === 'admin' };
+  return { seesPrivateNotes: true, seesWebhooks: auth.access === 'readWrite' };
 }

@@ -10,14 +10,12 @@ import {
   STREAM_LIFETIME_MS,
   STREAMS_PER_INSTANCE,
   type Position,
-  type StreamReader,
 } from '../../domain/live.js';
 import type { EventsService } from '../../services/events.service.js';
 import type { LiveService, LiveSink } from '../../services/live.service.js';
 import type { IUser } from '../../domain/ticket.js';
 import type { TicketsService } from '../../services/tickets.service.js';
-import type { RequestAuth } from '../auth.js';
-import { actingUser } from '../auth.js';
+import { actingUser, eventReaderOf } from '../auth.js';
 import { errorResponses } from '../schema-helpers.js';
 
 /*
@@ -27,12 +25,6 @@ import { errorResponses } from '../schema-helpers.js';
 
 /** Bytes a stream may have waiting for a slow client; past them it is ended (the client reconnects and catches up). */
 const MAX_UNSENT_BYTES = 1 << 20;
-
-/** What the caller may see of events: private notes' text as on the ticket's reads, webhooks as their routes allow. */
-function readerOf(auth: RequestAuth): StreamReader {
-  if (auth.person) return { seesPrivateNotes: auth.person.role !== 'viewer', seesWebhooks: auth.person.role === 'admin' };
-  return { seesPrivateNotes: true, seesWebhooks: auth.access === 'readWrite' };
-}
 
 const StreamQuery = Type.Object(
   { lastEventId: Type.Optional(Type.String({ description: 'The id of the last event received (as the Last-Event-ID header; the header wins)' })) },
@@ -119,7 +111,7 @@ export const liveRoutes =
         if (unknownLastEvent) write(sseFrame('reset', { reason: 'Last-Event-ID names no event of this instance' }));
 
         const sink: LiveSink = {
-          reader: readerOf(request.auth),
+          reader: eventReaderOf(request.auth),
           event: (item) => write(sseFrame(item.type, item, item.id)),
           presence: (presence) => write(sseFrame('presence', presence)),
           reset: (reason) => write(sseFrame('reset', { reason })),

@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DomainError } from '../../domain/errors.js';
+import { eventForReader } from '../../domain/live.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/webhooks.js';
 import type { EventsService } from '../../services/events.service.js';
 import type { WebhooksService } from '../../services/webhooks.service.js';
+import { eventReaderOf } from '../auth.js';
 import { errorResponses } from '../schema-helpers.js';
 import { CreateWebhookRequest, UpdateWebhookRequest } from '../webhooks.schema.js';
 
@@ -75,7 +77,7 @@ export const webhooksRoutes =
           tags: ['events'],
           summary: 'The event feed: every ticket change and alert, in order',
           description:
-            'Events are written in the transaction of the change that caused them. Oldest first by default; a poller reads every event exactly once by following `continuationToken` to the end and then asking again with `after=<the last id it read>`. docs/api.md §13.',
+            'Events are written in the transaction of the change that caused them. Oldest first by default; a poller reads every event exactly once by following `continuationToken` to the end and then asking again with `after=<the last id it read>`. As on the live stream, a viewer gets private notes with their text null, and `webhook.*` events go only to admins and read-write keys (a page may hold fewer than `limit`). docs/api.md §13.',
           querystring: FeedQuery,
           headers: Type.Object({ continuationToken: Type.Optional(Type.String()) }),
           response: {
@@ -97,13 +99,18 @@ export const webhooksRoutes =
           ?.split(',')
           .map((t) => t.trim())
           .filter(Boolean);
-        return events.page(request.auth.instanceId, {
+        const page = await events.page(request.auth.instanceId, {
           after: query.after?.trim() || undefined,
           limit: integerParam(query.limit, 'limit', 50, 1, 1000),
           desc: order === 'DESC',
           types: types && types.length > 0 ? types : undefined,
           continuationToken: tokenOf(request.headers, query),
         });
+        // As the live stream: a viewer gets private notes without their text, webhook events
+        // only those who may read the webhooks (a page may then hold fewer than `limit`).
+        const reader = eventReaderOf(request.auth);
+        if (reader.seesPrivateNotes && reader.seesWebhooks) return page;
+        return { ...page, items: page.items.flatMap((item) => eventForReader(item, reader) ?? []) };
       },
     );
 

@@ -4064,7 +4064,7 @@ export interface paths {
         };
         /**
          * The event feed: every ticket change and alert, in order
-         * @description Events are written in the transaction of the change that caused them. Oldest first by default; a poller reads every event exactly once by following `continuationToken` to the end and then asking again with `after=<the last id it read>`. docs/api.md §13.
+         * @description Events are written in the transaction of the change that caused them. Oldest first by default; a poller reads every event exactly once by following `continuationToken` to the end and then asking again with `after=<the last id it read>`. As on the live stream, a viewer gets private notes with their text null, and `webhook.*` events go only to admins and read-write keys (a page may hold fewer than `limit`). docs/api.md §13.
          */
         get: {
             parameters: {
