@@ -1,4 +1,3 @@
-import type { EventEnvelope } from '../domain/events.js';
 import {
   ATTEMPTS_KEPT,
   DISABLE_AFTER_MS,
@@ -15,8 +14,10 @@ import type { Store } from '../store/db.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/webhooks.repo.js';
 import { record } from './events.service.js';
-import { acceptHandoffs, type HandedDelivery } from './webhook-fanout.js';
+import { acceptHandoffs, type ClaimedDelivery, type HandedDelivery } from './webhook-fanout.js';
 import type { Sender, SendResult } from './webhook-sender.js';
+
+export type { ClaimedDelivery };
 
 /*
  * The delivery side of webhooks: claim due deliveries (a short transaction that leases them),
@@ -37,17 +38,6 @@ export interface DeliveryDeps {
   now?: () => string;
   random?: () => number;
   log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
-}
-
-/** A delivery this process holds (leased) and is about to send. */
-export interface ClaimedDelivery {
-  key: { instanceId: string; webhookId: string; eventId: string };
-  /** Attempts counted with this one: the claim's token. */
-  attempts: number;
-  attemptLog: DeliveryAttempt[];
-  retryUntil: string;
-  envelope: EventEnvelope;
-  webhook: repo.StoredWebhook;
 }
 
 export interface DeliveryOutcome {

@@ -1,8 +1,8 @@
-import { REST_AFTER_FAILURES } from '../domain/webhooks.js';
+import type { EventEnvelope } from '../domain/events.js';
+import { REST_AFTER_FAILURES, type DeliveryAttempt } from '../domain/webhooks.js';
 import { afterCommit } from '../store/commit-signal.js';
 import type { Db, Tx } from '../store/schema.js';
-import { enabledWebhooks, insertDeliveries, type NewDelivery } from '../store/webhooks.repo.js';
-import type { ClaimedDelivery } from './webhook-delivery.service.js';
+import { enabledWebhooks, insertDeliveries, type NewDelivery, type StoredWebhook } from '../store/webhooks.repo.js';
 
 /*
  * Queuing an event's deliveries, in the event's transaction: a row per subscribed webhook. When
@@ -13,6 +13,17 @@ import type { ClaimedDelivery } from './webhook-delivery.service.js';
  * the outcome, the lease runs out and any process claims them as any other (the same
  * webhook-id). docs/decisions/017-webhooks.md, "Cost on the write path".
  */
+
+/** A delivery this process holds (leased) and is about to send. */
+export interface ClaimedDelivery {
+  key: { instanceId: string; webhookId: string; eventId: string };
+  /** Attempts counted with this one: the claim's token. */
+  attempts: number;
+  attemptLog: DeliveryAttempt[];
+  retryUntil: string;
+  envelope: EventEnvelope;
+  webhook: StoredWebhook;
+}
 
 /** A delivery handed to this process's worker, and when its lease ends. */
 export interface HandedDelivery {
