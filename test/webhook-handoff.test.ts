@@ -1,8 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as events from '../src/services/events.service.js';
-import { createInstance, createTicket, DIALECTS, requestor, type Client, type TestApp, createTestApp } from './helpers.js';
-import { startReceiver, type Answer, type Receiver } from './webhook-receiver.js';
+import { createInstance, createTestApp, createTicket, DIALECTS, requestor, type TestApp } from './helpers.js';
+import { webhookFixtures } from './webhook-receiver.js';
 
 /*
  * With a delivery worker running in the writing process (the server), a write's deliveries are
@@ -14,30 +14,13 @@ import { startReceiver, type Answer, type Receiver } from './webhook-receiver.js
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.skip)(`webhook deliveries handed to the writing process (${dialect.name})`, () => {
     let t: TestApp;
-    const receivers: Receiver[] = [];
-    const webhooks: { api: Client; id: string }[] = [];
+    const { receiver, subscribe, cleanUp } = webhookFixtures();
     beforeAll(async () => {
       t = await createTestApp(dialect.name, { env: { WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '2000' } });
       t.webhooks.start();
     });
     afterAll(async () => t?.close());
-    afterEach(async () => {
-      for (const { api, id } of webhooks.splice(0)) await api.delete(`/instance/webhooks/${id}`);
-      for (const receiver of receivers.splice(0)) await receiver.close();
-    });
-
-    async function receiver(answer?: (n: number) => Answer): Promise<Receiver> {
-      const started = await startReceiver(answer);
-      receivers.push(started);
-      return started;
-    }
-
-    async function subscribe(api: Client, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
-      const answer = await api.post('/instance/webhooks', body);
-      expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-      webhooks.push({ api, id: answer.body.item.id });
-      return { id: answer.body.item.id, secret: answer.body.secret };
-    }
+    afterEach(() => cleanUp());
 
     it('sends a write’s delivery once it commits, as attempt 1, leased to this process meanwhile', async () => {
       const { api } = await createInstance(t.app);

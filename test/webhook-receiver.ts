@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import type { Client } from './helpers.js';
 
 /** A request a test receiver got: its headers and raw body as received. */
 export interface Received {
@@ -81,5 +83,36 @@ export async function startReceiver(answer: (n: number, request: Received) => An
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * Receivers and webhooks a test file starts and subscribes, all undone by `cleanUp` (after each
+ * test: nothing one test left pending is sent during the next; on PostgreSQL the test database
+ * is shared by every test file).
+ */
+export function webhookFixtures() {
+  const receivers: Receiver[] = [];
+  const webhooks: { api: Client; id: string }[] = [];
+  return {
+    async receiver(answer?: (n: number, request: Received) => Answer): Promise<Receiver> {
+      const started = await startReceiver(answer);
+      receivers.push(started);
+      return started;
+    },
+    async subscribe(api: Client, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+      const answer = await api.post('/instance/webhooks', body);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+      webhooks.push({ api, id: answer.body.item.id });
+      return { id: answer.body.item.id, secret: answer.body.secret };
+    },
+    /** A webhook the test created itself, deleted with the others. */
+    track(api: Client, id: string): void {
+      webhooks.push({ api, id });
+    },
+    async cleanUp(): Promise<void> {
+      for (const { api, id } of webhooks.splice(0)) await api.delete(`/instance/webhooks/${id}`);
+      for (const receiver of receivers.splice(0)) await receiver.close();
+    },
   };
 }

@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookDeliveries } from '../src/services/webhook-delivery.service.js';
 import { WebhookSender } from '../src/services/webhook-sender.js';
 import { openMigratedStore } from '../src/store/db.js';
-import { agent, client, createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type Client, type TestApp } from './helpers.js';
-import { startReceiver, type Answer, type Receiver } from './webhook-receiver.js';
+import { agent, client, createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type TestApp } from './helpers.js';
+import { startReceiver, webhookFixtures, type Answer, type Receiver } from './webhook-receiver.js';
 
 /*
  * Webhooks (docs/api.md §13) against real HTTP receivers on 127.0.0.1, on both stores, with a
@@ -34,31 +34,12 @@ for (const dialect of DIALECTS) {
   describe.skipIf(dialect.skip)(`webhooks (${dialect.name})`, () => {
     const clock = new FakeClock();
     let t: TestApp;
-    const receivers: Receiver[] = [];
-    const webhooks: { api: Client; id: string }[] = [];
+    const { receiver, subscribe, track, cleanUp } = webhookFixtures();
     beforeAll(async () => {
       t = await createTestApp(dialect.name, { clock, env: { WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '500' } });
     });
     afterAll(async () => t?.close());
-    // Each test's webhooks go with it, so nothing it left pending is sent during the next one
-    // (on PostgreSQL the test database is shared by every test file).
-    afterEach(async () => {
-      for (const { api, id } of webhooks.splice(0)) await api.delete(`/instance/webhooks/${id}`);
-      for (const receiver of receivers.splice(0)) await receiver.close();
-    });
-
-    async function receiver(answer?: (n: number) => Answer): Promise<Receiver> {
-      const started = await startReceiver(answer);
-      receivers.push(started);
-      return started;
-    }
-
-    async function subscribe(api: Client, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
-      const answer = await api.post('/instance/webhooks', body);
-      expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-      webhooks.push({ api, id: answer.body.item.id });
-      return { id: answer.body.item.id, secret: answer.body.secret };
-    }
+    afterEach(() => cleanUp());
 
     const deliver = () => t.webhooks.runDue();
 
@@ -87,7 +68,7 @@ for (const dialect of DIALECTS) {
         disabledReason: null,
         failingSince: null,
       });
-      webhooks.push({ api, id: item.id });
+      track(api, item.id);
       expect((await api.get(`/instance/webhooks/${item.id}`)).body).toEqual({ item });
       expect((await api.get('/instance/webhooks')).body).toEqual({ items: [item] });
       expect(JSON.stringify((await api.get('/instance/webhooks')).body)).not.toContain(created.body.secret);
