@@ -746,10 +746,13 @@ const WEBHOOK_PAIRS: [string, string][] = [
   ['comment-webhook', 'comment'],
 ];
 
+/** The median of the values (the upper one of an even count). */
+const middle = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 /** One row from the rounds of a scenario: throughput and CPU averaged, latencies the median round's, peaks the highest. */
 function mergeRounds(rounds: Row[], raw: LoadResult | undefined): Row {
   const mean = (f: (r: Row) => number) => rounds.reduce((sum, r) => sum + f(r), 0) / rounds.length;
-  const median = (f: (r: Row) => number) => [...rounds].map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
+  const median = (f: (r: Row) => number) => middle(rounds.map(f));
   const rps = Math.round(mean((r) => r.rps) * 10) / 10;
   const cpu = mean((r) => r.serverCpuPercent);
   const merged: Row = {
@@ -778,8 +781,8 @@ function mergeRounds(rounds: Row[], raw: LoadResult | undefined): Row {
       duplicates: webhooks.reduce((sum, w) => sum + w.duplicates, 0),
       badSignatures: webhooks.reduce((sum, w) => sum + w.badSignatures, 0),
       deliveriesPerSecond: Math.round(webhooks.reduce((sum, w) => sum + w.deliveriesPerSecond, 0) / webhooks.length),
-      p50: [...webhooks].map((w) => w.p50).sort((a, b) => a - b)[Math.floor(webhooks.length / 2)]!,
-      p99: [...webhooks].map((w) => w.p99).sort((a, b) => a - b)[Math.floor(webhooks.length / 2)]!,
+      p50: middle(webhooks.map((w) => w.p50)),
+      p99: middle(webhooks.map((w) => w.p99)),
       max: Math.max(...webhooks.map((w) => w.max)),
     };
   }

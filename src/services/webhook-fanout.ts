@@ -11,7 +11,7 @@ import { enabledWebhooks, insertDeliveries, type NewDelivery, type StoredWebhook
  * has committed, so the usual path — the worker finding them due, claiming them in a
  * transaction of its own, reading them back — is skipped. If the process dies before recording
  * the outcome, the lease runs out and any process claims them as any other (the same
- * webhook-id). docs/decisions/017-webhooks.md, "Cost on the write path".
+ * webhook-id). docs/decisions/026-webhook-handoff.md.
  */
 
 /** A delivery this process holds (leased) and is about to send. */
