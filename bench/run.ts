@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -629,6 +629,17 @@ function attachmentScenarios(opts: Options, state: BenchState): Scenario[] {
   ];
 }
 
+/**
+ * With BENCH_WINDOWS=file, each scenario's time window (the monotonic clock in µs, as a V8 CPU
+ * profile's timestamps) is appended to that file as a JSON line, to cut a server profile taken
+ * with BENCH_NODE_FLAGS=--cpu-prof into scenarios (bench/profile-windows.mjs). The window includes
+ * the warm-up; `rps` is the measured part's.
+ */
+function noteProfileWindow(id: string, startedUs: bigint, rps: number): void {
+  const file = process.env.BENCH_WINDOWS;
+  if (file) appendFileSync(file, `${JSON.stringify({ id, rps, startUs: Number(startedUs), endUs: Number(process.hrtime.bigint() / 1000n) })}\n`);
+}
+
 function toRow(
   id: string,
   name: string,
@@ -1057,8 +1068,10 @@ async function main(): Promise<void> {
         const job = scenario.job(server.url);
         const itemCounts = await listingCounts(server.url, job);
         const end = sampler.window();
+        const startedUs = process.hrtime.bigint() / 1000n;
         const result = await load.run(job);
         const row = toRow(id, name, result, end(), ceiling, scenario.target);
+        noteProfileWindow(id, startedUs, result.rps);
         Object.assign(row, await scenario.after?.(row));
         if (itemCounts) row.itemCounts = itemCounts;
         if (id === 'list-default' && itemCounts && Object.values(itemCounts)[0] !== state.tickets) {
