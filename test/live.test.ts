@@ -133,6 +133,7 @@ for (const dialect of DIALECTS) {
               ticketId: null,
               ticketNumber: null,
               payload: { n },
+              payloadJson: JSON.stringify({ n }),
               createdOn: new Date().toISOString(),
             },
           ]);

@@ -46,6 +46,13 @@ for (const dialect of DIALECTS) {
       const last = async () => (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items[0];
       await expect.poll(last, { timeout: 5000 }).toMatchObject({ status: 'delivered', attemptCount: 1, lastStatusCode: 204 });
       expect(endpoint.received).toHaveLength(1);
+
+      // Sent again by hand, it goes the claim's way (rendered from the stored event, not from the
+      // write's own serialization): the same body, byte for byte, and the same webhook-id.
+      expect((await api.post(`/instance/webhooks/${id}/deliveries/${inFlight[0].id}/redeliver`)).status).toBe(202);
+      const [, again] = await endpoint.waitFor(2, 5000);
+      expect(again!.body).toBe(request!.body);
+      expect(again!.headers['webhook-id']).toBe(request!.headers['webhook-id']);
     });
 
     it('hands nothing over from a write that rolls back, and everything from one committed beside it', async () => {

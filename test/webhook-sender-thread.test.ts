@@ -1,3 +1,4 @@
+import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ThreadedWebhookSender } from '../src/services/webhook-sender.js';
 import { startReceiver, type Answer, type Receiver } from './webhook-receiver.js';
@@ -31,6 +32,32 @@ describe('webhook requests sent from a thread of their own', () => {
     expect(endpoint.received).toHaveLength(1);
     expect(endpoint.received[0]).toMatchObject({ path: '/hook', body: '{"a":1}' });
     expect(endpoint.received[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'webhook-id': 'msg_1', 'content-length': '7' });
+  });
+
+  it('signs a request on the thread as it sends it, verifiable with the reference implementation', async () => {
+    const endpoint = await receiver();
+    const secret = `whsec_${Buffer.from('a secret of thirty-two bytes....').toString('base64')}`;
+    const body = '{"type":"ticket.created","timestamp":"2026-12-06T12:00:00.000Z","data":{"n":1}}';
+    const before = Math.floor(Date.now() / 1000);
+    const result = await sender.send({ url: endpoint.url, headers: { 'content-type': 'application/json' }, body, sign: { id: 'msg_signed', secret } });
+    expect(result).toMatchObject({ ok: true });
+    const { headers } = endpoint.received[0]!;
+    expect(headers['webhook-id']).toBe('msg_signed');
+    expect(Number(headers['webhook-timestamp'])).toBeGreaterThanOrEqual(before);
+    const verified = new Webhook(secret).verify(endpoint.received[0]!.body, {
+      'webhook-id': String(headers['webhook-id']),
+      'webhook-timestamp': String(headers['webhook-timestamp']),
+      'webhook-signature': String(headers['webhook-signature']),
+    });
+    expect(verified).toEqual(JSON.parse(body));
+    // Another secret does not verify it.
+    expect(() =>
+      new Webhook(`whsec_${Buffer.from('another secret of thirty-two b..').toString('base64')}`).verify(endpoint.received[0]!.body, {
+        'webhook-id': String(headers['webhook-id']),
+        'webhook-timestamp': String(headers['webhook-timestamp']),
+        'webhook-signature': String(headers['webhook-signature']),
+      }),
+    ).toThrow();
   });
 
   it('keeps every result with its own request when many are in flight at once', async () => {

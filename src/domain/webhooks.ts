@@ -207,12 +207,18 @@ export interface RenderContext {
   includePrivate: boolean;
 }
 
-/** The request body of one delivery, in the webhook's format. */
-export function renderBody(format: WebhookFormat, envelope: EventEnvelope, context: RenderContext): string {
+/**
+ * The request body of one delivery, in the webhook's format. `dataJson`, when the caller has it,
+ * is `JSON.stringify(envelope.data)` (the write has just serialized it for the feed): a
+ * `standard` body is then put together around it rather than serializing the data again.
+ */
+export function renderBody(format: WebhookFormat, envelope: EventEnvelope, context: RenderContext, dataJson?: string): string {
   const data = context.includePrivate ? envelope.data : withoutPrivateContent(envelope.data);
-  const event = { ...envelope, data };
+  const event = { type: envelope.type, timestamp: envelope.timestamp, data };
   if (format === 'teams') return JSON.stringify(teamsCard(event, context));
   if (format === 'slack') return JSON.stringify(slackMessage(event, context));
+  if (dataJson !== undefined && data === envelope.data)
+    return `{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.timestamp)},"data":${dataJson}}`;
   return JSON.stringify(event);
 }
 

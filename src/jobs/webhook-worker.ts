@@ -113,7 +113,7 @@ export class WebhookWorker {
   /** Sends handed deliveries while slots are free. One whose lease would end before its deadline is left for a claim (after the lease). */
   private sendHanded(): void {
     if (this.handedNext >= this.handed.length) return;
-    const now = Date.parse(this.deps.deliveries.now());
+    const now = this.deps.deliveries.nowMs();
     while (this.handedNext < this.handed.length && this.inFlight < this.concurrency) {
       const { claimed, leaseUntil } = this.handed[this.handedNext++]!;
       if (Date.parse(leaseUntil) - now > this.deps.deliveries.timeoutMs + 1000) this.send(claimed);

@@ -45,14 +45,19 @@ async function recordAll(tx: Tx, instanceId: string, events: readonly NewEvent[]
   if (events.length === 0) return [];
   const createdOn = events[0]!.createdOn;
   if (events.some((e) => e.createdOn !== createdOn)) throw new Error('recordAll: the events of one write share their time');
-  const rows = events.map((event) => ({
-    id: uuidv7(),
-    type: event.type,
-    ticketId: event.ticket?.id ?? null,
-    ticketNumber: event.ticket?.ticketId ?? null,
-    payload: event.ticket ? { ticket: ticketSummary(event.ticket), ...event.data } : event.data,
-    createdOn,
-  }));
+  const rows = events.map((event) => {
+    const payload = event.ticket ? { ticket: ticketSummary(event.ticket), ...event.data } : event.data;
+    // Serialized once: the feed row and the webhook bodies of this process take the same text.
+    return {
+      id: uuidv7(),
+      type: event.type,
+      ticketId: event.ticket?.id ?? null,
+      ticketNumber: event.ticket?.ticketId ?? null,
+      payload,
+      payloadJson: JSON.stringify(payload),
+      createdOn,
+    };
+  });
   await insertEvents(tx, instanceId, rows);
   const due = await queueDeliveries(tx, instanceId, rows, createdOn, new Date(Date.parse(createdOn) + RETRY_WINDOW_MS).toISOString());
   if (due > 0) for (const listener of recordedListeners) listener();

@@ -7,7 +7,6 @@ import {
   REST_AFTER_FAILURES,
   restUntil,
   RETRY_DELAYS_MS,
-  signatureHeader,
   type DeliveryAttempt,
 } from '../domain/webhooks.js';
 import type { Store } from '../store/db.js';
@@ -52,6 +51,8 @@ export interface DeliveryOutcome {
  */
 const leaseMargin = (timeoutMs: number) => Math.max(5_000, timeoutMs);
 
+const DELIVERY_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json', 'user-agent': 'Ticketing-Webhooks/1.0' });
+
 export class WebhookDeliveries {
   readonly now: () => string;
   private readonly random: () => number;
@@ -61,6 +62,11 @@ export class WebhookDeliveries {
     this.now = deps.now ?? (() => new Date().toISOString());
     this.random = deps.random ?? Math.random;
     this.delays = deps.retryDelaysMs ?? RETRY_DELAYS_MS;
+  }
+
+  /** `now` in milliseconds (without a test clock, no date to format and parse again). */
+  nowMs(): number {
+    return this.deps.now ? Date.parse(this.deps.now()) : Date.now();
   }
 
   /** The HTTP deadline of one attempt. */
@@ -173,19 +179,19 @@ export class WebhookDeliveries {
   /** Sends one claimed delivery, signed per Standard Webhooks; never throws. */
   async attempt(claimed: ClaimedDelivery): Promise<DeliveryOutcome> {
     const startedOn = this.now();
-    const body = renderBody(claimed.webhook.format, claimed.envelope, { publicUrl: this.deps.publicUrl(), includePrivate: claimed.webhook.includePrivate });
-    // The signature's time is the real time of sending (receivers reject stale timestamps), even under a test clock.
-    const timestamp = Math.floor(Date.now() / 1000);
+    const body = renderBody(
+      claimed.webhook.format,
+      claimed.envelope,
+      { publicUrl: this.deps.publicUrl(), includePrivate: claimed.webhook.includePrivate },
+      claimed.dataJson,
+    );
+    // Signed by the sender as it sends: the signature's time is the real time of sending
+    // (receivers reject stale timestamps), even under a test clock.
     const result = await this.deps.sender.send({
       url: claimed.webhook.url,
       body,
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Ticketing-Webhooks/1.0',
-        'webhook-id': claimed.key.eventId,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(claimed.webhook.secret, claimed.key.eventId, timestamp, body),
-      },
+      headers: DELIVERY_HEADERS,
+      sign: { id: claimed.key.eventId, secret: claimed.webhook.secret },
     });
     return { claimed, startedOn, result };
   }

@@ -22,6 +22,8 @@ export interface ClaimedDelivery {
   attemptLog: DeliveryAttempt[];
   retryUntil: string;
   envelope: EventEnvelope;
+  /** JSON.stringify(envelope.data), when the process has it at hand (a write's own events). */
+  dataJson?: string;
   webhook: StoredWebhook;
 }
 
@@ -54,6 +56,8 @@ export interface RecordedEvent {
   id: string;
   type: string;
   payload: Record<string, unknown>;
+  /** JSON.stringify(payload), as the feed row holds it. */
+  payloadJson: string;
 }
 
 /**
@@ -89,6 +93,7 @@ export async function queueDeliveries(tx: Tx, instanceId: string, events: readon
             attemptLog: [],
             retryUntil,
             envelope: { type: event.type, timestamp: createdOn, data: event.payload },
+            dataJson: event.payloadJson,
             webhook,
           },
           leaseUntil,

@@ -27,9 +27,9 @@ export type FeedPosition = [number, number];
  * Inserts events written by one transaction, in one statement; their feed order (seq) is the
  * order given.
  */
-export async function insertEvents(db: Tx, instanceId: string, events: readonly EventRow[]): Promise<void> {
+export async function insertEvents(db: Tx, instanceId: string, events: readonly (EventRow & { payloadJson: string })[]): Promise<void> {
   if (events.length === 0) return;
-  const parameters = events.flatMap((e) => [instanceId, e.id, e.type, e.ticketId, e.ticketNumber, JSON.stringify(e.payload), e.createdOn]);
+  const parameters = events.flatMap((e) => [instanceId, e.id, e.type, e.ticketId, e.ticketNumber, e.payloadJson, e.createdOn]);
   await executeCompiledOnce(db, `insertEvents:${events.length}`, parameters, () => {
     const rows = [];
     for (let i = 0; i < parameters.length; i += 7) rows.push(sql`(${sql.join(parameters.slice(i, i + 7))})`);

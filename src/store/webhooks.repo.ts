@@ -423,19 +423,28 @@ export interface AttemptOutcome {
  */
 export async function recordAttempts(db: Tx, outcomes: readonly (AttemptOutcome & { key: DeliveryKey })[]): Promise<void> {
   if (outcomes.length === 0) return;
-  const rows = sql.join(
-    outcomes.map(
-      (o) =>
-        sql`(${o.key.instanceId}, ${o.key.webhookId}, ${o.key.eventId}, ${String(o.attempts)}, ${o.status}, ${o.nextAttemptAt}, ${JSON.stringify(o.attemptLog)}, ${o.finishedOn})`,
-    ),
-  );
-  // A CTE names the VALUES' columns the same way on both stores; numbers travel as text (an
-  // untyped parameter is text on PostgreSQL) and are cast where compared.
-  await sql`WITH outcome (instance_id, webhook_id, event_id, attempts, status, next_attempt_at, attempt_log, finished_on) AS (VALUES ${rows})
-    UPDATE webhook_deliveries SET status = outcome.status, next_attempt_at = outcome.next_attempt_at, attempt_log = outcome.attempt_log, finished_on = outcome.finished_on
-    FROM outcome
-    WHERE webhook_deliveries.instance_id = outcome.instance_id AND webhook_deliveries.webhook_id = outcome.webhook_id
-      AND webhook_deliveries.event_id = outcome.event_id AND webhook_deliveries.attempts = CAST(outcome.attempts AS INTEGER)`.execute(db);
+  // Numbers travel as text (an untyped parameter is text on PostgreSQL) and are cast where compared.
+  const parameters = outcomes.flatMap((o) => [
+    o.key.instanceId,
+    o.key.webhookId,
+    o.key.eventId,
+    String(o.attempts),
+    o.status,
+    o.nextAttemptAt,
+    JSON.stringify(o.attemptLog),
+    o.finishedOn,
+  ]);
+  // Every batch of outcomes runs this: compiled once per batch size (compiled-once.ts).
+  await executeCompiledOnce(db, `recordAttempts:${outcomes.length}`, parameters, () => {
+    const rows = [];
+    for (let i = 0; i < parameters.length; i += 8) rows.push(sql`(${sql.join(parameters.slice(i, i + 8))})`);
+    // A CTE names the VALUES' columns the same way on both stores.
+    return sql`WITH outcome (instance_id, webhook_id, event_id, attempts, status, next_attempt_at, attempt_log, finished_on) AS (VALUES ${sql.join(rows)})
+      UPDATE webhook_deliveries SET status = outcome.status, next_attempt_at = outcome.next_attempt_at, attempt_log = outcome.attempt_log, finished_on = outcome.finished_on
+      FROM outcome
+      WHERE webhook_deliveries.instance_id = outcome.instance_id AND webhook_deliveries.webhook_id = outcome.webhook_id
+        AND webhook_deliveries.event_id = outcome.event_id AND webhook_deliveries.attempts = CAST(outcome.attempts AS INTEGER)`;
+  });
 }
 
 /** Ends a delivery without an attempt (its webhook is disabled or gone, or its event is). */
@@ -450,15 +459,12 @@ export async function abandonDelivery(db: Tx, key: DeliveryKey, reason: string, 
     .execute();
 }
 
-/** A success: the webhook is healthy again (written only when it was not). */
+/** A success: the webhook is healthy again (written only when it was not). Every batch of outcomes runs this: compiled once. */
 export async function noteWebhookSuccess(db: Tx, instanceId: string, webhookId: string): Promise<void> {
-  await db
-    .updateTable('webhooks')
-    .set({ failing_since: null, consecutive_failures: 0, blocked_until: null })
-    .where('instance_id', '=', instanceId)
-    .where('id', '=', webhookId)
-    .where((w) => w.or([w('consecutive_failures', '>', 0), w('failing_since', 'is not', null)]))
-    .execute();
+  await executeCompiledOnce(db, 'noteWebhookSuccess', [instanceId, webhookId], () => {
+    return sql`UPDATE webhooks SET failing_since = NULL, consecutive_failures = 0, blocked_until = NULL
+      WHERE instance_id = ${instanceId} AND id = ${webhookId} AND (consecutive_failures > 0 OR failing_since IS NOT NULL)`;
+  });
 }
 
 /** Failures: counts them and answers the webhook's health after them (undefined: it is gone). */
