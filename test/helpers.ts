@@ -126,7 +126,7 @@ export async function createTestApp(
     ...(config.webhookRetryDelaysMs ? { retryDelaysMs: config.webhookRetryDelaysMs } : {}),
     ...(now ? { now } : {}),
   });
-  const worker = new WebhookWorker({ deliveries, dialect: store.dialect, pollMs: 20 });
+  const worker = new WebhookWorker({ deliveries, dialect: store.dialect, concurrency: config.webhookConcurrency, pollMs: 20 });
   let rateLimit: RateLimitHooks | undefined;
   if (options.rateLimit) rateLimit = await createRateLimiter({ config, store });
   const app = await buildApp({

@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as events from '../src/services/events.service.js';
-import { createInstance, createTestApp, createTicket, DIALECTS, requestor, type TestApp } from './helpers.js';
+import { createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type TestApp } from './helpers.js';
 import { webhookFixtures } from './webhook-receiver.js';
 
 /*
@@ -103,3 +103,81 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+/*
+ * Handed deliveries wait in memory for a free slot (WEBHOOK_CONCURRENCY). One whose lease would
+ * end before its deadline is not started (another process may claim it once the lease ends), and
+ * those still waiting when the worker stops keep their leases: either way a claim sends them
+ * after the lease, once, as attempt 2, with the same webhook-id. On SQLite only: the clock is
+ * moved by hand, and on the PostgreSQL test database, shared by every test file, this file's
+ * clock would make other files' deliveries due for its worker (and its own for theirs). The
+ * waiting is the same code on both stores; the claim after a lease runs out is tested on both
+ * (the kill -9 end-to-end test).
+ */
+describe('webhook deliveries handed over while every slot is taken (sqlite)', () => {
+  const clock = new FakeClock();
+  let t: TestApp;
+  const { receiver, subscribe, cleanUp } = webhookFixtures();
+  beforeAll(async () => {
+    // Deadline 2 s: a lease lasts 7 s (the deadline plus at least 5 s); one slot.
+    t = await createTestApp('sqlite', { clock, env: { WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_CONCURRENCY: '1' } });
+    t.webhooks.start();
+  });
+  afterAll(async () => t?.close());
+  afterEach(() => cleanUp());
+
+  /** A webhook whose first request is answered late, and two tickets: the first delivery in flight, the second waiting for the slot. */
+  async function secondWaiting() {
+    const { api } = await createInstance(t.app);
+    const endpoint = await receiver((n) => ({ status: 204, delayMs: n === 0 ? 800 : 0 }));
+    const { id } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
+    await createTicket(api, { title: 'sent at once' });
+    await endpoint.waitFor(1, 5000);
+    await createTicket(api, { title: 'waits for the slot' });
+    const deliveries = async (): Promise<{ eventId: string; status: string; attemptCount: number }[]> =>
+      (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
+    await expect.poll(async () => (await deliveries()).length).toBe(2);
+    return { endpoint, deliveries };
+  }
+
+  it('does not start one whose lease would end before its deadline; a claim sends it after the lease', async () => {
+    const { endpoint, deliveries } = await secondWaiting();
+    // The waiting one's lease now ends in 2.5 s: less than the deadline plus a second.
+    clock.advance(4_500);
+    await expect.poll(async () => (await deliveries()).filter((d) => d.status === 'delivered').length, { timeout: 5000 }).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(endpoint.received).toHaveLength(1);
+    const waiting = (await deliveries()).find((d) => d.status === 'pending')!;
+    expect(waiting).toMatchObject({ attemptCount: 1 });
+
+    clock.advance(3_000);
+    const [, later] = await endpoint.waitFor(2, 5000);
+    expect(later!.headers['webhook-id']).toBe(waiting.eventId);
+    await expect
+      .poll(async () => (await deliveries()).find((d) => d.eventId === waiting.eventId), { timeout: 5000 })
+      .toMatchObject({ status: 'delivered', attemptCount: 2 });
+    expect(endpoint.received).toHaveLength(2);
+  });
+
+  it('keeps the lease of one still waiting when the worker stops; after it, a claim sends it once', async () => {
+    const { endpoint, deliveries } = await secondWaiting();
+    // Stopping waits for the request in flight and records it; the waiting one is left leased.
+    await t.webhooks.stop();
+    expect(endpoint.received).toHaveLength(1);
+    const waiting = (await deliveries()).find((d) => d.status === 'pending')!;
+    expect(waiting).toMatchObject({ attemptCount: 1 });
+    expect((await deliveries()).filter((d) => d.status === 'delivered')).toHaveLength(1);
+
+    // As a new process would after a restart: nothing before the lease ends, then a claim.
+    t.webhooks.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(endpoint.received).toHaveLength(1);
+    clock.advance(7_500);
+    const [, later] = await endpoint.waitFor(2, 5000);
+    expect(later!.headers['webhook-id']).toBe(waiting.eventId);
+    await expect
+      .poll(async () => (await deliveries()).find((d) => d.eventId === waiting.eventId), { timeout: 5000 })
+      .toMatchObject({ status: 'delivered', attemptCount: 2 });
+    expect(endpoint.received).toHaveLength(2);
+  });
+});
