@@ -137,35 +137,43 @@ describe('webhook deliveries handed over while every slot is taken (sqlite)', ()
     const deliveries = async (): Promise<{ eventId: string; status: string; attemptCount: number }[]> =>
       (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
     await expect.poll(async () => (await deliveries()).length).toBe(2);
-    return { endpoint, deliveries };
+    /** The one not sent: still attempt 1, leased. */
+    const waiting = async () => {
+      const found = (await deliveries()).find((d) => d.status === 'pending')!;
+      expect(found).toMatchObject({ attemptCount: 1 });
+      return found;
+    };
+    /** Once its lease is over: a claim sends it, once, as attempt 2, with the same webhook-id. */
+    const sentByClaim = async (delivery: { eventId: string }) => {
+      const [, later] = await endpoint.waitFor(2, 5000);
+      expect(later!.headers['webhook-id']).toBe(delivery.eventId);
+      await expect
+        .poll(async () => (await deliveries()).find((d) => d.eventId === delivery.eventId), { timeout: 5000 })
+        .toMatchObject({ status: 'delivered', attemptCount: 2 });
+      expect(endpoint.received).toHaveLength(2);
+    };
+    return { endpoint, deliveries, waiting, sentByClaim };
   }
 
   it('does not start one whose lease would end before its deadline; a claim sends it after the lease', async () => {
-    const { endpoint, deliveries } = await secondWaiting();
+    const { endpoint, deliveries, waiting, sentByClaim } = await secondWaiting();
     // The waiting one's lease now ends in 2.5 s: less than the deadline plus a second.
     clock.advance(4_500);
     await expect.poll(async () => (await deliveries()).filter((d) => d.status === 'delivered').length, { timeout: 5000 }).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(endpoint.received).toHaveLength(1);
-    const waiting = (await deliveries()).find((d) => d.status === 'pending')!;
-    expect(waiting).toMatchObject({ attemptCount: 1 });
+    const left = await waiting();
 
     clock.advance(3_000);
-    const [, later] = await endpoint.waitFor(2, 5000);
-    expect(later!.headers['webhook-id']).toBe(waiting.eventId);
-    await expect
-      .poll(async () => (await deliveries()).find((d) => d.eventId === waiting.eventId), { timeout: 5000 })
-      .toMatchObject({ status: 'delivered', attemptCount: 2 });
-    expect(endpoint.received).toHaveLength(2);
+    await sentByClaim(left);
   });
 
   it('keeps the lease of one still waiting when the worker stops; after it, a claim sends it once', async () => {
-    const { endpoint, deliveries } = await secondWaiting();
+    const { endpoint, deliveries, waiting, sentByClaim } = await secondWaiting();
     // Stopping waits for the request in flight and records it; the waiting one is left leased.
     await t.webhooks.stop();
     expect(endpoint.received).toHaveLength(1);
-    const waiting = (await deliveries()).find((d) => d.status === 'pending')!;
-    expect(waiting).toMatchObject({ attemptCount: 1 });
+    const left = await waiting();
     expect((await deliveries()).filter((d) => d.status === 'delivered')).toHaveLength(1);
 
     // As a new process would after a restart: nothing before the lease ends, then a claim.
@@ -173,11 +181,6 @@ describe('webhook deliveries handed over while every slot is taken (sqlite)', ()
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(endpoint.received).toHaveLength(1);
     clock.advance(7_500);
-    const [, later] = await endpoint.waitFor(2, 5000);
-    expect(later!.headers['webhook-id']).toBe(waiting.eventId);
-    await expect
-      .poll(async () => (await deliveries()).find((d) => d.eventId === waiting.eventId), { timeout: 5000 })
-      .toMatchObject({ status: 'delivered', attemptCount: 2 });
-    expect(endpoint.received).toHaveLength(2);
+    await sentByClaim(left);
   });
 });
