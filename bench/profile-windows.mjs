@@ -27,7 +27,9 @@ const by = option('by', 'ours');
 const top = Number(option('top', '30'));
 const skip = option('skip', undefined);
 const under = option('under', undefined);
-const skipped = skip === undefined ? () => false : (node) => new RegExp(skip).test(frameName(node));
+const underPattern = under === undefined ? undefined : new RegExp(under);
+const skipPattern = skip === undefined ? undefined : new RegExp(skip);
+const skipped = (node) => skipPattern !== undefined && skipPattern.test(frameName(node));
 const [windowsFile, profileFile, idA, idB] = args;
 if (!idB) {
   console.error('usage: profile-windows.mjs WINDOWS.jsonl PROFILE.cpuprofile SCENARIO_A SCENARIO_B [--by ours|self] [--top N]');
@@ -66,7 +68,7 @@ function hasAncestor(id) {
   let found = ancestorCache.get(id);
   if (found !== undefined) return found;
   found = false;
-  for (let at = id; at !== undefined && !found; at = parent.get(at)) found = new RegExp(under).test(frameName(nodes.get(at)));
+  for (let at = id; at !== undefined && !found; at = parent.get(at)) found = underPattern.test(frameName(nodes.get(at)));
   ancestorCache.set(id, found);
   return found;
 }
