@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
@@ -144,6 +145,7 @@ export async function createTestApp(
     ...(options.logStream ? { logger: { level: 'info', stream: options.logStream } } : {}),
   });
   await app.ready();
+  if (databaseUrl.startsWith('postgres')) feedOnPostgres.add(app);
   return {
     app,
     store,
@@ -166,6 +168,29 @@ export async function createTestApp(
   };
 }
 
+/*
+ * GET /instance/events on PostgreSQL shows an event once every transaction older than its own
+ * has ended (decision 017), and PostgreSQL's transaction ids are shared by the whole server: a
+ * write transaction of another test file running beside this one (a bulk action, a large
+ * import) holds back what this test just wrote. The test clients wait for that before reading
+ * the feed, so that a test sees what it wrote whatever runs beside it; what the feed answers
+ * then is still the server's.
+ */
+const feedOnPostgres = new WeakSet<FastifyInstance>();
+let settler: pg.Pool | undefined;
+
+/** Resolves once every PostgreSQL transaction running at the call has ended (at most 30 s). */
+async function earlierTransactionsEnded(): Promise<void> {
+  settler ??= new pg.Pool({ connectionString: postgresUrl ?? undefined, max: 1, idleTimeoutMillis: 1000, allowExitOnIdle: true });
+  const next = (await settler.query<{ xmax: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax')).rows[0]!.xmax;
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 10))) {
+    const { rows } = await settler.query<{ ended: boolean }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint >= $1::bigint AS ended', [next]);
+    if (rows[0]!.ended) return;
+  }
+}
+
+const readsTheFeed = (app: FastifyInstance, method: string, url: string) => method === 'GET' && url.startsWith('/instance/events') && feedOnPostgres.has(app);
+
 export interface Reply<T = any> {
   status: number;
   body: T;
@@ -175,6 +200,7 @@ export interface Reply<T = any> {
 /** A tiny client for one instance key: JSON in, JSON out. */
 export function client(app: FastifyInstance, key: string) {
   const call = async <T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> => {
+    if (readsTheFeed(app, method, url)) await earlierTransactionsEnded();
     const separator = url.includes('?') ? '&' : '?';
     const response = await app.inject({
       method: method as 'GET',
@@ -240,6 +266,7 @@ export async function signInPerson(app: FastifyInstance, key: string, options: {
 /** A client for the web app's session cookie (writes carry the header the server asks of cookie writes). */
 export function webClient(app: FastifyInstance, cookie: string) {
   const call = async <T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> => {
+    if (readsTheFeed(app, method, url)) await earlierTransactionsEnded();
     const response = await app.inject({
       method: method as 'GET',
       url: `/api/v1${url}`,

@@ -174,17 +174,19 @@ for (const dialect of DIALECTS) {
       expect(problemOf(text)).toMatchObject({ status: 400, code: 'invalid_request' });
     });
 
-    it('cuts a request whose body stalls, within 30 s, with 408 problem+json', async () => {
-      // Headers promise 100 bytes of body; 6 arrive, then nothing.
-      const { text, ms } = await rawExchange(
-        port,
-        `POST /api/v1/tickets?key=${key} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"tick`,
-      );
-      expect(ms).toBeLessThan(30_000);
-      expect(text).toMatch(/^HTTP\/1\.1 408 /);
-      expect(problemOf(text)).toMatchObject({ status: 408, code: 'invalid_request' });
-      const listed = await t.app.inject({ method: 'GET', url: `/api/v1/tickets?key=${key}` });
-      expect(JSON.parse(listed.body).items).toEqual([]);
-    }, 45_000);
+    // Node's request timer, not the store, cuts it, and the wait is 25 s: on one store only.
+    if (dialect.name === 'sqlite')
+      it('cuts a request whose body stalls, within 30 s, with 408 problem+json', async () => {
+        // Headers promise 100 bytes of body; 6 arrive, then nothing.
+        const { text, ms } = await rawExchange(
+          port,
+          `POST /api/v1/tickets?key=${key} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"tick`,
+        );
+        expect(ms).toBeLessThan(30_000);
+        expect(text).toMatch(/^HTTP\/1\.1 408 /);
+        expect(problemOf(text)).toMatchObject({ status: 408, code: 'invalid_request' });
+        const listed = await t.app.inject({ method: 'GET', url: `/api/v1/tickets?key=${key}` });
+        expect(JSON.parse(listed.body).items).toEqual([]);
+      }, 45_000);
   });
 }
