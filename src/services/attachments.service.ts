@@ -268,7 +268,16 @@ export class AttachmentsService {
     });
     // Either side failing destroys the other: a client gone away fails the write, a full disk stops the read.
     pipeline(source, meter, () => undefined);
-    const temp = await this.deps.storage.writeTemp(meter);
+    let temp;
+    try {
+      temp = await this.deps.storage.writeTemp(meter);
+    } catch (error) {
+      // The parser stops a file one byte past the limit and marks it truncated. If the request
+      // then ends before the meter has read that far (the client sent faster than storage
+      // took it), the file fails with "Part terminated early" instead: still a file too large.
+      if ((source as Readable & { truncated?: boolean }).truncated) throw tooLarge(maxBytes);
+      throw error;
+    }
     const detected = size === 0 ? undefined : (await detectType(Buffer.concat(head)))?.mime;
     return { temp, promoted: false, filename, sha256: hash.digest('hex'), size, ...classifyFile(detected, declared, filename) };
   }

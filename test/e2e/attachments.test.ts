@@ -144,7 +144,7 @@ for (const dialect of DIALECTS) {
           };
           pump();
         });
-        expect(answer.status).toBe(413);
+        expect(answer.status, answer.body).toBe(413);
         expect(answer.connection).toBe('close');
         expect(JSON.parse(answer.body)).toMatchObject({ code: 'payload_too_large' });
         expect((await json(await fetch(`${server.url}/api/v1/tickets/1/attachments?key=${key}`))).itemCount).toBe(before);

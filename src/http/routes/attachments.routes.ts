@@ -200,8 +200,9 @@ export const attachmentsRoutes =
               parseUploadFields(raw, (given) => actingUser(request, given)),
             );
           } catch (error) {
-            // Refused before the body was read to its end: the rest is not worth receiving.
-            if (!request.raw.complete) reply.header('Connection', 'close');
+            // Refused before the body was read to its end: the rest is not worth receiving. A file
+            // too large closes it in any case: the client's next one is likely as large.
+            if (!request.raw.complete || (error instanceof DomainError && error.code === 'payload_too_large')) reply.header('Connection', 'close');
             if (error instanceof Error && MALFORMED_FORM.test(error.message)) {
               throw new DomainError('invalid_request', `The multipart/form-data body is malformed: ${error.message}`);
             }
