@@ -181,4 +181,21 @@ describe.skipIf(!hasChromium)('live updates in Chromium, two agents', () => {
     await benDesk.locator('.live-strip').getByRole('button', { name: 'Show' }).click();
     await benDesk.getByRole('link', { name: 'Printer jams on tray 2' }).waitFor();
   });
+
+  it('counts only the new tickets the desk’s filters show', async () => {
+    await benDesk.goto(`${server.url}/tickets?priority=Urgent`);
+    await benDesk.getByRole('link', { name: 'VPN drops every hour' }).waitFor();
+    for (const [title, priority] of [
+      ['Mouse squeaks', 'Low'],
+      ['Server room is too hot', 'Urgent'],
+    ]) {
+      expect((await call('POST', '/tickets', { ticket: { title, priority, requestor }, user: requestor })).status).toBe(201);
+    }
+    await benDesk.locator('.live-strip').getByRole('button', { name: 'Show' }).waitFor();
+    // Past the moment the two arrivals are counted (together, or one after the other).
+    await benDesk.waitForTimeout(1_000);
+    expect(await benDesk.locator('.live-strip').textContent()).toBe('A new ticket came in. Show');
+    await benDesk.locator('.live-strip').getByRole('button', { name: 'Show' }).click();
+    await benDesk.getByRole('link', { name: 'Server room is too hot' }).waitFor();
+  });
 });

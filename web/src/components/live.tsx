@@ -1,4 +1,4 @@
-import { useState, type Dispatch, type SetStateAction } from 'react';
+import { useRef, useState, type Dispatch, type SetStateAction } from 'react';
 import { client, send } from '../lib/api.js';
 import { useApp } from '../lib/app-context.js';
 import { useLiveEvents, usePresence, type LiveEvent } from '../lib/live.js';
@@ -68,12 +68,49 @@ export function TicketLive(props: { ticketId: string; editing: boolean; onReload
 
 /**
  * Keeps the desk's rows current: a row whose ticket changes is read again (the columns of
- * `select`), in place; tickets created meanwhile are counted, and shown when the agent asks
- * (`onShowNew`), so the list does not jump under the pointer. Answers the note to show.
+ * `select`), in place; tickets created meanwhile that the view (`view`: the listing's filters)
+ * shows are counted, and shown when the agent asks (`onShowNew`), so the list does not jump
+ * under the pointer. Answers the note to show.
  */
-export function useLiveDesk(props: { items: ListedTicket[]; setItems: Dispatch<SetStateAction<ListedTicket[]>>; select: string; onShowNew: () => void }) {
+export function useLiveDesk(props: {
+  items: ListedTicket[];
+  setItems: Dispatch<SetStateAction<ListedTicket[]>>;
+  select: string;
+  view: Readonly<Record<string, string>>;
+  onShowNew: () => void;
+}) {
   const [created, setCreated] = useState(0);
   const [pending] = useState(() => ({ numbers: new Set<number>(), timer: undefined as ReturnType<typeof setTimeout> | undefined }));
+  const [arrivals] = useState(() => ({ numbers: new Set<number>(), timer: undefined as ReturnType<typeof setTimeout> | undefined }));
+  // The view now, for a count that comes back after it changed.
+  const viewKey = JSON.stringify(props.view);
+  const view = useRef({ params: props.view, key: viewKey });
+  if (view.current.key !== viewKey) {
+    // Another view: what came in before it is in its first page, or not in it at all.
+    view.current = { params: props.view, key: viewKey };
+    arrivals.numbers.clear();
+    if (created !== 0) setCreated(0);
+  }
+  /** Counts the tickets created meanwhile that the view shows: one request for those that came together. */
+  const countArrivals = async () => {
+    arrivals.timer = undefined;
+    const numbers = [...arrivals.numbers];
+    arrivals.numbers.clear();
+    if (numbers.length === 0) return;
+    const asked = view.current;
+    let matching = numbers.length;
+    try {
+      const page = await send(
+        client.GET('/tickets', {
+          params: { query: { ...asked.params, ticketNo: numbers.join(','), select: 'ticketId', limit: String(numbers.length) } as Record<string, string> },
+        }),
+      );
+      matching = page.items.length;
+    } catch {
+      // Better a note too many than a ticket missed: counted as shown.
+    }
+    if (matching > 0 && view.current === asked) setCreated((n) => n + matching);
+  };
   const refresh = async () => {
     pending.timer = undefined;
     const numbers = [...pending.numbers];
@@ -94,7 +131,11 @@ export function useLiveDesk(props: { items: ListedTicket[]; setItems: Dispatch<S
   useLiveEvents((event) => {
     if (event.type === 'reset') return props.onShowNew();
     if (event.type === 'presence' || event.data.ticketId === null) return;
-    if (event.type === 'ticket.created') return setCreated((n) => n + 1);
+    if (event.type === 'ticket.created') {
+      arrivals.numbers.add(event.data.ticketId);
+      arrivals.timer ??= setTimeout(() => void countArrivals(), 250);
+      return;
+    }
     if (!props.items.some((item) => item.ticketId === event.data.ticketId)) return;
     // Changes that come together (one write makes several events) are read once.
     pending.numbers.add(event.data.ticketId);

@@ -135,6 +135,7 @@ export function DeskPage() {
     items,
     setItems,
     select: SELECT,
+    view: listParams,
     onShowNew: () => {
       generation.current += 1;
       void fetchPage(null);
