@@ -795,6 +795,7 @@ function mergeRounds(rounds: Row[], raw: LoadResult | undefined): Row {
       p50: middle(webhooks.map((w) => w.p50)),
       p99: middle(webhooks.map((w) => w.p99)),
       max: Math.max(...webhooks.map((w) => w.max)),
+      receiverCpuUsPerDelivery: middle(webhooks.map((w) => w.receiverCpuUsPerDelivery)),
     };
   }
   return merged;
@@ -813,7 +814,14 @@ function webhookLines(rows: Row[]): string[] {
         r.eventLoopUsPerRequest !== undefined && base?.eventLoopUsPerRequest !== undefined
           ? `; the server's event loop: ${fmt(r.eventLoopUsPerRequest)} µs CPU per request, ${fmt(base.eventLoopUsPerRequest)} without (+${fmt(((r.eventLoopUsPerRequest - base.eventLoopUsPerRequest) * 100) / base.eventLoopUsPerRequest, 1)} %)`
           : '';
-      return `  ${r.id}: ${fmt(w.delivered)} delivered (${fmt(w.deliveriesPerSecond)}/s), event→receipt p50 ${fmt(w.p50)} ms, p99 ${fmt(w.p99)} ms, max ${fmt(w.max)} ms; duplicates ${w.duplicates}, bad signatures ${w.badSignatures}${ratio}${rounds}${eventLoop}`;
+      // The whole server process (its sending thread and SQLite's workers too), from its CPU % and req/s.
+      const processUs = (row: Row) => (row.serverCpuPercent * 10_000) / row.rps;
+      const serverProcess =
+        base && base.rps > 0 && r.rps > 0 && r.id !== 'webhook-backlog'
+          ? `; the server process: ${fmt(processUs(r))} µs CPU per request, ${fmt(processUs(base))} without (+${fmt(((processUs(r) - processUs(base)) * 100) / processUs(base), 1)} %)`
+          : '';
+      const receiver = `; the receiver: ${fmt(w.receiverCpuUsPerDelivery)} µs CPU per delivery`;
+      return `  ${r.id}: ${fmt(w.delivered)} delivered (${fmt(w.deliveriesPerSecond)}/s), event→receipt p50 ${fmt(w.p50)} ms, p99 ${fmt(w.p99)} ms, max ${fmt(w.max)} ms; duplicates ${w.duplicates}, bad signatures ${w.badSignatures}${ratio}${rounds}${eventLoop}${serverProcess}${receiver}`;
     });
 }
 

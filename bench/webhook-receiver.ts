@@ -24,6 +24,8 @@ export interface ReceiverStats {
   /** First and last receipt (epoch ms), for deliveries per second. */
   firstAt: number;
   lastAt: number;
+  /** This process's CPU time since the last reset, µs: what receiving cost the shared machine. */
+  cpuUs: number;
 }
 
 let secret = '';
@@ -37,6 +39,7 @@ let firstAt = 0;
 let lastAt = 0;
 /** Latencies count from the event's time, or from this time if later (a backlog released at once). */
 let floor = 0;
+let cpuAtReset = process.cpuUsage();
 
 function verify(id: string, timestamp: string, body: Buffer, header: string): boolean {
   const expected = Buffer.from(`v1,${createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64')}`);
@@ -80,7 +83,8 @@ server.keepAliveTimeout = 72_000;
 function stats(): ReceiverStats {
   const sorted = Float64Array.from(latencies).sort();
   const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
-  return { received, unique: seen.size, duplicates, badSignatures, p50: at(0.5), p99: at(0.99), max: at(1), firstAt, lastAt };
+  const cpu = process.cpuUsage(cpuAtReset);
+  return { received, unique: seen.size, duplicates, badSignatures, p50: at(0.5), p99: at(0.99), max: at(1), firstAt, lastAt, cpuUs: cpu.user + cpu.system };
 }
 
 /** Resolves once `count` distinct deliveries arrived and none for `idleMs` (or at the deadline). */
@@ -107,6 +111,7 @@ process.on('message', (message: { id: number; cmd: string; secret?: string; coun
     latencies = [];
     received = duplicates = badSignatures = firstAt = lastAt = 0;
     floor = message.floor ?? 0;
+    cpuAtReset = process.cpuUsage();
     reply(stats());
   } else if (message.cmd === 'wait') {
     void waitFor(message.count ?? 0, message.idleMs ?? 500, message.timeoutMs ?? 600_000).then(reply);

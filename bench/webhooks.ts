@@ -75,6 +75,8 @@ export interface WebhookFigures {
   p50: number;
   p99: number;
   max: number;
+  /** The receiver's CPU time per delivery received, µs: the benchmark's own share of the machine. */
+  receiverCpuUsPerDelivery: number;
 }
 
 const figures = (stats: ReceiverStats, since: number): WebhookFigures => ({
@@ -85,6 +87,7 @@ const figures = (stats: ReceiverStats, since: number): WebhookFigures => ({
   p50: stats.p50,
   p99: stats.p99,
   max: stats.max,
+  receiverCpuUsPerDelivery: stats.received > 0 ? Math.round(stats.cpuUs / stats.received) : 0,
 });
 
 type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
