@@ -66,6 +66,23 @@ export function TicketLive(props: { ticketId: string; editing: boolean; onReload
   );
 }
 
+/** Listing parameters that order a view or read its dates without leaving any ticket out. */
+const UNFILTERED_PARAMS = new Set(['timezone', 'orderBy', 'order']);
+
+/** How many of the tickets `numbers` the view `params` shows; all of them if the server cannot say (better a note too many than a ticket missed). */
+async function countShown(params: Readonly<Record<string, string>>, numbers: number[]): Promise<number> {
+  try {
+    const page = await send(
+      client.GET('/tickets', {
+        params: { query: { ...params, ticketNo: numbers.join(','), select: 'ticketId', limit: String(numbers.length) } as Record<string, string> },
+      }),
+    );
+    return page.items.length;
+  } catch {
+    return numbers.length;
+  }
+}
+
 /**
  * Keeps the desk's rows current: a row whose ticket changes is read again (the columns of
  * `select`), in place; tickets created meanwhile that the view (`view`: the listing's filters)
@@ -98,17 +115,9 @@ export function useLiveDesk(props: {
     arrivals.numbers.clear();
     if (numbers.length === 0) return;
     const asked = view.current;
-    let matching = numbers.length;
-    try {
-      const page = await send(
-        client.GET('/tickets', {
-          params: { query: { ...asked.params, ticketNo: numbers.join(','), select: 'ticketId', limit: String(numbers.length) } as Record<string, string> },
-        }),
-      );
-      matching = page.items.length;
-    } catch {
-      // Better a note too many than a ticket missed: counted as shown.
-    }
+    // A view without filters shows every new ticket: no request (they count against the instance's rate limit).
+    const filtered = Object.keys(asked.params).some((name) => !UNFILTERED_PARAMS.has(name));
+    const matching = filtered ? await countShown(asked.params, numbers) : numbers.length;
     if (matching > 0 && view.current === asked) setCreated((n) => n + matching);
   };
   const refresh = async () => {
