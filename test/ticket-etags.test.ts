@@ -113,6 +113,28 @@ for (const dialect of DIALECTS) {
       expect((await api.post(`/tickets/${ticket.id}/comments`, { comment: 'in time', user: agent }, { 'if-match': current })).status).toBe(201);
     });
 
+    it('a read with If-None-Match naming the current tag answers 304 without a body; after a write, 200 with the new tag', async () => {
+      const ticket = await createTicket(api);
+      const tag = etagOf(await api.get(`/tickets/${ticket.id}`));
+      for (const held of [tag, `W/${tag}`, `"0.0", ${tag}`, '*']) {
+        const again = await api.get(`/tickets/${ticket.id}`, { 'if-none-match': held });
+        expect(again.status, held).toBe(304);
+        expect(again.body, held).toBeUndefined();
+        expect(again.headers.etag).toBe(tag);
+      }
+      // Another representation, another tag: the HTML one is sent whole.
+      const withHtml = await api.get(`/tickets/${ticket.id}?include=description_HTML`, { 'if-none-match': tag });
+      expect(withHtml.status).toBe(200);
+      expect(withHtml.body.item.id).toBe(ticket.id);
+      expect((await api.get(`/tickets/${ticket.id}`, { 'if-none-match': '"0.0"' })).status).toBe(200);
+      expect((await api.put(`/tickets/${ticket.id}`, { updates: { title: 'changed' }, user: agent })).status).toBe(200);
+      const changed = await api.get(`/tickets/${ticket.id}`, { 'if-none-match': tag });
+      expect(changed.status).toBe(200);
+      expect(changed.body.item.title).toBe('changed');
+      expect(etagOf(changed)).not.toBe(tag);
+      expect((await api.get('/tickets/999999', { 'if-none-match': '*' })).status).toBe(404);
+    });
+
     it('an unknown ticket is 404 whatever If-Match says', async () => {
       const res = await api.put('/tickets/999999', { updates: { title: 'x' }, user: agent }, { 'if-match': '"1.1"' });
       expect(res.status).toBe(404);
@@ -142,10 +164,12 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    it('the OpenAPI document names the ETag header, If-Match and the 412', async () => {
+    it('the OpenAPI document names the ETag header, If-Match and the 412, If-None-Match and the 304', async () => {
       const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
       const ticket = doc.paths['/tickets/{ticketId}'];
       expect(ticket.get.responses['200'].headers.ETag).toBeDefined();
+      expect(ticket.get.responses['304'].headers.ETag).toBeDefined();
+      expect(ticket.get.parameters.some((p: { in: string; name: string }) => p.in === 'header' && p.name === 'if-none-match')).toBe(true);
       expect(ticket.put.responses['200'].headers.ETag).toBeDefined();
       expect(ticket.put.responses['412'].headers.ETag).toBeDefined();
       expect(ticket.put.responses['412'].content['application/problem+json'].schema.properties.item).toBeDefined();

@@ -49,3 +49,16 @@ export class StaleTicket extends DomainError {
     this.name = 'StaleTicket';
   }
 }
+
+/**
+ * Whether a read's If-None-Match names the representation it would get (RFC 9110 §13.1.2: weak
+ * comparison, so `W/"…"` counts as the tag inside; `*` names any): then the answer is 304 Not
+ * Modified, without the body the client already has.
+ */
+export function ifNoneMatchNames(header: string | string[] | undefined, etag: string): boolean {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value === undefined) return false;
+  if (value.trim() === '*') return true;
+  for (const match of value.matchAll(/(?:W\/)?"([^"]*)"/g)) if (`"${match[1]}"` === etag) return true;
+  return false;
+}

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { parseTimezone } from '../../domain/dates.js';
 import { parseActivityQuery } from '../../domain/activity.js';
 import { DomainError } from '../../domain/errors.js';
-import { parseIfMatch } from '../../domain/etag.js';
+import { ifNoneMatchNames, parseIfMatch } from '../../domain/etag.js';
 import { ACTIVITY_LIMIT_MAX } from '../../domain/limits.js';
 import { COUNT_GROUPS, ORDER_NAMES, parseCountQuery, parseListQuery, SELECTABLE_FIELDS, type RawListQuery } from '../../domain/listing.js';
 import { INCLUDABLE, parseInclude } from '../../domain/rich-text.js';
@@ -239,13 +239,24 @@ export const ticketsRoutes =
           summary: 'Get a ticket by id or number',
           params: TicketParams,
           querystring: TimezoneQuery,
-          response: { 200: { ...TicketItem, headers: ETagHeader }, ...errorResponses(401, 404) },
+          headers: Type.Object({
+            'if-none-match': Type.Optional(
+              Type.String({ description: 'ETags the client holds (or `*`): when one is the current one, the answer is 304 Not Modified, without a body' }),
+            ),
+          }),
+          response: {
+            200: { ...TicketItem, headers: ETagHeader },
+            304: { description: 'Not modified: the ticket is still at the version If-None-Match names', headers: ETagHeader },
+            ...errorResponses(401, 404),
+          },
         },
       },
       async (request, reply) => {
         timezoneOf(request.query);
         const { json, etag } = await tickets.getJson(request.auth.instanceId, request.params.ticketId, includeOf(request.query));
-        return sendJsonText(reply.header('ETag', etag), json);
+        reply.header('ETag', etag);
+        if (ifNoneMatchNames(request.headers['if-none-match'], etag)) return reply.code(304).send();
+        return sendJsonText(reply, json);
       },
     );
 

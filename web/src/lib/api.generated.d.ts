@@ -1304,7 +1304,10 @@ export interface paths {
                     /** @description Comma-separated: description_HTML, comment_HTML. Adds the sanitised HTML of the description (tickets) or of comments (activities); a name that does not apply to the route is ignored, an unknown one is a 400 */
                     include?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description ETags the client holds (or `*`): when one is the current one, the answer is 304 Not Modified, without a body */
+                    "if-none-match"?: string;
+                };
                 path: {
                     /** @description The ticket UUID `id` or its number `ticketId` */
                     ticketId: string;
@@ -1324,6 +1327,17 @@ export interface paths {
                         "application/json": {
                             item: components["schemas"]["ITicket"];
                         };
+                    };
+                };
+                /** @description Not modified: the ticket is still at the version If-None-Match names */
+                304: {
+                    headers: {
+                        /** @description A strong entity tag of this representation of the ticket; send it back in If-Match to write only if nobody wrote since */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
                     };
                 };
                 /** @description RFC 9457 problem details (application/problem+json) */
