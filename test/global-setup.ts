@@ -24,7 +24,8 @@ const dropDatabase = (url: string) => onMaintenanceDatabase(url, `DROP DATABASE 
 
 export default async function setup(project: TestProject) {
   // The end-to-end tests start the server as `npm start` does: the bundle of the current sources.
-  execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'inherit' });
+  // (Not again in a run that test/test-setup.test.ts starts inside another: that one built it.)
+  if (process.env.TEST_SERVER_BUILT !== '1') execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'inherit' });
   if (process.env.TEST_POSTGRES === 'off') {
     // Asked for (CI's second pass, on Node 24: the PostgreSQL half ran in the first pass).
     if (process.env.REQUIRE_POSTGRES === '1') throw new Error('TEST_POSTGRES=off contradicts REQUIRE_POSTGRES=1');
