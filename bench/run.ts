@@ -817,7 +817,7 @@ function webhookLines(rows: Row[]): string[] {
       // The whole server process (its sending thread and SQLite's workers too), from its CPU % and req/s.
       const processUs = (row: Row) => (row.serverCpuPercent * 10_000) / row.rps;
       const serverProcess =
-        base && base.rps > 0 && r.rps > 0 && r.id !== 'webhook-backlog'
+        base && base.rps > 0 && r.rps > 0
           ? `; the server process: ${fmt(processUs(r))} µs CPU per request, ${fmt(processUs(base))} without (+${fmt(((processUs(r) - processUs(base)) * 100) / processUs(base), 1)} %)`
           : '';
       const receiver = `; the receiver: ${fmt(w.receiverCpuUsPerDelivery)} µs CPU per delivery`;

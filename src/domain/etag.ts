@@ -17,16 +17,24 @@ export function ticketEtag(ticketNumber: number, version: number, withHtml: bool
 export type IfMatch = { any: true } | { any: false; tags: string[] };
 
 /**
+ * The tags a conditional header lists (RFC 9110 §8.8.3: `*`, or quoted tags, weak ones marked
+ * `W/`), or undefined without the header. Text that is not a quoted tag is passed over.
+ */
+function tagList(header: string | string[] | undefined): { any: true } | { any: false; tags: { tag: string; weak: boolean }[] } | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value === undefined) return undefined;
+  if (value.trim() === '*') return { any: true };
+  return { any: false, tags: [...value.matchAll(/(W\/)?"([^"]*)"/g)].map((match) => ({ tag: match[2]!, weak: Boolean(match[1]) })) };
+}
+
+/**
  * The If-Match header of a request, or undefined without one. Weak tags (`W/"…"`) are kept out
  * of the list: they never match strongly. Text that is not a list of quoted tags matches nothing.
  */
 export function parseIfMatch(header: string | string[] | undefined): IfMatch | undefined {
-  const value = Array.isArray(header) ? header.join(',') : header;
-  if (value === undefined) return undefined;
-  if (value.trim() === '*') return { any: true };
-  const tags: string[] = [];
-  for (const match of value.matchAll(/(W\/)?"([^"]*)"/g)) if (!match[1]) tags.push(match[2]!);
-  return { any: false, tags };
+  const list = tagList(header);
+  if (!list || list.any) return list;
+  return { any: false, tags: list.tags.filter((t) => !t.weak).map((t) => t.tag) };
 }
 
 /** Whether If-Match holds for the ticket at `version`, in any of its representations. */
@@ -56,9 +64,6 @@ export class StaleTicket extends DomainError {
  * Modified, without the body the client already has.
  */
 export function ifNoneMatchNames(header: string | string[] | undefined, etag: string): boolean {
-  const value = Array.isArray(header) ? header.join(',') : header;
-  if (value === undefined) return false;
-  if (value.trim() === '*') return true;
-  for (const match of value.matchAll(/(?:W\/)?"([^"]*)"/g)) if (`"${match[1]}"` === etag) return true;
-  return false;
+  const list = tagList(header);
+  return list !== undefined && (list.any || list.tags.some((t) => `"${t.tag}"` === etag));
 }
