@@ -179,8 +179,12 @@ export async function createTestApp(
 const feedOnPostgres = new WeakSet<FastifyInstance>();
 let settler: pg.Pool | undefined;
 
-/** Resolves once every PostgreSQL transaction running at the call has ended (at most 30 s). */
-async function earlierTransactionsEnded(): Promise<void> {
+/**
+ * Resolves once every PostgreSQL transaction running at the call has ended (at most 30 s): then
+ * the feed shows what was written before. Tests that read the feed through a server process of
+ * their own call it themselves.
+ */
+export async function earlierTransactionsEnded(): Promise<void> {
   settler ??= new pg.Pool({ connectionString: postgresUrl ?? undefined, max: 1, idleTimeoutMillis: 1000, allowExitOnIdle: true });
   const next = (await settler.query<{ xmax: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax')).rows[0]!.xmax;
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 10))) {

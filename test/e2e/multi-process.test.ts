@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { postgresUrl, requestor } from '../helpers.js';
+import { earlierTransactionsEnded, postgresUrl, requestor } from '../helpers.js';
 import { dropPostgresDatabase, freshPostgresDatabase, json, startServer, type ServerProcess } from './server-process.js';
 
 /*
@@ -134,6 +134,7 @@ describe.skipIf(!postgresUrl)('two server processes on one PostgreSQL database',
       const history = await json(await fetch(`${servers[1].url}/api/v1/tickets/${id}/activities?key=${key}`));
       expect(history.items.filter((a: { type: string }) => a.type === 'escalation')).toHaveLength(1);
     }
+    await earlierTransactionsEnded();
     const events = await json(await fetch(`${servers[0].url}/api/v1/instance/events?key=${key}&limit=100&type=sla.firstResponseBreached&order=DESC`));
     expect(events.items.filter((e: { type: string }) => e.type === 'sla.firstResponseBreached')).toHaveLength(10);
   });

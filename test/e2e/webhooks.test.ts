@@ -7,7 +7,7 @@ import * as events from '../../src/services/events.service.js';
 import { InstancesService } from '../../src/services/instances.service.js';
 import { openMigratedStore } from '../../src/store/db.js';
 import { insertWebhook } from '../../src/store/webhooks.repo.js';
-import { DIALECTS, postgresUrl, requestor } from '../helpers.js';
+import { DIALECTS, earlierTransactionsEnded, postgresUrl, requestor } from '../helpers.js';
 import { startReceiver, type Receiver } from '../webhook-receiver.js';
 import { dropPostgresDatabase, freshPostgresDatabase, json, printedKeys, startServer, tempSqliteUrl, type ServerProcess } from './server-process.js';
 
@@ -142,6 +142,7 @@ for (const dialect of DIALECTS) {
       for (const request of [first!, second!]) {
         expect((new Webhook(created.secret).verify(request.body, request.headers as Record<string, string>) as { type: string }).type).toBe('ticket.created');
       }
+      if (dialect.name === 'postgres') await earlierTransactionsEnded();
       const feed = await json(await api('/instance/events?type=ticket.created&order=DESC'));
       expect(feed.items[0].id).toBe(first!.headers['webhook-id']);
       // The attempt the killed process made was never recorded; the one after the restart is,
