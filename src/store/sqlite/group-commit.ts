@@ -21,11 +21,12 @@ const MAX_GROUP = 64;
 export class GroupCommitter {
   private queue: { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
   private scheduled = false;
-  private checkpointWanted = false;
+  /** Called once the writer's checkpoint copied the whole WAL, so that the next BEGIN starts it over. */
+  private checkpointWanted: (() => void) | undefined;
 
-  /** The writer runs a PASSIVE checkpoint before its next group (sqlite-checkpointer.ts). */
-  checkpointBeforeNextGroup(): void {
-    this.checkpointWanted = true;
+  /** The writer runs a PASSIVE checkpoint before its next groups, until one reaches the WAL's end (sqlite-checkpointer.ts). */
+  checkpointBeforeNextGroup(reachedEnd: () => void): void {
+    this.checkpointWanted = reachedEnd;
   }
 
   constructor(private readonly db: Db) {}
@@ -59,8 +60,16 @@ export class GroupCommitter {
 
   private async commitGroup(conn: Tx, group: GroupCommitter['queue']): Promise<void> {
     if (this.checkpointWanted) {
-      this.checkpointWanted = false;
-      await sql`PRAGMA wal_checkpoint(PASSIVE)`.execute(conn);
+      // [busy, frames in the WAL, frames copied]. Only a checkpoint that copied every frame lets
+      // the BEGIN below start the WAL over; one that found a checkpoint running (busy) or a
+      // reader on an older snapshot is tried again before the next group.
+      const { rows } = await sql<{ busy: number; log: number; checkpointed: number }>`PRAGMA wal_checkpoint(PASSIVE)`.execute(conn);
+      const result = rows[0];
+      if (result && result.busy === 0 && result.log === result.checkpointed) {
+        const reachedEnd = this.checkpointWanted;
+        this.checkpointWanted = undefined;
+        reachedEnd();
+      }
     }
     await sql`BEGIN IMMEDIATE`.execute(conn);
     const done: (() => void)[] = [];
