@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { databaseName, onMaintenanceDatabase } from './pg-admin.js';
 import { loadConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
 import type { RateLimitHooks } from '../src/http/auth.js';
@@ -63,6 +64,8 @@ export class FakeClock {
  * A fully wired app (not listening) on a fresh SQLite file, or on the shared PostgreSQL test
  * database, where tests isolate themselves by creating their own instance.
  */
+let ownDatabases = 0;
+
 export async function createTestApp(
   dialect: DialectName,
   options: {
@@ -75,10 +78,17 @@ export async function createTestApp(
     searchBudgetMs?: number;
     /** How the webhook sender resolves names (DNS rebinding tests). */
     resolve?: SenderOptions['resolve'];
+    /**
+     * On PostgreSQL, a database of its own (dropped on close) instead of the shared one: for
+     * tests whose delivery worker or sweep would take other files' webhook deliveries (they are
+     * claimed and swept across instances, and a fake clock makes other files' ones due).
+     */
+    ownDatabase?: boolean;
   } = {},
 ): Promise<TestApp> {
   let dir: string | undefined;
   let databaseUrl: string;
+  let ownDatabase: string | undefined;
   if (options.databaseUrl) {
     databaseUrl = options.databaseUrl; // reopening a store: a restart
   } else if (dialect === 'sqlite') {
@@ -87,6 +97,16 @@ export async function createTestApp(
   } else {
     if (!postgresUrl) throw new Error('PostgreSQL is not available');
     databaseUrl = postgresUrl;
+    if (options.ownDatabase) {
+      const url = new URL(postgresUrl);
+      url.pathname = `${url.pathname}_own_${process.pid}_${++ownDatabases}`;
+      ownDatabase = databaseUrl = url.toString();
+      await onMaintenanceDatabase(
+        postgresUrl,
+        `DROP DATABASE IF EXISTS "${databaseName(ownDatabase)}" WITH (FORCE)`,
+        `CREATE DATABASE "${databaseName(ownDatabase)}"`,
+      );
+    }
   }
   const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_TOKEN, ...options.env });
   const store = await openMigratedStore(config.databaseUrl, {
@@ -163,6 +183,7 @@ export async function createTestApp(
       await storage.close();
       await store.close();
       if (dir && !options.keepData) rmSync(dir, { recursive: true, force: true });
+      if (ownDatabase && !options.keepData) await onMaintenanceDatabase(ownDatabase, `DROP DATABASE IF EXISTS "${databaseName(ownDatabase)}" WITH (FORCE)`);
       if (filesDir && !options.keepData) rmSync(filesDir, { recursive: true, force: true });
     },
   };

@@ -5,10 +5,11 @@ import { createInstance, createTestApp, createTicket, DIALECTS, FakeClock, reque
 import { webhookFixtures } from './webhook-receiver.js';
 
 /*
- * With a delivery worker running in the writing process (the server), a write's deliveries are
- * born claimed by that process and handed to its worker once the write commits
- * (src/services/webhook-fanout.ts): they are sent at once as attempt 1, never due meanwhile, and
- * a write that rolls back hands nothing over. On both stores, with real receivers.
+ * With a delivery worker running in the writing process (the server), a write's events are
+ * handed to that process's worker once the write commits (src/services/webhook-fanout.ts): the
+ * write stores nothing for their deliveries, the worker sends them at once as attempt 1 and
+ * stores each one's row with its outcome, and a write that rolls back hands nothing over. On both
+ * stores, with real receivers.
  */
 
 for (const dialect of DIALECTS) {
@@ -16,18 +17,17 @@ for (const dialect of DIALECTS) {
     let t: TestApp;
     const { receiver, subscribe, cleanUp } = webhookFixtures();
     beforeAll(async () => {
-      t = await createTestApp(dialect.name, { env: { WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '2000' } });
+      t = await createTestApp(dialect.name, { ownDatabase: true, env: { WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '2000' } });
       t.webhooks.start();
     });
     afterAll(async () => t?.close());
     afterEach(() => cleanUp());
 
-    it('sends a write’s delivery once it commits, as attempt 1, leased to this process meanwhile', async () => {
+    it('sends a write’s delivery once it commits, as attempt 1, and stores it with its outcome', async () => {
       const { api } = await createInstance(t.app);
-      // The receiver answers late, so the delivery can be seen while it is in flight.
+      // The receiver answers late, so the delivery can be looked at while it is in flight.
       const endpoint = await receiver(() => ({ status: 204, delayMs: 400 }));
       const { id, secret } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
-      const written = Date.now();
       const ticket = await createTicket(api, { title: 'Handed over' });
       const [request] = await endpoint.waitFor(1, 5000);
       const body = new Webhook(secret).verify(request!.body, request!.headers as Record<string, string>) as {
@@ -37,19 +37,18 @@ for (const dialect of DIALECTS) {
       expect(body.type).toBe('ticket.created');
       expect(body.data.ticket.ticketId).toBe(ticket.ticketId);
 
-      // In flight: attempt 1, and not due before its lease ends (no other claim would take it).
-      const inFlight = (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
-      expect(inFlight).toHaveLength(1);
-      expect(inFlight[0]).toMatchObject({ status: 'pending', attemptCount: 1 });
-      expect(Date.parse(inFlight[0].nextAttemptOn) - written).toBeGreaterThanOrEqual(2000);
+      // In flight: no row yet (the write stored none; the outcome brings it).
+      expect((await api.get(`/instance/webhooks/${id}/deliveries`)).body.items).toEqual([]);
 
       const last = async () => (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items[0];
       await expect.poll(last, { timeout: 5000 }).toMatchObject({ status: 'delivered', attemptCount: 1, lastStatusCode: 204 });
+      const [delivered] = (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
+      expect(delivered.id).toBe(request!.headers['webhook-id']);
       expect(endpoint.received).toHaveLength(1);
 
       // Sent again by hand, it goes the claim's way (rendered from the stored event, not from the
       // write's own serialization): the same body, byte for byte, and the same webhook-id.
-      expect((await api.post(`/instance/webhooks/${id}/deliveries/${inFlight[0].id}/redeliver`)).status).toBe(202);
+      expect((await api.post(`/instance/webhooks/${id}/deliveries/${delivered.id}/redeliver`)).status).toBe(202);
       const [, again] = await endpoint.waitFor(2, 5000);
       expect(again!.body).toBe(request!.body);
       expect(again!.headers['webhook-id']).toBe(request!.headers['webhook-id']);
@@ -105,14 +104,13 @@ for (const dialect of DIALECTS) {
 }
 
 /*
- * Handed deliveries wait in memory for a free slot (WEBHOOK_CONCURRENCY). One whose lease would
- * end before its deadline is not started (another process may claim it once the lease ends), and
- * those still waiting when the worker stops keep their leases: either way a claim sends them
- * after the lease, once, as attempt 2, with the same webhook-id. On SQLite only: the clock is
- * moved by hand, and on the PostgreSQL test database, shared by every test file, this file's
- * clock would make other files' deliveries due for its worker (and its own for theirs). The
- * waiting is the same code on both stores; the claim after a lease runs out is tested on both
- * (the kill -9 end-to-end test).
+ * Handed deliveries wait in memory for a free slot (WEBHOOK_CONCURRENCY). One that could not start
+ * well before its lease ends is dropped (another process may be sending it by then), and those
+ * still waiting when the worker stops are lost with its memory: either way they have no row, and
+ * once the lease is over the sweep queues them due and a claim sends them, once, as attempt 1,
+ * with the same webhook-id (docs/decisions/027-webhook-sweep.md). On SQLite only: the clock is
+ * moved by hand (in a database of its own, PostgreSQL would do the same; the sweep after a
+ * process died is tested on both by the kill -9 end-to-end test).
  */
 describe('webhook deliveries handed over while every slot is taken (sqlite)', () => {
   const clock = new FakeClock();
@@ -132,55 +130,55 @@ describe('webhook deliveries handed over while every slot is taken (sqlite)', ()
     const endpoint = await receiver((n) => ({ status: 204, delayMs: n === 0 ? 800 : 0 }));
     const { id } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
     await createTicket(api, { title: 'sent at once' });
-    await endpoint.waitFor(1, 5000);
+    const [first] = await endpoint.waitFor(1, 5000);
     await createTicket(api, { title: 'waits for the slot' });
     const deliveries = async (): Promise<{ eventId: string; status: string; attemptCount: number }[]> =>
       (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
-    await expect.poll(async () => (await deliveries()).length).toBe(2);
-    /** The one not sent: still attempt 1, leased. */
-    const waiting = async () => {
-      const found = (await deliveries()).find((d) => d.status === 'pending')!;
-      expect(found).toMatchObject({ attemptCount: 1 });
-      return found;
+    /** The waiting one has no row: only the first delivery is stored. */
+    const onlyFirstStored = async () => {
+      expect((await deliveries()).map((d) => d.eventId)).toEqual([first!.headers['webhook-id']]);
     };
-    /** Once its lease is over: a claim sends it, once, as attempt 2, with the same webhook-id. */
-    const sentByClaim = async (delivery: { eventId: string }) => {
+    /** Once its lease is over: the sweep queues it, a claim sends it, once, as attempt 1, with its own webhook-id. */
+    const sentAfterSweep = async () => {
       const [, later] = await endpoint.waitFor(2, 5000);
-      expect(later!.headers['webhook-id']).toBe(delivery.eventId);
+      const eventId = later!.headers['webhook-id'] as string;
+      expect(eventId).not.toBe(first!.headers['webhook-id']);
       await expect
-        .poll(async () => (await deliveries()).find((d) => d.eventId === delivery.eventId), { timeout: 5000 })
-        .toMatchObject({ status: 'delivered', attemptCount: 2 });
+        .poll(async () => (await deliveries()).find((d) => d.eventId === eventId), { timeout: 5000 })
+        .toMatchObject({ status: 'delivered', attemptCount: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
       expect(endpoint.received).toHaveLength(2);
     };
-    return { endpoint, deliveries, waiting, sentByClaim };
+    return { endpoint, deliveries, onlyFirstStored, sentAfterSweep };
   }
 
-  it('does not start one whose lease would end before its deadline; a claim sends it after the lease', async () => {
-    const { endpoint, deliveries, waiting, sentByClaim } = await secondWaiting();
+  it('does not start one whose lease would end before its deadline; the sweep queues it after the lease', async () => {
+    const { endpoint, deliveries, onlyFirstStored, sentAfterSweep } = await secondWaiting();
     // The waiting one's lease now ends in 2.5 s: less than the deadline plus a second.
     clock.advance(4_500);
     await expect.poll(async () => (await deliveries()).filter((d) => d.status === 'delivered').length, { timeout: 5000 }).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(endpoint.received).toHaveLength(1);
-    const left = await waiting();
+    await onlyFirstStored();
 
     clock.advance(3_000);
-    await sentByClaim(left);
+    await sentAfterSweep();
   });
 
-  it('keeps the lease of one still waiting when the worker stops; after it, a claim sends it once', async () => {
-    const { endpoint, deliveries, waiting, sentByClaim } = await secondWaiting();
-    // Stopping waits for the request in flight and records it; the waiting one is left leased.
+  it('loses one still waiting when the worker stops; after its lease, the sweep queues it and a claim sends it once', async () => {
+    const { endpoint, deliveries, onlyFirstStored, sentAfterSweep } = await secondWaiting();
+    // Stopping waits for the request in flight and records it; the waiting one is dropped.
     await t.webhooks.stop();
     expect(endpoint.received).toHaveLength(1);
-    const left = await waiting();
     expect((await deliveries()).filter((d) => d.status === 'delivered')).toHaveLength(1);
+    await onlyFirstStored();
 
-    // As a new process would after a restart: nothing before the lease ends, then a claim.
+    // As a new process would after a restart: nothing before the lease ends, then the sweep.
     t.webhooks.start();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(endpoint.received).toHaveLength(1);
+    await onlyFirstStored();
     clock.advance(7_500);
-    await sentByClaim(left);
+    await sentAfterSweep();
   });
 });

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookDeliveries } from '../src/services/webhook-delivery.service.js';
+import { acceptHandoffs } from '../src/services/webhook-fanout.js';
 import { WebhookSender } from '../src/services/webhook-sender.js';
 import { openMigratedStore } from '../src/store/db.js';
 import { agent, client, createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type TestApp } from './helpers.js';
@@ -36,7 +37,7 @@ for (const dialect of DIALECTS) {
     let t: TestApp;
     const { receiver, subscribe, track, cleanUp } = webhookFixtures();
     beforeAll(async () => {
-      t = await createTestApp(dialect.name, { clock, env: { WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '500' } });
+      t = await createTestApp(dialect.name, { clock, ownDatabase: true, env: { WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '500' } });
     });
     afterAll(async () => t?.close());
     afterEach(() => cleanUp());
@@ -469,6 +470,43 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('sweeps: queues the events a process was handed and never recorded, from the webhook’s creation on, not while it was disabled', async () => {
+      const { api } = await createInstance(t.app);
+      const endpoint = await receiver();
+      const before = await createTicket(api, { title: 'before the webhook' });
+      const { id } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
+      const kept = await createTicket(api, { title: 'queued with its event' });
+      // A process that is handed this write's events and dies holding them: the write stores no
+      // row for the delivery, and nothing sends it.
+      const dropEvents = acceptHandoffs(t.store.db, { accept: () => undefined, webhooksChanged: () => undefined });
+      let lost;
+      try {
+        lost = await createTicket(api, { title: 'handed and lost' });
+      } finally {
+        dropEvents();
+      }
+      const ticketsReceived = () => endpoint.received.map((r) => (JSON.parse(r.body) as { data: { ticket: { ticketId: number } } }).data.ticket.ticketId);
+
+      // Within a hand-off's lease (the deadline plus 5 s), the process may still be sending it.
+      expect(await deliver()).toBe(1);
+      expect(ticketsReceived()).toEqual([kept.ticketId]);
+      clock.advance(6 * SECOND);
+      // After it, the sweep queues it; not the event from before the webhook.
+      expect(await deliver()).toBe(1);
+      expect(ticketsReceived()).toEqual([kept.ticketId, lost.ticketId]);
+      const deliveries = (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
+      expect(deliveries[0]).toMatchObject({ eventId: endpoint.received[1]!.headers['webhook-id'], status: 'delivered', attemptCount: 1 });
+
+      // Nor one written while the webhook was disabled, once it is enabled again.
+      expect((await api.put(`/instance/webhooks/${id}`, { enabled: false })).status).toBe(200);
+      await createTicket(api, { title: 'while disabled' });
+      expect((await api.put(`/instance/webhooks/${id}`, { enabled: true })).status).toBe(200);
+      clock.advance(DAY);
+      expect(await deliver()).toBe(0);
+      expect(ticketsReceived()).toEqual([kept.ticketId, lost.ticketId]);
+      expect(ticketsReceived()).not.toContain(before.ticketId);
+    });
+
     it('stops delivering to a deleted webhook', async () => {
       const { api } = await createInstance(t.app);
       const endpoint = await receiver(() => ({ status: 500 }));
@@ -520,6 +558,7 @@ describe.each(DIALECTS.filter((d) => !d.skip))('webhooks without WEBHOOK_ALLOW_P
     endpoint = await startReceiver();
     t = await createTestApp(name, {
       clock,
+      ownDatabase: true,
       env: { WEBHOOK_TIMEOUT_MS: '1000' },
       resolve: async (hostname) => (dns.get(hostname) ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
     });

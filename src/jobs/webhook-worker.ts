@@ -1,8 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { onEventRecorded } from '../services/events.service.js';
 import type { ClaimedDelivery, DeliveryOutcome, WebhookDeliveries } from '../services/webhook-delivery.service.js';
-import type { HandedDelivery } from '../services/webhook-fanout.js';
+import { REST_AFTER_FAILURES } from '../domain/webhooks.js';
+import { subscribes, type HandedEvents } from '../services/webhook-fanout.js';
 import type { StoreDialect } from '../store/dialect.js';
+import type { NewDelivery, StoredWebhook } from '../store/webhooks.repo.js';
 
 export interface WebhookWorkerDeps {
   deliveries: WebhookDeliveries;
@@ -11,20 +13,34 @@ export interface WebhookWorkerDeps {
   concurrency?: number;
   /** How often to look for due deliveries when nothing says there are some. */
   pollMs?: number;
+  /** How often to sweep (docs/decisions/027-webhook-sweep.md). */
+  sweepMs?: number;
   log?: Pick<FastifyBaseLogger, 'error' | 'info' | 'warn'>;
 }
 
 /** Outcomes are recorded together: in a batch this large, or after this long. */
 const RECORD_BATCH = 128;
 const RECORD_AFTER_MS = 5;
+/**
+ * How long the worker uses what it read of an instance's webhooks. Changes made in this process
+ * are seen at once (webhooksChanged); another process's within this time.
+ */
+const WEBHOOKS_KEPT_MS = 1_000;
+
+/** A delivery handed to this worker, and until when (ms) it may still be sent before the sweep queues it. */
+interface HandedDelivery {
+  claimed: ClaimedDelivery;
+  leaseUntil: number;
+}
 
 /**
- * One per server process: sends the deliveries this process's writes hand it (claimed already,
- * webhook-fanout.ts), claims due ones from the store (retries, and those of other writers: so N
+ * One per server process: sends the deliveries of the events this process's writes hand it
+ * (webhook-fanout.ts), claims due ones from the store (retries, and those of other writers: so N
  * processes share the work and none sends what another holds), sends up to `concurrency` at
- * once, records outcomes in batches. It looks for due ones when a write of this process queued
+ * once, records outcomes in batches, and sweeps (queues the deliveries a process that died or
+ * stopped never recorded). It looks for due deliveries when a write of this process queued
  * some, when a slot frees up after a claim that was full, and every `pollMs` (an idle look is one
- * indexed read). docs/decisions/017-webhooks.md, 026-webhook-handoff.md.
+ * indexed read). docs/decisions/017-webhooks.md, 026-webhook-handoff.md, 027-webhook-sweep.md.
  */
 export class WebhookWorker {
   private readonly concurrency: number;
@@ -40,7 +56,16 @@ export class WebhookWorker {
   private readonly sends = new Set<Promise<void>>();
   private unsubscribe: (() => void) | undefined;
   private stopHandoffs: (() => void) | undefined;
-  /** Deliveries this process's writes handed over, claimed already, waiting for a free slot (from `handedNext` on). */
+  /** Events this process's writes committed, not yet matched with the webhooks. */
+  private handedEvents: HandedEvents[] = [];
+  private fanOutScheduled = false;
+  /** What was read of each instance's enabled webhooks, and when (performance.now()). */
+  private readonly webhooks = new Map<string, { list: StoredWebhook[]; readAt: number }>();
+  /** Raised by every change heard of: a read that started before one is not kept. */
+  private webhooksGeneration = 0;
+  private readonly sweepMs: number;
+  private lastSweep = -Infinity;
+  /** Deliveries of those events, waiting for a free slot (from `handedNext` on). */
   private handed: HandedDelivery[] = [];
   private handedNext = 0;
   /** The last claim took as many as there was room for: more may be due, so a freed slot looks at once. */
@@ -51,12 +76,19 @@ export class WebhookWorker {
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.concurrency = deps.concurrency ?? 64;
     this.pollMs = deps.pollMs ?? 250;
+    this.sweepMs = deps.sweepMs ?? 2_000;
   }
 
   start(): void {
     this.stopped = false;
     this.unsubscribe = onEventRecorded(() => this.nudge());
-    this.stopHandoffs = this.deps.deliveries.acceptHandoffs((handed) => this.adopt(handed));
+    this.stopHandoffs = this.deps.deliveries.acceptHandoffs({
+      accept: (handed) => this.adopt(handed),
+      webhooksChanged: (instanceId) => {
+        this.webhooks.delete(instanceId);
+        this.webhooksGeneration++;
+      },
+    });
     this.nudge();
   }
 
@@ -80,6 +112,14 @@ export class WebhookWorker {
     try {
       // Claims are transactions: while requests are in flight, wait until a batch's worth of
       // slots is free rather than claiming one delivery per finished request.
+      const nowMs = this.deps.deliveries.nowMs();
+      if (nowMs - this.lastSweep >= this.sweepMs) {
+        this.lastSweep = nowMs;
+        // Rounds of a few webhooks each (short transactions); a larger backlog goes on at the next poll.
+        let more = true;
+        for (let round = 0; round < 16 && more; round++) more = await this.deps.deliveries.sweep();
+        if (more) this.lastSweep = -Infinity;
+      }
       const free = this.concurrency - this.inFlight;
       const worthClaiming = this.inFlight === 0 ? 1 : Math.min(16, Math.ceil(this.concurrency / 4));
       if (free >= worthClaiming && (await this.deps.deliveries.hasDue())) {
@@ -103,20 +143,87 @@ export class WebhookWorker {
     else this.timer = setTimeout(() => void this.poll(), this.pollMs);
   }
 
-  /** Takes deliveries this process's writes claimed for it (webhook-fanout.ts), after their commit. */
-  private adopt(handed: HandedDelivery[]): void {
+  /** Takes the events a write of this process committed (webhook-fanout.ts); matched with the webhooks once per turn. */
+  private adopt(handed: HandedEvents): void {
     if (this.stopped) return;
-    for (const h of handed) this.handed.push(h);
-    this.sendHanded();
+    this.handedEvents.push(handed);
+    if (this.fanOutScheduled) return;
+    this.fanOutScheduled = true;
+    queueMicrotask(() => void this.fanOut());
   }
 
-  /** Sends handed deliveries while slots are free. One whose lease would end before its deadline is left for a claim (after the lease). */
+  /**
+   * Turns the events handed over into deliveries: sent from here as attempt 1 (their row is
+   * written with the outcome), or, for an endpoint that is resting, queued due for the claims. If
+   * the webhooks cannot be read, the sweep queues them later.
+   */
+  private async fanOut(): Promise<void> {
+    this.fanOutScheduled = false;
+    const batch = this.handedEvents;
+    this.handedEvents = [];
+    for (const { instanceId, events, createdOn, retryUntil } of batch) {
+      let webhooks: StoredWebhook[];
+      try {
+        webhooks = this.freshWebhooks(instanceId) ?? (await this.readWebhooks(instanceId));
+      } catch (error) {
+        this.logFailure(error, 'reading the webhooks of new events failed; the sweep will queue their deliveries');
+        continue;
+      }
+      if (webhooks.length === 0 || this.stopped) continue;
+      const leaseUntil = this.deps.deliveries.handoffLeaseEnd(createdOn);
+      const due: NewDelivery[] = [];
+      for (const webhook of webhooks) {
+        const resting = webhook.consecutiveFailures >= REST_AFTER_FAILURES;
+        for (const event of events) {
+          if (!subscribes(webhook, event.type)) continue;
+          if (resting) {
+            due.push({ webhookId: webhook.id, eventId: event.id, eventType: event.type, attempts: 0, nextAttemptAt: createdOn });
+            continue;
+          }
+          this.handed.push({
+            claimed: {
+              key: { instanceId, webhookId: webhook.id, eventId: event.id },
+              attempts: 1,
+              attemptLog: [],
+              retryUntil,
+              envelope: { type: event.type, timestamp: createdOn, data: event.payload },
+              dataJson: event.payloadJson,
+              webhook,
+              handed: true,
+            },
+            leaseUntil,
+          });
+        }
+      }
+      if (due.length > 0)
+        void this.deps.deliveries.queueDue(instanceId, due, createdOn, retryUntil).then(
+          () => this.nudge(),
+          (error: unknown) => this.logFailure(error, 'queuing the deliveries of a resting webhook failed; the sweep will queue them'),
+        );
+    }
+    if (!this.stopped) this.sendHanded();
+  }
+
+  private freshWebhooks(instanceId: string): StoredWebhook[] | undefined {
+    const kept = this.webhooks.get(instanceId);
+    return kept && performance.now() - kept.readAt < WEBHOOKS_KEPT_MS ? kept.list : undefined;
+  }
+
+  private async readWebhooks(instanceId: string): Promise<StoredWebhook[]> {
+    const generation = this.webhooksGeneration;
+    const readAt = performance.now();
+    const list = await this.deps.deliveries.readWebhooks(instanceId);
+    if (generation === this.webhooksGeneration) this.webhooks.set(instanceId, { list, readAt });
+    return list;
+  }
+
+  /** Sends handed deliveries while slots are free. One that could not start well before its lease ends is left to the sweep. */
   private sendHanded(): void {
     if (this.handedNext >= this.handed.length) return;
     const now = this.deps.deliveries.nowMs();
     while (this.handedNext < this.handed.length && this.inFlight < this.concurrency) {
       const { claimed, leaseUntil } = this.handed[this.handedNext++]!;
-      if (Date.parse(leaseUntil) - now > this.deps.deliveries.timeoutMs + 1000) this.send(claimed);
+      if (leaseUntil - now > this.deps.deliveries.timeoutMs + 1000) this.send(claimed);
     }
     if (this.handedNext >= this.handed.length) {
       this.handed = [];
@@ -170,6 +277,7 @@ export class WebhookWorker {
    * instead of starting the worker). Answers how many attempts were made.
    */
   async runDue(): Promise<number> {
+    while (await this.deps.deliveries.sweep());
     let attempts = 0;
     for (;;) {
       const claimed = await this.deps.deliveries.claimDue(this.concurrency);
@@ -184,8 +292,9 @@ export class WebhookWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    // Handed deliveries not sent yet keep their leases; once those end, a claim takes them.
+    // Handed deliveries not sent yet have no row: once their lease is over, the sweep queues them.
     this.stopHandoffs?.();
+    this.handedEvents = [];
     this.handed = [];
     this.handedNext = 0;
     if (this.timer) clearTimeout(this.timer);

@@ -1,5 +1,6 @@
 import {
   ATTEMPTS_KEPT,
+  RETRY_WINDOW_MS,
   DISABLE_AFTER_MS,
   displayUrl,
   nextRetryAt,
@@ -13,7 +14,7 @@ import type { Store } from '../store/db.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/webhooks.repo.js';
 import { record } from './events.service.js';
-import { acceptHandoffs, type ClaimedDelivery, type HandedDelivery } from './webhook-fanout.js';
+import { acceptHandoffs, webhooksChanged, type ClaimedDelivery, type HandoffSink } from './webhook-fanout.js';
 import type { Sender, SendResult } from './webhook-sender.js';
 
 export type { ClaimedDelivery };
@@ -75,11 +76,57 @@ export class WebhookDeliveries {
   }
 
   /**
-   * From now on, writes to this store in this process hand the deliveries they queue to
-   * `accept`, claimed already (webhook-fanout.ts): the worker, while it runs. Answers the way to stop.
+   * From now on, writes to this store in this process hand their committed events to `sink`
+   * (webhook-fanout.ts): the worker, while it runs. Answers the way to stop.
    */
-  acceptHandoffs(accept: (handed: HandedDelivery[]) => void): () => void {
-    return acceptHandoffs(this.deps.store.db, { leaseEnd: (now) => this.leaseEnd(Date.parse(now)), accept });
+  acceptHandoffs(sink: HandoffSink): () => void {
+    return acceptHandoffs(this.deps.store.db, sink);
+  }
+
+  /** The instance's enabled webhooks (the worker's, for the events handed to it). */
+  readWebhooks(instanceId: string): Promise<repo.StoredWebhook[]> {
+    return repo.readEnabledWebhooks(this.deps.store, instanceId);
+  }
+
+  /**
+   * Until when a handed delivery may still be sent by the process it was handed to: its event's
+   * time plus a claim's lease. The sweep queues it after that, if it has no row by then.
+   */
+  handoffLeaseEnd(createdOn: string): number {
+    return Date.parse(createdOn) + this.leaseMs();
+  }
+
+  /** Queues deliveries due now (a resting endpoint's, which the claims let rest). */
+  async queueDue(instanceId: string, rows: repo.NewDelivery[], createdOn: string, retryUntil: string): Promise<void> {
+    await this.tx((tx) => repo.insertDeliveries(tx, instanceId, rows, createdOn, retryUntil));
+  }
+
+  /**
+   * One round of the sweep (docs/decisions/027-webhook-sweep.md): for up to `limit` webhooks,
+   * queues due a delivery for each event after its position, older than a hand-off's lease, that
+   * has no row (its process died or stopped holding it), and moves the position past them.
+   * Answers whether more is left for another round now.
+   */
+  async sweep(limit = 8, eventsPerWebhook = 1_000): Promise<boolean> {
+    const now = this.now();
+    const cutoff = new Date(Date.parse(now) - this.leaseMs()).toISOString();
+    const retryUntil = new Date(Date.parse(now) + RETRY_WINDOW_MS).toISOString();
+    const { dialect } = this.deps.store;
+    if (!(await repo.hasSweepWork(this.deps.store, cutoff))) return false;
+    return this.tx(async (tx) => {
+      const targets = await repo.selectSweepTargets(tx, dialect, cutoff, limit);
+      let more = targets.length === limit;
+      for (const target of targets) {
+        const after = await repo.eventsAfter(tx, dialect, target.instanceId, target.position, eventsPerWebhook);
+        // Up to the first event still within a hand-off's lease: its process may be sending it.
+        let end = 0;
+        while (end < after.length && after[end]!.createdOn < cutoff) end++;
+        if (end === 0) continue;
+        await repo.sweepDeliveries(tx, target, after[end - 1]!.position, now, retryUntil);
+        if (end === eventsPerWebhook) more = true;
+      }
+      return more;
+    });
   }
 
   private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -144,8 +191,12 @@ export class WebhookDeliveries {
     });
   }
 
+  private leaseMs(): number {
+    return this.deps.timeoutMs + leaseMargin(this.deps.timeoutMs);
+  }
+
   private leaseEnd(nowMs: number): string {
-    return new Date(nowMs + this.deps.timeoutMs + leaseMargin(this.deps.timeoutMs)).toISOString();
+    return new Date(nowMs + this.leaseMs()).toISOString();
   }
 
   /**
@@ -209,9 +260,19 @@ export class WebhookDeliveries {
     await this.tx(async (tx) => {
       const health = new Map<
         string,
-        { instanceId: string; webhookId: string; url: string; description: string | null; healed: boolean; failures: number; firstFailure?: string }
+        {
+          instanceId: string;
+          webhookId: string;
+          url: string;
+          description: string | null;
+          healed: boolean;
+          wasFailing: boolean;
+          failures: number;
+          firstFailure?: string;
+        }
       >();
       const recorded: (repo.AttemptOutcome & { key: ClaimedDelivery['key'] })[] = [];
+      const handed: repo.HandedOutcome[] = [];
       for (const { claimed, startedOn, result } of outcomes) {
         const entry: DeliveryAttempt = {
           attempt: claimed.attempts,
@@ -223,14 +284,17 @@ export class WebhookDeliveries {
         };
         const attemptLog = [...claimed.attemptLog, entry].slice(-ATTEMPTS_KEPT);
         const retryAt = result.ok ? null : nextRetryAt(claimed.attempts, nowMs, Date.parse(claimed.retryUntil), this.random, this.delays);
-        recorded.push({
+        const outcome: repo.AttemptOutcome & { key: ClaimedDelivery['key'] } = {
           key: claimed.key,
           attempts: claimed.attempts,
           status: result.ok ? 'delivered' : retryAt === null ? 'failed' : 'pending',
           nextAttemptAt: retryAt === null ? null : new Date(retryAt).toISOString(),
           attemptLog,
           finishedOn: retryAt === null ? now : null,
-        });
+        };
+        if (claimed.handed)
+          handed.push({ ...outcome, eventType: claimed.envelope.type, retryUntil: claimed.retryUntil, createdOn: claimed.envelope.timestamp });
+        else recorded.push(outcome);
         const id = `${claimed.key.instanceId}/${claimed.key.webhookId}`;
         const state = health.get(id) ?? {
           instanceId: claimed.key.instanceId,
@@ -238,6 +302,7 @@ export class WebhookDeliveries {
           url: claimed.webhook.url,
           description: claimed.webhook.description,
           healed: false,
+          wasFailing: claimed.webhook.consecutiveFailures > 0 || claimed.webhook.failingSince !== null,
           failures: 0,
         };
         if (result.ok) Object.assign(state, { healed: true, failures: 0, firstFailure: undefined });
@@ -248,7 +313,10 @@ export class WebhookDeliveries {
         health.set(id, state);
       }
       await repo.recordAttempts(tx, recorded);
+      await repo.recordHandedAttempts(tx, handed);
       for (const state of health.values()) {
+        // The worker's copy of the webhook (for the events handed to it) has the old health.
+        if (state.failures > 0 || (state.healed && state.wasFailing)) webhooksChanged(tx, state.instanceId);
         if (state.healed) await repo.noteWebhookSuccess(tx, state.instanceId, state.webhookId);
         if (state.failures === 0) continue;
         const after = await repo.noteWebhookFailures(tx, state.instanceId, state.webhookId, state.failures, state.firstFailure!);

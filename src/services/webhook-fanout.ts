@@ -1,20 +1,20 @@
 import type { EventEnvelope } from '../domain/events.js';
-import { REST_AFTER_FAILURES, type DeliveryAttempt } from '../domain/webhooks.js';
+import type { DeliveryAttempt } from '../domain/webhooks.js';
 import { afterCommit } from '../store/commit-signal.js';
 import type { Db, Tx } from '../store/schema.js';
 import { enabledWebhooks, insertDeliveries, type NewDelivery, type StoredWebhook } from '../store/webhooks.repo.js';
 
 /*
- * Queuing an event's deliveries, in the event's transaction: a row per subscribed webhook. When
- * the writing process runs a delivery worker (the server does), the rows of healthy webhooks are
- * born claimed by it: attempt 1, leased, and handed to the worker in memory once the transaction
- * has committed, so the usual path — the worker finding them due, claiming them in a
- * transaction of its own, reading them back — is skipped. If the process dies before recording
- * the outcome, the lease runs out and any process claims them as any other (the same
- * webhook-id). docs/decisions/026-webhook-handoff.md.
+ * What a write does for its events' deliveries. When the writing process runs a delivery worker
+ * (the server does), nothing in the write: its events are handed to the worker once the
+ * transaction has committed, and the worker reads the webhooks, sends, and stores each
+ * delivery's row with its outcome. If the process dies first, the sweep stores due rows for
+ * events that have none once no process can still be sending them, and any process claims them
+ * (the same webhook-id). A process without a worker (the CLI, tests on a fake clock) queues the
+ * rows due, in the write. docs/decisions/026-webhook-handoff.md, 027-webhook-sweep.md.
  */
 
-/** A delivery this process holds (leased) and is about to send. */
+/** A delivery this process holds and is about to send. */
 export interface ClaimedDelivery {
   key: { instanceId: string; webhookId: string; eventId: string };
   /** Attempts counted with this one: the claim's token. */
@@ -25,30 +25,8 @@ export interface ClaimedDelivery {
   /** JSON.stringify(envelope.data), when the process has it at hand (a write's own events). */
   dataJson?: string;
   webhook: StoredWebhook;
-}
-
-/** A delivery handed to this process's worker, and when its lease ends. */
-export interface HandedDelivery {
-  claimed: ClaimedDelivery;
-  leaseUntil: string;
-}
-
-/** The worker of this process for one store: how long a lease lasts, and where handed deliveries go. */
-export interface HandoffSink {
-  leaseEnd(now: string): string;
-  accept(deliveries: HandedDelivery[]): void;
-}
-
-// Keyed by the store's adapter: the same object for the store and its transactions.
-const sinks = new WeakMap<object, HandoffSink>();
-const adapterOf = (db: Db | Tx): object => db.getExecutor().adapter;
-
-/** Writes to the store `db` in this process hand their deliveries to `sink` from now on; answers the way to stop. */
-export function acceptHandoffs(db: Db, sink: HandoffSink): () => void {
-  sinks.set(adapterOf(db), sink);
-  return () => {
-    if (sinks.get(adapterOf(db)) === sink) sinks.delete(adapterOf(db));
-  };
+  /** Handed over by a write of this process: it has no row until its outcome is recorded. */
+  handed?: true;
 }
 
 /** An event as recordAll wrote it. */
@@ -60,48 +38,57 @@ export interface RecordedEvent {
   payloadJson: string;
 }
 
+/** The events one write committed, handed to its process's worker. */
+export interface HandedEvents {
+  instanceId: string;
+  events: readonly RecordedEvent[];
+  createdOn: string;
+  retryUntil: string;
+}
+
+/** The worker of this process for one store: where committed events go, and news of changed webhooks. */
+export interface HandoffSink {
+  accept(handed: HandedEvents): void;
+  webhooksChanged(instanceId: string): void;
+}
+
+// Keyed by the store's adapter: the same object for the store and its transactions.
+const sinks = new WeakMap<object, HandoffSink>();
+const adapterOf = (db: Db | Tx): object => db.getExecutor().adapter;
+
+/** Writes to the store `db` in this process hand their events to `sink` from now on; answers the way to stop. */
+export function acceptHandoffs(db: Db, sink: HandoffSink): () => void {
+  sinks.set(adapterOf(db), sink);
+  return () => {
+    if (sinks.get(adapterOf(db)) === sink) sinks.delete(adapterOf(db));
+  };
+}
+
+export const subscribes = (webhook: StoredWebhook, type: string): boolean => webhook.events.includes('*') || webhook.events.includes(type);
+
 /**
- * Queues the events for every enabled webhook of the instance subscribed to their type. Answers
- * how many deliveries were queued due now (for the worker to look for), not counting those
- * handed to this process's worker.
+ * The deliveries of a write's events: handed to this process's worker after the commit, or
+ * queued due now for every enabled webhook of the instance subscribed to their type. Answers how
+ * many were queued due (for the worker to look for).
  */
 export async function queueDeliveries(tx: Tx, instanceId: string, events: readonly RecordedEvent[], createdOn: string, retryUntil: string): Promise<number> {
-  const webhooks = await enabledWebhooks(tx, instanceId);
-  if (webhooks.length === 0) return 0;
   const sink = sinks.get(adapterOf(tx));
-  const leaseUntil = sink?.leaseEnd(createdOn);
-  const rows: NewDelivery[] = [];
-  const handed: HandedDelivery[] = [];
-  for (const webhook of webhooks) {
-    const all = webhook.events.includes('*');
-    // A failing endpoint's deliveries go the usual way: the worker's claim lets it rest.
-    const handOff = leaseUntil !== undefined && webhook.consecutiveFailures < REST_AFTER_FAILURES;
-    for (const event of events) {
-      if (!all && !webhook.events.includes(event.type)) continue;
-      rows.push({
-        webhookId: webhook.id,
-        eventId: event.id,
-        eventType: event.type,
-        attempts: handOff ? 1 : 0,
-        nextAttemptAt: handOff ? leaseUntil : createdOn,
-      });
-      if (handOff) {
-        handed.push({
-          claimed: {
-            key: { instanceId, webhookId: webhook.id, eventId: event.id },
-            attempts: 1,
-            attemptLog: [],
-            retryUntil,
-            envelope: { type: event.type, timestamp: createdOn, data: event.payload },
-            dataJson: event.payloadJson,
-            webhook,
-          },
-          leaseUntil,
-        });
-      }
-    }
+  if (sink) {
+    afterCommit(tx, () => sink.accept({ instanceId, events, createdOn, retryUntil }));
+    return 0;
   }
+  const webhooks = await enabledWebhooks(tx, instanceId);
+  const rows: NewDelivery[] = [];
+  for (const webhook of webhooks)
+    for (const event of events)
+      if (subscribes(webhook, event.type))
+        rows.push({ webhookId: webhook.id, eventId: event.id, eventType: event.type, attempts: 0, nextAttemptAt: createdOn });
   await insertDeliveries(tx, instanceId, rows, createdOn, retryUntil);
-  if (handed.length > 0) afterCommit(tx, () => sink!.accept(handed));
-  return rows.length - handed.length;
+  return rows.length;
+}
+
+/** After this transaction commits, this process's worker reads the instance's webhooks afresh. */
+export function webhooksChanged(tx: Tx, instanceId: string): void {
+  const sink = sinks.get(adapterOf(tx));
+  if (sink) afterCommit(tx, () => sink.webhooksChanged(instanceId));
 }

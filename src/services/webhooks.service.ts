@@ -17,6 +17,7 @@ import type { Store } from '../store/db.js';
 import type { Tx } from '../store/schema.js';
 import * as repo from '../store/webhooks.repo.js';
 import type { WebhookDeliveries } from './webhook-delivery.service.js';
+import { webhooksChanged } from './webhook-fanout.js';
 
 /*
  * Webhook subscriptions of an instance (docs/api.md §13): create (the secret is shown once),
@@ -99,7 +100,11 @@ export class WebhooksService {
       consecutiveFailures: 0,
       blockedUntil: null,
     };
-    await this.tx((tx) => repo.insertWebhook(tx, instanceId, webhook));
+    await this.tx(async (tx) => {
+      await repo.insertWebhook(tx, instanceId, webhook);
+      await repo.sweepFromFeedEnd(tx, this.deps.store.dialect, instanceId, webhook.id);
+      webhooksChanged(tx, instanceId);
+    });
     return { item: present(webhook), secret: webhook.secret };
   }
 
@@ -119,6 +124,9 @@ export class WebhooksService {
       if (JSON.stringify(after) === JSON.stringify(before)) return present(before);
       after.lastUpdatedOn = this.now();
       await repo.updateWebhook(tx, instanceId, after);
+      // Enabled again: it gets the events from now on, not those written while it was off.
+      if (after.enabled && !before.enabled) await repo.sweepFromFeedEnd(tx, this.deps.store.dialect, instanceId, id);
+      webhooksChanged(tx, instanceId);
       return present(after);
     });
   }
@@ -128,6 +136,7 @@ export class WebhooksService {
     await this.tx(async (tx) => {
       await this.load(tx, instanceId, id, true);
       await repo.deleteWebhook(tx, instanceId, id);
+      webhooksChanged(tx, instanceId);
     });
   }
 

@@ -18,6 +18,7 @@ import { up as peopleUp } from './migrations/015-people.js';
 import { ticketVersionSchema } from './migrations/016-ticket-versions.js';
 import { up as cannedResponsesUp } from './migrations/017-canned-responses.js';
 import { up as savedViewsUp } from './migrations/018-saved-views.js';
+import { up as webhookSweepUp } from './migrations/019-webhook-sweep.js';
 
 export async function runStatements(db: Db, statements: readonly string[]): Promise<void> {
   for (const statement of statements) await sql.raw(statement).execute(db);
@@ -43,6 +44,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '016-ticket-versions': { up: (db) => runStatements(db as Db, ticketVersionSchema()) },
     '017-canned-responses': { up: cannedResponsesUp },
     '018-saved-views': { up: savedViewsUp },
+    '019-webhook-sweep': { up: webhookSweepUp },
   };
 }
 

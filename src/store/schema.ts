@@ -184,6 +184,12 @@ export interface WebhooksTable {
   consecutive_failures: number;
   /** Deliveries wait until then after repeated failures (the endpoint is given a rest). */
   blocked_until: string | null;
+  /**
+   * The feed position up to which every event it subscribes to has a delivery row (migration
+   * 019): the sweep's. BIGINT: a string from PostgreSQL.
+   */
+  swept_tx_id: number | string;
+  swept_seq: number | string;
 }
 
 /** One event to one webhook, with its attempts (migration 013). */

@@ -21,7 +21,7 @@ export interface StoredWebhook extends Webhook {
   blockedUntil: string | null;
 }
 
-function toWebhook(row: WebhookRow): StoredWebhook {
+function toWebhook(row: Omit<WebhookRow, 'swept_tx_id' | 'swept_seq'>): StoredWebhook {
   return {
     id: row.id,
     url: row.url,
@@ -66,6 +66,9 @@ export async function insertWebhook(db: Tx, instanceId: string, webhook: StoredW
       failing_since: null,
       consecutive_failures: 0,
       blocked_until: null,
+      // Set to the feed's end in the same transaction (sweepFromFeedEnd).
+      swept_tx_id: 0,
+      swept_seq: 0,
     })
     .execute();
 }
@@ -110,6 +113,37 @@ export async function deleteWebhook(db: Tx, instanceId: string, id: string): Pro
   await db.deleteFrom('webhooks').where('instance_id', '=', instanceId).where('id', '=', id).execute();
 }
 
+const WEBHOOK_COLUMNS = [
+  'instance_id',
+  'id',
+  'url',
+  'events',
+  'format',
+  'include_private',
+  'enabled',
+  'description',
+  'secret',
+  'created_on',
+  'updated_on',
+  'disabled_reason',
+  'failing_since',
+  'consecutive_failures',
+  'blocked_until',
+] as const;
+
+/** The instance's enabled webhooks, read on the store's read connection (the delivery worker's, once per batch of events). */
+export async function readEnabledWebhooks(store: Store, instanceId: string): Promise<StoredWebhook[]> {
+  const query = store.db.selectFrom('webhooks').select(WEBHOOK_COLUMNS).where('instance_id', '=', instanceId).where('enabled', '=', 1).compile();
+  return (await store.readRows(query)).map((r) =>
+    toWebhook({
+      ...(Object.fromEntries(WEBHOOK_COLUMNS.map((column, i) => [column, r[i]])) as Omit<WebhookRow, 'swept_tx_id' | 'swept_seq'>),
+      include_private: Number(r[5]),
+      enabled: Number(r[6]),
+      consecutive_failures: Number(r[13]),
+    }),
+  );
+}
+
 /** The instance's enabled webhooks, read in the transaction of a write whose events they may get. */
 export async function enabledWebhooks(db: Tx, instanceId: string): Promise<StoredWebhook[]> {
   const rows = await queryCompiledOnce<WebhookRow>(db, 'enabledWebhooks', [instanceId], () => {
@@ -118,17 +152,18 @@ export async function enabledWebhooks(db: Tx, instanceId: string): Promise<Store
   return rows.map(toWebhook);
 }
 
-/** A delivery queued with its event: due now, or already claimed (attempt 1, leased) by the writing process. */
+/** A delivery queued due: with its event (a process without a delivery worker), or by the worker for a resting endpoint. */
 export interface NewDelivery {
   webhookId: string;
   eventId: string;
   eventType: string;
-  attempts: 0 | 1;
+  attempts: 0;
   nextAttemptAt: string;
 }
 
 /**
- * Queues deliveries in the events' transaction, in one statement (compiled once per row count).
+ * Queues due deliveries in one statement (compiled once per row count); one that has a row
+ * already is left as it is.
  */
 export async function insertDeliveries(db: Tx, instanceId: string, deliveries: readonly NewDelivery[], now: string, retryUntil: string): Promise<void> {
   if (deliveries.length === 0) return;
@@ -137,8 +172,9 @@ export async function insertDeliveries(db: Tx, instanceId: string, deliveries: r
     const rows = [];
     for (let i = 0; i < parameters.length; i += 8)
       rows.push(sql`(${sql.join(parameters.slice(i, i + 5))}, 'pending', '[]', ${sql.join(parameters.slice(i + 5, i + 8))})`);
+    // A row may be there already: the outcome of a send, or the sweep's (webhook-sweep below).
     return sql`INSERT INTO webhook_deliveries (instance_id, webhook_id, event_id, event_type, attempts, status, attempt_log, next_attempt_at, retry_until, created_on)
-      VALUES ${sql.join(rows)}`;
+      VALUES ${sql.join(rows)} ON CONFLICT (instance_id, webhook_id, event_id) DO NOTHING`;
   });
 }
 
@@ -499,4 +535,131 @@ export async function disableFailingWebhook(db: Tx, instanceId: string, webhookI
     .where('enabled', '=', 1)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+/** The outcome of a delivery a write handed to its process's worker: it has no row yet (or the sweep's, not sent). */
+export interface HandedOutcome extends AttemptOutcome {
+  key: DeliveryKey;
+  eventType: string;
+  retryUntil: string;
+  /** The event's time. */
+  createdOn: string;
+}
+
+/**
+ * Writes the rows of handed deliveries with their first outcome, in one statement. A row the
+ * sweep queued meanwhile (attempts 0: not claimed yet) takes the outcome, so it is not sent
+ * again; one a claim holds or has finished (attempts ≥ 1) is left to it.
+ */
+export async function recordHandedAttempts(db: Tx, outcomes: readonly HandedOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const parameters = outcomes.flatMap((o) => [
+    o.key.instanceId,
+    o.key.webhookId,
+    o.key.eventId,
+    o.eventType,
+    o.attempts,
+    o.status,
+    JSON.stringify(o.attemptLog),
+    o.nextAttemptAt,
+    o.retryUntil,
+    o.createdOn,
+    o.finishedOn,
+  ]);
+  await executeCompiledOnce(db, `recordHandedAttempts:${outcomes.length}`, parameters, () => {
+    const rows = [];
+    for (let i = 0; i < parameters.length; i += 11) rows.push(sql`(${sql.join(parameters.slice(i, i + 11))})`);
+    return sql`INSERT INTO webhook_deliveries (instance_id, webhook_id, event_id, event_type, attempts, status, attempt_log, next_attempt_at, retry_until, created_on, finished_on)
+      VALUES ${sql.join(rows)}
+      ON CONFLICT (instance_id, webhook_id, event_id) DO UPDATE SET attempts = excluded.attempts, status = excluded.status,
+        attempt_log = excluded.attempt_log, next_attempt_at = excluded.next_attempt_at, finished_on = excluded.finished_on
+      WHERE webhook_deliveries.attempts = 0`;
+  });
+}
+
+// ------------------------------------------------------------------------------------------
+// The sweep: due rows for the events a webhook has none for, once no process can still be
+// sending them (docs/decisions/027-webhook-sweep.md).
+
+/** Where a webhook's sweep is in the feed: (tx_id, seq). */
+export type SweptPosition = [number, number];
+
+/** A webhook whose sweep has work: the first event after its position is older than `cutoff`. */
+export interface SweepTarget {
+  instanceId: string;
+  webhookId: string;
+  events: string[];
+  position: SweptPosition;
+}
+
+/**
+ * Sets a webhook's sweep position to the end of its instance's feed, as readers of the feed see
+ * it now: a new (or enabled again) webhook gets the events written from then on.
+ */
+export async function sweepFromFeedEnd(db: Tx, dialect: StoreDialect, instanceId: string, webhookId: string): Promise<void> {
+  const horizon = sql.raw(dialect.eventHorizon);
+  const newest = (column: 'tx_id' | 'seq') =>
+    sql`COALESCE((SELECT e.${sql.ref(column)} FROM events e WHERE e.instance_id = ${instanceId} AND e.tx_id < ${horizon} ORDER BY e.tx_id DESC, e.seq DESC LIMIT 1), 0)`;
+  await sql`UPDATE webhooks SET swept_tx_id = ${newest('tx_id')}, swept_seq = ${newest('seq')}
+    WHERE instance_id = ${instanceId} AND id = ${webhookId}`.execute(db);
+}
+
+function sweepTargetsQuery(dialect: StoreDialect, cutoff: string, limit: number) {
+  return sql`SELECT w.instance_id, w.id, w.events, w.swept_tx_id, w.swept_seq FROM webhooks w
+    WHERE w.enabled = 1 AND (
+      SELECT e.created_on FROM events e
+      WHERE e.instance_id = w.instance_id AND (e.tx_id, e.seq) > (w.swept_tx_id, w.swept_seq) AND e.tx_id < ${sql.raw(dialect.eventHorizon)}
+      ORDER BY e.tx_id, e.seq LIMIT 1) < ${cutoff}
+    LIMIT ${limit}`;
+}
+
+/** Whether any webhook has work for the sweep: a read on the store's read connection, so an idle look writes nothing. */
+export async function hasSweepWork(store: Store, cutoff: string): Promise<boolean> {
+  return (await store.readRows(sweepTargetsQuery(store.dialect, cutoff, 1).compile(store.db))).length > 0;
+}
+
+/**
+ * Enabled webhooks whose next event after their sweep position was written before `cutoff`,
+ * locked for this transaction (PostgreSQL: SKIP LOCKED, so processes sweep different ones). The
+ * next event is one index seek past the position: an idle look reads one entry per webhook.
+ */
+export async function selectSweepTargets(db: Tx, dialect: StoreDialect, cutoff: string, limit: number): Promise<SweepTarget[]> {
+  const lock = dialect.supportsRowLocks ? sql` FOR UPDATE SKIP LOCKED` : sql``;
+  const { rows } = await sql<{ instance_id: string; id: string; events: string; swept_tx_id: number | string; swept_seq: number | string }>`
+    ${sweepTargetsQuery(dialect, cutoff, limit)}${lock}`.execute(db);
+  return rows.map((r) => ({
+    instanceId: r.instance_id,
+    webhookId: r.id,
+    events: JSON.parse(r.events) as string[],
+    position: [Number(r.swept_tx_id), Number(r.swept_seq)],
+  }));
+}
+
+/** Up to `limit` of the instance's events after `position` in feed order, that readers of the feed can see: their position and time. */
+export async function eventsAfter(
+  db: Tx,
+  dialect: StoreDialect,
+  instanceId: string,
+  position: SweptPosition,
+  limit: number,
+): Promise<{ position: SweptPosition; createdOn: string }[]> {
+  const { rows } = await sql<{ tx_id: number | string; seq: number | string; created_on: string }>`
+    SELECT tx_id, seq, created_on FROM events
+    WHERE instance_id = ${instanceId} AND (tx_id, seq) > (${position[0]}, ${position[1]}) AND tx_id < ${sql.raw(dialect.eventHorizon)}
+    ORDER BY tx_id, seq LIMIT ${limit}`.execute(db);
+  return rows.map((r) => ({ position: [Number(r.tx_id), Number(r.seq)], createdOn: r.created_on }));
+}
+
+/**
+ * Queues, due now, a delivery for each event in (from, to] the webhook subscribes to that has no
+ * row, in one statement; moves the webhook's position to `to`.
+ */
+export async function sweepDeliveries(db: Tx, target: SweepTarget, to: SweptPosition, now: string, retryUntil: string): Promise<void> {
+  const from = target.position;
+  const types = target.events.includes('*') ? sql`` : sql` AND e.type IN (${sql.join(target.events)})`;
+  await sql`INSERT INTO webhook_deliveries (instance_id, webhook_id, event_id, event_type, attempts, status, attempt_log, next_attempt_at, retry_until, created_on)
+    SELECT e.instance_id, CAST(${target.webhookId} AS TEXT), e.id, e.type, 0, 'pending', '[]', CAST(${now} AS TEXT), CAST(${retryUntil} AS TEXT), e.created_on FROM events e
+    WHERE e.instance_id = ${target.instanceId} AND (e.tx_id, e.seq) > (${from[0]}, ${from[1]}) AND (e.tx_id, e.seq) <= (${to[0]}, ${to[1]})${types}
+    ON CONFLICT (instance_id, webhook_id, event_id) DO NOTHING`.execute(db);
+  await sql`UPDATE webhooks SET swept_tx_id = ${to[0]}, swept_seq = ${to[1]} WHERE instance_id = ${target.instanceId} AND id = ${target.webhookId}`.execute(db);
 }
