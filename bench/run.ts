@@ -534,8 +534,8 @@ function scenarios(opts: Options, state: BenchState, search: Awaited<ReturnType<
   return list.filter((scenario): scenario is Scenario => scenario !== undefined);
 
   /**
-   * The same requests with the benchmark's webhook enabled: each write queues a delivery, which
-   * the server's worker sends to the receiver meanwhile. Right after the run without it, so the
+   * The same requests with the benchmark's webhook enabled: each write hands its events to the
+   * server's worker, which sends their deliveries to the receiver meanwhile. Right after the run without it, so the
    * two compare (bench/README.md); the deliveries drain before the next scenario.
    */
   function withWebhook(id: string, name: string, job: (url: string) => HttpJob): Scenario | undefined {

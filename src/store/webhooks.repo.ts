@@ -5,11 +5,13 @@ import type { Store, StoreDialect } from './dialect.js';
 import type { Tx, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
 
 /*
- * Webhook subscriptions and their deliveries (migration 013). A delivery is one event to one
- * webhook, keyed (instance, webhook, event): written in the event's transaction (insertDeliveries,
- * due at once or born claimed by the writing process), found when due through the partial index
- * on next_attempt_at, claimed with a lease, and given its outcome after the attempt. Its
- * attempts are a JSON list on the row.
+ * Webhook subscriptions and their deliveries (migrations 013, 019). A delivery is one event to
+ * one webhook, keyed (instance, webhook, event). Its row is written with the outcome of its first
+ * attempt by the process its event was handed to (recordHandedAttempts), or queued due: in the
+ * event's transaction by a process without a delivery worker, for a resting endpoint, or by the
+ * sweep for an event whose process never recorded it (insertDeliveries, sweepDeliveries). Due
+ * rows are found through the partial index on next_attempt_at, claimed with a lease, and given
+ * their outcome after the attempt. Its attempts are a JSON list on the row.
  */
 
 type WebhookRow = Selectable<WebhooksTable>;
