@@ -26,6 +26,8 @@ const RECORD_AFTER_MS = 5;
  * are seen at once (webhooksChanged); another process's within this time.
  */
 const WEBHOOKS_KEPT_MS = 1_000;
+/** How long one poll sweeps at most before it lets the next poll go on. */
+const SWEEP_BUDGET_MS = 25;
 
 /** A delivery handed to this worker, and until when (ms) it may still be sent before the sweep queues it. */
 interface HandedDelivery {
@@ -110,16 +112,18 @@ export class WebhookWorker {
     this.pollAgain = false;
     let full = false;
     try {
-      // Claims are transactions: while requests are in flight, wait until a batch's worth of
-      // slots is free rather than claiming one delivery per finished request.
       const nowMs = this.deps.deliveries.nowMs();
       if (nowMs - this.lastSweep >= this.sweepMs) {
         this.lastSweep = nowMs;
-        // Rounds of a few webhooks each (short transactions); a larger backlog goes on at the next poll.
+        // Rounds of a few webhooks each (short transactions), for 25 ms at most: a larger backlog
+        // (events a CLI wrote while no server ran) goes on at the next poll, beside the API.
+        const started = performance.now();
         let more = true;
-        for (let round = 0; round < 16 && more; round++) more = await this.deps.deliveries.sweep();
+        while (more && performance.now() - started < SWEEP_BUDGET_MS) more = await this.deps.deliveries.sweep();
         if (more) this.lastSweep = -Infinity;
       }
+      // Claims are transactions: while requests are in flight, wait until a batch's worth of
+      // slots is free rather than claiming one delivery per finished request.
       const free = this.concurrency - this.inFlight;
       const worthClaiming = this.inFlight === 0 ? 1 : Math.min(16, Math.ceil(this.concurrency / 4));
       if (free >= worthClaiming && (await this.deps.deliveries.hasDue())) {
