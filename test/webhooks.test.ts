@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookDeliveries } from '../src/services/webhook-delivery.service.js';
 import { acceptHandoffs } from '../src/services/webhook-fanout.js';
+import { findWebhook } from '../src/store/webhooks.repo.js';
 import { WebhookSender } from '../src/services/webhook-sender.js';
 import { openMigratedStore } from '../src/store/db.js';
 import { agent, client, createInstance, createTestApp, createTicket, DIALECTS, FakeClock, requestor, type TestApp } from './helpers.js';
@@ -505,6 +507,95 @@ for (const dialect of DIALECTS) {
       expect(await deliver()).toBe(0);
       expect(ticketsReceived()).toEqual([kept.ticketId, lost.ticketId]);
       expect(ticketsReceived()).not.toContain(before.ticketId);
+    });
+
+    it('sweeps: positions a webhook written without a position at the feed’s end, and sends it no history', async () => {
+      const { api, id: instanceId } = await createInstance(t.app);
+      const endpoint = await receiver();
+      await createTicket(api, { title: 'history' });
+      const { id } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
+      // As a server of the version before migration 019 writes one, during a rolling upgrade.
+      await sql`UPDATE webhooks SET swept_tx_id = NULL, swept_seq = NULL WHERE instance_id = ${instanceId} AND id = ${id}`.execute(t.store.db);
+      clock.advance(MINUTE);
+      expect(await deliver()).toBe(0);
+      const { rows } = await sql<{
+        swept_seq: number | string | null;
+      }>`SELECT swept_seq FROM webhooks WHERE instance_id = ${instanceId} AND id = ${id}`.execute(t.store.db);
+      expect(rows[0]!.swept_seq).not.toBeNull();
+      // From there on it is swept as any other.
+      const dropEvents = acceptHandoffs(t.store.db, { accept: () => undefined, webhooksChanged: () => undefined });
+      try {
+        await createTicket(api, { title: 'handed and lost' });
+      } finally {
+        dropEvents();
+      }
+      clock.advance(MINUTE);
+      expect(await deliver()).toBe(1);
+      expect(endpoint.received).toHaveLength(1);
+    });
+
+    it('records a handed delivery’s outcome on the row the sweep queued meanwhile, unless a claim holds it', async () => {
+      const { api, id: instanceId } = await createInstance(t.app);
+      const endpoint = await receiver();
+      const { id } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
+      const webhook = (await findWebhook(t.store.db, t.store.dialect, instanceId, id))!;
+      const sender = new WebhookSender({ timeoutMs: 500, allowPrivate: true });
+      // The worker's side, without its loop: sweep, claim and record by hand.
+      const own = new WebhookDeliveries({ store: t.store, sender, publicUrl: () => 'http://ticketing.test', timeoutMs: 500, now: clock.now });
+      try {
+        const lostEvent = async (title: string) => {
+          const dropEvents = acceptHandoffs(t.store.db, { accept: () => undefined, webhooksChanged: () => undefined });
+          try {
+            await createTicket(api, { title });
+          } finally {
+            dropEvents();
+          }
+          clock.advance(6 * SECOND);
+          while (await own.sweep());
+          const [queued] = (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
+          expect(queued).toMatchObject({ status: 'pending', attemptCount: 0 });
+          return queued.eventId as string;
+        };
+        /** The outcome of its first attempt, as the process it was handed to would record it late. */
+        const handedOutcome = (eventId: string, ok: boolean) => ({
+          claimed: {
+            key: { instanceId, webhookId: id, eventId },
+            attempts: 1,
+            attemptLog: [],
+            retryUntil: clock.now(),
+            envelope: { type: 'ticket.created', timestamp: clock.now(), data: {} },
+            webhook,
+            handed: true as const,
+          },
+          startedOn: clock.now(),
+          result: { ok, statusCode: ok ? 204 : 503, durationMs: 3, error: null, response: null },
+        });
+        const delivery = async (eventId: string) =>
+          (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items.find((d: { eventId: string }) => d.eventId === eventId);
+
+        // Queued, not claimed yet: the late outcome takes the row, and it is not sent again.
+        const first = await lostEvent('late outcome, row not claimed');
+        await own.record([handedOutcome(first, true)]);
+        expect(await delivery(first)).toMatchObject({ status: 'delivered', attemptCount: 1, lastStatusCode: 204 });
+        expect(await deliver()).toBe(0);
+
+        // Queued and claimed: the claim's attempt is the one that counts.
+        const second = await lostEvent('late outcome, row claimed');
+        const [claimed] = await own.claimDue(10);
+        expect(claimed!.key.eventId).toBe(second);
+        await own.record([handedOutcome(second, false)]);
+        expect(await delivery(second)).toMatchObject({ status: 'pending', attemptCount: 1, attempts: [] });
+        await own.record([await own.attempt(claimed!)]);
+        expect(await delivery(second)).toMatchObject({
+          status: 'delivered',
+          attemptCount: 1,
+          lastStatusCode: 204,
+          attempts: [expect.objectContaining({ statusCode: 204 })],
+        });
+        expect(endpoint.received.map((r) => r.headers['webhook-id'])).toEqual([second]);
+      } finally {
+        sender.close();
+      }
     });
 
     it('stops delivering to a deleted webhook', async () => {

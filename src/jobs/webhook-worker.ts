@@ -181,7 +181,7 @@ export class WebhookWorker {
         for (const event of events) {
           if (!subscribes(webhook, event.type)) continue;
           if (resting) {
-            due.push({ webhookId: webhook.id, eventId: event.id, eventType: event.type, attempts: 0, nextAttemptAt: createdOn });
+            due.push({ webhookId: webhook.id, eventId: event.id, eventType: event.type, nextAttemptAt: createdOn });
             continue;
           }
           this.handed.push({
@@ -221,13 +221,18 @@ export class WebhookWorker {
     return list;
   }
 
-  /** Sends handed deliveries while slots are free. One that could not start well before its lease ends is left to the sweep. */
+  /**
+   * Sends handed deliveries while slots are free. One that could not start well before its lease
+   * ends (its deadline and half the lease's margin, for recording the outcome) is left to the
+   * sweep: else the sweep might queue it while its outcome is on the way, and it would go twice.
+   */
   private sendHanded(): void {
     if (this.handedNext >= this.handed.length) return;
     const now = this.deps.deliveries.nowMs();
+    const latestStart = this.deps.deliveries.timeoutMs + this.deps.deliveries.leaseMarginMs / 2;
     while (this.handedNext < this.handed.length && this.inFlight < this.concurrency) {
       const { claimed, leaseUntil } = this.handed[this.handedNext++]!;
-      if (leaseUntil - now > this.deps.deliveries.timeoutMs + 1000) this.send(claimed);
+      if (leaseUntil - now > latestStart) this.send(claimed);
     }
     if (this.handedNext >= this.handed.length) {
       this.handed = [];
@@ -261,7 +266,8 @@ export class WebhookWorker {
     if (batch.length === 0) return;
     this.recording = this.recording.then(() =>
       this.deps.deliveries.record(batch).catch((error: unknown) => {
-        // The leases run out and these deliveries are sent again: at least once holds.
+        // They are sent again (claimed ones once their lease runs out, handed ones once the sweep
+        // finds them without a row): at least once holds.
         this.logFailure(error, 'recording webhook deliveries failed; they will be sent again');
       }),
     );

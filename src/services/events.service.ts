@@ -26,9 +26,9 @@ export function onEventRecorded(listener: () => void): () => void {
 }
 
 /**
- * Records an event in the caller's transaction `tx`: the feed row, and a delivery for every
- * enabled webhook of the instance subscribed to its type. Commits or rolls back with the change
- * it is about. Answers the event's id.
+ * Records an event in the caller's transaction `tx`: the feed row, and its webhook deliveries
+ * (handed to this process's delivery worker once the transaction commits, or queued due in it:
+ * webhook-fanout.ts). Commits or rolls back with the change it is about. Answers the event's id.
  *
  *   await events.record(tx, instanceId, { type: 'ticket.attachmentAdded', ticket, data: { … }, createdOn: now });
  */
@@ -38,8 +38,9 @@ export async function record(tx: Tx, instanceId: string, event: NewEvent): Promi
 }
 
 /**
- * Records the events of one write (all of one time, `createdOn`), in order: two statements
- * whatever their number, the events' rows and their deliveries. Answers their ids.
+ * Records the events of one write (all of one time, `createdOn`), in order: one statement
+ * whatever their number (two without a delivery worker here: their due deliveries). Answers
+ * their ids.
  */
 async function recordAll(tx: Tx, instanceId: string, events: readonly NewEvent[]): Promise<string[]> {
   if (events.length === 0) return [];

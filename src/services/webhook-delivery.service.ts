@@ -21,9 +21,11 @@ export type { ClaimedDelivery };
 
 /*
  * The delivery side of webhooks: claim due deliveries (a short transaction that leases them),
- * send each (no transaction open meanwhile), record the outcomes (one transaction per batch).
- * At least once: a process that dies between claim and record leaves its leases to run out, and
- * the deliveries go again, with the same webhook-id. docs/decisions/017-webhooks.md.
+ * send each, and those handed over by this process's writes (no transaction open meanwhile),
+ * record the outcomes (one transaction per batch), sweep. At least once: a process that dies
+ * between claim and record leaves its leases to run out, one that dies holding handed
+ * deliveries leaves them without a row, which the sweep queues; either way they go again, with
+ * the same webhook-id. docs/decisions/017-webhooks.md, 027-webhook-sweep.md.
  */
 
 export interface DeliveryDeps {
@@ -75,6 +77,11 @@ export class WebhookDeliveries {
     return this.deps.timeoutMs;
   }
 
+  /** How long a lease lasts beyond the deadline. */
+  get leaseMarginMs(): number {
+    return leaseMargin(this.deps.timeoutMs);
+  }
+
   /**
    * From now on, writes to this store in this process hand their committed events to `sink`
    * (webhook-fanout.ts): the worker, while it runs. Answers the way to stop.
@@ -114,6 +121,7 @@ export class WebhookDeliveries {
     const { dialect } = this.deps.store;
     if (!(await repo.hasSweepWork(this.deps.store, cutoff))) return false;
     return this.tx(async (tx) => {
+      await repo.positionUnsweptWebhooks(tx);
       const targets = await repo.selectSweepTargets(tx, dialect, cutoff, limit);
       let more = targets.length === limit;
       for (const target of targets) {
@@ -192,7 +200,7 @@ export class WebhookDeliveries {
   }
 
   private leaseMs(): number {
-    return this.deps.timeoutMs + leaseMargin(this.deps.timeoutMs);
+    return this.deps.timeoutMs + this.leaseMarginMs;
   }
 
   private leaseEnd(nowMs: number): string {
@@ -312,9 +320,12 @@ export class WebhookDeliveries {
         }
         health.set(id, state);
       }
-      await repo.recordAttempts(tx, recorded);
-      await repo.recordHandedAttempts(tx, handed);
-      for (const state of health.values()) {
+      // The webhooks' health first, in one order, then the deliveries: the sweep locks webhooks
+      // and then writes deliveries, so writing them in the other order could deadlock with it
+      // on PostgreSQL (its insert waiting for a delivery row of this transaction, this one for
+      // a webhook it holds).
+      const webhooks = [...health.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, state]) => state);
+      for (const state of webhooks) {
         // The worker's copy of the webhook (for the events handed to it) has the old health.
         if (state.failures > 0 || (state.healed && state.wasFailing)) webhooksChanged(tx, state.instanceId);
         if (state.healed) await repo.noteWebhookSuccess(tx, state.instanceId, state.webhookId);
@@ -343,6 +354,8 @@ export class WebhookDeliveries {
         const rest = restUntil(after.consecutiveFailures, Date.parse(after.failingSince), nowMs, this.random, this.delays);
         if (rest !== undefined) await repo.restWebhook(tx, state.instanceId, state.webhookId, new Date(rest).toISOString());
       }
+      await repo.recordAttempts(tx, recorded);
+      await repo.recordHandedAttempts(tx, handed);
     });
   }
 }

@@ -81,8 +81,7 @@ export async function queueDeliveries(tx: Tx, instanceId: string, events: readon
   const rows: NewDelivery[] = [];
   for (const webhook of webhooks)
     for (const event of events)
-      if (subscribes(webhook, event.type))
-        rows.push({ webhookId: webhook.id, eventId: event.id, eventType: event.type, attempts: 0, nextAttemptAt: createdOn });
+      if (subscribes(webhook, event.type)) rows.push({ webhookId: webhook.id, eventId: event.id, eventType: event.type, nextAttemptAt: createdOn });
   await insertDeliveries(tx, instanceId, rows, createdOn, retryUntil);
   return rows.length;
 }

@@ -102,7 +102,6 @@ export class WebhooksService {
     };
     await this.tx(async (tx) => {
       await repo.insertWebhook(tx, instanceId, webhook);
-      await repo.sweepFromFeedEnd(tx, this.deps.store.dialect, instanceId, webhook.id);
       webhooksChanged(tx, instanceId);
     });
     return { item: present(webhook), secret: webhook.secret };
@@ -125,7 +124,7 @@ export class WebhooksService {
       after.lastUpdatedOn = this.now();
       await repo.updateWebhook(tx, instanceId, after);
       // Enabled again: it gets the events from now on, not those written while it was off.
-      if (after.enabled && !before.enabled) await repo.sweepFromFeedEnd(tx, this.deps.store.dialect, instanceId, id);
+      if (after.enabled && !before.enabled) await repo.sweepFromFeedEnd(tx, instanceId, id);
       webhooksChanged(tx, instanceId);
       return present(after);
     });

@@ -186,10 +186,10 @@ export interface WebhooksTable {
   blocked_until: string | null;
   /**
    * The feed position up to which every event it subscribes to has a delivery row (migration
-   * 019): the sweep's. BIGINT: a string from PostgreSQL.
+   * 019): the sweep's; null until set. BIGINT: a string from PostgreSQL.
    */
-  swept_tx_id: number | string;
-  swept_seq: number | string;
+  swept_tx_id: number | string | null;
+  swept_seq: number | string | null;
 }
 
 /** One event to one webhook, with its attempts (migration 013). */

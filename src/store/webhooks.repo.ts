@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Delivery, DeliveryAttempt, DeliveryStatus, Webhook, WebhookFormat } from '../domain/webhooks.js';
 import { executeCompiledOnce, queryCompiledOnce } from './compiled-once.js';
 import type { Store, StoreDialect } from './dialect.js';
@@ -68,9 +68,9 @@ export async function insertWebhook(db: Tx, instanceId: string, webhook: StoredW
       failing_since: null,
       consecutive_failures: 0,
       blocked_until: null,
-      // Set to the feed's end in the same transaction (sweepFromFeedEnd).
-      swept_tx_id: 0,
-      swept_seq: 0,
+      // It gets the events written from now on (decision 027).
+      swept_tx_id: feedEnd(instanceId, 'tx_id'),
+      swept_seq: feedEnd(instanceId, 'seq'),
     })
     .execute();
 }
@@ -136,14 +136,16 @@ const WEBHOOK_COLUMNS = [
 /** The instance's enabled webhooks, read on the store's read connection (the delivery worker's, once per batch of events). */
 export async function readEnabledWebhooks(store: Store, instanceId: string): Promise<StoredWebhook[]> {
   const query = store.db.selectFrom('webhooks').select(WEBHOOK_COLUMNS).where('instance_id', '=', instanceId).where('enabled', '=', 1).compile();
-  return (await store.readRows(query)).map((r) =>
-    toWebhook({
-      ...(Object.fromEntries(WEBHOOK_COLUMNS.map((column, i) => [column, r[i]])) as Omit<WebhookRow, 'swept_tx_id' | 'swept_seq'>),
-      include_private: Number(r[5]),
-      enabled: Number(r[6]),
-      consecutive_failures: Number(r[13]),
-    }),
-  );
+  return (await store.readRows(query)).map((values) => {
+    const row = Object.fromEntries(WEBHOOK_COLUMNS.map((column, i) => [column, values[i]])) as Omit<WebhookRow, 'swept_tx_id' | 'swept_seq'>;
+    // toWebhook compares flags with === 1: numbers, whatever a raw row holds.
+    return toWebhook({
+      ...row,
+      include_private: Number(row.include_private),
+      enabled: Number(row.enabled),
+      consecutive_failures: Number(row.consecutive_failures),
+    });
+  });
 }
 
 /** The instance's enabled webhooks, read in the transaction of a write whose events they may get. */
@@ -159,7 +161,6 @@ export interface NewDelivery {
   webhookId: string;
   eventId: string;
   eventType: string;
-  attempts: 0;
   nextAttemptAt: string;
 }
 
@@ -169,11 +170,11 @@ export interface NewDelivery {
  */
 export async function insertDeliveries(db: Tx, instanceId: string, deliveries: readonly NewDelivery[], now: string, retryUntil: string): Promise<void> {
   if (deliveries.length === 0) return;
-  const parameters = deliveries.flatMap((d) => [instanceId, d.webhookId, d.eventId, d.eventType, d.attempts, d.nextAttemptAt, retryUntil, now]);
+  const parameters = deliveries.flatMap((d) => [instanceId, d.webhookId, d.eventId, d.eventType, d.nextAttemptAt, retryUntil, now]);
   await executeCompiledOnce(db, `insertDeliveries:${deliveries.length}`, parameters, () => {
     const rows = [];
-    for (let i = 0; i < parameters.length; i += 8)
-      rows.push(sql`(${sql.join(parameters.slice(i, i + 5))}, 'pending', '[]', ${sql.join(parameters.slice(i + 5, i + 8))})`);
+    for (let i = 0; i < parameters.length; i += 7)
+      rows.push(sql`(${sql.join(parameters.slice(i, i + 4))}, 0, 'pending', '[]', ${sql.join(parameters.slice(i + 4, i + 7))})`);
     // A row may be there already: the outcome of a send, or the sweep's (webhook-sweep below).
     return sql`INSERT INTO webhook_deliveries (instance_id, webhook_id, event_id, event_type, attempts, status, attempt_log, next_attempt_at, retry_until, created_on)
       VALUES ${sql.join(rows)} ON CONFLICT (instance_id, webhook_id, event_id) DO NOTHING`;
@@ -595,15 +596,27 @@ export interface SweepTarget {
 }
 
 /**
- * Sets a webhook's sweep position to the end of its instance's feed, as readers of the feed see
- * it now: a new (or enabled again) webhook gets the events written from then on.
+ * The position of the instance's newest committed event, whatever the feed's horizon: a webhook
+ * starting there gets no event committed before it (on PostgreSQL, one committed by a transaction
+ * newer than a transaction still running would be past the horizon's end). An event of a
+ * transaction still running with an older id can fall before it: that one is sent only if the
+ * process that wrote it is alive to hand it over (decision 027).
  */
-export async function sweepFromFeedEnd(db: Tx, dialect: StoreDialect, instanceId: string, webhookId: string): Promise<void> {
-  const horizon = sql.raw(dialect.eventHorizon);
-  const newest = (column: 'tx_id' | 'seq') =>
-    sql`COALESCE((SELECT e.${sql.ref(column)} FROM events e WHERE e.instance_id = ${instanceId} AND e.tx_id < ${horizon} ORDER BY e.tx_id DESC, e.seq DESC LIMIT 1), 0)`;
-  await sql`UPDATE webhooks SET swept_tx_id = ${newest('tx_id')}, swept_seq = ${newest('seq')}
+function feedEnd(instanceId: string | RawBuilder<string>, column: 'tx_id' | 'seq'): RawBuilder<number> {
+  return sql<number>`COALESCE((SELECT e.${sql.ref(column)} FROM events e WHERE e.instance_id = ${instanceId} ORDER BY e.tx_id DESC, e.seq DESC LIMIT 1), 0)`;
+}
+
+/** Sets a webhook's sweep position to the end of its instance's feed: enabled again, it gets the events written from now on. */
+export async function sweepFromFeedEnd(db: Tx, instanceId: string, webhookId: string): Promise<void> {
+  await sql`UPDATE webhooks SET swept_tx_id = ${feedEnd(instanceId, 'tx_id')}, swept_seq = ${feedEnd(instanceId, 'seq')}
     WHERE instance_id = ${instanceId} AND id = ${webhookId}`.execute(db);
+}
+
+/** Gives webhooks without a sweep position (written by a server that did not know it) the end of their instance's feed. */
+export async function positionUnsweptWebhooks(db: Tx): Promise<void> {
+  const instance = sql<string>`webhooks.instance_id`;
+  await sql`UPDATE webhooks SET swept_tx_id = ${feedEnd(instance, 'tx_id')}, swept_seq = ${feedEnd(instance, 'seq')}
+    WHERE swept_tx_id IS NULL OR swept_seq IS NULL`.execute(db);
 }
 
 /*
@@ -626,9 +639,11 @@ function sweepTargetsQuery(dialect: StoreDialect, cutoff: string, limit: number)
     LIMIT ${limit}`;
 }
 
-/** Whether any webhook has work for the sweep: a read on the store's read connection, so an idle look writes nothing. */
+/** Whether any webhook has work for the sweep (or has no position yet): a read on the store's read connection, so an idle look writes nothing. */
 export async function hasSweepWork(store: Store, cutoff: string): Promise<boolean> {
-  return (await store.readRows(sweepTargetsQuery(store.dialect, cutoff, 1).compile(store.db))).length > 0;
+  const unpositioned = sql`SELECT 1 FROM webhooks w WHERE w.swept_tx_id IS NULL OR w.swept_seq IS NULL`;
+  const query = sql`SELECT 1 WHERE EXISTS (${sweepTargetsQuery(store.dialect, cutoff, 1)}) OR EXISTS (${unpositioned})`;
+  return (await store.readRows(query.compile(store.db))).length > 0;
 }
 
 /**

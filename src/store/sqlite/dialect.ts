@@ -94,7 +94,7 @@ export function openSqlite(
   if (file !== ':memory:') {
     database.pragma('wal_autocheckpoint = 0');
     checkpointer = startCheckpointer(file, {
-      onRestartWanted: (reachedEnd) => committer.checkpointBeforeNextGroup(reachedEnd),
+      onRestartWanted: (done) => committer.checkpointBeforeNextGroup(done),
       onFailure: (reason) => {
         process.emitWarning(`SQLite checkpoints run in the writer again: ${reason}`);
         if (database.open) database.pragma('wal_autocheckpoint = 1000');

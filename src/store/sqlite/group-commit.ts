@@ -21,12 +21,15 @@ const MAX_GROUP = 64;
 export class GroupCommitter {
   private queue: { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
   private scheduled = false;
-  /** Called once the writer's checkpoint copied the whole WAL, so that the next BEGIN starts it over. */
+  /** Called once the writer's checkpoint has run (not busy), so that the worker's go on. */
   private checkpointWanted: (() => void) | undefined;
 
-  /** The writer runs a PASSIVE checkpoint before its next groups, until one reaches the WAL's end (sqlite-checkpointer.ts). */
-  checkpointBeforeNextGroup(reachedEnd: () => void): void {
-    this.checkpointWanted = reachedEnd;
+  /**
+   * The writer runs a PASSIVE checkpoint before its next group, and before the ones after it
+   * while that finds another checkpoint running (sqlite-checkpointer.ts).
+   */
+  checkpointBeforeNextGroup(done: () => void): void {
+    this.checkpointWanted = done;
   }
 
   constructor(private readonly db: Db) {}
@@ -60,15 +63,15 @@ export class GroupCommitter {
 
   private async commitGroup(conn: Tx, group: GroupCommitter['queue']): Promise<void> {
     if (this.checkpointWanted) {
-      // [busy, frames in the WAL, frames copied]. Only a checkpoint that copied every frame lets
-      // the BEGIN below start the WAL over; one that found a checkpoint running (busy) or a
-      // reader on an older snapshot is tried again before the next group.
+      // [busy, frames in the WAL, frames copied]. One that reached the end lets the BEGIN below
+      // start the WAL over. One that found a checkpoint running (busy) is tried again before the
+      // next group; one held back by a reader on an older snapshot is not (it would be again,
+      // until the reader ends): the worker checkpoints again, and asks again.
       const { rows } = await sql<{ busy: number; log: number; checkpointed: number }>`PRAGMA wal_checkpoint(PASSIVE)`.execute(conn);
-      const result = rows[0];
-      if (result && result.busy === 0 && result.log === result.checkpointed) {
-        const reachedEnd = this.checkpointWanted;
+      if (rows[0]?.busy === 0) {
+        const done = this.checkpointWanted;
         this.checkpointWanted = undefined;
-        reachedEnd();
+        done();
       }
     }
     await sql`BEGIN IMMEDIATE`.execute(conn);

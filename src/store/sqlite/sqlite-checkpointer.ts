@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
  * copies. So once the WAL is past RESTART_FRAMES the worker asks (`onRestartWanted`), and the
  * writer runs a PASSIVE checkpoint itself before its next transaction: it copies only what
  * arrived since the worker's, and its BEGIN then starts the WAL over. Meanwhile the worker
- * leaves the WAL alone (until the writer says it is done, ASK_TIMEOUT_MS at most): its own
+ * leaves the WAL alone (until the writer's has run, ASK_TIMEOUT_MS at most): its own
  * checkpoints, longer as the WAL grows, kept the writer's busy one after the other, and the WAL
  * grew to 148 MB of the 280 MB written in the test of transactions.test.ts.
  *
@@ -52,7 +52,7 @@ const checkpoint = () => {
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', (message) => {
-  if (message === 'restarted') {
+  if (message === 'resume') {
     askedAt = 0;
     return;
   }
@@ -68,13 +68,10 @@ export interface Checkpointer {
 }
 
 /**
- * `onRestartWanted(reachedEnd)`: the writer checkpoints before its next transactions until one
- * copies the whole WAL, then calls `reachedEnd`; the worker checkpoints again from then on.
+ * `onRestartWanted(done)`: the writer checkpoints before its next transaction (again while that
+ * finds the worker's running), then calls `done`; the worker checkpoints again from then on.
  */
-export function startCheckpointer(
-  file: string,
-  hooks: { onRestartWanted: (reachedEnd: () => void) => void; onFailure: (reason: string) => void },
-): Checkpointer {
+export function startCheckpointer(file: string, hooks: { onRestartWanted: (done: () => void) => void; onFailure: (reason: string) => void }): Checkpointer {
   const { onFailure } = hooks;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, {
@@ -92,7 +89,7 @@ export function startCheckpointer(
   };
   worker.on('message', (message: { error?: string; restart?: boolean }) => {
     if (message.error) fail(message.error);
-    if (message.restart) hooks.onRestartWanted(() => worker.postMessage('restarted'));
+    if (message.restart) hooks.onRestartWanted(() => worker.postMessage('resume'));
   });
   worker.on('error', (error) => fail(error.message));
   const exited = new Promise<void>((resolve) =>
