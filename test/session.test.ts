@@ -79,12 +79,12 @@ for (const dialect of DIALECTS) {
       }
       expect(bodies[0]).toEqual(bodies[1]);
       expect(bodies[0]).toMatchObject({ code: 'unauthorized', detail: 'The e-mail address or the password is wrong' });
-      const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
-      // Without the dummy hash an unknown address answers in well under a millisecond of work,
-      // against tens of milliseconds for argon2id: a factor of 8 either way still tells them
-      // apart, and allows for a busy machine (in CI beside other test files: 23 against 84 ms).
-      expect(median(unknown)).toBeGreaterThan(median(wrong) / 8);
-      expect(median(unknown)).toBeLessThan(median(wrong) * 8);
+      // The fastest of each: what the work costs when nothing else got in the way. (Medians
+      // measured 23 against 84 ms in CI beside other test files.) Without the dummy hash an
+      // unknown address answers in about 2 ms, against tens of milliseconds for argon2id.
+      const fastest = (values: number[]) => Math.min(...values);
+      expect(fastest(unknown)).toBeGreaterThan(fastest(wrong) / 3);
+      expect(fastest(unknown)).toBeLessThan(fastest(wrong) * 3);
     });
 
     it('keeps only hashes: of the session id (256 random bits), of the links, and argon2id of the password', async () => {
