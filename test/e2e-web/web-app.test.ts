@@ -144,8 +144,18 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     // Only the rows in view are in the page (docs/decisions/023-desk-windowing.md); the table says how many there are.
     expect(await page.getByRole('table').getAttribute('aria-rowcount')).toBe('56');
     expect(await rows.count()).toBeLessThan(50);
-    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
-    await page.getByText('55 tickets shown — that is all of them').waitFor();
+    // Scrolled to the end until the next page is in: on a busy machine one scroll can come
+    // before the list has measured its rows, and reach no further than the first page's end.
+    const allShown = page.getByText('55 tickets shown — that is all of them');
+    await expect
+      .poll(
+        async () => {
+          await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+          return allShown.isVisible();
+        },
+        { timeout: 30_000, interval: 250 },
+      )
+      .toBe(true);
     // The oldest, last of the list, once scrolled to.
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     await page.getByRole('link', { name: 'Routine request 1', exact: true }).waitFor();
