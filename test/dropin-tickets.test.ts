@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredTicket } from '../src/domain/ticket.js';
@@ -16,13 +13,12 @@ import {
   createTicket,
   DIALECTS,
   FakeClock,
-  postgresUrl,
   requestor,
+  scratchDatabase,
   signInPerson,
   type Client,
   type TestApp,
 } from './helpers.js';
-import { databaseName, onMaintenanceDatabase } from './pg-admin.js';
 
 /*
  * What the original product's clients read on tickets (API-CONTRACT §10, docs/api.md §5 and §7):
@@ -641,18 +637,7 @@ for (const dialect of DIALECTS) {
     }
 
     it('migration 010 counts the tickets there were before it', async () => {
-      let url: string;
-      let cleanup: () => Promise<void>;
-      if (dialect.name === 'sqlite') {
-        const dir = mkdtempSync(join(tmpdir(), 'ticketing-010-'));
-        url = `sqlite:${join(dir, 'old.db')}`;
-        cleanup = async () => rmSync(dir, { recursive: true, force: true });
-      } else {
-        const name = `${databaseName(postgresUrl!)}_010_${process.pid}`;
-        url = Object.assign(new URL(postgresUrl!), { pathname: `/${name}` }).toString();
-        await onMaintenanceDatabase(postgresUrl!, `DROP DATABASE IF EXISTS "${name}"`, `CREATE DATABASE "${name}"`);
-        cleanup = () => onMaintenanceDatabase(postgresUrl!, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      }
+      const { url, cleanup } = await scratchDatabase(dialect.name, '010');
       const store = openStore(url, { synchronous: 'NORMAL', poolSize: 2 });
       try {
         const provider = { getMigrations: async () => migrations(store.dialect) };

@@ -64,6 +64,23 @@ export class FakeClock {
  * A fully wired app (not listening) on a fresh SQLite file, or on the shared PostgreSQL test
  * database, where tests isolate themselves by creating their own instance.
  */
+/**
+ * An empty database of its own for one test (a SQLite file, or a PostgreSQL database beside the
+ * suite's), for tests that build a store from an older schema; `cleanup` removes it.
+ */
+export async function scratchDatabase(dialect: DialectName, label: string): Promise<{ url: string; cleanup: () => Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), `ticketing-${label}-`));
+    return { url: `sqlite:${join(dir, 'old.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  if (!postgresUrl) throw new Error('PostgreSQL is not available');
+  const base = postgresUrl;
+  const name = `${databaseName(base)}_${label}_${process.pid}`;
+  const url = Object.assign(new URL(base), { pathname: `/${name}` }).toString();
+  await onMaintenanceDatabase(base, `DROP DATABASE IF EXISTS "${name}"`, `CREATE DATABASE "${name}"`);
+  return { url, cleanup: () => onMaintenanceDatabase(base, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
 let ownDatabases = 0;
 
 export async function createTestApp(

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/db.js';
 import { migrateTo, migrateToLatest } from '../src/store/migrate.js';
-import { DIALECTS, postgresUrl } from './helpers.js';
-import { databaseName, onMaintenanceDatabase } from './pg-admin.js';
+import { DIALECTS, scratchDatabase } from './helpers.js';
 
 /*
  * Migration 019 gives each webhook a sweep position (docs/decisions/027-webhook-sweep.md). The
@@ -16,18 +12,7 @@ import { databaseName, onMaintenanceDatabase } from './pg-admin.js';
 for (const dialect of DIALECTS) {
   describe.skipIf(dialect.skip)(`migration 019 (${dialect.name})`, () => {
     it('starts each existing webhook’s sweep at the end of its instance’s feed', async () => {
-      let url: string;
-      let cleanup: () => Promise<void>;
-      if (dialect.name === 'sqlite') {
-        const dir = mkdtempSync(join(tmpdir(), 'ticketing-019-'));
-        url = `sqlite:${join(dir, 'old.db')}`;
-        cleanup = async () => rmSync(dir, { recursive: true, force: true });
-      } else {
-        const name = `${databaseName(postgresUrl!)}_019_${process.pid}`;
-        url = Object.assign(new URL(postgresUrl!), { pathname: `/${name}` }).toString();
-        await onMaintenanceDatabase(postgresUrl!, `DROP DATABASE IF EXISTS "${name}"`, `CREATE DATABASE "${name}"`);
-        cleanup = () => onMaintenanceDatabase(postgresUrl!, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      }
+      const { url, cleanup } = await scratchDatabase(dialect.name, '019');
       const store = openStore(url, { synchronous: 'NORMAL', poolSize: 2 });
       try {
         await migrateTo(store.db, store.dialect, '018-saved-views');
