@@ -45,7 +45,7 @@ interface Options {
   webhookBacklog: number;
   /** Deliveries waiting for a retry while the API is measured again (0: skip). */
   undelivered: number;
-  /** Rounds of each webhook pair (without, then with the webhook), alternated. */
+  /** Rounds of each webhook pair (without and with the webhook; the first of each round alternates). */
   rounds: number;
 }
 
@@ -1110,13 +1110,15 @@ async function main(): Promise<void> {
           await measure(scenario);
           continue;
         }
-        // With and without the webhook alternated, round after round: the machine's drift over
-        // a run (other load, the WAL, the data growing) falls on both alike (bench/README.md).
+        // With and without the webhook alternated, round after round, and which goes first too
+        // (without, with; with, without; …): the machine's drift over a run (other load, the WAL,
+        // the data growing with every write) falls on both alike, not always on the second
+        // (bench/README.md).
         const rounds: Row[][] = [[], []];
         for (let round = 1; round <= opts.rounds; round++) {
           log(`  round ${round} of ${opts.rounds}:`);
-          await measure(scenario, { into: rounds[0] });
-          await measure(partner, { into: rounds[1] });
+          const order = round % 2 === 1 ? [0, 1] : [1, 0];
+          for (const which of order) await measure(which === 0 ? scenario : partner, { into: rounds[which] });
         }
         rows.push(mergeRounds(rounds[0]!, raw), mergeRounds(rounds[1]!, raw));
         done.add(partner.id);
