@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ThreadedWebhookSender } from '../src/services/webhook-sender.js';
@@ -95,6 +96,31 @@ describe('webhook requests sent from a thread of their own', () => {
       expect(endpoint.received).toHaveLength(0);
     } finally {
       strict.close();
+    }
+  });
+
+  // Linux gives each thread a nice value of its own; elsewhere the thread keeps the process's.
+  it.runIf(process.platform === 'linux')('sends from a thread that yields the CPU to the event loop answering requests', async () => {
+    const niceness = (task: string) => {
+      try {
+        // The fields after the command name's closing parenthesis; the nice value is the 17th.
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      } catch {
+        return undefined; // a thread that ended meanwhile
+      }
+    };
+    const before = new Set(readdirSync('/proc/self/task'));
+    const endpoint = await receiver();
+    const own = new ThreadedWebhookSender({ timeoutMs: 1000, allowPrivate: true });
+    try {
+      expect(await own.send({ url: endpoint.url, headers: {}, body: '{}' })).toMatchObject({ ok: true });
+      const started = readdirSync('/proc/self/task').filter((task) => !before.has(task));
+      expect(started.map(niceness)).toContain(10);
+      const current = readFileSync('/proc/thread-self/stat', 'utf8');
+      expect(Number(current.slice(current.lastIndexOf(')') + 2).split(' ')[16])).toBe(0);
+    } finally {
+      own.close();
     }
   });
 

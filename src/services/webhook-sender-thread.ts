@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { WebhookSender, type SendRequest, type SendResult, type SenderOptions } from './webhook-sender.js';
 
@@ -8,6 +10,8 @@ import { WebhookSender, type SendRequest, type SendResult, type SenderOptions } 
  */
 
 if (!parentPort) throw new Error('webhook-sender-thread runs as a worker thread');
+
+lowerPriority();
 const port = parentPort;
 const sender = new WebhookSender(workerData as SenderOptions);
 let results: { id: number; result: SendResult }[] = [];
@@ -31,3 +35,18 @@ port.on('message', (batch: { id: number; request: SendRequest }[] | 'close') => 
     });
   }
 });
+
+/**
+ * Deliveries yield the CPU to the API: on Linux, where a thread has a nice value of its own, this
+ * thread runs at nice 10, so when the cores are busy the event loop that answers requests is
+ * served first and deliveries wait a little (their deadline runs on this thread's own clock, and
+ * the sweep sends what could not start in time). Elsewhere the thread keeps the process's priority.
+ */
+function lowerPriority(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, 10);
+  } catch {
+    // No /proc (not Linux), or not allowed: the same priority as the rest of the process.
+  }
+}
