@@ -20,7 +20,7 @@ export interface WebhookWorkerDeps {
 
 /** Outcomes are recorded together: in a batch this large, or after this long. */
 const RECORD_BATCH = 128;
-const RECORD_AFTER_MS = 5;
+const RECORD_AFTER_MS = 50;
 /**
  * How long the worker uses what it read of an instance's webhooks. Changes made in this process
  * are seen at once (webhooksChanged); another process's within this time.
