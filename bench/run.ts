@@ -98,7 +98,7 @@ function parseOptions(argv: string[]): Options {
     out: resolve(value('out') ?? join(ROOT, 'bench', 'results')),
     webhookBacklog: Math.floor(number('webhook-backlog', smoke ? 2_000 : 100_000)),
     undelivered: argv.includes('--undelivered') ? Math.floor(Number(value('undelivered'))) : smoke ? 5_000 : 1_000_000,
-    rounds: Math.floor(number('rounds', smoke ? 1 : 3)),
+    rounds: Math.floor(number('rounds', smoke ? 1 : 4)),
   };
 }
 
