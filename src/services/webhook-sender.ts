@@ -1,4 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns';
+import { stat } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -215,6 +216,7 @@ export class ThreadedWebhookSender implements Sender {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
+    startThreadPool();
     const worker = new Worker(threadModule(), {
       eval: !import.meta.url.endsWith('.mjs'),
       workerData: { timeoutMs: this.options.timeoutMs, allowPrivate: this.options.allowPrivate },
@@ -252,6 +254,17 @@ export class ThreadedWebhookSender implements Sender {
     worker.postMessage('close');
     worker.unref();
   }
+}
+
+/**
+ * The thread lowers its own priority (webhook-sender-thread.ts), and on Linux a thread inherits
+ * the nice value of the thread that creates it. libuv's thread pool (files, DNS lookups, zlib:
+ * shared by the whole process) starts on first use, from whichever thread uses it first: if that
+ * were the sending thread, at nice 10, every file read of the process would wait behind the API
+ * on busy cores. Used once from here first, the pool starts at the process's priority.
+ */
+function startThreadPool(): void {
+  stat(process.execPath, () => undefined);
 }
 
 /**
