@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { WebhookSender, type SendRequest, type SendResult, type SenderOptions } from './webhook-sender.js';
 
@@ -38,14 +38,18 @@ port.on('message', (batch: { id: number; request: SendRequest }[] | 'close') => 
 
 /**
  * Deliveries yield the CPU to the API: on Linux, where a thread has a nice value of its own, this
- * thread runs at nice 10, so when the cores are busy the event loop that answers requests is
- * served first and deliveries wait a little (their deadline runs on this thread's own clock, and
- * the sweep sends what could not start in time). Elsewhere the thread keeps the process's priority.
+ * thread runs 10 steps nicer than the process (at most 19), so when the cores are busy the event
+ * loop that answers requests is served first and deliveries wait a little. Relative, not an
+ * absolute 10: in a process already started nicer than that, 10 would raise the thread above the
+ * event loop (or, unprivileged, be refused). Elsewhere the thread keeps the process's priority.
+ * docs/decisions/028-deliveries-yield-the-cpu.md.
  */
 function lowerPriority(): void {
   try {
     const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, 10);
+    if (!Number.isInteger(threadId) || threadId <= 0) return;
+    const current = getPriority(threadId);
+    if (current < 19) setPriority(threadId, Math.min(19, current + 10));
   } catch {
     // No /proc (not Linux), or not allowed: the same priority as the rest of the process.
   }
