@@ -60,6 +60,18 @@ for (const dialect of DIALECTS) {
       }
       return sent;
     };
+    /**
+     * Creates a ticket in a process that is handed the write's events and dies holding them: the
+     * write stores no row for their deliveries, and nothing sends them until the sweep.
+     */
+    const createLostTicket = async (api: Parameters<typeof createTicket>[0], title: string) => {
+      const dropEvents = acceptHandoffs(t.store.db, { accept: () => undefined, webhooksChanged: () => undefined });
+      try {
+        return await createTicket(api, { title });
+      } finally {
+        dropEvents();
+      }
+    };
 
     it('creates, reads, changes and deletes webhooks; the secret is shown once', async () => {
       const { api } = await createInstance(t.app);
@@ -493,15 +505,7 @@ for (const dialect of DIALECTS) {
       const before = await createTicket(api, { title: 'before the webhook' });
       const { id } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
       const kept = await createTicket(api, { title: 'queued with its event' });
-      // A process that is handed this write's events and dies holding them: the write stores no
-      // row for the delivery, and nothing sends it.
-      const dropEvents = acceptHandoffs(t.store.db, { accept: () => undefined, webhooksChanged: () => undefined });
-      let lost;
-      try {
-        lost = await createTicket(api, { title: 'handed and lost' });
-      } finally {
-        dropEvents();
-      }
+      const lost = await createLostTicket(api, 'handed and lost');
       const ticketsReceived = () => endpoint.received.map((r) => (JSON.parse(r.body) as { data: { ticket: { ticketId: number } } }).data.ticket.ticketId);
 
       // Within a hand-off's lease (the deadline plus 5 s), the process may still be sending it.
@@ -521,13 +525,7 @@ for (const dialect of DIALECTS) {
       clock.advance(DAY);
       expect(await deliver()).toBe(0);
       // The sweep has passed those events (not only been held back): one lost after them is sent, and only it.
-      const dropAgain = acceptHandoffs(t.store.db, { accept: () => undefined, webhooksChanged: () => undefined });
-      let lostAgain;
-      try {
-        lostAgain = await createTicket(api, { title: 'handed and lost, enabled again' });
-      } finally {
-        dropAgain();
-      }
+      const lostAgain = await createLostTicket(api, 'handed and lost, enabled again');
       clock.advance(6 * SECOND);
       expect(await deliverSwept(1)).toBe(1);
       expect(ticketsReceived()).toEqual([kept.ticketId, lost.ticketId, lostAgain.ticketId]);
@@ -548,12 +546,7 @@ for (const dialect of DIALECTS) {
       }>`SELECT swept_seq FROM webhooks WHERE instance_id = ${instanceId} AND id = ${id}`.execute(t.store.db);
       expect(rows[0]!.swept_seq).not.toBeNull();
       // From there on it is swept as any other.
-      const dropEvents = acceptHandoffs(t.store.db, { accept: () => undefined, webhooksChanged: () => undefined });
-      try {
-        await createTicket(api, { title: 'handed and lost' });
-      } finally {
-        dropEvents();
-      }
+      await createLostTicket(api, 'handed and lost');
       clock.advance(MINUTE);
       expect(await deliverSwept(1)).toBe(1);
       expect(endpoint.received).toHaveLength(1);
@@ -569,12 +562,7 @@ for (const dialect of DIALECTS) {
       const own = new WebhookDeliveries({ store: t.store, sender, publicUrl: () => 'http://ticketing.test', timeoutMs: 500, now: clock.now });
       try {
         const lostEvent = async (title: string) => {
-          const dropEvents = acceptHandoffs(t.store.db, { accept: () => undefined, webhooksChanged: () => undefined });
-          try {
-            await createTicket(api, { title });
-          } finally {
-            dropEvents();
-          }
+          await createLostTicket(api, title);
           clock.advance(6 * SECOND);
           // Swept again while the server-wide horizon holds it back (deliverSwept, above).
           const queuedRow = async () => {
