@@ -119,9 +119,10 @@ export class WebhookDeliveries {
     const cutoff = new Date(Date.parse(now) - this.leaseMs()).toISOString();
     const retryUntil = new Date(Date.parse(now) + RETRY_WINDOW_MS).toISOString();
     const { dialect } = this.deps.store;
-    if (!(await repo.hasSweepWork(this.deps.store, cutoff))) return false;
+    const work = await repo.sweepWork(this.deps.store, cutoff);
+    if (!work) return false;
     return this.tx(async (tx) => {
-      await repo.positionUnsweptWebhooks(tx);
+      if (work.unpositioned) await repo.positionUnsweptWebhooks(tx);
       const targets = await repo.selectSweepTargets(tx, dialect, cutoff, limit);
       let more = targets.length === limit;
       for (const target of targets) {

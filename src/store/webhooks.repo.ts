@@ -639,11 +639,17 @@ function sweepTargetsQuery(dialect: StoreDialect, cutoff: string, limit: number)
     LIMIT ${limit}`;
 }
 
-/** Whether any webhook has work for the sweep (or has no position yet): a read on the store's read connection, so an idle look writes nothing. */
-export async function hasSweepWork(store: Store, cutoff: string): Promise<boolean> {
+/**
+ * What the sweep has to do, if anything: events to sweep, webhooks without a position yet (to be
+ * given one first: positionUnsweptWebhooks), or both. A read on the store's read connection, so
+ * an idle look writes nothing.
+ */
+export async function sweepWork(store: Store, cutoff: string): Promise<{ unpositioned: boolean } | undefined> {
   const unpositioned = sql`SELECT 1 FROM webhooks w WHERE w.swept_tx_id IS NULL OR w.swept_seq IS NULL`;
-  const query = sql`SELECT 1 WHERE EXISTS (${sweepTargetsQuery(store.dialect, cutoff, 1)}) OR EXISTS (${unpositioned})`;
-  return (await store.readRows(query.compile(store.db))).length > 0;
+  const query = sql`SELECT EXISTS (${sweepTargetsQuery(store.dialect, cutoff, 1)}), EXISTS (${unpositioned})`;
+  // 0 or 1 from SQLite, false or true from PostgreSQL.
+  const [targets, unpositionedFound] = (await store.readRows(query.compile(store.db)))[0]!.map((value) => Number(value) === 1);
+  return targets || unpositionedFound ? { unpositioned: unpositionedFound! } : undefined;
 }
 
 /**
