@@ -61,17 +61,13 @@ export class FakeClock {
 }
 
 /**
- * A fully wired app (not listening) on a fresh SQLite file, or on the shared PostgreSQL test
- * database, where tests isolate themselves by creating their own instance.
- */
-/**
- * An empty database of its own for one test (a SQLite file, or a PostgreSQL database beside the
- * suite's), for tests that build a store from an older schema; `cleanup` removes it.
+ * An empty database of its own (a SQLite file, or a PostgreSQL database beside the suite's): a
+ * test app's (createTestApp), or one a test builds from an older schema; `cleanup` removes it.
  */
 export async function scratchDatabase(dialect: DialectName, label: string): Promise<{ url: string; cleanup: () => Promise<void> }> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), `ticketing-${label}-`));
-    return { url: `sqlite:${join(dir, 'old.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    return { url: `sqlite:${join(dir, 'store.db')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   if (!postgresUrl) throw new Error('PostgreSQL is not available');
   const base = postgresUrl;
@@ -83,6 +79,10 @@ export async function scratchDatabase(dialect: DialectName, label: string): Prom
 
 let ownDatabases = 0;
 
+/**
+ * A fully wired app (not listening) on a fresh SQLite file, or on the shared PostgreSQL test
+ * database, where tests isolate themselves by creating their own instance.
+ */
 export async function createTestApp(
   dialect: DialectName,
   options: {
@@ -103,27 +103,16 @@ export async function createTestApp(
     ownDatabase?: boolean;
   } = {},
 ): Promise<TestApp> {
-  let dir: string | undefined;
   let databaseUrl: string;
-  let ownDatabase: string | undefined;
+  let scratch: Awaited<ReturnType<typeof scratchDatabase>> | undefined;
   if (options.databaseUrl) {
     databaseUrl = options.databaseUrl; // reopening a store: a restart
-  } else if (dialect === 'sqlite') {
-    dir = mkdtempSync(join(tmpdir(), 'ticketing-test-'));
-    databaseUrl = `sqlite:${join(dir, 'test.db')}`;
+  } else if (dialect === 'sqlite' || options.ownDatabase) {
+    scratch = await scratchDatabase(dialect, `own_${++ownDatabases}`);
+    databaseUrl = scratch.url;
   } else {
     if (!postgresUrl) throw new Error('PostgreSQL is not available');
     databaseUrl = postgresUrl;
-    if (options.ownDatabase) {
-      const url = new URL(postgresUrl);
-      url.pathname = `${url.pathname}_own_${process.pid}_${++ownDatabases}`;
-      ownDatabase = databaseUrl = url.toString();
-      await onMaintenanceDatabase(
-        postgresUrl,
-        `DROP DATABASE IF EXISTS "${databaseName(ownDatabase)}" WITH (FORCE)`,
-        `CREATE DATABASE "${databaseName(ownDatabase)}"`,
-      );
-    }
   }
   const config = loadConfig({ DATABASE_URL: databaseUrl, ADMIN_TOKEN, ...options.env });
   const store = await openMigratedStore(config.databaseUrl, {
@@ -199,8 +188,7 @@ export async function createTestApp(
       await rateLimit?.close?.();
       await storage.close();
       await store.close();
-      if (dir && !options.keepData) rmSync(dir, { recursive: true, force: true });
-      if (ownDatabase && !options.keepData) await onMaintenanceDatabase(ownDatabase, `DROP DATABASE IF EXISTS "${databaseName(ownDatabase)}" WITH (FORCE)`);
+      if (scratch && !options.keepData) await scratch.cleanup();
       if (filesDir && !options.keepData) rmSync(filesDir, { recursive: true, force: true });
     },
   };
