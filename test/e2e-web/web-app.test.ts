@@ -146,16 +146,20 @@ describe.skipIf(!hasChromium)('web app in Chromium', () => {
     expect(await rows.count()).toBeLessThan(50);
     // Scrolled to the end until the next page is in: on a busy machine one scroll can come
     // before the list has measured its rows, and reach no further than the first page's end.
-    const allShown = page.getByText('55 tickets shown — that is all of them');
+    // What the foot says, with any alert and the scroll position: a failure shows where it stood.
     await expect
       .poll(
-        async () => {
-          await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
-          return allShown.isVisible();
-        },
+        () =>
+          page.evaluate(() => {
+            window.scrollTo(0, document.documentElement.scrollHeight);
+            const text = (selector: string) => document.querySelector(selector)?.textContent?.trim() ?? '';
+            const alert = text('.desk-list [role="alert"]');
+            const scrolled = `scrolled to ${Math.round(window.scrollY + window.innerHeight)} of ${document.documentElement.scrollHeight}`;
+            return [text('.list-foot'), alert && `alert: ${alert}`, scrolled].filter(Boolean).join(' | ');
+          }),
         { timeout: 30_000, interval: 250 },
       )
-      .toBe(true);
+      .toMatch(/^55 tickets shown — that is all of them/);
     // The oldest, last of the list, once scrolled to.
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     await page.getByRole('link', { name: 'Routine request 1', exact: true }).waitFor();

@@ -203,7 +203,9 @@ export function DeskPage() {
             query={query}
             selection={selectable ? selection : undefined}
             onSort={(column) => update(sortBy(query, column))}
-            onNearEnd={error ? undefined : loadMore}
+            // Undefined while a page loads: the end is looked at again once it is in, even when
+            // it changed nothing the list shows (a reload of the same first page after a reset).
+            onNearEnd={error || loading ? undefined : loadMore}
           />
           {!loading && !error && items.length === 0 && (
             <div className="empty">
