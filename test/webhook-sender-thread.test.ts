@@ -125,6 +125,20 @@ describe('webhook requests sent from a thread of their own', () => {
     }
   });
 
+  it('does not start a request after its startBy, counting the time before the thread takes it up', async () => {
+    const endpoint = await receiver();
+    // Posted to the thread at the end of this turn: an event loop busy for 100 ms posts it too late.
+    const waited = sender.send({ url: endpoint.url, headers: {}, body: '{}', startBy: Date.now() + 50 });
+    const busyUntil = Date.now() + 100;
+    while (Date.now() < busyUntil);
+    expect(await waited).toMatchObject({ ok: false, late: true, statusCode: null, error: 'not sent: too late to start within its lease' });
+    // In time: sent.
+    const sent = await sender.send({ url: endpoint.url, headers: {}, body: '{}', startBy: Date.now() + 1000 });
+    expect(sent).toMatchObject({ ok: true, statusCode: 204 });
+    expect(sent.late).toBeUndefined();
+    expect(endpoint.received).toHaveLength(1);
+  });
+
   it('fails the requests in flight when the thread dies, and sends the next ones from a new thread', async () => {
     const silent = await receiver(() => 'hang');
     const own = new ThreadedWebhookSender({ timeoutMs: 5000, allowPrivate: true });

@@ -616,6 +616,37 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('leaves a claimed delivery that could not start early enough in its lease to the next claim, which sends it once', async () => {
+      const { api } = await createInstance(t.app);
+      const endpoint = await receiver();
+      const { id } = await subscribe(api, { url: endpoint.url, events: ['ticket.created'] });
+      const sender = new WebhookSender({ timeoutMs: 500, allowPrivate: true });
+      const own = new WebhookDeliveries({ store: t.store, sender, publicUrl: () => 'http://ticketing.test', timeoutMs: 500, now: clock.now });
+      const log = async () => (await api.get(`/instance/webhooks/${id}/deliveries`)).body.items;
+      try {
+        await createTicket(api, { title: 'held too long' });
+        const [claimed] = await own.claimDue(10);
+        expect(claimed).toBeDefined();
+        // Its process stalls: a lease of 5.5 s (the 0.5 s deadline and a 5 s margin) leaves no room
+        // to send and record it once 2.5 s of it are gone.
+        clock.advance(2_600);
+        const late = await own.attempt(claimed!);
+        expect(late.result).toMatchObject({ ok: false, late: true });
+        await own.record([late]);
+        expect(endpoint.received).toHaveLength(0);
+        // No attempt in its log (the claim counted one, as for a process that died holding it).
+        expect(await log()).toEqual([expect.objectContaining({ status: 'pending', attempts: [], lastStatusCode: null })]);
+        // Nobody takes it while the lease holds; the first claim after it sends it.
+        expect(await deliver()).toBe(0);
+        clock.advance(3_000);
+        expect(await deliver()).toBe(1);
+        expect(endpoint.received).toHaveLength(1);
+        expect(await log()).toEqual([expect.objectContaining({ status: 'delivered', attempts: [expect.objectContaining({ statusCode: 204 })] })]);
+      } finally {
+        sender.close();
+      }
+    });
+
     it('stops delivering to a deleted webhook', async () => {
       const { api } = await createInstance(t.app);
       const endpoint = await receiver(() => ({ status: 500 }));

@@ -31,12 +31,8 @@ const RECORD_AFTER_MS = 50;
 const WEBHOOKS_KEPT_MS = 1_000;
 /** How long one poll sweeps at most before it lets the next poll go on. */
 const SWEEP_BUDGET_MS = 25;
-
-/** A delivery handed to this worker, and until when (ms) it may still be sent before the sweep queues it. */
-interface HandedDelivery {
-  claimed: ClaimedDelivery;
-  leaseUntil: number;
-}
+/** How often, at most, the worker warns that sends could not start within their lease. */
+const LATE_REPORT_MS = 60_000;
 
 /**
  * One per server process: sends the deliveries of the events this process's writes hand it
@@ -70,13 +66,16 @@ export class WebhookWorker {
   private webhooksGeneration = 0;
   private readonly sweepMs: number;
   private lastSweep = -Infinity;
-  /** Deliveries of those events, waiting for a free slot (from `handedNext` on). */
-  private handed: HandedDelivery[] = [];
+  /** Deliveries of those events, waiting for a free slot (from `handedNext` on), each with its hand-off's lease. */
+  private handed: ClaimedDelivery[] = [];
   private handedNext = 0;
   /** The last claim took as many as there was room for: more may be due, so a freed slot looks at once. */
   private claimFull = false;
   /** While the store is away: logged once when it goes, once when it is back. */
   private storeAway = false;
+  /** Sends that could not start within their lease since the last warning, and its time. */
+  private lateSends = 0;
+  private lateReportedAt = -Infinity;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.concurrency = deps.concurrency ?? 64;
@@ -188,16 +187,14 @@ export class WebhookWorker {
             continue;
           }
           this.handed.push({
-            claimed: {
-              key: { instanceId, webhookId: webhook.id, eventId: event.id },
-              attempts: 1,
-              attemptLog: [],
-              retryUntil,
-              envelope: { type: event.type, timestamp: createdOn, data: event.payload },
-              dataJson: event.payloadJson,
-              webhook,
-              handed: true,
-            },
+            key: { instanceId, webhookId: webhook.id, eventId: event.id },
+            attempts: 1,
+            attemptLog: [],
+            retryUntil,
+            envelope: { type: event.type, timestamp: createdOn, data: event.payload },
+            dataJson: event.payloadJson,
+            webhook,
+            handed: true,
             leaseUntil,
           });
         }
@@ -226,16 +223,14 @@ export class WebhookWorker {
 
   /**
    * Sends handed deliveries while slots are free. One that could not start well before its lease
-   * ends (its deadline and half the lease's margin, for recording the outcome) is left to the
-   * sweep: else the sweep might queue it while its outcome is on the way, and it would go twice.
+   * ends is left to the sweep (deliveries.mayStart; the sender checks again as it starts).
    */
   private sendHanded(): void {
     if (this.handedNext >= this.handed.length) return;
     const now = this.deps.deliveries.nowMs();
-    const latestStart = this.deps.deliveries.timeoutMs + this.deps.deliveries.leaseMarginMs / 2;
     while (this.handedNext < this.handed.length && this.inFlight < this.concurrency) {
-      const { claimed, leaseUntil } = this.handed[this.handedNext++]!;
-      if (leaseUntil - now > latestStart) this.send(claimed);
+      const delivery = this.handed[this.handedNext++]!;
+      if (this.deps.deliveries.mayStart(delivery.leaseUntil!, now)) this.send(delivery);
     }
     if (this.handedNext >= this.handed.length) {
       this.handed = [];
@@ -251,9 +246,12 @@ export class WebhookWorker {
     const sending = this.deps.deliveries.attempt(delivery).then((outcome) => {
       this.inFlight--;
       this.sends.delete(sending);
-      this.outcomes.push(outcome);
-      if (this.outcomes.length >= RECORD_BATCH) this.flush();
-      else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_AFTER_MS);
+      if (outcome.result.late) this.reportLate();
+      else {
+        this.outcomes.push(outcome);
+        if (this.outcomes.length >= RECORD_BATCH) this.flush();
+        else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_AFTER_MS);
+      }
       if (!this.stopped) this.sendHanded();
       if (this.claimFull) this.nudge();
     });
@@ -274,6 +272,19 @@ export class WebhookWorker {
         this.logFailure(error, 'recording webhook deliveries failed; they will be sent again');
       }),
     );
+  }
+
+  /**
+   * A send waited so long for the sending thread (the cores are saturated) that it could not start
+   * within its lease: not sent, left to the next claim or the sweep. Said once a minute at most.
+   */
+  private reportLate(): void {
+    this.lateSends++;
+    const now = performance.now();
+    if (now - this.lateReportedAt < LATE_REPORT_MS) return;
+    this.deps.log?.warn({ notSent: this.lateSends }, 'webhook deliveries waited too long to start within their lease; they go out later');
+    this.lateSends = 0;
+    this.lateReportedAt = now;
   }
 
   private logFailure(error: unknown, message: string): void {
@@ -297,7 +308,7 @@ export class WebhookWorker {
       if (claimed.length === 0) return attempts;
       const outcomes = await Promise.all(claimed.map((d) => this.deps.deliveries.attempt(d)));
       await this.deps.deliveries.record(outcomes);
-      attempts += outcomes.length;
+      attempts += outcomes.filter((outcome) => !outcome.result.late).length;
     }
   }
 

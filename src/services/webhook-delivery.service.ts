@@ -83,6 +83,19 @@ export class WebhookDeliveries {
   }
 
   /**
+   * Whether a delivery held until `leaseUntil` may still start now: with its deadline and half the
+   * lease's margin (to record the outcome) left. One that starts later is left to the next claim,
+   * or to the sweep: its outcome could come after another process took it up, and it would go twice.
+   */
+  mayStart(leaseUntil: number, nowMs = this.nowMs()): boolean {
+    return leaseUntil - nowMs > this.startBeforeLeaseEndMs;
+  }
+
+  private get startBeforeLeaseEndMs(): number {
+    return this.deps.timeoutMs + this.leaseMarginMs / 2;
+  }
+
+  /**
    * From now on, writes to this store in this process hand their committed events to `sink`
    * (webhook-fanout.ts): the worker, while it runs. Answers the way to stop.
    */
@@ -156,6 +169,7 @@ export class WebhookDeliveries {
     const now = this.now();
     const nowMs = Date.parse(now);
     const leaseUntil = this.leaseEnd(nowMs);
+    const leaseUntilMs = Date.parse(leaseUntil);
     return this.tx(async (tx) => {
       const due = await repo.selectDueDeliveries(tx, this.deps.store.dialect, now, limit);
       const claimed: ClaimedDelivery[] = [];
@@ -189,6 +203,7 @@ export class WebhookDeliveries {
           retryUntil: d.retryUntil,
           envelope: { type: d.eventType, timestamp: d.eventCreatedOn ?? now, data: d.payload },
           webhook,
+          leaseUntil: leaseUntilMs,
         });
       }
       await repo.leaseDeliveries(
@@ -247,11 +262,14 @@ export class WebhookDeliveries {
     );
     // Signed by the sender as it sends: the signature's time is the real time of sending
     // (receivers reject stale timestamps), even under a test clock.
+    // In real time (the sender's clock), however the deliveries' clock runs (a test's).
+    const startBy = claimed.leaseUntil === undefined ? undefined : Date.now() + (claimed.leaseUntil - this.startBeforeLeaseEndMs - this.nowMs());
     const result = await this.deps.sender.send({
       url: claimed.webhook.url,
       body,
       headers: DELIVERY_HEADERS,
       sign: { id: claimed.key.eventId, secret: claimed.webhook.secret },
+      startBy,
     });
     return { claimed, startedOn, result };
   }
@@ -260,9 +278,11 @@ export class WebhookDeliveries {
    * Records attempts in one transaction: each delivery is delivered, due again after its
    * backoff, or failed at the end of its window; each webhook's health follows (a success
    * heals it; failures count, rest it after REST_AFTER_FAILURES in a row, and disable it, with
-   * a webhook.disabled event, once it has failed for DISABLE_AFTER_MS).
+   * a webhook.disabled event, once it has failed for DISABLE_AFTER_MS). A send that did not start
+   * (too late within its lease) is no attempt: it is left out, for the next claim or the sweep.
    */
-  async record(outcomes: readonly DeliveryOutcome[]): Promise<void> {
+  async record(sends: readonly DeliveryOutcome[]): Promise<void> {
+    const outcomes = sends.filter((outcome) => !outcome.result.late);
     if (outcomes.length === 0) return;
     const now = this.now();
     const nowMs = Date.parse(now);

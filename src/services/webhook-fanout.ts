@@ -27,6 +27,11 @@ export interface ClaimedDelivery {
   webhook: StoredWebhook;
   /** Handed over by a write of this process: it has no row until its outcome is recorded. */
   handed?: true;
+  /**
+   * Until when (ms, the deliveries' clock) this process holds it: a claim's lease, or a hand-off's
+   * (after it, the sweep queues it). Without it (a test-fire), it is sent whenever it is asked to.
+   */
+  leaseUntil?: number;
 }
 
 /** An event as recordAll wrote it. */

@@ -27,6 +27,12 @@ export interface SendRequest {
    * does (ThreadedWebhookSender: off the event loop).
    */
   sign?: { id: string; secret: string };
+  /**
+   * The latest time (Date.now()) the request may start: a delivery is held under a lease, and
+   * one that starts later could end after another process took it up again (decision 028).
+   * Checked where the sending happens, so time spent waiting for the sending thread counts.
+   */
+  startBy?: number;
 }
 
 export interface SendResult {
@@ -37,6 +43,8 @@ export interface SendResult {
   error: string | null;
   /** The start of the answer's body. */
   response: string | null;
+  /** Not sent: it could not start by its `startBy`. It is no attempt, and is not recorded. */
+  late?: true;
 }
 
 /** What the delivery side needs of a sender: WebhookSender, or ThreadedWebhookSender. */
@@ -91,6 +99,8 @@ export class WebhookSender implements Sender {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     return new Promise<SendResult>((resolve) => {
+      if (request.startBy !== undefined && Date.now() > request.startBy)
+        return resolve({ ok: false, statusCode: null, durationMs: 0, error: 'not sent: too late to start within its lease', response: null, late: true });
       let url: URL;
       try {
         url = new URL(request.url);
