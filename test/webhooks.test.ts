@@ -634,14 +634,16 @@ for (const dialect of DIALECTS) {
         expect(late.result).toMatchObject({ ok: false, late: true });
         await own.record([late]);
         expect(endpoint.received).toHaveLength(0);
-        // No attempt in its log (the claim counted one, as for a process that died holding it).
-        expect(await log()).toEqual([expect.objectContaining({ status: 'pending', attempts: [], lastStatusCode: null })]);
+        // No attempt: the claim gives back the one it counted.
+        expect(await log()).toEqual([expect.objectContaining({ status: 'pending', attemptCount: 0, attempts: [] })]);
         // Nobody takes it while the lease holds; the first claim after it sends it.
         expect(await deliver()).toBe(0);
         clock.advance(3_000);
         expect(await deliver()).toBe(1);
         expect(endpoint.received).toHaveLength(1);
-        expect(await log()).toEqual([expect.objectContaining({ status: 'delivered', attempts: [expect.objectContaining({ statusCode: 204 })] })]);
+        expect(await log()).toEqual([
+          expect.objectContaining({ status: 'delivered', attemptCount: 1, attempts: [expect.objectContaining({ attempt: 1, statusCode: 204 })] }),
+        ]);
       } finally {
         sender.close();
       }

@@ -73,9 +73,9 @@ export class WebhookWorker {
   private claimFull = false;
   /** While the store is away: logged once when it goes, once when it is back. */
   private storeAway = false;
-  /** Sends that could not start within their lease since the last warning, and its time. */
+  /** Sends that could not start within their lease since the last warning; the next one's timer. */
   private lateSends = 0;
-  private lateReportedAt = -Infinity;
+  private lateTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: WebhookWorkerDeps) {
     this.concurrency = deps.concurrency ?? 64;
@@ -246,12 +246,11 @@ export class WebhookWorker {
     const sending = this.deps.deliveries.attempt(delivery).then((outcome) => {
       this.inFlight--;
       this.sends.delete(sending);
+      // One not sent (late) is recorded too: a claim gives back the attempt it counted.
       if (outcome.result.late) this.reportLate();
-      else {
-        this.outcomes.push(outcome);
-        if (this.outcomes.length >= RECORD_BATCH) this.flush();
-        else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_AFTER_MS);
-      }
+      this.outcomes.push(outcome);
+      if (this.outcomes.length >= RECORD_BATCH) this.flush();
+      else this.recordTimer ??= setTimeout(() => this.flush(), RECORD_AFTER_MS);
       if (!this.stopped) this.sendHanded();
       if (this.claimFull) this.nudge();
     });
@@ -276,15 +275,21 @@ export class WebhookWorker {
 
   /**
    * A send waited so long for the sending thread (the cores are saturated) that it could not start
-   * within its lease: not sent, left to the next claim or the sweep. Said once a minute at most.
+   * within its lease: not sent, left to the next claim or the sweep. Said at once, then at most
+   * once a minute with how many more there were.
    */
   private reportLate(): void {
     this.lateSends++;
-    const now = performance.now();
-    if (now - this.lateReportedAt < LATE_REPORT_MS) return;
+    if (!this.lateTimer) this.warnLate();
+  }
+
+  private warnLate(): void {
+    this.lateTimer = undefined;
+    if (this.lateSends === 0) return;
     this.deps.log?.warn({ notSent: this.lateSends }, 'webhook deliveries waited too long to start within their lease; they go out later');
     this.lateSends = 0;
-    this.lateReportedAt = now;
+    this.lateTimer = setTimeout(() => this.warnLate(), LATE_REPORT_MS);
+    this.lateTimer.unref();
   }
 
   private logFailure(error: unknown, message: string): void {
@@ -322,6 +327,8 @@ export class WebhookWorker {
     this.handed = [];
     this.handedNext = 0;
     if (this.timer) clearTimeout(this.timer);
+    if (this.lateTimer) clearTimeout(this.lateTimer);
+    this.lateTimer = undefined;
     while (this.polling) await new Promise((resolve) => setTimeout(resolve, 5));
     await Promise.all([...this.sends]);
     this.flush();

@@ -230,16 +230,11 @@ export class WebhookDeliveries {
   async sendNow(instanceId: string, webhook: repo.StoredWebhook, event: { id: string; type: string; data: Record<string, unknown> }): Promise<void> {
     const now = this.now();
     const key = { instanceId, webhookId: webhook.id, eventId: event.id };
+    const leaseUntil = this.leaseEnd(Date.parse(now));
     await this.tx((tx) =>
-      repo.insertDetachedDelivery(tx, instanceId, {
-        webhookId: webhook.id,
-        eventId: event.id,
-        eventType: event.type,
-        payload: event.data,
-        now,
-        leaseUntil: this.leaseEnd(Date.parse(now)),
-      }),
+      repo.insertDetachedDelivery(tx, instanceId, { webhookId: webhook.id, eventId: event.id, eventType: event.type, payload: event.data, now, leaseUntil }),
     );
+    // Held under a lease as a claim is: if it cannot start in time, a claim sends it after the lease.
     const outcome = await this.attempt({
       key,
       attempts: 1,
@@ -247,6 +242,7 @@ export class WebhookDeliveries {
       retryUntil: now,
       envelope: { type: event.type, timestamp: now, data: event.data },
       webhook,
+      leaseUntil: Date.parse(leaseUntil),
     });
     await this.record([outcome]);
   }
@@ -261,8 +257,8 @@ export class WebhookDeliveries {
       claimed.dataJson,
     );
     // Signed by the sender as it sends: the signature's time is the real time of sending
-    // (receivers reject stale timestamps), even under a test clock.
-    // In real time (the sender's clock), however the deliveries' clock runs (a test's).
+    // (receivers reject stale timestamps), even under a test clock. Its latest start (the lease,
+    // less the deadline and half the margin) is in real time too: the sender's clock.
     const startBy = claimed.leaseUntil === undefined ? undefined : Date.now() + (claimed.leaseUntil - this.startBeforeLeaseEndMs - this.nowMs());
     const result = await this.deps.sender.send({
       url: claimed.webhook.url,
@@ -279,14 +275,17 @@ export class WebhookDeliveries {
    * backoff, or failed at the end of its window; each webhook's health follows (a success
    * heals it; failures count, rest it after REST_AFTER_FAILURES in a row, and disable it, with
    * a webhook.disabled event, once it has failed for DISABLE_AFTER_MS). A send that did not start
-   * (too late within its lease) is no attempt: it is left out, for the next claim or the sweep.
+   * (too late within its lease) is no attempt: a claimed one gets back the attempt its claim
+   * counted and is sent by the next claim after its lease; a handed one, by the sweep.
    */
   async record(sends: readonly DeliveryOutcome[]): Promise<void> {
     const outcomes = sends.filter((outcome) => !outcome.result.late);
-    if (outcomes.length === 0) return;
+    const released = sends.filter(({ claimed, result }) => result.late && !claimed.handed).map(({ claimed }) => claimed);
+    if (outcomes.length === 0 && released.length === 0) return;
     const now = this.now();
     const nowMs = Date.parse(now);
     await this.tx(async (tx) => {
+      await repo.releaseClaims(tx, released);
       const health = new Map<
         string,
         {

@@ -29,7 +29,8 @@ export interface ClaimedDelivery {
   handed?: true;
   /**
    * Until when (ms, the deliveries' clock) this process holds it: a claim's lease, or a hand-off's
-   * (after it, the sweep queues it). Without it (a test-fire), it is sent whenever it is asked to.
+   * (after it, the sweep queues it). It is not sent once too little of it is left. Without it,
+   * sent whenever asked to (the tests' hand-made outcomes).
    */
   leaseUntil?: number;
 }

@@ -434,6 +434,23 @@ export async function leaseDeliveries(db: Tx, keys: readonly DeliveryKey[], leas
     WHERE (instance_id, webhook_id, event_id) IN (VALUES ${keyList(keys)})`.execute(db);
 }
 
+/**
+ * Gives back the attempt claims counted for deliveries that were not sent (too late in their
+ * lease): each only if the claim still holds it. Due again when the lease ends, as it was.
+ */
+export async function releaseClaims(db: Tx, claims: readonly { key: DeliveryKey; attempts: number }[]): Promise<void> {
+  for (const { key, attempts } of claims)
+    await db
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+      .where('instance_id', '=', key.instanceId)
+      .where('webhook_id', '=', key.webhookId)
+      .where('event_id', '=', key.eventId)
+      .where('attempts', '=', attempts)
+      .where('status', '=', 'pending')
+      .execute();
+}
+
 /** Moves a due delivery to later without an attempt (its endpoint is resting). */
 export async function postponeDelivery(db: Tx, key: DeliveryKey, until: string): Promise<void> {
   await db
