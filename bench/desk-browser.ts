@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
+import { CHROMIUM_PATH, launchChromium } from '../scripts/chromium.mjs';
 
 /*
  * The desk in Chromium against the benchmark's server (issue 18): how long from navigation to the
@@ -34,16 +35,6 @@ export interface DeskFigures {
   targets: { firstRowUnder500ms: boolean; noTaskOver100msWhileScrolling: boolean };
 }
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'a long password the benchmark chose';
 
 /** Collects long tasks and the first row's paint time from the page's own clock (0 = navigation start). */
@@ -74,8 +65,7 @@ export async function measureDesk(options: {
 }): Promise<DeskFigures> {
   const { serverUrl, log } = options;
   const rowsWanted = options.rows ?? 5_000;
-  const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(chromiumPath)) throw new Error(`the desk benchmark needs Chromium at ${chromiumPath} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`the desk benchmark needs Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 
   const invited = await fetch(`${serverUrl}/api/v1/admin/instances/${options.instanceId}/users`, {
     method: 'POST',
@@ -85,8 +75,7 @@ export async function measureDesk(options: {
   if (invited.status !== 201) throw new Error(`inviting the benchmark's agent failed: ${invited.status} ${await invited.text()}`);
   const invitationUrl = ((await invited.json()) as { invitation: { url: string } }).invitation.url;
 
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'en-US' });
     await context.addInitScript(PAGE_PROBE);

@@ -13,21 +13,10 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'docs', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 for (const script of ['build-web.mjs', 'build-server.mjs']) {
   const build = spawnSync(process.execPath, [join(root, 'scripts', script)], { stdio: 'inherit' });
@@ -258,7 +247,7 @@ async function takeScreenshots() {
 
   // ---------------------------------------------------------------- photographs
   mkdirSync(out, { recursive: true });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await launchChromium();
   try {
     const laptop = await browser.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
     const page = await laptop.newPage();

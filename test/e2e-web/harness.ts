@@ -3,8 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { TestContext } from 'vitest';
+import { CHROMIUM_PATH, launchChromium } from '../../scripts/chromium.mjs';
 import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../e2e/server-process.js';
 
 /*
@@ -12,22 +13,12 @@ import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../
  * web-app.test.ts does it: Debian's Chromium driven by playwright-core, a real server process on
  * SQLite, and the Default instance's first admin set up from the operator's invitation.
  */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = CHROMIUM_PATH;
 export const hasChromium = existsSync(CHROMIUM);
 // In CI (.ci/run sets REQUIRE_BROWSER=1) a missing browser is a failure, not a skip.
 if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
 if (!hasChromium) console.warn(`browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
-export const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 export const ME = { name: 'Megan Bowen', email: 'megan.bowen@example.com' };
 export const PASSWORD = 'a long password Megan chose';
 const OPERATOR_TOKEN = 'tka_e2e-web-operator-token-of-32-characters-or-more';
@@ -68,10 +59,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
 }
 
 /** Chromium, headless. */
-export async function launch(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-}
+export const launch = launchChromium;
 
 /** Opens the invitation link and chooses the password: the page is then signed in, on the desk. */
 export async function acceptInvitation(page: Page, invitationUrl: string): Promise<void> {
