@@ -149,6 +149,9 @@ export async function measureDesk(options: {
   }
 }
 
+/** How long the scroll may take before the benchmark gives up (DESK_SCROLL_TIMEOUT_MS; default 10 minutes). */
+const DESK_SCROLL_TIMEOUT_MS = Number(process.env.DESK_SCROLL_TIMEOUT_MS ?? 600_000);
+
 /**
  * Scrolls the window down a screenful per frame (a fast wheel) until row `rows` is on screen,
  * waiting at the end of what is loaded for the next page as a person would.
@@ -161,7 +164,14 @@ async function scrollThrough(page: Page, rows: number): Promise<{ start: number;
     let last = start;
     let longestFrame = 0;
     let maxRows = 0;
-    const timeout = setTimeout(() => reject(new Error('row ' + target + ' not reached in 10 minutes')), 600000);
+    // Where the desk stood, if it never gets there: the list's foot, any alert, the rows and the scroll.
+    const where = () => {
+      const text = (selector) => (document.querySelector(selector)?.textContent ?? '').trim();
+      const indexes = [...document.querySelectorAll('table.tickets tbody tr[data-index]')].map((row) => Number(row.dataset.index));
+      return 'foot "' + text('.list-foot') + '", alert "' + text('.desk-list [role="alert"]') + '", rows ' + Math.min(...indexes) + '–' + Math.max(...indexes) +
+        ', scrolled to ' + Math.round(window.scrollY + window.innerHeight) + ' of ' + document.documentElement.scrollHeight;
+    };
+    const timeout = setTimeout(() => reject(new Error('row ' + target + ' not reached in ' + (${DESK_SCROLL_TIMEOUT_MS} / 1000) + ' s: ' + where())), ${DESK_SCROLL_TIMEOUT_MS});
     const frame = (now) => {
       longestFrame = Math.max(longestFrame, now - last);
       last = now;
