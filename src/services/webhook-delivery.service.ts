@@ -285,7 +285,6 @@ export class WebhookDeliveries {
     const now = this.now();
     const nowMs = Date.parse(now);
     await this.tx(async (tx) => {
-      await repo.releaseClaims(tx, released);
       const health = new Map<
         string,
         {
@@ -376,6 +375,7 @@ export class WebhookDeliveries {
       }
       await repo.recordAttempts(tx, recorded);
       await repo.recordHandedAttempts(tx, handed);
+      await repo.releaseClaims(tx, released);
     });
   }
 }

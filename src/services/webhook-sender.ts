@@ -43,7 +43,7 @@ export interface SendResult {
   error: string | null;
   /** The start of the answer's body. */
   response: string | null;
-  /** Not sent: it could not start by its `startBy`. It is no attempt, and is not recorded. */
+  /** Not sent: it could not start by its `startBy`. No attempt: recording it gives a claim's attempt back. */
   late?: true;
 }
 
