@@ -584,6 +584,7 @@ for (const dialect of DIALECTS) {
             envelope: { type: 'ticket.created', timestamp: clock.now(), data: {} },
             webhook,
             handed: true as const,
+            leaseUntil: Date.parse(clock.now()),
           },
           startedOn: clock.now(),
           result: { ok, statusCode: ok ? 204 : 503, durationMs: 3, error: null, response: null },

@@ -230,7 +230,7 @@ export class WebhookWorker {
     const now = this.deps.deliveries.nowMs();
     while (this.handedNext < this.handed.length && this.inFlight < this.concurrency) {
       const delivery = this.handed[this.handedNext++]!;
-      if (this.deps.deliveries.mayStart(delivery.leaseUntil!, now)) this.send(delivery);
+      if (this.deps.deliveries.mayStart(delivery.leaseUntil, now)) this.send(delivery);
     }
     if (this.handedNext >= this.handed.length) {
       this.handed = [];

@@ -87,7 +87,7 @@ export class WebhookDeliveries {
    * lease's margin (to record the outcome) left. One that starts later is left to the next claim,
    * or to the sweep: its outcome could come after another process took it up, and it would go twice.
    */
-  mayStart(leaseUntil: number, nowMs = this.nowMs()): boolean {
+  mayStart(leaseUntil: number, nowMs: number): boolean {
     return leaseUntil - nowMs > this.startBeforeLeaseEndMs;
   }
 
@@ -168,8 +168,8 @@ export class WebhookDeliveries {
   async claimDue(limit: number): Promise<ClaimedDelivery[]> {
     const now = this.now();
     const nowMs = Date.parse(now);
-    const leaseUntil = this.leaseEnd(nowMs);
-    const leaseUntilMs = Date.parse(leaseUntil);
+    const leaseUntilMs = this.leaseEnd(nowMs);
+    const leaseUntil = new Date(leaseUntilMs).toISOString();
     return this.tx(async (tx) => {
       const due = await repo.selectDueDeliveries(tx, this.deps.store.dialect, now, limit);
       const claimed: ClaimedDelivery[] = [];
@@ -219,8 +219,9 @@ export class WebhookDeliveries {
     return this.deps.timeoutMs + this.leaseMarginMs;
   }
 
-  private leaseEnd(nowMs: number): string {
-    return new Date(nowMs + this.leaseMs()).toISOString();
+  /** When a lease taken at `nowMs` ends (ms). */
+  private leaseEnd(nowMs: number): number {
+    return nowMs + this.leaseMs();
   }
 
   /**
@@ -232,7 +233,14 @@ export class WebhookDeliveries {
     const key = { instanceId, webhookId: webhook.id, eventId: event.id };
     const leaseUntil = this.leaseEnd(Date.parse(now));
     await this.tx((tx) =>
-      repo.insertDetachedDelivery(tx, instanceId, { webhookId: webhook.id, eventId: event.id, eventType: event.type, payload: event.data, now, leaseUntil }),
+      repo.insertDetachedDelivery(tx, instanceId, {
+        webhookId: webhook.id,
+        eventId: event.id,
+        eventType: event.type,
+        payload: event.data,
+        now,
+        leaseUntil: new Date(leaseUntil).toISOString(),
+      }),
     );
     // Held under a lease as a claim is: if it cannot start in time, a claim sends it after the lease.
     const outcome = await this.attempt({
@@ -242,7 +250,7 @@ export class WebhookDeliveries {
       retryUntil: now,
       envelope: { type: event.type, timestamp: now, data: event.data },
       webhook,
-      leaseUntil: Date.parse(leaseUntil),
+      leaseUntil,
     });
     await this.record([outcome]);
   }
@@ -259,7 +267,7 @@ export class WebhookDeliveries {
     // Signed by the sender as it sends: the signature's time is the real time of sending
     // (receivers reject stale timestamps), even under a test clock. Its latest start (the lease,
     // less the deadline and half the margin) is in real time too: the sender's clock.
-    const startBy = claimed.leaseUntil === undefined ? undefined : Date.now() + (claimed.leaseUntil - this.startBeforeLeaseEndMs - this.nowMs());
+    const startBy = Date.now() + (claimed.leaseUntil - this.startBeforeLeaseEndMs - this.nowMs());
     const result = await this.deps.sender.send({
       url: claimed.webhook.url,
       body,

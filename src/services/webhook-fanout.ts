@@ -28,11 +28,10 @@ export interface ClaimedDelivery {
   /** Handed over by a write of this process: it has no row until its outcome is recorded. */
   handed?: true;
   /**
-   * Until when (ms, the deliveries' clock) this process holds it: a claim's lease, or a hand-off's
-   * (after it, the sweep queues it). It is not sent once too little of it is left. Without it,
-   * sent whenever asked to (the tests' hand-made outcomes).
+   * Until when (ms, the deliveries' clock) this process holds it: a claim's lease (a test-fire's
+   * too), or a hand-off's (after it, the sweep queues it). It is not sent once too little is left.
    */
-  leaseUntil?: number;
+  leaseUntil: number;
 }
 
 /** An event as recordAll wrote it. */

@@ -13,11 +13,10 @@ import { printedKeys, startServer, tempSqliteUrl, type ServerProcess } from '../
  * web-app.test.ts does it: Debian's Chromium driven by playwright-core, a real server process on
  * SQLite, and the Default instance's first admin set up from the operator's invitation.
  */
-export const CHROMIUM = CHROMIUM_PATH;
-export const hasChromium = existsSync(CHROMIUM);
+export const hasChromium = existsSync(CHROMIUM_PATH);
 // In CI (.ci/run sets REQUIRE_BROWSER=1) a missing browser is a failure, not a skip.
-if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing`);
-if (!hasChromium) console.warn(`browser tests SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+if (!hasChromium && process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM_PATH} is missing`);
+if (!hasChromium) console.warn(`browser tests SKIPPED: ${CHROMIUM_PATH} is missing (apt-get install -y chromium)`);
 
 export const ME = { name: 'Megan Bowen', email: 'megan.bowen@example.com' };
 export const PASSWORD = 'a long password Megan chose';
